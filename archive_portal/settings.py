@@ -1,0 +1,100 @@
+"""All configuration, read from ``ARCHIVE_*`` environment variables in one place.
+
+Everything the archive keeps lives under one data home (``ARCHIVE_HOME``):
+the relational database, the store of originals, the search index and the
+ingest reports.  Tests build a ``Settings`` of their own with ``Settings.load(home=...)``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    index_engine: str = "sqlite"
+    secret_key: str = field(default="", repr=False)
+    ocr_languages: str = "vie+eng"
+    ocr_dpi: int = 300
+    ocr_min_confidence: float = 60.0
+    workers: int = 0  # 0 = one per core
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_image_pixels: int = 120_000_000
+    max_pdf_pages: int = 5000
+    session_cookie_secure: bool = False
+    search_page_size: int = 20
+    max_query_length: int = 500
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.home / "scratch"
+
+    @classmethod
+    def load(cls, **overrides) -> "Settings":
+        home = Path(overrides.pop("home", None) or os.environ.get("ARCHIVE_HOME", "./var")).resolve()
+        database_url = overrides.pop("database_url", None) or os.environ.get(
+            "ARCHIVE_DATABASE_URL", f"sqlite:///{home / 'archive.sqlite'}"
+        )
+        settings = cls(
+            home=home,
+            database_url=database_url,
+            index_engine=os.environ.get("ARCHIVE_INDEX_ENGINE", "sqlite"),
+            secret_key=os.environ.get("ARCHIVE_SECRET_KEY", ""),
+            ocr_languages=os.environ.get("ARCHIVE_OCR_LANGUAGES", "vie+eng"),
+            ocr_dpi=_env_int("ARCHIVE_OCR_DPI", 300),
+            ocr_min_confidence=float(os.environ.get("ARCHIVE_OCR_MIN_CONFIDENCE", "60")),
+            workers=_env_int("ARCHIVE_WORKERS", 0),
+            max_file_bytes=_env_int("ARCHIVE_MAX_FILE_BYTES", 512 * 1024 * 1024),
+            max_image_pixels=_env_int("ARCHIVE_MAX_IMAGE_PIXELS", 120_000_000),
+            max_pdf_pages=_env_int("ARCHIVE_MAX_PDF_PAGES", 5000),
+            session_cookie_secure=_env_bool("ARCHIVE_SESSION_COOKIE_SECURE", False),
+        )
+        if overrides:
+            settings = replace(settings, **overrides)
+        return settings
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.store_dir, self.index_dir, self.reports_dir, self.scratch_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one kept in the data home so sessions survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.home / "secret_key"
+        if not key_file.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def effective_workers(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)

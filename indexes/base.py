@@ -1,0 +1,109 @@
+"""The search-engine interface: everything above ``indexes/`` talks to this only.
+
+Engines index ``IndexDocument`` records and answer ``SearchQuery`` requests
+built by ``indexes.query``.  The scope (the old units an account may see) is
+part of every query; an engine must apply it to hits, counts and facets alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One searchable document, as the engines see it (no secret documents ever)."""
+
+    id: int
+    unit_code: str
+    ma_van_ban: str = ""
+    number: str = ""
+    issued_date: date | None = None
+    doc_type: str = ""
+    direction: str = ""
+    subject: str = ""
+    issuer: str = ""
+    signer: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or quoted phrase of the user's query, already split into words."""
+
+    words: tuple[str, ...]
+    phrase: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """An engine-neutral request.  ``scope`` None means every unit (admins)."""
+
+    terms: tuple[Term, ...] = ()
+    numbers: tuple[str, ...] = ()  # normalised numbers/symbols found in the query text
+    scope: frozenset[str] | None = frozenset()
+    unit_codes: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    directions: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    number_filter: str = ""
+    sort: str = "relevance"  # relevance | date_desc | date_asc
+    page: int = 1
+    per_page: int = 20
+    facets: tuple[str, ...] = ("unit_code", "doc_type", "direction", "year")
+    with_snippets: bool = True
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def has_text(self) -> bool:
+        return any(not t.negated for t in self.terms) or bool(self.numbers)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+    snippet: str = ""  # HTML-safe: original text escaped, matches in <mark>
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+class SearchEngine(Protocol):
+    """What every engine does.  Implementations: ``sqlite_fts.SqliteFtsEngine``."""
+
+    name: str
+
+    def index(self, documents: Iterable[IndexDocument]) -> int: ...
+
+    def delete(self, ids: Sequence[int]) -> None: ...
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def indexed_ids(self) -> set[int]: ...
+
+    def count(self, scope: frozenset[str] | None = None) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SearchUnavailable(RuntimeError):
+    """The engine cannot answer now (cluster down, index missing)."""
