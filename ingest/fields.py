@@ -1,0 +1,106 @@
+"""Canonical document fields of the contract (section 3) and how values are normalised."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from indexes.fold import fold
+
+# canonical column -> Document attribute
+COLUMN_TO_ATTRIBUTE = {
+    "ma_van_ban": "ma_van_ban",
+    "huong": "direction",
+    "so_ky_hieu": "number",
+    "ngay_ban_hanh": "issued_date_raw",
+    "loai_van_ban": "doc_type",
+    "trich_yeu": "subject",
+    "co_quan_ban_hanh": "issuer",
+    "nguoi_ky": "signer",
+    "chuc_vu_nguoi_ky": "signer_title",
+    "noi_nhan": "recipients",
+    "do_mat": "confidentiality",
+    "do_khan": "urgency",
+    "ma_ho_so": "dossier",
+    "so_trang": "page_count",
+    "ghi_chu": "remarks",
+}
+KNOWN_COLUMNS = set(COLUMN_TO_ATTRIBUTE) | {"so_den", "ngay_den", "tep_dinh_kem"}
+
+# English keys of Nghị định 30/2020 Phụ lục VI and edXML, read like the Vietnamese names
+ENGLISH_ALIASES = {
+    "documentid": "ma_van_ban",
+    "documentcode": "ma_van_ban",
+    "issueddate": "ngay_ban_hanh",
+    "promulgationdate": "ngay_ban_hanh",
+    "typename": "loai_van_ban",
+    "organname": "co_quan_ban_hanh",
+    "subject": "trich_yeu",
+    "signerinfo": "nguoi_ky",
+    "fullname": "nguoi_ky",
+    "position": "chuc_vu_nguoi_ky",
+    "pageamount": "so_trang",
+    "priority": "do_khan",
+    "secretlevel": "do_mat",
+    "attachments": "tep_dinh_kem",
+    "direction": "huong",
+    "notes": "ghi_chu",
+    "to": "noi_nhan",
+}
+PART_COLUMNS = {"codenumber", "codenotation"}  # joined into so_ky_hieu
+
+
+def header_key(name: str) -> str:
+    """``Số ký hiệu``, ``so_ky_hieu`` and ``SO KY HIEU`` all give ``sokyhieu``."""
+    return re.sub(r"[^a-z0-9]", "", fold(name or ""))
+
+
+_CANONICAL_BY_KEY = {header_key(c): c for c in KNOWN_COLUMNS}
+_CANONICAL_BY_KEY.update(ENGLISH_ALIASES)
+
+
+def canonical_column(name: str) -> str | None:
+    return _CANONICAL_BY_KEY.get(header_key(name))
+
+
+DIRECTIONS = {
+    "den": "den", "vanbanden": "den", "incoming": "den", "in": "den",
+    "di": "di", "vanbandi": "di", "outgoing": "di", "out": "di",
+    "noibo": "noi_bo", "internal": "noi_bo",
+}
+DIRECTION_LABELS = {"den": "Văn bản đến", "di": "Văn bản đi", "noi_bo": "Nội bộ"}
+
+
+def normalize_direction(value: str) -> str:
+    return DIRECTIONS.get(header_key(value), "")
+
+
+SECRET_LEVELS = {"mat": "Mật", "toimat": "Tối mật", "tuyetmat": "Tuyệt mật"}
+
+
+def secret_level(value: str) -> str:
+    """The secrecy level if the document must be withheld, else an empty string."""
+    return SECRET_LEVELS.get(header_key(value), "")
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ].*)?$"),
+    re.compile(r"^ngay\s*(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*nam\s*(?P<y>\d{4})$"),
+)
+
+
+def parse_date(value: str) -> date | None:
+    """``10/04/2025``, ``2025-04-10`` or ``ngày 10 tháng 4 năm 2025``; None if not a real date."""
+    text = fold((value or "").strip())
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+def split_attachments(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;\n|]", value or "") if part.strip()]

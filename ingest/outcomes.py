@@ -1,0 +1,66 @@
+"""The outcome of every row and every file of a package: indexed, duplicate, withheld or refused."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive_portal.db.models import Document, DocumentFile, IngestItem, Package
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .packages import PackageContents
+    from .pipeline import RunState
+
+
+def _document_outcome(document: Document) -> tuple[str, str]:
+    if document.withheld:
+        return "withheld", f"Văn bản {document.confidentiality}: lưu giữ nhưng không cho tra cứu"
+    if document.indexed_at is not None:
+        return "indexed", "; ".join(document.flags or [])
+    return "refused", "Chưa đánh chỉ mục được (chạy lại lệnh nhập để hoàn tất)"
+
+
+def compute_outcomes(session: Session, package: Package, contents: "PackageContents", state: "RunState") -> list[IngestItem]:
+    items: list[IngestItem] = []
+
+    def add(kind: str, key: str, outcome: str, reason: str = "", **extra) -> None:
+        items.append(IngestItem(package_id=package.id, kind=kind, key=key, outcome=outcome, reason=reason, **extra))
+
+    for label, reason in state.row_refusals.items():
+        add("row", label, "refused", reason)
+    for key, reason in state.row_duplicates.items():
+        add("row", key, "duplicate", reason)
+
+    documents = list(session.scalars(
+        select(Document).where(Document.package_id == package.id)
+        .options(selectinload(Document.files)).order_by(Document.id)
+    ))
+    files_by_path: dict[str, list[tuple[Document, DocumentFile]]] = {}
+    for document in documents:
+        outcome, reason = _document_outcome(document)
+        kind = "row" if document.origin == "manifest" else "document"
+        add(kind, document.ma_van_ban, outcome, reason, document_id=document.id)
+        for file in document.files:
+            files_by_path.setdefault(file.path_in_package, []).append((document, file))
+
+    for rel, info in state.files.items():
+        sizes = {"sha256": info.sha256, "size": info.size}
+        if info.refused:
+            add("file", rel, "refused", info.refused, **sizes)
+            continue
+        owners = files_by_path.get(rel, [])
+        if not owners:
+            reason = state.file_duplicates.get(rel, "Không thuộc văn bản nào (lỗi nội bộ: hãy báo lại)")
+            add("file", rel, "duplicate" if rel in state.file_duplicates else "refused", reason, **sizes)
+            continue
+        refused = [f for _, f in owners if f.status == "refused"]
+        if refused:
+            add("file", rel, "refused", refused[0].reason, document_id=owners[0][0].id, **sizes)
+        elif all(d.withheld for d, _ in owners):
+            add("file", rel, "withheld", "Thuộc văn bản mật", document_id=owners[0][0].id, **sizes)
+        elif any(d.indexed_at is not None for d, _ in owners):
+            add("file", rel, "indexed", "", document_id=owners[0][0].id, **sizes)
+        else:
+            add("file", rel, "refused", "Chưa xử lý xong (chạy lại lệnh nhập để hoàn tất)", document_id=owners[0][0].id, **sizes)
+    return items

@@ -1,0 +1,165 @@
+"""Open an export package (contract sections 1-2) and say what is in it.
+
+Forms handled here: a BagIt bag (validated with ``bagit``), the same layout
+without the BagIt files (checksums computed on arrival, flagged unverified),
+and a loose folder with no manifest (each file becomes a document).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bagit
+
+from .manifests import Manifest, find_manifest, read_manifest
+
+BAG_INFO_UNIT_TAGS = ("Unit-Code",)
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+class PackageRefused(Exception):
+    """The whole package cannot be ingested; ``problems`` lists why, file by file if relevant."""
+
+    def __init__(self, reason: str, problems: list[dict] | None = None, facts: dict | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.problems = problems or []
+        self.facts = facts or {}
+
+
+@dataclass
+class PackageContents:
+    source: Path
+    payload: Path
+    form: str  # bag | folder | loose
+    verified: bool
+    unit_code: str
+    bag_info: dict[str, str]
+    manifest: Manifest | None
+    files: list[str]  # payload-relative POSIX paths of every file except the manifest
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def source_organization(self) -> str:
+        return self.bag_info.get("Source-Organization", "")
+
+    @property
+    def unit_level(self) -> str:
+        return self.bag_info.get("Unit-Level", "")
+
+    @property
+    def parent_unit_code(self) -> str:
+        return self.bag_info.get("Parent-Unit-Code", "")
+
+    def fingerprint(self) -> str:
+        """Identifies the same package handed in again (same unit, same payload listing)."""
+        digest = hashlib.sha256(self.unit_code.encode())
+        for rel in sorted(self.files):
+            digest.update(rel.encode("utf-8", "surrogateescape"))
+            digest.update(str((self.payload / rel).stat().st_size).encode())
+        if self.manifest is not None:
+            digest.update(self.manifest.path.read_bytes())
+        return digest.hexdigest()
+
+
+def _read_bag_info(path: Path) -> dict[str, str]:
+    info_file = path / "bag-info.txt"
+    if not info_file.is_file():
+        return {}
+    info: dict[str, str] = {}
+    last = None
+    for line in info_file.read_text(encoding="utf-8-sig", errors="replace").splitlines():
+        if line[:1] in (" ", "\t") and last:
+            info[last] += " " + line.strip()
+        elif ":" in line:
+            key, value = line.split(":", 1)
+            last = key.strip()
+            info[last] = value.strip()
+    return info
+
+
+def _bag_problems(error: bagit.BagValidationError) -> list[dict]:
+    problems = []
+    for detail in getattr(error, "details", None) or []:
+        if isinstance(detail, bagit.ChecksumMismatch):
+            problems.append({"path": detail.path, "problem": "mismatch",
+                             "reason": f"Sai mã kiểm tra {detail.algorithm}: mong đợi {detail.expected}, thực tế {detail.found}"})
+        elif isinstance(detail, bagit.FileMissing):
+            problems.append({"path": detail.path, "problem": "missing", "reason": "Tệp có trong manifest nhưng thiếu trong gói"})
+        elif isinstance(detail, bagit.UnexpectedFile):
+            problems.append({"path": detail.path, "problem": "extra", "reason": "Tệp có trong gói nhưng không có trong manifest"})
+        else:
+            problems.append({"path": "", "problem": "other", "reason": str(detail)})
+    if not problems:
+        problems.append({"path": "", "problem": "other", "reason": str(error)})
+    return problems
+
+
+def _payload_files(payload: Path, manifest: Path | None) -> list[str]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(payload, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            if name in IGNORED_NAMES or (manifest is not None and full == manifest):
+                continue
+            files.append(full.relative_to(payload).as_posix())
+    return files
+
+
+def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag: bool = False,
+                 workers: int = 1) -> PackageContents:
+    """Recognise the form of ``path`` and validate it; raise PackageRefused if it must not go in."""
+    path = Path(path)
+    if not path.is_dir():
+        raise PackageRefused(f"Không tìm thấy thư mục gói: {path}")
+    warnings: list[str] = []
+    is_bag = (path / "bagit.txt").is_file()
+    bag_info = _read_bag_info(path)
+    facts = {"bag_info": bag_info}
+    unit = (bag_info.get("Unit-Code") or "").strip()
+    if unit_code:
+        if unit and unit != unit_code:
+            raise PackageRefused(f"Mã đơn vị --unit {unit_code} khác Unit-Code {unit} trong bag-info.txt", facts=facts)
+        unit = unit_code
+    if not unit:
+        raise PackageRefused("Gói không có Unit-Code (bag-info.txt) và không có --unit: không được đoán nguồn gốc", facts=facts)
+
+    if is_bag:
+        try:
+            bag = bagit.Bag(str(path))
+            bag.validate(processes=max(1, workers))
+            verified = True
+        except bagit.BagValidationError as error:
+            problems = _bag_problems(error)
+            if not accept_invalid_bag:
+                raise PackageRefused(
+                    "Nội dung gói không khớp manifest BagIt: chưa nhập, chờ lưu trữ viên quyết định "
+                    "(chạy lại với --accept-invalid-bag)", problems=problems, facts=facts) from None
+            verified = False
+            warnings.append(f"Gói BagIt không hợp lệ ({len(problems)} lỗi) nhưng lưu trữ viên đã cho phép nhập")
+        except bagit.BagError as error:
+            raise PackageRefused(f"Gói BagIt hỏng: {error}", facts=facts) from None
+        payload = path / "data"
+    else:
+        verified = False
+        payload = path / "data" if (path / "data").is_dir() else path
+        warnings.append("Gói không có tệp BagIt: mã kiểm tra được tính khi nhận, việc chuyển giao chưa được xác minh")
+
+    manifest_path = find_manifest(payload)
+    manifest = read_manifest(manifest_path) if manifest_path else None
+    if manifest is None:
+        form = "loose" if not is_bag else "bag"
+        warnings.append("Không có bảng kê documents.*: mỗi tệp là một văn bản, siêu dữ liệu đọc từ nội dung")
+    else:
+        form = "bag" if is_bag else "folder"
+        warnings.extend(manifest.warnings)
+    files = _payload_files(payload, manifest_path)
+    if is_bag:
+        files = [f for f in files if not f.startswith(("bagit.txt", "bag-info.txt"))]
+    return PackageContents(
+        source=path, payload=payload, form=form, verified=verified, unit_code=unit,
+        bag_info=bag_info, manifest=manifest, files=files, warnings=warnings,
+    )

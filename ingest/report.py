@@ -1,0 +1,72 @@
+"""The ingest report of a package: counts and every row and file with its outcome, as JSON and HTML."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from archive_portal.context import Archive
+from archive_portal.db.models import IngestItem, Package, Page, Document, DocumentFile
+
+OUTCOME_LABELS = {
+    "indexed": "Đã đánh chỉ mục",
+    "duplicate": "Trùng lặp",
+    "withheld": "Giữ lại (mật)",
+    "refused": "Từ chối",
+}
+KIND_LABELS = {"row": "Dòng bảng kê", "file": "Tệp", "document": "Văn bản từ tệp", "package": "Gói"}
+
+_env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
+
+
+def report_paths(archive: Archive, package_id: int) -> tuple[Path, Path]:
+    base = archive.settings.reports_dir / f"package-{package_id}"
+    return base.with_suffix(".json"), base.with_suffix(".html")
+
+
+def build_report(archive: Archive, package_id: int) -> dict:
+    with archive.db.session() as session:
+        package = session.get(Package, package_id)
+        items = list(session.scalars(select(IngestItem).where(IngestItem.package_id == package_id).order_by(IngestItem.id)))
+        pages = Counter(
+            method for (method,) in session.execute(
+                select(Page.method).join(DocumentFile).join(Document).where(Document.package_id == package_id)
+            )
+        )
+        low_confidence = session.scalar(
+            select(Page.id).join(DocumentFile).join(Document)
+            .where(Document.package_id == package_id, Page.method == "ocr",
+                   Page.ocr_confidence < archive.settings.ocr_min_confidence).limit(1)
+        )
+        summary = Counter((i.kind, i.outcome) for i in items)
+        return {
+            "package": {
+                "id": package.id, "source_path": package.source_path, "form": package.form,
+                "unit_code": package.unit_code, "source_organization": package.source_organization,
+                "verified": package.verified, "status": package.status, "bag_info": package.bag_info,
+                "started_at": package.started_at.isoformat() if package.started_at else None,
+                "finished_at": package.finished_at.isoformat() if package.finished_at else None,
+            },
+            "warnings": package.warnings or [],
+            "counts": {f"{kind}:{outcome}": n for (kind, outcome), n in sorted(summary.items())},
+            "documents_added_this_run": (package.counts or {}).get("documents_added_this_run", 0),
+            "pages": {"text": pages.get("text", 0), "ocr": pages.get("ocr", 0), "none": pages.get("none", 0)},
+            "has_low_confidence_pages": low_confidence is not None,
+            "items": [
+                {"kind": i.kind, "key": i.key, "outcome": i.outcome, "reason": i.reason,
+                 "document_id": i.document_id, "sha256": i.sha256 or None, "size": i.size}
+                for i in items
+            ],
+        }
+
+
+def write_report(archive: Archive, package_id: int) -> tuple[Path, Path]:
+    report = build_report(archive, package_id)
+    json_path, html_path = report_paths(archive, package_id)
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    html = _env.get_template("report.html").render(report=report, outcome_labels=OUTCOME_LABELS, kind_labels=KIND_LABELS)
+    html_path.write_text(html, encoding="utf-8")
+    return json_path, html_path
