@@ -1,0 +1,131 @@
+"""A demo export of a few real Hưng Yên old units, ingested, with demo accounts.
+
+Used by ``make run`` (``archive demo``): the mapping is the real one shipped in
+``archive_portal/data``; the documents are specimens rendered in the NĐ30
+layout, as born-digital PDFs and as scans, in BagIt bags as the contract says.
+"""
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import bagit
+from rich.console import Console
+
+from .context import Archive
+
+UNITS_CSV = Path(__file__).resolve().parent / "data" / "units-hung-yen-2025.csv"
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    code: str
+    name: str
+    level: str
+    parent_code: str
+    issuer: str
+
+
+DEMO_UNITS = (
+    DemoUnit("11950", "Phường Lam Sơn", "xa", "323", "UBND phường Lam Sơn"),
+    DemoUnit("11956", "Phường An Tảo", "xa", "323", "UBND phường An Tảo"),
+    DemoUnit("11989", "Xã Lạc Đạo", "xa", "325", "UBND xã Lạc Đạo"),
+    DemoUnit("323", "Thành phố Hưng Yên", "huyen", "", "UBND thành phố Hưng Yên"),
+)
+DEMO_ACCOUNTS = (
+    # username, role, new unit, password (demo only: printed on the console)
+    ("quantri", "admin", None, "Demo-quantri-2025"),
+    ("luutru", "archivist", None, "Demo-luutru-2025"),
+    ("sonnam", "lookup", "11983", "Demo-sonnam-2025"),
+    ("phohien", "lookup", "11953", "Demo-phohien-2025"),
+    ("daidong", "lookup", "11995", "Demo-daidong-2025"),
+)
+SCAN_FORMATS = ("pdf", "png", "tiff")
+
+
+def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> Path:
+    """Write one BagIt bag for ``unit``: a manifest, born-digital PDFs, scans and one secret document."""
+    from ingest.specimens import make_specimens, render_pdf, render_scan
+
+    package = dest / f"goi-{unit.code}"
+    if (package / "bagit.txt").exists():
+        return package
+    files_dir = package / "files"
+    files_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    specimens = make_specimens(count, seed=seed, issuer=unit.issuer, place="Hưng Yên", year=2024)
+    rows = []
+    for index, spec in enumerate(specimens, start=1):
+        is_scan = index % 3 == 0
+        if is_scan:
+            fmt = SCAN_FORMATS[(index // 3 - 1) % len(SCAN_FORMATS)]
+            name = f"files/vb-{index:03d}-scan.{'tif' if fmt == 'tiff' else fmt}"
+            render_scan(spec, package / name, fmt=fmt, dpi=200)
+        else:
+            name = f"files/vb-{index:03d}.pdf"
+            render_pdf(spec, package / name)
+        secret = index == count  # the last one of each unit is marked secret: withheld
+        rows.append({
+            "ma_van_ban": f"{unit.code}-{spec.issued.year}-{index:05d}",
+            "huong": rng.choice(["di", "den", "di"]),
+            # scans keep an empty number and subject: the archive reads them from the text
+            "so_ky_hieu": "" if is_scan else spec.number,
+            "ngay_ban_hanh": "" if is_scan else spec.issued.strftime("%d/%m/%Y"),
+            "loai_van_ban": spec.doc_type,
+            "trich_yeu": "" if is_scan else spec.subject,
+            "co_quan_ban_hanh": spec.issuer,
+            "nguoi_ky": spec.signer,
+            "chuc_vu_nguoi_ky": spec.signer_title,
+            "do_mat": "Mật" if secret else "",
+            "tep_dinh_kem": name,
+        })
+    with open(package / "documents.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    bagit.make_bag(str(package), bag_info={
+        "Source-Organization": f"{unit.issuer}",
+        "Unit-Code": unit.code,
+        "Unit-Level": unit.level,
+        "Parent-Unit-Code": unit.parent_code,
+        "Source-System": "eOffice (bản trình diễn)",
+        "Export-Date": "2025-06-28",
+        "Contact-Name": "Nguyễn Văn A",
+    }, checksums=["sha256"])
+    return package
+
+
+def build_demo_export(dest: Path, *, per_unit: int = 6, seed: int = 2025) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    return [build_demo_package(dest, unit, count=per_unit, seed=seed + i) for i, unit in enumerate(DEMO_UNITS)]
+
+
+def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Console | None = None) -> None:
+    from ingest.pipeline import IngestOptions, ingest_package
+    from ingest.report import build_report
+
+    from .services.accounts import AccountError, create_account
+    from .services.units import import_mapping
+
+    console = console or Console()
+    with archive.db.transaction() as session:
+        result = import_mapping(session, UNITS_CSV, loaded_by="demo")
+    console.print(f"Đơn vị: {result.old_units} đơn vị cũ → {result.new_units} đơn vị mới (phiên bản #{result.version_id})")
+    packages = build_demo_export(dest, per_unit=per_unit)
+    for package in packages:
+        package_id = ingest_package(archive, package, IngestOptions())
+        report = build_report(archive, package_id)
+        counts = ", ".join(f"{k}={v}" for k, v in report["counts"].items())
+        console.print(f"Đã nhập {package.name}: {counts}")
+    console.print("Tài khoản trình diễn (chỉ dùng thử trên máy này):")
+    for username, role, unit, password in DEMO_ACCOUNTS:
+        try:
+            with archive.db.transaction() as session:
+                create_account(session, username=username, role=role, new_unit_code=unit, password=password)
+            state = "mới tạo"
+        except AccountError:
+            state = "đã có"
+        scope = f"đơn vị mới {unit}" if unit else "xem tất cả"
+        console.print(f"  {username:10s} / {password:20s} {role:9s} {scope} ({state})")
