@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed from here (Debian packages, then a virtual environment).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ARCHIVE_HOME ?= $(CURDIR)/var
+export ARCHIVE_HOME
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+RUN_DEBS := tesseract-ocr tesseract-ocr-vie fonts-liberation2 fonts-dejavu-core
+TEST_DEBS := $(RUN_DEBS) chromium
+
+.PHONY: run serve test bench system-run system-test clean-home
+
+system-run:
+	@scripts/ensure-system-packages $(RUN_DEBS)
+
+system-test:
+	@scripts/ensure-system-packages $(TEST_DEBS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+run: system-run $(VENV)/.installed-run
+	$(BIN)/archive demo
+	@echo "Cổng tra cứu: http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+serve: $(VENV)/.installed-run
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: system-test $(VENV)/.installed-test
+	OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider
+
+bench: system-run $(VENV)/.installed-run
+	$(BIN)/python -m bench
+
+clean-home:
+	rm -rf $(ARCHIVE_HOME)
