@@ -1,0 +1,82 @@
+"""Archive portal: read-only search of the documents of abolished local-government units.
+
+``create_app`` builds the web application; nothing is configured at import
+time (and importing this package does not import Flask, so the CLI and the
+ingest workers stay light).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Flask
+
+    from .context import Archive
+    from .settings import Settings
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+CSP_FRAMEABLE = "default-src 'self'; frame-ancestors 'self'"
+
+
+def create_app(settings: "Settings | None" = None, archive: "Archive | None" = None) -> "Flask":
+    """The web application over one archive (opened from ``settings`` when not given)."""
+    from datetime import timedelta
+
+    from flask import Flask, g
+
+    from . import auth
+    from .context import Archive
+    from .services.formatting import ROLE_LABELS, direction_label, format_date
+    from .settings import Settings
+    from .views import register_blueprints, register_error_handlers
+
+    if archive is None:
+        archive = Archive.open(settings or Settings.load())
+    settings = archive.settings
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.effective_secret_key(),
+        SESSION_COOKIE_NAME="archive_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=64 * 1024,  # the portal takes no uploads
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["archive"] = archive
+
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+    auth.init_app(app)
+
+    app.jinja_env.filters["vn_date"] = format_date
+    app.jinja_env.filters["direction_label"] = direction_label
+    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+    register_blueprints(app)
+    register_error_handlers(app)
+
+    @app.after_request
+    def _security_headers(response):
+        frameable = getattr(g, "frameable", False)
+        response.headers["Content-Security-Policy"] = CSP_FRAMEABLE if frameable else CSP
+        response.headers["X-Frame-Options"] = "SAMEORIGIN" if frameable else "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

@@ -1,0 +1,312 @@
+"""Reading one document for display: metadata, files, page text, originals, page images.
+
+Every function takes the caller's scope (old unit codes, None = all) and
+answers None for a document that is missing, withheld or outside the scope,
+so the views cannot tell (nor reveal) which of the three it was.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session, selectinload
+
+from ingest.store import blob_path
+
+from ..context import Archive
+from ..db.models import Blob, Document, DocumentFile, OldUnit
+from .formatting import FIELD_LABELS, direction_label, format_date, source_label
+
+log = logging.getLogger(__name__)
+
+PDF_TYPES = {"application/pdf"}
+IMAGE_TYPES = {"image/tiff", "image/png", "image/jpeg", "image/jpg"}
+INLINE_TYPES = PDF_TYPES | {"image/png", "image/jpeg"}
+MIN_WIDTH, MAX_WIDTH = 100, 2000
+MAX_RENDER_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class MetaField:
+    name: str
+    label: str
+    value: str
+    source: str = ""  # manifest | text | ... ("" when unknown)
+    source_label: str = ""
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    text: str
+    method: str
+    ocr_confidence: float | None
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    filename: str
+    media_type: str
+    size: int | None
+    status: str
+    reason: str
+    page_count: int
+    pages: list[PageView]
+    available: bool  # the original is in the store
+    inline: bool  # may be shown in the browser
+    renderable: bool  # pages can be rendered as images
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    unit_code: str
+    unit_name: str
+    ma_van_ban: str
+    number: str
+    issued_date: date | None
+    issued_date_display: str
+    doc_type: str
+    direction: str
+    direction_label: str
+    subject: str
+    issuer: str
+    fields: list[MetaField]
+    flags: list[str]
+    files: list[FileView]
+    page_count: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OriginalFile:
+    path: Path
+    filename: str
+    media_type: str
+    size: int
+
+
+def in_scope(unit_code: str, scope: frozenset[str] | None) -> bool:
+    return scope is None or unit_code in scope
+
+
+def _visible(session: Session, doc_id: int, scope: frozenset[str] | None) -> Document | None:
+    doc = session.get(Document, doc_id, options=[selectinload(Document.files).selectinload(DocumentFile.pages)])
+    if doc is None or doc.withheld or not in_scope(doc.unit_code, scope):
+        return None
+    return doc
+
+
+def _field_value(doc: Document, name: str) -> str:
+    if name == "issued_date":
+        return format_date(doc.issued_date) or doc.issued_date_raw
+    if name == "direction":
+        return direction_label(doc.direction)
+    value = getattr(doc, name)
+    return "" if value is None else str(value)
+
+
+def _file_view(archive: Archive, session: Session, f: DocumentFile) -> FileView:
+    blob = session.get(Blob, f.blob_sha256) if f.blob_sha256 else None
+    available = blob is not None and blob_path(archive.settings.store_dir, blob.sha256).is_file()
+    media = (f.media_type or (blob.media_type if blob else "")).lower()
+    return FileView(
+        id=f.id,
+        filename=f.filename,
+        media_type=media,
+        size=blob.size if blob else None,
+        status=f.status,
+        reason=f.reason,
+        page_count=f.page_count or len(f.pages),
+        pages=[PageView(p.number, p.text, p.method, p.ocr_confidence) for p in f.pages],
+        available=available,
+        inline=available and media in INLINE_TYPES,
+        renderable=available and media in (PDF_TYPES | IMAGE_TYPES),
+    )
+
+
+def get_document(archive: Archive, doc_id: int, scope: frozenset[str] | None) -> DocumentView | None:
+    """The document as a page shows it, or None (missing, withheld or out of scope)."""
+    with archive.db.session() as session:
+        doc = _visible(session, doc_id, scope)
+        if doc is None:
+            return None
+        unit = session.get(OldUnit, doc.unit_code)
+        sources = doc.field_sources or {}
+        fields = []
+        for name, label in FIELD_LABELS.items():
+            value = _field_value(doc, name)
+            if not value:
+                continue
+            src = str(sources.get(name, "") or "")
+            fields.append(MetaField(name, label, value, src, source_label(src)))
+        files = [_file_view(archive, session, f) for f in doc.files]
+        page_count = doc.page_count or sum(f.page_count for f in files)
+        return DocumentView(
+            id=doc.id,
+            unit_code=doc.unit_code,
+            unit_name=unit.name if unit else doc.unit_code,
+            ma_van_ban=doc.ma_van_ban,
+            number=doc.number,
+            issued_date=doc.issued_date,
+            issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
+            doc_type=doc.doc_type,
+            direction=doc.direction,
+            direction_label=direction_label(doc.direction),
+            subject=doc.subject,
+            issuer=doc.issuer,
+            fields=fields,
+            flags=[str(f) for f in (doc.flags or [])],
+            files=files,
+            page_count=page_count,
+            extra=dict(doc.extra or {}),
+        )
+
+
+def _visible_file(
+    archive: Archive, session: Session, doc_id: int, file_id: int, scope: frozenset[str] | None
+) -> tuple[DocumentFile, Blob, Path] | None:
+    doc = _visible(session, doc_id, scope)
+    if doc is None:
+        return None
+    f = next((f for f in doc.files if f.id == file_id), None)
+    if f is None or not f.blob_sha256:
+        return None
+    blob = session.get(Blob, f.blob_sha256)
+    if blob is None:
+        return None
+    path = blob_path(archive.settings.store_dir, blob.sha256)
+    if not path.is_file():
+        log.warning("original missing from the store: %s (file %s)", blob.sha256, f.id)
+        return None
+    return f, blob, path
+
+
+def open_original(
+    archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None
+) -> OriginalFile | None:
+    """Where the original of one file lives, with its name and type; None if not visible."""
+    with archive.db.session() as session:
+        found = _visible_file(archive, session, doc_id, file_id, scope)
+        if found is None:
+            return None
+        f, blob, path = found
+        media = (f.media_type or blob.media_type or "application/octet-stream").lower()
+        return OriginalFile(path=path, filename=f.filename or blob.sha256, media_type=media, size=blob.size)
+
+
+def render_page_image(
+    archive: Archive,
+    doc_id: int,
+    file_id: int,
+    page_no: int,
+    scope: frozenset[str] | None,
+    width: int = 1000,
+) -> bytes | None:
+    """One page of a PDF or image file as PNG bytes, ``width`` pixels wide (clamped); None if not possible."""
+    original = open_original(archive, doc_id, file_id, scope)
+    if original is None or not (1 <= page_no <= MAX_RENDER_PAGES):
+        return None
+    width = max(MIN_WIDTH, min(MAX_WIDTH, int(width)))
+    try:
+        if original.media_type in PDF_TYPES:
+            return _render_pdf(original.path, page_no, width)
+        if original.media_type in IMAGE_TYPES:
+            return _render_image(original.path, page_no, width, archive.settings.max_image_pixels)
+    except Exception:  # a damaged original must not become a 500
+        log.exception("cannot render page %s of file %s", page_no, file_id)
+    return None
+
+
+def _render_pdf(path: Path, page_no: int, width: int) -> bytes | None:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        if page_no > len(pdf):
+            return None
+        page = pdf[page_no - 1]
+        try:
+            page_width = page.get_width() or 1
+            scale = min(width / page_width, 8.0)
+            bitmap = page.render(scale=scale)
+            image = bitmap.to_pil()
+            if image.width * image.height > MAX_WIDTH * MAX_WIDTH * 4:
+                image.thumbnail((MAX_WIDTH, MAX_WIDTH * 4))
+            return _png(image)
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+
+
+def _render_image(path: Path, page_no: int, width: int, max_pixels: int) -> bytes | None:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with Image.open(path) as image:
+        frames = getattr(image, "n_frames", 1)
+        if page_no > frames:
+            return None
+        image.seek(page_no - 1)
+        frame = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+        if frame.width > width:
+            frame.thumbnail((width, max(1, round(frame.height * width / frame.width))))
+        return _png(frame)
+
+
+def _png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class NewUnitSummary:
+    code: str
+    name: str
+    predecessors: list[tuple[str, str]]  # (code, name) of the old units it sees
+    accounts: int
+
+
+@dataclass(frozen=True)
+class ArchiveOverview:
+    documents: int
+    withheld: int
+    packages: int
+    accounts: int
+    new_units: list[NewUnitSummary]
+
+
+def archive_overview(archive: Archive) -> ArchiveOverview:
+    """Counts and the units mapping in force, for the administration page."""
+    from sqlalchemy import func, select
+
+    from ..db.models import Account, NewUnit, Package
+    from .scope import predecessors
+
+    with archive.db.session() as session:
+        names = dict(session.execute(select(OldUnit.code, OldUnit.name)).all())
+        per_unit = dict(session.execute(
+            select(Account.new_unit_code, func.count()).where(Account.new_unit_code.is_not(None))
+            .group_by(Account.new_unit_code)
+        ).all())
+        units = [
+            NewUnitSummary(
+                code=unit.code, name=unit.name,
+                predecessors=sorted(((c, names.get(c, c)) for c in predecessors(session, unit.code)), key=lambda p: p[1]),
+                accounts=per_unit.get(unit.code, 0),
+            )
+            for unit in session.scalars(select(NewUnit).order_by(NewUnit.name))
+        ]
+        return ArchiveOverview(
+            documents=session.scalar(select(func.count()).select_from(Document)) or 0,
+            withheld=session.scalar(select(func.count()).select_from(Document).where(Document.withheld.is_(True))) or 0,
+            packages=session.scalar(select(func.count()).select_from(Package)) or 0,
+            accounts=session.scalar(select(func.count()).select_from(Account)) or 0,
+            new_units=units,
+        )

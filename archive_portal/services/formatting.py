@@ -1,0 +1,83 @@
+"""Display helpers shared by pages, the API and the services: dates, labels."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+DIRECTION_LABELS: dict[str, str] = {"den": "Đến", "di": "Đi", "noi_bo": "Nội bộ"}
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": "Quản trị",
+    "archivist": "Lưu trữ viên",
+    "auditor": "Kiểm tra",
+    "lookup": "Tra cứu",
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "ma_van_ban": "Mã văn bản",
+    "direction": "Hướng văn bản",
+    "number": "Số, ký hiệu",
+    "issued_date": "Ngày ban hành",
+    "doc_type": "Loại văn bản",
+    "subject": "Trích yếu",
+    "issuer": "Cơ quan ban hành",
+    "signer": "Người ký",
+    "signer_title": "Chức vụ người ký",
+    "recipients": "Nơi nhận",
+    "confidentiality": "Độ mật",
+    "urgency": "Độ khẩn",
+    "dossier": "Mã hồ sơ",
+    "page_count": "Số trang",
+    "remarks": "Ghi chú",
+}
+
+SOURCE_LABELS: dict[str, str] = {
+    "manifest": "Danh mục",
+    "text": "Đọc từ nội dung",
+    "edxml": "Gói edXML",
+    "file": "Tệp",
+}
+
+PAGE_METHOD_LABELS: dict[str, str] = {"text": "Lớp chữ", "ocr": "Nhận dạng (OCR)", "none": "Không có chữ"}
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def format_date(value: date | datetime | None, empty: str = "") -> str:
+    """dd/mm/yyyy (with hh:mm for datetimes), or ``empty`` when there is no date."""
+    if value is None:
+        return empty
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def parse_user_date(text: str) -> date | None:
+    """A date typed by a user: ``dd/mm/yyyy`` (also ``-`` or ``.``) or ISO; None if empty.
+
+    Raises ValueError with a Vietnamese message when the text is not a real date.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = _DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _ISO.match(text)
+        if not match:
+            raise ValueError(f"Ngày “{text[:30]}” không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"Ngày “{text[:30]}” không tồn tại.") from None
+
+
+def direction_label(value: str) -> str:
+    return DIRECTION_LABELS.get(value or "", value or "")
+
+
+def source_label(value: str) -> str:
+    return SOURCE_LABELS.get(value or "", value or "")

@@ -1,0 +1,54 @@
+"""The web surfaces, one blueprint each, and the Vietnamese error pages."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+ERROR_MESSAGES = {
+    400: ("Yêu cầu không hợp lệ", "Yêu cầu gửi lên không hợp lệ."),
+    401: ("Cần đăng nhập", "Vui lòng đăng nhập để tiếp tục."),
+    403: ("Không có quyền truy cập", "Tài khoản của bạn không được phép xem trang này."),
+    404: ("Không tìm thấy", "Không tìm thấy trang hoặc văn bản bạn yêu cầu."),
+    405: ("Thao tác không được phép", "Thao tác này không được phép trên trang này."),
+    413: ("Yêu cầu quá lớn", "Dữ liệu gửi lên quá lớn."),
+    429: ("Quá nhiều yêu cầu", "Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ít phút."),
+    500: ("Lỗi hệ thống", "Đã xảy ra lỗi. Vui lòng thử lại sau; nếu lỗi lặp lại, hãy báo cho quản trị viên."),
+    503: ("Tạm thời không phục vụ", "Hệ thống tạm thời không sẵn sàng. Vui lòng thử lại sau."),
+}
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import admin, api, auth, documents, search
+
+    for module in (auth, search, documents, api, admin):
+        app.register_blueprint(module.bp)
+
+
+def error_response(code: int, message: str | None = None):
+    title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    text = message or default
+    if request.path.startswith("/api/"):
+        return jsonify(error=text), code
+    return render_template("error.html", code=code, title=title, message=text), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return error_response(exc.code if exc.code in ERROR_MESSAGES else 500 if exc.code >= 500 else 400)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500)

@@ -1,0 +1,50 @@
+"""The search page."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask import request
+from flask_login import current_user, login_required
+
+from ..auth import current_scope
+from ..services.formatting import DIRECTION_LABELS
+from ..services.search import (
+    FACET_TITLES,
+    SORTS,
+    doc_types_in_scope,
+    facet_args,
+    search_documents,
+    units_in_scope,
+)
+
+bp = Blueprint("search", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    archive = current_app.extensions["archive"]
+    scope = current_scope()
+    result = search_documents(archive, account_scope=scope, params=request.args)
+    params = result.params
+
+    def page_url(number: int) -> str:
+        return url_for("search.index", **params.to_args(page=number if number > 1 else ""))
+
+    def facet_url(facet: str, value: str) -> str:
+        return url_for("search.index", **facet_args(params, facet, value))
+
+    status = 503 if result.unavailable else 200
+    return render_template(
+        "search.html",
+        result=result,
+        params=params,
+        units=units_in_scope(archive, scope),
+        doc_types=doc_types_in_scope(archive, scope),
+        directions=DIRECTION_LABELS,
+        sorts=SORTS,
+        facet_titles=FACET_TITLES,
+        page_url=page_url,
+        facet_url=facet_url,
+        clear_url=url_for("search.index"),
+        user=current_user,
+    ), status
