@@ -107,3 +107,7 @@ class SearchEngine(Protocol):
 
 class SearchUnavailable(RuntimeError):
     """The engine cannot answer now (cluster down, index missing)."""
+
+
+class SearchTimeout(SearchUnavailable):
+    """The query ran past the engine's time limit; the message is Vietnamese, for users."""

@@ -1,0 +1,426 @@
+"""The SQLite FTS5 engine: one file, no server; fine up to about a million documents.
+
+Schema (rebuildable, created on first open, no migrations):
+
+* ``docs`` — a plain table with the filter and facet fields (unit_code,
+  doc_type, direction, issued_date ISO, year, number_norm) and the original
+  text, used for snippets and to re-derive the index values on delete.
+* ``docs_fts`` — a contentless FTS5 table (``content=''``, so the text is not
+  stored a second and third time) with *folded* columns (``fold()``: no tones,
+  đ→d) and *exact* columns (``fold.exact()``: tones kept), tokenizer
+  ``unicode61 remove_diacritics 0``.
+
+Each query term becomes ``({folded cols}: "folded") OR ({exact cols}: "exact")``;
+terms are ANDed, negated terms removed with NOT.  bm25 weights number > subject
+> issuer > body, and the exact columns add to the folded score, so the exact
+tones rank above a folded match.  A document whose normalised number equals a
+number in the query is sorted first.
+
+Reads go through a read-only connection per thread (``mode=ro``) with a time
+limit; writes through one connection guarded by a lock.  WAL lets an ingest
+process write while web processes read.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
+from .fold import exact, fold, normalize_number
+from .highlight import snippet
+
+SCHEMA_VERSION = "1"
+# Folded and exact forms of every Vietnamese letter: if fold() ever changes, the
+# values re-derived for deletes would no longer match the index.
+_FOLD_PROBE = "aàáảãạăằắẳẵặâầấẩẫậđeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
+_FOLD_SIGNATURE = fold(_FOLD_PROBE.upper()) + "|" + exact(_FOLD_PROBE.upper())
+
+FOLDED_COLS = ("f_number", "f_subject", "f_issuer", "f_body")
+EXACT_COLS = ("x_subject", "x_issuer", "x_body")
+# bm25 weights, in column order: number, subject, issuer, body (folded), then exact.
+WEIGHTS = (10.0, 5.0, 3.0, 1.0, 5.0, 3.0, 1.0)
+FACETS = {"unit_code": "unit_code", "doc_type": "doc_type", "direction": "direction", "year": "year"}
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL,
+    doc_type TEXT NOT NULL DEFAULT '',
+    direction TEXT NOT NULL DEFAULT '',
+    issued_date TEXT,
+    year INTEGER,
+    number_norm TEXT NOT NULL DEFAULT '',
+    ma_van_ban TEXT NOT NULL DEFAULT '',
+    number TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    issuer TEXT NOT NULL DEFAULT '',
+    signer TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS docs_unit_date ON docs (unit_code, issued_date);
+CREATE INDEX IF NOT EXISTS docs_date ON docs (issued_date);
+CREATE INDEX IF NOT EXISTS docs_number ON docs (number_norm);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+    {", ".join(FOLDED_COLS + EXACT_COLS)},
+    content='', tokenize='unicode61 remove_diacritics 0'
+);
+"""
+
+_DOC_COLS = ("id", "unit_code", "doc_type", "direction", "issued_date", "year", "number_norm",
+             "ma_van_ban", "number", "subject", "issuer", "signer", "body")
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _safe_words(term: Term) -> list[str]:
+    """Letters and digits only, even if a caller built the Term by hand (defence in depth)."""
+    return [w for word in term.words for w in _WORD_RE.findall(str(word))]
+
+
+def _phrase(words: Iterable[str]) -> str:
+    """An FTS5 string of plain words (quotes doubled anyway)."""
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def _term_expr(words: list[str], *, with_exact: bool) -> str:
+    folded = f"{{{' '.join(FOLDED_COLS)}}} : {_phrase(fold(w) for w in words)}"
+    if not with_exact:
+        return f"({folded})"
+    exact_expr = f"{{{' '.join(EXACT_COLS)}}} : {_phrase(exact(w) for w in words)}"
+    return f"(({folded}) OR ({exact_expr}))"
+
+
+def match_expression(terms: Sequence[Term]) -> tuple[str, str]:
+    """(positive expression, negative expression) in FTS5 syntax; either may be ''."""
+    positive: list[str] = []
+    negative: list[str] = []
+    for term in terms:
+        words = _safe_words(term)
+        if words:
+            (negative if term.negated else positive).append(_term_expr(words, with_exact=not term.negated))
+    return " AND ".join(positive), " OR ".join(negative)
+
+
+def _fts_values(doc: dict[str, Any] | IndexDocument) -> tuple[str, ...]:
+    """The FTS column values of a document: the same for insert and for delete."""
+    get = doc.get if isinstance(doc, dict) else lambda k: getattr(doc, k)
+    number = f"{get('number') or ''} {get('ma_van_ban') or ''}"
+    issuer = f"{get('issuer') or ''} {get('signer') or ''}"
+    subject, body = get("subject") or "", get("body") or ""
+    return (fold(number), fold(subject), fold(issuer), fold(body),
+            exact(subject), exact(issuer), exact(body))
+
+
+def _row(doc: IndexDocument) -> tuple[Any, ...]:
+    issued = doc.issued_date.isoformat() if doc.issued_date else None
+    return (int(doc.id), doc.unit_code, doc.doc_type or "", doc.direction or "", issued,
+            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number),
+            doc.ma_van_ban or "", doc.number or "", doc.subject or "", doc.issuer or "",
+            doc.signer or "", doc.body or "")
+
+
+class SqliteFtsEngine:
+    """The ``SearchEngine`` on one SQLite file.  Thread- and process-safe."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path, *, time_limit_ms: int = 3000, snippet_chars: int = 240) -> None:
+        self.path = Path(path)
+        self.time_limit = time_limit_ms / 1000.0
+        self.snippet_chars = snippet_chars
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._writer_conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._closed = False
+        self._ensure_schema()
+
+    # -- connections -----------------------------------------------------
+    def _check_pid(self) -> None:
+        """After a fork, never reuse the parent's connections."""
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._writer_conn = None
+            self._readers = []
+            self._local = threading.local()
+
+    def _writer(self) -> sqlite3.Connection:
+        self._check_pid()
+        if self._closed:
+            raise SearchUnavailable("search index is closed")
+        if self._writer_conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except (sqlite3.Error, OSError) as exc:
+                raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
+            self._writer_conn = conn
+        return self._writer_conn
+
+    def _reader(self) -> sqlite3.Connection:
+        self._check_pid()
+        if self._closed:
+            raise SearchUnavailable("search index is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            try:
+                conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
+    def _ensure_schema(self) -> None:
+        with self._lock:
+            conn = self._writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                meta = dict(conn.execute("SELECT key, value FROM meta"))
+                if not meta:
+                    conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                                     [("schema", SCHEMA_VERSION), ("fold", _FOLD_SIGNATURE)])
+                    conn.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('rank', ?)",
+                                 (f"bm25({', '.join(map(str, WEIGHTS))})",))
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise SearchUnavailable(f"cannot prepare search index {self.path}: {exc}") from exc
+            self._stale = meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION or \
+                meta.get("fold", _FOLD_SIGNATURE) != _FOLD_SIGNATURE
+
+    # -- writing ---------------------------------------------------------
+    def _delete_in_tx(self, conn: sqlite3.Connection, ids: Iterable[int]) -> int:
+        """Remove ids (inside the caller's transaction), feeding FTS the old values."""
+        removed = 0
+        for doc_id in ids:
+            row = conn.execute(
+                "SELECT number, ma_van_ban, subject, issuer, signer, body FROM docs WHERE id = ?", (doc_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            old = dict(zip(("number", "ma_van_ban", "subject", "issuer", "signer", "body"), row))
+            conn.execute(
+                f"INSERT INTO docs_fts(docs_fts, rowid, {', '.join(FOLDED_COLS + EXACT_COLS)}) "
+                f"VALUES ('delete', ?, {', '.join('?' * 7)})",
+                (doc_id, *_fts_values(old)),
+            )
+            conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+            removed += 1
+        return removed
+
+    def _write(self, work) -> Any:
+        with self._lock:
+            conn = self._writer()
+            if self._stale:
+                raise SearchUnavailable("search index was built by another version; clear and re-index it")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = work(conn)
+                conn.execute("COMMIT")
+                return result
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Upsert documents in one transaction (same id again replaces it); returns the count."""
+        insert_doc = f"INSERT INTO docs ({', '.join(_DOC_COLS)}) VALUES ({', '.join('?' * len(_DOC_COLS))})"
+        insert_fts = (f"INSERT INTO docs_fts(rowid, {', '.join(FOLDED_COLS + EXACT_COLS)}) "
+                      f"VALUES (?, {', '.join('?' * 7)})")
+
+        def work(conn: sqlite3.Connection) -> int:
+            count = 0
+            for doc in documents:
+                self._delete_in_tx(conn, (int(doc.id),))
+                conn.execute(insert_doc, _row(doc))
+                conn.execute(insert_fts, (int(doc.id), *_fts_values(doc)))
+                count += 1
+            return count
+
+        return self._write(work)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        self._write(lambda conn: self._delete_in_tx(conn, [int(i) for i in ids]))
+
+    def clear(self) -> None:
+        """Drop everything and start an empty index (also after a version change)."""
+        with self._lock:
+            conn = self._writer()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("docs_fts", "docs", "meta"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._ensure_schema()
+
+    def optimize(self) -> None:
+        """Merge the FTS segments after a large load (slow; optional)."""
+        self._write(lambda conn: conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')"))
+
+    # -- reading ---------------------------------------------------------
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        conn = self._reader()
+        deadline = time.monotonic() + self.time_limit
+        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise SearchTimeout(
+                    "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
+                ) from exc
+            raise SearchUnavailable(f"search index error: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise SearchUnavailable(f"search index error: {exc}") from exc
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    def indexed_ids(self) -> set[int]:
+        return {row[0] for row in self._read("SELECT id FROM docs")}
+
+    def count(self, scope: frozenset[str] | None = None) -> int:
+        if scope is None:
+            return self._read("SELECT count(*) FROM docs")[0][0]
+        if not scope:
+            return 0
+        sql = "SELECT count(*) FROM docs WHERE unit_code IN (SELECT value FROM json_each(?))"
+        return self._read(sql, (json.dumps(sorted(scope)),))[0][0]
+
+    @staticmethod
+    def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, values in (("unit_code", sorted(query.scope) if query.scope is not None else None),
+                               ("unit_code", query.unit_codes or None),
+                               ("doc_type", query.doc_types or None),
+                               ("direction", query.directions or None)):
+            if values is not None:
+                where.append(f"d.{column} IN (SELECT value FROM json_each(?))")
+                params.append(json.dumps(list(values)))
+        if query.date_from:
+            where.append("d.issued_date >= ?")
+            params.append(query.date_from.isoformat())
+        if query.date_to:
+            where.append("d.issued_date <= ?")
+            params.append(query.date_to.isoformat())
+        if query.number_filter:
+            where.append("d.number_norm = ?")
+            params.append(normalize_number(query.number_filter))
+        return where, params
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        if query.scope is not None and not query.scope:
+            return SearchResult(total=0, hits=[], facets={})
+        positive, negative = match_expression(query.terms)
+        where, params = self._filters(query)
+        if negative:
+            where.append("d.id NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
+            params.append(negative)
+        if positive:
+            # CROSS JOIN keeps FTS5 as the outer loop: the planner must not probe it per row.
+            source = "docs_fts f CROSS JOIN docs d ON d.id = f.rowid"
+            where.insert(0, "f.docs_fts MATCH ?")
+            params.insert(0, positive)
+        else:
+            source = "docs d"
+        where_sql = " AND ".join(where) or "1"
+
+        total, facets = self._count_and_facets(source, where_sql, params, query)
+        if total == 0:
+            return SearchResult(total=0, hits=[], facets=facets)
+        ranked = self._page(source, where_sql, params, query, ranked=bool(positive))
+        hits = self._hits(ranked, query)
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _count_and_facets(self, source: str, where_sql: str, params: list[Any],
+                          query: SearchQuery) -> tuple[int, dict[str, list[FacetValue]]]:
+        names = [f for f in query.facets if f in FACETS]
+        cols = ", ".join(f"d.{FACETS[f]} AS {f}" for f in names) or "1 AS one"
+        parts = ["SELECT '', NULL, count(*) FROM m"]
+        for f in names:
+            parts.append(f"SELECT '{f}', {f}, count(*) FROM m "
+                         f"WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}")
+        sql = (f"WITH m AS MATERIALIZED (SELECT {cols} FROM {source} WHERE {where_sql}) "
+               + " UNION ALL ".join(parts))
+        facets: dict[str, list[FacetValue]] = {f: [] for f in names}
+        total = 0
+        for name, value, count in self._read(sql, params):
+            if name == "":
+                total = count
+            else:
+                facets[name].append(FacetValue(str(value), count))
+        for name, values in facets.items():
+            if name == "year":
+                values.sort(key=lambda v: v.value, reverse=True)
+            else:
+                values.sort(key=lambda v: (-v.count, v.value))
+        return total, facets
+
+    def _page(self, source: str, where_sql: str, params: list[Any], query: SearchQuery,
+              *, ranked: bool) -> list[tuple[int, float]]:
+        score = "f.rank" if ranked else "0.0"
+        order: list[str] = []
+        order_params: list[Any] = []
+        if query.sort == "date_desc" or not ranked and query.sort == "relevance":
+            order.append("d.issued_date DESC NULLS LAST")
+        elif query.sort == "date_asc":
+            order.append("d.issued_date ASC NULLS LAST")
+        else:
+            if query.numbers:
+                order.append("(d.number_norm IN (SELECT value FROM json_each(?))) DESC")
+                order_params.append(json.dumps(list(query.numbers)))
+            order.append("f.rank")
+        order.append("d.id DESC")
+        sql = (f"SELECT d.id, {score} FROM {source} WHERE {where_sql} "
+               f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?")
+        return [(row[0], -float(row[1]) if ranked else 0.0) for row in
+                self._read(sql, [*params, *order_params, query.per_page, query.offset])]
+
+    def _hits(self, ranked: list[tuple[int, float]], query: SearchQuery) -> list[Hit]:
+        if not ranked:
+            return []
+        if not query.with_snippets:
+            return [Hit(id=i, score=s) for i, s in ranked]
+        ids = [i for i, _ in ranked]
+        rows = self._read("SELECT id, subject, body FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+                          (json.dumps(ids),))
+        texts = {row[0]: (row[1], row[2]) for row in rows}
+        hits = []
+        for doc_id, score in ranked:
+            subject, body = texts.get(doc_id, ("", ""))
+            text = snippet(body, query.terms, self.snippet_chars, fallback=subject)
+            hits.append(Hit(id=doc_id, score=score, snippet=text))
+        return hits
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for conn in self._readers:
+                conn.close()
+            self._readers = []
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
+            self._local = threading.local()

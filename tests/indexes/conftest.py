@@ -1,0 +1,68 @@
+"""Fixtures for the search-engine tests.
+
+Every engine-level test takes the ``engine`` fixture; to run the same tests on
+another engine, add its name to ``ENGINES`` and its setup below — nothing else.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable
+
+import pytest
+
+from indexes.base import IndexDocument, SearchResult
+from indexes.query import build_query
+from indexes.sqlite_fts import SqliteFtsEngine
+
+ENGINES = ["sqlite"]
+
+_FILLER_WORDS = [
+    "báo cáo tình hình thực hiện nhiệm vụ công tác quý",
+    "tổ chức hội nghị tổng kết năm triển khai phương hướng",
+    "đề nghị cấp kinh phí sửa chữa trụ sở làm việc",
+    "thông báo lịch tiếp công dân định kỳ của lãnh đạo",
+    "hướng dẫn kiểm tra công tác văn thư lưu trữ cơ quan",
+    "triệu tập cán bộ tham dự lớp bồi dưỡng nghiệp vụ",
+]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        eng = SqliteFtsEngine(tmp_path / "index" / "fts.sqlite")
+    else:  # pragma: no cover - a later engine goes here
+        raise AssertionError(request.param)
+    yield eng
+    eng.close()
+
+
+def make_doc(id: int, unit: str = "U1", **fields) -> IndexDocument:
+    fields.setdefault("issued_date", date(2020, 1, 1))
+    return IndexDocument(id=id, unit_code=unit, **fields)
+
+
+@pytest.fixture
+def doc() -> Callable[..., IndexDocument]:
+    return make_doc
+
+
+@pytest.fixture
+def filler() -> list[IndexDocument]:
+    """Forty ordinary documents so that bm25's document frequencies mean something."""
+    return [
+        make_doc(1000 + i, unit=f"F{i % 3}", subject=f"Văn bản thường số {i}",
+                 body=_FILLER_WORDS[i % len(_FILLER_WORDS)] + f" năm {2000 + i}",
+                 doc_type="CV", direction="den", issued_date=date(2010, 1 + i % 12, 1 + i % 28))
+        for i in range(40)
+    ]
+
+
+@pytest.fixture
+def search(engine) -> Callable[..., SearchResult]:
+    """``search(text, **build_query kwargs)`` on the engine; scope defaults to everything."""
+
+    def run(text: str = "", **kwargs) -> SearchResult:
+        kwargs.setdefault("scope", None)
+        return engine.search(build_query(text, **kwargs))
+
+    return run

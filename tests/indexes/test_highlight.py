@@ -1,0 +1,58 @@
+"""indexes.highlight.snippet: marked, HTML-safe excerpts."""
+from __future__ import annotations
+
+from indexes.base import Term
+from indexes.fold import fold
+from indexes.highlight import fast_fold, snippet
+
+
+def test_fast_fold_equals_fold():
+    samples = ["Kế hoạch số 74/KH-UBND của UBND tỉnh Hưng Yên", "ĐẤT ĐAI đất đai", "Ha\u0300 No\u0323\u0302i",
+               "ẞ İstanbul ǅ ﬁ 😀 ½", "plain ascii TEXT"]
+    for text in samples:
+        assert fast_fold(text) == fold(text)
+
+
+def test_folded_query_marks_the_original_words():
+    out = snippet("Ủy ban ban hành Kế hoạch phòng chống lụt bão.", [Term(("ke", "hoach"), phrase=True)])
+    assert "<mark>Kế hoạch</mark>" in out
+
+
+def test_words_are_marked_whole_not_inside_other_words():
+    out = snippet("kem kế ke", [Term(("ke",))])
+    assert out == "kem <mark>kế</mark> <mark>ke</mark>"
+
+
+def test_original_is_escaped_and_only_marks_are_html():
+    out = snippet('<script>alert("x")</script> đất & nhà', [Term(("dat",))])
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "<mark>đất</mark> &amp; nhà" in out
+
+
+def test_negated_terms_are_not_marked():
+    out = snippet("đất đai và nhà ở", [Term(("dat",)), Term(("nha",), negated=True)])
+    assert "<mark>nhà</mark>" not in out and "<mark>đất</mark>" in out
+
+
+def test_long_text_is_cut_around_the_match():
+    text = "mở đầu " * 200 + "điều khoản về đất đai ở đây " + "kết thúc " * 200
+    out = snippet(text, [Term(("đất", "đai"), phrase=True)], max_chars=120)
+    assert "<mark>đất đai</mark>" in out
+    assert out.startswith("…") and out.endswith("…")
+    assert len(out.replace("<mark>", "").replace("</mark>", "")) <= 125
+
+
+def test_number_phrase_is_marked_with_its_symbols():
+    out = snippet("Thực hiện Kế hoạch số 74/KH-UBND ngày 5/3", [Term(("74", "KH", "UBND"), phrase=True)])
+    assert "<mark>74/KH-UBND</mark>" in out
+
+
+def test_falls_back_to_subject_when_body_has_no_match():
+    out = snippet("nội dung không liên quan", [Term(("hưng",))], fallback="Về việc ở Hưng Yên")
+    assert out == "Về việc ở <mark>Hưng</mark> Yên"
+
+
+def test_no_match_anywhere_gives_the_beginning_unmarked():
+    out = snippet("Nội dung <b>đầu</b> tiên", [Term(("xyz",))], fallback="Trích yếu")
+    assert out == "Nội dung &lt;b&gt;đầu&lt;/b&gt; tiên"
+    assert snippet("", [Term(("xyz",))], fallback="Trích yếu") == "Trích yếu"
