@@ -94,7 +94,12 @@ def in_scope(unit_code: str, scope: frozenset[str] | None) -> bool:
     return scope is None or unit_code in scope
 
 
+MAX_ID = 2**63 - 1
+
+
 def _visible(session: Session, doc_id: int, scope: frozenset[str] | None) -> Document | None:
+    if not (0 < doc_id <= MAX_ID):
+        return None
     doc = session.get(Document, doc_id, options=[selectinload(Document.files).selectinload(DocumentFile.pages)])
     if doc is None or doc.withheld or not in_scope(doc.unit_code, scope):
         return None

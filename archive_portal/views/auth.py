@@ -25,8 +25,8 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@bp.route("/dang-nhap", methods=["GET", "POST"])
 @bp.route("/login", methods=["GET", "POST"])
+@bp.route("/dang-nhap", methods=["GET", "POST"])  # registered first: url_for builds this one
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("search.index"))
@@ -50,8 +50,8 @@ def login():
     return render_template("login.html", form=form, error=error), status
 
 
-@bp.route("/dang-xuat", methods=["POST"])
 @bp.route("/logout", methods=["POST"])
+@bp.route("/dang-xuat", methods=["POST"])
 @login_required
 def logout():
     form = LogoutForm()
