@@ -1,0 +1,103 @@
+"""Types shared by every extractor, and the registry that maps media types to them."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar
+
+__all__ = [
+    "ExtractedPage",
+    "Extraction",
+    "ExtractionRefused",
+    "ExtractLimits",
+    "Extractor",
+    "register",
+    "extractor_for",
+    "registered_types",
+    "letter_count",
+    "nfc",
+]
+
+
+@dataclass
+class ExtractedPage:
+    number: int  # 1-based
+    text: str
+    method: str  # "text" | "ocr" | "none"
+    ocr_confidence: float | None = None
+
+
+@dataclass
+class Extraction:
+    media_type: str
+    pages: list[ExtractedPage]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\f\n".join(p.text for p in self.pages)
+
+
+class ExtractionRefused(Exception):
+    """The file cannot be read; `reason` goes into the ingest report as is."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+    def __reduce__(self):  # survive the trip back from a ProcessPoolExecutor worker
+        return (type(self), (self.reason,))
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    ocr_languages: str = "vie+eng"
+    dpi: int = 300
+    max_image_pixels: int = 120_000_000
+    max_pages: int = 5000
+    max_file_bytes: int = 512 * 1024 * 1024
+    min_text_chars: int = 20  # letters a text layer needs before OCR is skipped
+
+
+class Extractor:
+    """One file type. Subclasses set `media_types` and implement `extract`."""
+
+    media_types: ClassVar[tuple[str, ...]] = ()
+
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Extractor]] = {}
+
+
+def register(*media_types: str) -> Callable[[type[Extractor]], type[Extractor]]:
+    """Class decorator: `@register("application/pdf")`."""
+
+    def decorate(cls: type[Extractor]) -> type[Extractor]:
+        types = media_types or cls.media_types
+        cls.media_types = tuple(types)
+        for mt in types:
+            _REGISTRY[mt] = cls
+        return cls
+
+    return decorate
+
+
+def extractor_for(media_type: str) -> Extractor | None:
+    cls = _REGISTRY.get(media_type)
+    return cls() if cls else None
+
+
+def registered_types() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def letter_count(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

@@ -1,0 +1,106 @@
+"""PDF: the text layer page by page; a page without usable text is rendered and OCR'd."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .base import ExtractedPage, Extraction, ExtractionRefused, ExtractLimits, Extractor, letter_count, nfc, register
+
+log = logging.getLogger(__name__)
+
+_EOF_WINDOW = 8192
+
+
+def _check_complete(path: Path) -> None:
+    """A PDF whose last bytes hold no %%EOF was cut short (PDFium would silently repair it)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - _EOF_WINDOW))
+        tail = fh.read()
+    if b"%%EOF" not in tail:
+        raise ExtractionRefused("PDF hỏng: tệp bị cắt cụt, thiếu %%EOF (truncated PDF)")
+
+
+def _open(path: Path):
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code == raw.FPDF_ERR_PASSWORD:
+            raise ExtractionRefused("PDF có mật khẩu (password-protected PDF)") from None
+        if exc.err_code == raw.FPDF_ERR_SECURITY:
+            raise ExtractionRefused("PDF dùng cơ chế bảo mật không hỗ trợ (unsupported security handler)") from None
+        raise ExtractionRefused(f"PDF hỏng: không mở được (corrupt PDF: {exc})") from None
+
+
+def _page_text(page) -> str:
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+    finally:
+        textpage.close()
+    return nfc(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _render(page, limits: ExtractLimits, number: int, warnings: list[str]):
+    """Greyscale PIL image of the page at limits.dpi, scaled down to fit max_image_pixels."""
+    width_pt, height_pt = page.get_size()
+    scale = limits.dpi / 72
+    pixels = width_pt * scale * height_pt * scale
+    if pixels > limits.max_image_pixels:
+        scale *= (limits.max_image_pixels / pixels) ** 0.5
+        warnings.append(
+            f"trang {number}: trang rất lớn, OCR ở {round(scale * 72)} dpi thay vì {limits.dpi} (page too large)"
+        )
+    bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
+    try:
+        return bitmap.to_pil().convert("L")  # a copy: the bitmap buffer can go
+    finally:
+        bitmap.close()
+
+
+@register("application/pdf")
+class PdfExtractor(Extractor):
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        from ingest.ocr import ocr_image
+
+        _check_complete(path)
+        pdf = _open(path)
+        warnings: list[str] = []
+        pages: list[ExtractedPage] = []
+        try:
+            count = len(pdf)
+            if count == 0:
+                raise ExtractionRefused("PDF hỏng: không có trang nào (PDF has no pages)")
+            if count > limits.max_pages:
+                raise ExtractionRefused(f"PDF quá nhiều trang: {count} > {limits.max_pages} (too many pages)")
+            for i in range(count):
+                number = i + 1
+                try:
+                    page = pdf[i]
+                except Exception as exc:  # PdfiumError on a broken page object
+                    warnings.append(f"trang {number}: không đọc được ({exc})")
+                    pages.append(ExtractedPage(number, "", "none"))
+                    continue
+                try:
+                    text = _page_text(page)
+                    if letter_count(text) >= limits.min_text_chars:
+                        pages.append(ExtractedPage(number, text, "text"))
+                        continue
+                    image = _render(page, limits, number, warnings)
+                finally:
+                    page.close()
+                result = ocr_image(image, limits.ocr_languages)
+                del image
+                if letter_count(result.text) > letter_count(text) or (result.text and not text):
+                    pages.append(ExtractedPage(number, result.text, "ocr", result.mean_confidence))
+                elif text:
+                    pages.append(ExtractedPage(number, text, "text"))
+                else:
+                    pages.append(ExtractedPage(number, "", "none", result.mean_confidence))
+        finally:
+            pdf.close()
+        return Extraction(media_type, pages, warnings)
