@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,8 @@ IMAGE_TYPES = {"image/tiff", "image/png", "image/jpeg", "image/jpg"}
 INLINE_TYPES = PDF_TYPES | {"image/png", "image/jpeg"}
 MIN_WIDTH, MAX_WIDTH = 100, 2000
 MAX_RENDER_PAGES = 10_000
+MAX_HEIGHT = 8000  # pixels: a very tall page is scaled down rather than rendered huge
+_PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe
 
 
 @dataclass(frozen=True)
@@ -230,23 +233,21 @@ def render_page_image(
 def _render_pdf(path: Path, page_no: int, width: int) -> bytes | None:
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        if page_no > len(pdf):
-            return None
-        page = pdf[page_no - 1]
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(path))
         try:
-            page_width = page.get_width() or 1
-            scale = min(width / page_width, 8.0)
-            bitmap = page.render(scale=scale)
-            image = bitmap.to_pil()
-            if image.width * image.height > MAX_WIDTH * MAX_WIDTH * 4:
-                image.thumbnail((MAX_WIDTH, MAX_WIDTH * 4))
-            return _png(image)
+            if page_no > len(pdf):
+                return None
+            page = pdf[page_no - 1]
+            try:
+                page_width, page_height = page.get_size()
+                scale = min(width / max(page_width, 1), MAX_HEIGHT / max(page_height, 1), 8.0)
+                image = page.render(scale=scale).to_pil()
+            finally:
+                page.close()
         finally:
-            page.close()
-    finally:
-        pdf.close()
+            pdf.close()
+    return _png(image)
 
 
 def _render_image(path: Path, page_no: int, width: int, max_pixels: int) -> bytes | None:
@@ -259,8 +260,8 @@ def _render_image(path: Path, page_no: int, width: int, max_pixels: int) -> byte
             return None
         image.seek(page_no - 1)
         frame = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
-        if frame.width > width:
-            frame.thumbnail((width, max(1, round(frame.height * width / frame.width))))
+        if frame.width > width or frame.height > MAX_HEIGHT:
+            frame.thumbnail((width, MAX_HEIGHT))
         return _png(frame)
 
 
