@@ -278,7 +278,7 @@ def _find_title(lines: list[str], folded: list[str]) -> int | None:
 def _continue_subject(lines: list[str], folded: list[str], start: int, first: str) -> str:
     parts = [first]
     for j in range(start + 1, min(start + 4, len(lines))):
-        line = lines[j]
+        line = _without_header(lines[j], folded[j])
         if not line or folded[j].startswith(_STOP_SUBJECT):
             break
         if not (line[0].islower() or line[0].isdigit()):
@@ -302,26 +302,38 @@ def _subject_vv(lines: list[str], folded: list[str], stop: int) -> str | None:
     for i in range(min(stop, len(lines))):
         m = _VV_RE.search(folded[i])
         if m:
-            rest = lines[i][m.end() :].strip()
+            rest = _without_header(lines[i][m.end() :], folded[i][m.end() :])
             if rest:
                 return _continue_subject(lines, folded, i, "V/v " + rest)
     return None
 
 
+def _header_spans(line: str, f: str) -> list[tuple[int, int]]:
+    """Spans of the right header column (motto, place and date) inside a line."""
+    spans = [m.span() for r in _MOTTO_RES for m in r.finditer(f)]
+    for r in (_DATE_WORDS_RE, _DATE_NUM_RE):
+        d = r.search(f)
+        if d:
+            comma = f.rfind(",", 0, d.start())
+            start = d.start()
+            if comma >= 0:
+                place = _place(line[:comma]) or ""
+                start = comma - len(place)
+            spans.append((start, d.end()))
+    return spans
+
+
+def _without_header(line: str, f: str) -> str:
+    return " ".join(" ".join(_cut(line, _header_spans(line, f))).split())
+
+
 def _find_issuer(lines: list[str], folded: list[str], stop: int) -> str | None:
     candidates: list[str] = []
     for i in range(min(stop, 12, len(lines))):
-        f = folded[i]
-        spans = [m.span() for r in _MOTTO_RES for m in r.finditer(f)]
         m = _NUMBER_RE.search(lines[i])
+        spans = _header_spans(lines[i], folded[i])
         if m:
-            spans.append((m.start(), len(f)))
-        for r in (_DATE_WORDS_RE, _DATE_NUM_RE):
-            d = r.search(f)
-            if d:
-                comma = f.rfind(",", 0, d.start())
-                start = comma if comma >= 0 else d.start()
-                spans.append((start, d.end()))
+            spans.append((m.start(), len(lines[i])))
         for piece in _cut(lines[i], spans):
             piece = _strip_junk(piece)
             if _is_upper_text(piece) and len(piece) >= 4:
