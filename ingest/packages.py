@@ -94,7 +94,25 @@ def _bag_problems(error: bagit.BagValidationError) -> list[dict]:
             problems.append({"path": "", "problem": "other", "reason": str(detail)})
     if not problems:
         problems.append({"path": "", "problem": "other", "reason": str(error)})
-    return problems
+    # a missing file also fails its checksum: report each path once, missing first
+    order = {"missing": 0, "extra": 1, "mismatch": 2, "other": 3}
+    unique: dict[str, dict] = {}
+    for problem in sorted(problems, key=lambda p: order[p["problem"]]):
+        unique.setdefault(problem["path"] or problem["reason"], problem)
+    return list(unique.values())
+
+
+def _detailed_errors(bag: bagit.Bag, error: bagit.BagValidationError, workers: int) -> bagit.BagValidationError:
+    """bagit stops at a Payload-Oxum mismatch without naming files: ask for every file's problem."""
+    if getattr(error, "details", None):
+        return error
+    details: list = []
+    for check in (bag._validate_completeness, lambda: bag._validate_entries(max(1, workers))):
+        try:
+            check()
+        except bagit.BagValidationError as detailed:
+            details.extend(detailed.details or [])
+    return bagit.BagValidationError(str(error), details) if details else error
 
 
 def _payload_files(payload: Path, manifest: Path | None) -> list[str]:
@@ -133,7 +151,7 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
             bag.validate(processes=max(1, workers))
             verified = True
         except bagit.BagValidationError as error:
-            problems = _bag_problems(error)
+            problems = _bag_problems(_detailed_errors(bag, error, workers))
             if not accept_invalid_bag:
                 raise PackageRefused(
                     "Nội dung gói không khớp manifest BagIt: chưa nhập, chờ lưu trữ viên quyết định "
