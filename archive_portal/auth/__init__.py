@@ -109,6 +109,9 @@ def roles_required(*roles: str) -> Callable:
 
 
 def init_app(app: Flask) -> None:
+    from .limits import limiter
+
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import user_from_account
+from ..auth.limits import limit_login_per_account, limit_login_per_address
 from ..forms import LoginForm, LogoutForm
 from ..services.accounts import authenticate
 
@@ -27,6 +28,8 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @bp.route("/dang-nhap", methods=["GET", "POST"])  # registered first: url_for builds this one
+@limit_login_per_address
+@limit_login_per_account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("search.index"))

@@ -197,21 +197,23 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def as_admin(client):
-    assert login(client, "admin").status_code == 302
-    return client
+def _signed_in(app, username: str):
+    c = app.test_client()
+    assert login(c, username).status_code == 302
+    return c
 
 
-@pytest.fixture
+# Signed-in clients are shared (session scope): tests must not sign them out.
+@pytest.fixture(scope="session")
+def as_admin(app):
+    return _signed_in(app, "admin")
+
+
+@pytest.fixture(scope="session")
 def as_sonnam(app):
-    c = app.test_client()
-    assert login(c, "sonnam").status_code == 302
-    return c
+    return _signed_in(app, "sonnam")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def as_phohien(app):
-    c = app.test_client()
-    assert login(c, "phohien").status_code == 302
-    return c
+    return _signed_in(app, "phohien")

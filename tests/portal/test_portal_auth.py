@@ -81,14 +81,15 @@ def test_next_goes_back_but_never_off_site(client, world):
         client.post("/dang-xuat", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
 
 
-def test_logout_is_post_with_csrf(as_sonnam):
-    assert as_sonnam.get("/dang-xuat").status_code == 405
-    assert as_sonnam.post("/dang-xuat").status_code == 400  # no token
-    assert as_sonnam.get("/").status_code == 200
-    token = csrf_token(as_sonnam.get("/").get_data(as_text=True))
-    r = as_sonnam.post("/dang-xuat", data={"csrf_token": token})
+def test_logout_is_post_with_csrf(client):
+    login(client, "sonnam")
+    assert client.get("/dang-xuat").status_code == 405
+    assert client.post("/dang-xuat").status_code == 400  # no token
+    assert client.get("/").status_code == 200
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    r = client.post("/dang-xuat", data={"csrf_token": token})
     assert r.status_code == 302
-    assert as_sonnam.get("/").status_code == 302
+    assert client.get("/").status_code == 302
 
 
 def test_session_cookie_flags(client):
@@ -105,3 +106,35 @@ def test_admin_page_only_for_admins(as_admin, as_sonnam):
     r = as_sonnam.get("/quan-tri/")
     assert r.status_code == 403
     assert "Không có quyền truy cập" in r.get_data(as_text=True)
+
+
+def test_repeated_failures_are_throttled(client):
+    for _ in range(5):
+        assert login(client, "doan-mo", "sai-mat-khau-123").status_code == 401
+    r = login(client, "doan-mo", "sai-mat-khau-123")
+    assert r.status_code == 429
+    assert "Quá nhiều yêu cầu" in r.get_data(as_text=True)
+    assert login(client, "phohien").status_code == 302  # another account from the same address still works
+
+
+def test_disabling_or_new_password_ends_open_sessions(app, world):
+    from archive_portal.db.models import Account
+    from archive_portal.services.accounts import create_account
+
+    with world.archive.db.transaction() as s:
+        create_account(s, username="tam-thoi", role="lookup", new_unit_code="11953", password=PASSWORD)
+    c = app.test_client()
+    assert login(c, "tam-thoi").status_code == 302
+    assert c.get("/").status_code == 200
+    with world.archive.db.transaction() as s:
+        s.query(Account).filter_by(username="tam-thoi").one().password_hash += "x"
+    assert c.get("/").status_code == 302
+    with world.archive.db.transaction() as s:
+        s.query(Account).filter_by(username="tam-thoi").one().password_hash = None
+    c2 = app.test_client()
+    with world.archive.db.transaction() as s:
+        create_account(s, username="tam-thoi-2", role="lookup", new_unit_code="11953", password=PASSWORD)
+    assert login(c2, "tam-thoi-2").status_code == 302
+    with world.archive.db.transaction() as s:
+        s.query(Account).filter_by(username="tam-thoi-2").one().active = False
+    assert c2.get("/").status_code == 302
