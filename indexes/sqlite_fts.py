@@ -2,15 +2,17 @@
 
 Schema (rebuildable, created on first open, no migrations):
 
-* ``docs`` — a plain table with the filter and facet fields (unit_code,
-  doc_type, direction, issued_date ISO, year, number_norm) and the original
-  text, used for snippets and to re-derive the index values on delete.
+* ``docs`` — a narrow table with the filter and facet fields (unit_code,
+  doc_type, direction, issued_date ISO, year, number_norm).
+* ``doc_text`` — the original text, for snippets and to re-derive the index
+  values on delete.
 * ``docs_fts`` — a contentless FTS5 table (``content=''``, so the text is not
   stored a second and third time) with *folded* columns (``fold()``: no tones,
   đ→d) and *exact* columns (``fold.exact()``: tones kept), tokenizer
   ``unicode61 remove_diacritics 0``.
 
-Each query term becomes ``({folded cols}: "folded") OR ({exact cols}: "exact")``;
+Each query term becomes ``({folded cols}: "folded") OR ({exact cols}: "exact")``
+(the exact half only when the user typed tones);
 terms are ANDed, negated terms removed with NOT.  bm25 weights number > subject
 > issuer > body, and the exact columns add to the folded score, so the exact
 tones rank above a folded match.  A document whose normalised number equals a
@@ -18,7 +20,9 @@ number in the query is sorted first.
 
 Reads go through a read-only connection per thread (``mode=ro``) with a time
 limit; writes through one connection guarded by a lock.  WAL lets an ingest
-process write while web processes read.
+process write while web processes read.  A search is one statement: the
+filtered match set is materialised once, and the total, the facets and the
+ranked page are all read from it.
 """
 from __future__ import annotations
 
@@ -33,9 +37,9 @@ from typing import Any, Iterable, Sequence
 
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import exact, fold, normalize_number
-from .highlight import snippet
+from .highlight import fast_fold, snippet
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 # Folded and exact forms of every Vietnamese letter: if fold() ever changes, the
 # values re-derived for deletes would no longer match the index.
 _FOLD_PROBE = "aàáảãạăằắẳẵặâầấẩẫậđeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
@@ -45,8 +49,11 @@ FOLDED_COLS = ("f_number", "f_subject", "f_issuer", "f_body")
 EXACT_COLS = ("x_subject", "x_issuer", "x_body")
 # bm25 weights, in column order: number, subject, issuer, body (folded), then exact.
 WEIGHTS = (10.0, 5.0, 3.0, 1.0, 5.0, 3.0, 1.0)
-FACETS = {"unit_code": "unit_code", "doc_type": "doc_type", "direction": "direction", "year": "year"}
+FACETS = ("unit_code", "doc_type", "direction", "year")
+TEXT_FIELDS = ("ma_van_ban", "number", "subject", "issuer", "signer", "body")
 
+# ``docs`` is kept narrow (filters and facets only) so joining 100k matches to it
+# stays cheap; the original text lives in ``doc_text``.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -56,26 +63,20 @@ CREATE TABLE IF NOT EXISTS docs (
     direction TEXT NOT NULL DEFAULT '',
     issued_date TEXT,
     year INTEGER,
-    number_norm TEXT NOT NULL DEFAULT '',
-    ma_van_ban TEXT NOT NULL DEFAULT '',
-    number TEXT NOT NULL DEFAULT '',
-    subject TEXT NOT NULL DEFAULT '',
-    issuer TEXT NOT NULL DEFAULT '',
-    signer TEXT NOT NULL DEFAULT '',
-    body TEXT NOT NULL DEFAULT ''
+    number_norm TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS docs_unit_date ON docs (unit_code, issued_date);
 CREATE INDEX IF NOT EXISTS docs_date ON docs (issued_date);
 CREATE INDEX IF NOT EXISTS docs_number ON docs (number_norm);
+CREATE TABLE IF NOT EXISTS doc_text (
+    id INTEGER PRIMARY KEY,
+    {", ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in TEXT_FIELDS)}
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     {", ".join(FOLDED_COLS + EXACT_COLS)},
     content='', tokenize='unicode61 remove_diacritics 0'
 );
 """
-
-_DOC_COLS = ("id", "unit_code", "doc_type", "direction", "issued_date", "year", "number_norm",
-             "ma_van_ban", "number", "subject", "issuer", "signer", "body")
-
 
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -90,11 +91,14 @@ def _phrase(words: Iterable[str]) -> str:
     return '"' + " ".join(words).replace('"', '""') + '"'
 
 
-def _term_expr(words: list[str], *, with_exact: bool) -> str:
-    folded = f"{{{' '.join(FOLDED_COLS)}}} : {_phrase(fold(w) for w in words)}"
-    if not with_exact:
+def _term_expr(words: list[str], *, negated: bool) -> str:
+    folded_words = [fast_fold(w) for w in words]
+    folded = f"{{{' '.join(FOLDED_COLS)}}} : {_phrase(folded_words)}"
+    exact_words = [exact(w) for w in words]
+    if negated or exact_words == folded_words:
+        # Nothing to prefer when the user typed no tones (or for exclusions).
         return f"({folded})"
-    exact_expr = f"{{{' '.join(EXACT_COLS)}}} : {_phrase(exact(w) for w in words)}"
+    exact_expr = f"{{{' '.join(EXACT_COLS)}}} : {_phrase(exact_words)}"
     return f"(({folded}) OR ({exact_expr}))"
 
 
@@ -105,26 +109,35 @@ def match_expression(terms: Sequence[Term]) -> tuple[str, str]:
     for term in terms:
         words = _safe_words(term)
         if words:
-            (negative if term.negated else positive).append(_term_expr(words, with_exact=not term.negated))
+            (negative if term.negated else positive).append(_term_expr(words, negated=term.negated))
     return " AND ".join(positive), " OR ".join(negative)
 
 
-def _fts_values(doc: dict[str, Any] | IndexDocument) -> tuple[str, ...]:
-    """The FTS column values of a document: the same for insert and for delete."""
-    get = doc.get if isinstance(doc, dict) else lambda k: getattr(doc, k)
-    number = f"{get('number') or ''} {get('ma_van_ban') or ''}"
-    issuer = f"{get('issuer') or ''} {get('signer') or ''}"
-    subject, body = get("subject") or "", get("body") or ""
-    return (fold(number), fold(subject), fold(issuer), fold(body),
+def _fts_values(text: dict[str, str]) -> tuple[str, ...]:
+    """The FTS column values of a document's text: the same for insert and for delete."""
+    number = f"{text['number']} {text['ma_van_ban']}"
+    issuer = f"{text['issuer']} {text['signer']}"
+    subject, body = text["subject"], text["body"]
+    return (fast_fold(number), fast_fold(subject), fast_fold(issuer), fast_fold(body),
             exact(subject), exact(issuer), exact(body))
+
+
+def _texts(doc: IndexDocument) -> dict[str, str]:
+    return {f: getattr(doc, f) or "" for f in TEXT_FIELDS}
 
 
 def _row(doc: IndexDocument) -> tuple[Any, ...]:
     issued = doc.issued_date.isoformat() if doc.issued_date else None
     return (int(doc.id), doc.unit_code, doc.doc_type or "", doc.direction or "", issued,
-            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number),
-            doc.ma_van_ban or "", doc.number or "", doc.subject or "", doc.issuer or "",
-            doc.signer or "", doc.body or "")
+            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number))
+
+
+_ALL_FTS = ", ".join(FOLDED_COLS + EXACT_COLS)
+_FTS_INSERT = f"INSERT INTO docs_fts(rowid, {_ALL_FTS}) VALUES (?, {', '.join('?' * 7)})"
+_FTS_DELETE = f"INSERT INTO docs_fts(docs_fts, rowid, {_ALL_FTS}) VALUES ('delete', ?, {', '.join('?' * 7)})"
+_BM25 = f"bm25(f.docs_fts, {', '.join(map(str, WEIGHTS))})"
+_DOC_INSERT = "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)"
+_TEXT_INSERT = f"INSERT INTO doc_text (id, {', '.join(TEXT_FIELDS)}) VALUES (?, {', '.join('?' * len(TEXT_FIELDS))})"
 
 
 class SqliteFtsEngine:
@@ -177,6 +190,8 @@ class SqliteFtsEngine:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             try:
                 conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+                conn.execute("PRAGMA mmap_size = 268435456")
+                conn.execute("PRAGMA temp_store = MEMORY")
             except sqlite3.Error as exc:
                 raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
             self._local.conn = conn
@@ -196,8 +211,6 @@ class SqliteFtsEngine:
                 if not meta:
                     conn.executemany("INSERT INTO meta VALUES (?, ?)",
                                      [("schema", SCHEMA_VERSION), ("fold", _FOLD_SIGNATURE)])
-                    conn.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('rank', ?)",
-                                 (f"bm25({', '.join(map(str, WEIGHTS))})",))
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
@@ -211,19 +224,11 @@ class SqliteFtsEngine:
         """Remove ids (inside the caller's transaction), feeding FTS the old values."""
         removed = 0
         for doc_id in ids:
-            row = conn.execute(
-                "SELECT number, ma_van_ban, subject, issuer, signer, body FROM docs WHERE id = ?", (doc_id,)
-            ).fetchone()
-            if row is None:
-                continue
-            old = dict(zip(("number", "ma_van_ban", "subject", "issuer", "signer", "body"), row))
-            conn.execute(
-                f"INSERT INTO docs_fts(docs_fts, rowid, {', '.join(FOLDED_COLS + EXACT_COLS)}) "
-                f"VALUES ('delete', ?, {', '.join('?' * 7)})",
-                (doc_id, *_fts_values(old)),
-            )
-            conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
-            removed += 1
+            row = conn.execute(f"SELECT {', '.join(TEXT_FIELDS)} FROM doc_text WHERE id = ?", (doc_id,)).fetchone()
+            if row is not None:
+                conn.execute(_FTS_DELETE, (doc_id, *_fts_values(dict(zip(TEXT_FIELDS, row)))))
+                conn.execute("DELETE FROM doc_text WHERE id = ?", (doc_id,))
+            removed += conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,)).rowcount
         return removed
 
     def _write(self, work) -> Any:
@@ -243,16 +248,15 @@ class SqliteFtsEngine:
 
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Upsert documents in one transaction (same id again replaces it); returns the count."""
-        insert_doc = f"INSERT INTO docs ({', '.join(_DOC_COLS)}) VALUES ({', '.join('?' * len(_DOC_COLS))})"
-        insert_fts = (f"INSERT INTO docs_fts(rowid, {', '.join(FOLDED_COLS + EXACT_COLS)}) "
-                      f"VALUES (?, {', '.join('?' * 7)})")
 
         def work(conn: sqlite3.Connection) -> int:
             count = 0
             for doc in documents:
+                texts = _texts(doc)
                 self._delete_in_tx(conn, (int(doc.id),))
-                conn.execute(insert_doc, _row(doc))
-                conn.execute(insert_fts, (int(doc.id), *_fts_values(doc)))
+                conn.execute(_DOC_INSERT, _row(doc))
+                conn.execute(_TEXT_INSERT, (int(doc.id), *texts.values()))
+                conn.execute(_FTS_INSERT, (int(doc.id), *_fts_values(texts)))
                 count += 1
             return count
 
@@ -267,7 +271,7 @@ class SqliteFtsEngine:
             conn = self._writer()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for table in ("docs_fts", "docs", "meta"):
+                for table in ("docs_fts", "doc_text", "docs", "meta"):
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
                 conn.execute("COMMIT")
             except BaseException:
@@ -331,6 +335,7 @@ class SqliteFtsEngine:
         return where, params
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """One pass over the match set: count, facets and the page come from one statement."""
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
         positive, negative = match_expression(query.terms)
@@ -345,58 +350,47 @@ class SqliteFtsEngine:
             params.insert(0, positive)
         else:
             source = "docs d"
-        where_sql = " AND ".join(where) or "1"
-
-        total, facets = self._count_and_facets(source, where_sql, params, query)
-        if total == 0:
-            return SearchResult(total=0, hits=[], facets=facets)
-        ranked = self._page(source, where_sql, params, query, ranked=bool(positive))
-        hits = self._hits(ranked, query)
-        return SearchResult(total=total, hits=hits, facets=facets)
-
-    def _count_and_facets(self, source: str, where_sql: str, params: list[Any],
-                          query: SearchQuery) -> tuple[int, dict[str, list[FacetValue]]]:
-        names = [f for f in query.facets if f in FACETS]
-        cols = ", ".join(f"d.{FACETS[f]} AS {f}" for f in names) or "1 AS one"
-        parts = ["SELECT '', NULL, count(*) FROM m"]
-        for f in names:
-            parts.append(f"SELECT '{f}', {f}, count(*) FROM m "
-                         f"WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}")
-        sql = (f"WITH m AS MATERIALIZED (SELECT {cols} FROM {source} WHERE {where_sql}) "
-               + " UNION ALL ".join(parts))
-        facets: dict[str, list[FacetValue]] = {f: [] for f in names}
-        total = 0
-        for name, value, count in self._read(sql, params):
-            if name == "":
-                total = count
-            else:
-                facets[name].append(FacetValue(str(value), count))
-        for name, values in facets.items():
-            if name == "year":
-                values.sort(key=lambda v: v.value, reverse=True)
-            else:
-                values.sort(key=lambda v: (-v.count, v.value))
-        return total, facets
-
-    def _page(self, source: str, where_sql: str, params: list[Any], query: SearchQuery,
-              *, ranked: bool) -> list[tuple[int, float]]:
-        score = "f.rank" if ranked else "0.0"
-        order: list[str] = []
-        order_params: list[Any] = []
-        if query.sort == "date_desc" or not ranked and query.sort == "relevance":
-            order.append("d.issued_date DESC NULLS LAST")
-        elif query.sort == "date_asc":
-            order.append("d.issued_date ASC NULLS LAST")
+        relevance = bool(positive) and query.sort == "relevance"
+        select_params: list[Any] = []
+        if relevance and query.numbers:
+            hit = "d.number_norm IN (SELECT value FROM json_each(?))"
+            select_params.append(json.dumps(list(query.numbers)))
         else:
-            if query.numbers:
-                order.append("(d.number_norm IN (SELECT value FROM json_each(?))) DESC")
-                order_params.append(json.dumps(list(query.numbers)))
-            order.append("f.rank")
-        order.append("d.id DESC")
-        sql = (f"SELECT d.id, {score} FROM {source} WHERE {where_sql} "
-               f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?")
-        return [(row[0], -float(row[1]) if ranked else 0.0) for row in
-                self._read(sql, [*params, *order_params, query.per_page, query.offset])]
+            hit = "0"
+        if relevance:
+            order = "hit DESC, score, id DESC"
+        elif query.sort == "date_asc":
+            order = "issued_date ASC NULLS LAST, id ASC"
+        else:
+            order = "issued_date DESC NULLS LAST, id DESC"
+        facets = [f for f in query.facets if f in FACETS]
+        parts = ["SELECT 0, '', count(*), NULL FROM m"]
+        parts += [f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}"
+                  for f in facets]
+        parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT d.id AS id, {_BM25 if relevance else '0.0'} AS score, "
+            f"{hit} AS hit, d.issued_date AS issued_date, {', '.join('d.' + f for f in FACETS)} "
+            f"FROM {source} WHERE {' AND '.join(where) or '1'}) " + " UNION ALL ".join(parts)
+        )
+        rows = self._read(sql, [*select_params, *params, query.per_page, query.offset])
+        total = 0
+        facet_values: dict[str, list[FacetValue]] = {f: [] for f in facets}
+        ranked: list[tuple[int, float]] = []
+        for kind, name, count, value in rows:
+            if kind == 0:
+                total = count
+            elif kind == 1:
+                facet_values[name].append(FacetValue(str(value), count))
+            else:
+                ranked.append((count, -float(value) if relevance else 0.0))
+        for name, values in facet_values.items():
+            # Years newest first; the others most frequent first.
+            values.sort(key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)),
+                        reverse=name == "year")
+        if total == 0:
+            return SearchResult(total=0, hits=[], facets=facet_values)
+        return SearchResult(total=total, hits=self._hits(ranked, query), facets=facet_values)
 
     def _hits(self, ranked: list[tuple[int, float]], query: SearchQuery) -> list[Hit]:
         if not ranked:
@@ -404,7 +398,7 @@ class SqliteFtsEngine:
         if not query.with_snippets:
             return [Hit(id=i, score=s) for i, s in ranked]
         ids = [i for i, _ in ranked]
-        rows = self._read("SELECT id, subject, body FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+        rows = self._read("SELECT id, subject, body FROM doc_text WHERE id IN (SELECT value FROM json_each(?))",
                           (json.dumps(ids),))
         texts = {row[0]: (row[1], row[2]) for row in rows}
         hits = []

@@ -179,6 +179,7 @@ def test_scope_restricts_hits_total_facets_and_snippets(engine, search, doc, fil
         doc(1, unit="A", subject="Bí mật của A", body="tài liệu riêng đơn vị A"),
         doc(2, unit="B", subject="Bí mật của B", body="tài liệu riêng đơn vị B"),
         doc(3, unit="C", subject="Bí mật của C", body="tài liệu riêng đơn vị C"),
+        doc(4, unit="B", number="88/QĐ-UBND", subject="Quyết định riêng của B"),
     ])
     result = search("tai lieu rieng", scope=frozenset({"A", "C"}))
     assert sorted(ids(result)) == [1, 3]
@@ -191,9 +192,12 @@ def test_scope_restricts_hits_total_facets_and_snippets(engine, search, doc, fil
     assert outside.total == 0 and outside.hits == []
     assert all(v.count == 0 for values in outside.facets.values() for v in values)
     # browsing and number lookups are scoped as well
-    assert ids(search("", scope=frozenset({"B"}))) == [2]
+    assert ids(search("", scope=frozenset({"B"}))) == [4, 2]
+    assert search("88/QĐ-UBND", scope=frozenset({"A", "C"})).total == 0
+    assert search("", number="88/QĐ-UBND", scope=frozenset({"A"})).total == 0
+    assert ids(search("88/QĐ-UBND", scope=frozenset({"B"}))) == [4]
     assert engine.count(frozenset({"A", "C"})) == 2
-    assert engine.count(None) == 43
+    assert engine.count(None) == 44
 
 
 def test_empty_scope_sees_nothing(engine, search, doc, filler):
