@@ -49,9 +49,9 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_CONTENT_LENGTH=64 * 1024,  # the portal takes no uploads
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
+    app.json.sort_keys = False
     app.extensions["archive"] = archive
 
     from flask_wtf.csrf import CSRFProtect
