@@ -18,7 +18,7 @@ terms are ANDed, negated terms removed with NOT.  bm25 weights number > subject
 tones rank above a folded match.  A document whose normalised number equals a
 number in the query is sorted first.
 
-Reads go through a read-only connection per thread (``mode=ro``) with a time
+Reads go through a pool of read-only connections (``mode=ro``) with a time
 limit; writes through one connection guarded by a lock.  WAL lets an ingest
 process write while web processes read.  A search is one statement: the
 filtered match set is materialised once, and the total, the facets and the
@@ -49,6 +49,7 @@ FOLDED_COLS = ("f_number", "f_subject", "f_issuer", "f_body")
 EXACT_COLS = ("x_subject", "x_issuer", "x_body")
 # bm25 weights, in column order: number, subject, issuer, body (folded), then exact.
 WEIGHTS = (10.0, 5.0, 3.0, 1.0, 5.0, 3.0, 1.0)
+MAX_IDLE_READERS = 16
 FACETS = ("unit_code", "doc_type", "direction", "year")
 TEXT_FIELDS = ("ma_van_ban", "number", "subject", "issuer", "signer", "body")
 
@@ -150,8 +151,7 @@ class SqliteFtsEngine:
         self.time_limit = time_limit_ms / 1000.0
         self.snippet_chars = snippet_chars
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._writer_conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._closed = False
@@ -163,8 +163,7 @@ class SqliteFtsEngine:
         if os.getpid() != self._pid:
             self._pid = os.getpid()
             self._writer_conn = None
-            self._readers = []
-            self._local = threading.local()
+            self._idle = []  # the parent's connections: forget them, never close them here
 
     def _writer(self) -> sqlite3.Connection:
         self._check_pid()
@@ -181,23 +180,33 @@ class SqliteFtsEngine:
             self._writer_conn = conn
         return self._writer_conn
 
-    def _reader(self) -> sqlite3.Connection:
+    def _borrow(self) -> sqlite3.Connection:
+        """An idle read-only connection, or a new one.
+
+        A pool rather than one per thread: a threaded server starts a thread per
+        request, and per-thread connections would pile up.
+        """
         self._check_pid()
-        if self._closed:
-            raise SearchUnavailable("search index is closed")
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            uri = self.path.resolve().as_uri() + "?mode=ro"
-            try:
-                conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
-                conn.execute("PRAGMA mmap_size = 268435456")
-                conn.execute("PRAGMA temp_store = MEMORY")
-            except sqlite3.Error as exc:
-                raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._lock:
-                self._readers.append(conn)
+        with self._lock:
+            if self._closed:
+                raise SearchUnavailable("search index is closed")
+            if self._idle:
+                return self._idle.pop()
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA mmap_size = 268435456")
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except sqlite3.Error as exc:
+            raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
         return conn
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed and os.getpid() == self._pid and len(self._idle) < MAX_IDLE_READERS:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _ensure_schema(self) -> None:
         with self._lock:
@@ -284,10 +293,12 @@ class SqliteFtsEngine:
         self._write(lambda conn: conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')"))
 
     # -- reading ---------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        conn = self._reader()
-        deadline = time.monotonic() + self.time_limit
-        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+    def _read(self, sql: str, params: Sequence[Any] = (), *, timed: bool = True) -> list[tuple]:
+        """Run one read statement; past the time limit it is interrupted (``SearchTimeout``)."""
+        conn = self._borrow()
+        if timed:
+            deadline = time.monotonic() + self.time_limit
+            conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
         try:
             return conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
@@ -300,9 +311,10 @@ class SqliteFtsEngine:
             raise SearchUnavailable(f"search index error: {exc}") from exc
         finally:
             conn.set_progress_handler(None, 0)
+            self._give_back(conn)
 
     def indexed_ids(self) -> set[int]:
-        return {row[0] for row in self._read("SELECT id FROM docs")}
+        return {row[0] for row in self._read("SELECT id FROM docs", timed=False)}
 
     def count(self, scope: frozenset[str] | None = None) -> int:
         if scope is None:
@@ -411,10 +423,9 @@ class SqliteFtsEngine:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for conn in self._readers:
+            idle, self._idle = self._idle, []
+            for conn in idle:
                 conn.close()
-            self._readers = []
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
-            self._local = threading.local()

@@ -41,8 +41,10 @@ def test_schema_is_created_on_first_open_in_wal_mode(sqlite_engine):
 
 def test_reader_connection_is_read_only(sqlite_engine):
     sqlite_engine.index(_docs(3))
+    conn = sqlite_engine._borrow()
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        sqlite_engine._reader().execute("DELETE FROM docs")
+        conn.execute("DELETE FROM docs")
+    sqlite_engine._give_back(conn)
     assert sqlite_engine.count() == 3
 
 
@@ -73,6 +75,16 @@ def test_many_threads_read_while_one_writes(sqlite_engine):
     assert not errors
     assert all(200 <= t <= 400 for t in totals)
     assert sqlite_engine.search(build_query("dat dai", scope=None)).total == 400
+    assert len(sqlite_engine._idle) <= 8  # connections are reused, not one per thread
+
+
+def test_readers_do_not_pile_up_with_short_lived_threads(sqlite_engine):
+    sqlite_engine.index(_docs(5))
+    for _ in range(50):
+        t = threading.Thread(target=lambda: sqlite_engine.search(build_query("ke hoach", scope=None)))
+        t.start()
+        t.join()
+    assert len(sqlite_engine._idle) == 1
 
 
 def test_another_process_reads_what_this_one_wrote(sqlite_engine):
