@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ __all__ = [
     "make_specimens",
     "render_pdf",
     "render_scan",
-    "header_authority",
+    "render_pdf_bytes",
 ]
 
 # Fonts that cover Vietnamese (ơ, ư, ạ … ỹ). The old fonts-liberation package lacks
@@ -367,11 +366,6 @@ def make_specimens(
     return specimens
 
 
-def header_authority(spec: Specimen) -> str:
-    """The 'KT./TM.' line above the signer's title ('' when the signer signs in their own name)."""
-    return spec.authority
-
-
 # ------------------------------------------------------------------------- drawing
 
 _MM = 72 / 25.4
@@ -628,6 +622,3 @@ def render_scan(
         first.save(path, "PDF", save_all=True, append_images=imgs, resolution=float(dpi))
     return path
 
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

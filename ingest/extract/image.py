@@ -22,7 +22,7 @@ class ImageExtractor(Extractor):
     def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
         from PIL import Image, UnidentifiedImageError
 
-        from ingest.ocr import ocr_image
+        from ingest.ocr import OcrFailed, ocr_image
 
         pages: list[ExtractedPage] = []
         notes: list[str] = []
@@ -56,8 +56,14 @@ class ImageExtractor(Extractor):
                         notes.append(f"trang {number}: không giải mã được ({exc})")
                         pages.append(ExtractedPage(number, "", "none"))
                         continue
-                    result = ocr_image(frame, limits.ocr_languages)
-                    del frame
+                    try:
+                        result = ocr_image(frame, limits.ocr_languages)
+                    except OcrFailed as exc:
+                        notes.append(f"trang {number}: OCR thất bại ({exc})")
+                        pages.append(ExtractedPage(number, "", "none"))
+                        continue
+                    finally:
+                        del frame
                     method = "ocr" if result.text.strip() else "none"
                     pages.append(ExtractedPage(number, result.text, method, result.mean_confidence))
         return Extraction(media_type, pages, notes)

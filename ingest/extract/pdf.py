@@ -65,7 +65,7 @@ def _render(page, limits: ExtractLimits, number: int, warnings: list[str]):
 @register("application/pdf")
 class PdfExtractor(Extractor):
     def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
-        from ingest.ocr import ocr_image
+        from ingest.ocr import OcrFailed, ocr_image
 
         _check_complete(path)
         pdf = _open(path)
@@ -93,8 +93,14 @@ class PdfExtractor(Extractor):
                     image = _render(page, limits, number, warnings)
                 finally:
                     page.close()
-                result = ocr_image(image, limits.ocr_languages)
-                del image
+                try:
+                    result = ocr_image(image, limits.ocr_languages)
+                except OcrFailed as exc:
+                    warnings.append(f"trang {number}: OCR thất bại ({exc})")
+                    pages.append(ExtractedPage(number, text, "text" if text else "none"))
+                    continue
+                finally:
+                    del image
                 if letter_count(result.text) > letter_count(text) or (result.text and not text):
                     pages.append(ExtractedPage(number, result.text, "ocr", result.mean_confidence))
                 elif text:
