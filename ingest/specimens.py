@@ -621,4 +621,3 @@ def render_scan(
     else:
         first.save(path, "PDF", save_all=True, append_images=imgs, resolution=float(dpi))
     return path
-
