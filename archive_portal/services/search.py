@@ -64,6 +64,7 @@ class SearchParams:
 @dataclass(frozen=True)
 class HitView:
     id: int
+    ma_van_ban: str
     number: str
     issued_date: date | None
     issued_date_display: str
@@ -239,7 +240,7 @@ def _hydrate(archive: Archive, hits, scope: frozenset[str] | None) -> tuple[list
             continue
         snippet = Markup(hit.snippet) if hit.snippet else escape(doc.subject[:300])
         out.append(HitView(
-            id=doc.id, number=doc.number, issued_date=doc.issued_date,
+            id=doc.id, ma_van_ban=doc.ma_van_ban, number=doc.number, issued_date=doc.issued_date,
             issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
             doc_type=doc.doc_type, direction=doc.direction, direction_label=direction_label(doc.direction),
             subject=doc.subject, issuer=doc.issuer, unit_code=doc.unit_code,
