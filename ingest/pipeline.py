@@ -35,6 +35,7 @@ from .extract import Extraction, ExtractionRefused, ExtractLimits, extract, snif
 from .fields import COLUMN_TO_ATTRIBUTE, normalize_direction, parse_date, secret_level
 from .manifests import Row
 from .metadata import normalize_doc_type, read_metadata
+from .ocr import OcrUnavailable
 from .packages import PackageContents, PackageRefused, open_package
 from .store import BlobStore
 
@@ -113,6 +114,8 @@ def _extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
         return extract(Path(path), limits)
     except ExtractionRefused as refused:
         return refused.reason
+    except OcrUnavailable:
+        raise  # the machine, not the file, is at fault: stop the run with the reason
     except Exception as error:  # noqa: BLE001 - one bad file must never stop the rest
         return f"Lỗi khi đọc tệp: {type(error).__name__}: {error}"
 
@@ -408,6 +411,8 @@ class PackageRun:
                     file_id, document_id = running.pop(future)
                     try:
                         result = future.result()
+                    except OcrUnavailable:
+                        raise
                     except Exception as error:  # noqa: BLE001 - a dead worker is this file's refusal
                         result = f"Tiến trình đọc tệp bị dừng bất thường: {error}"
                     submit_next()

@@ -1,0 +1,81 @@
+"""``make bench``: ingest and search figures of the embedded engine, printed in one run.
+
+Prints, for a generated set of born-digital and scanned documents:
+ingest pages/s of each kind next to the raw speed of pypdfium2 text extraction
+and of the ``tesseract`` command on the same kind of pages, metadata accuracy,
+and search latency on the ingested set and on a larger synthetic index.
+Sizes come from BENCH_* variables; nothing here asserts on time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from . import extract_bench, ingest_bench, search_bench
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def main() -> None:
+    n_pdf = _int("BENCH_BORN_DIGITAL", 60)
+    n_scan = _int("BENCH_SCANNED", 10)
+    n_synthetic = _int("BENCH_SYNTHETIC_DOCS", 50_000)
+    workers = _int("BENCH_WORKERS", os.cpu_count() or 1)
+    figures: dict[str, object] = {"cores": os.cpu_count(), "workers": workers}
+    with tempfile.TemporaryDirectory(prefix="archive-bench-") as tmp:
+        work = Path(tmp)
+        print(f"[bench] raw extraction speeds ({n_pdf} born-digital, {n_scan} scanned)...", flush=True)
+        figures["raw"] = extract_bench.run(work / "raw", n_pdf, n_scan)
+        print("[bench] building bags...", flush=True)
+        bags = ingest_bench.build_bags(work / "bags", n_pdf, n_scan)
+        ingest: dict[str, object] = {}
+        for kind, (bag, _) in bags.items():
+            print(f"[bench] ingesting {kind}...", flush=True)
+            ingest[kind] = ingest_bench.ingest_kind(work / f"home-{kind}", bag, workers)
+        figures["ingest"] = ingest
+        figures["search_on_ingested_set"] = ingest_bench.search_latency(
+            work / "home-born_digital", bags["born_digital"][1])
+        print(f"[bench] synthetic index of {n_synthetic} documents...", flush=True)
+        from indexes.sqlite_fts import SqliteFtsEngine
+
+        engine = SqliteFtsEngine(work / "synthetic" / "fts.sqlite")
+        try:
+            started = time.perf_counter()
+            synthetic = search_bench.run(engine, search_bench.synthetic_documents(n_synthetic),
+                                         search_bench.DEFAULT_QUERIES, repeat=5)
+            synthetic["wall_seconds"] = round(time.perf_counter() - started, 1)
+            synthetic.pop("queries", None)
+            figures["search_synthetic"] = synthetic
+        finally:
+            engine.close()
+    figures["peak_rss_mb"] = round(ingest_bench.peak_rss_mb(), 1)
+    print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    _print_summary(figures)
+
+
+def _print_summary(f: dict) -> None:
+    raw, ingest = f["raw"], f["ingest"]
+    print("\n== Tóm tắt / summary ==")
+    print(f"born-digital: ingest {ingest['born_digital']['pages_per_s']:.1f} pages/s "
+          f"({ingest['born_digital']['pages']} pages) | raw pypdfium2 text {raw['pdfium_text_pages_per_s']} pages/s")
+    if "tesseract_pages_per_s" in raw:
+        print(f"scanned:      ingest {ingest['scanned']['pages_per_s']:.2f} pages/s "
+              f"({ingest['scanned']['pages']} pages) | raw tesseract CLI {raw['tesseract_pages_per_s']} pages/s "
+              f"({raw['tesseract_processes']} processes, 300 dpi)")
+    s = f["search_on_ingested_set"]
+    print(f"search on ingested set: median {s['median_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms ({s['queries']} queries)")
+    y = f["search_synthetic"]
+    print(f"search on {y['documents']} synthetic docs: median {y['median_ms']} ms, p95 {y['p95_ms']} ms; "
+          f"indexing {y['docs_per_second']} docs/s")
+    print(f"metadata accuracy born-digital: {raw['metadata_accuracy_born_digital']}")
+    if "metadata_accuracy_scanned" in raw:
+        print(f"metadata accuracy scanned:      {raw['metadata_accuracy_scanned']}")
+
+
+if __name__ == "__main__":
+    main()
