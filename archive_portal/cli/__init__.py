@@ -1,0 +1,37 @@
+"""The ``archive`` command: what archivists and admins run on the server.
+
+Each topic is a module of this package that adds its commands to ``main``.
+"""
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from ..context import Archive
+from ..settings import Settings
+
+console = Console()
+
+
+def open_archive() -> Archive:
+    return Archive.open(Settings.load())
+
+
+@click.group()
+def main() -> None:
+    """Kho lưu trữ văn bản của các đơn vị hành chính cũ."""
+
+
+@main.group()
+def db() -> None:
+    """Cơ sở dữ liệu."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations to the database of ARCHIVE_HOME."""
+    archive = open_archive()
+    console.print(f"Cơ sở dữ liệu đã cập nhật: {archive.settings.database_url}")
+
+
+from . import accounts, demo, ingest, search, units  # noqa: E402,F401  (command registration)

@@ -1,0 +1,72 @@
+"""Ingest commands."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from . import console, main, open_archive
+
+STAGE_LABELS = {"store": "Lưu bản gốc", "rows": "Đọc bảng kê", "extract": "Trích xuất văn bản"}
+
+
+# -- ingest -------------------------------------------------------------------------------------
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--unit", "unit_code", default=None, help="Old unit code, for a package without Unit-Code.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--accept-invalid-bag", is_flag=True, help="Ingest a bag whose payload does not match its manifest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(path: Path, unit_code: str | None, workers: int | None, accept_invalid_bag: bool, as_json: bool, quiet: bool) -> None:
+    """Ingest an export package (bag, folder or loose files)."""
+    from ingest.pipeline import IngestOptions, ingest_package
+    from ingest.report import build_report, report_paths
+
+    archive = open_archive()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), disable=quiet or as_json, transient=False,
+    ) as progress:
+        tasks: dict[str, int] = {}
+        started = datetime.now()
+
+        def on_progress(stage: str, done: int, total: int, pages: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(STAGE_LABELS.get(stage, stage), total=total or 1, rate="")
+            seconds = max((datetime.now() - started).total_seconds(), 1e-6)
+            rate = f"{pages / seconds:.1f} trang/s" if stage == "extract" else ""
+            progress.update(tasks[stage], completed=done, total=total or 1, rate=rate)
+
+        package_id = ingest_package(archive, path, IngestOptions(
+            unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress))
+    report = build_report(archive, package_id)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_report_summary(report, report_paths(archive, package_id))
+    if report["package"]["status"] == "refused":
+        sys.exit(2)
+
+
+def _print_report_summary(report: dict, paths: tuple[Path, Path]) -> None:
+    package = report["package"]
+    console.print(f"Gói #{package['id']} ({package['form']}, đơn vị {package['unit_code']}): {package['status']}")
+    for warning in report["warnings"]:
+        console.print(f"  [yellow]! {warning}[/yellow]")
+    for key, count in report["counts"].items():
+        console.print(f"  {key}: {count}")
+    console.print(f"  thêm mới lần này: {report['documents_added_this_run']} văn bản; "
+                  f"trang có chữ {report['pages']['text']}, trang OCR {report['pages']['ocr']}")
+    refused = [i for i in report["items"] if i["outcome"] == "refused"]
+    for item in refused[:20]:
+        console.print(f"  [red]✗ {item['kind']} {item['key']}: {item['reason']}[/red]")
+    if len(refused) > 20:
+        console.print(f"  ... và {len(refused) - 20} mục bị từ chối khác (xem báo cáo)")
+    console.print(f"Báo cáo: {paths[1]} (JSON: {paths[0]})")
