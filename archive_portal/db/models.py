@@ -91,6 +91,15 @@ class Account(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Login safety and provisioning (migration 0002).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Bumped to end every open session (disable, expire, reset, role change).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ldap_dn: Mapped[str | None] = mapped_column(String(1000))
 
 
 class Package(Base):
