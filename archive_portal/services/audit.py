@@ -1,0 +1,282 @@
+"""The audit trail: append-only, hash-chained records of sign-ins, reads and admin actions.
+
+Every record carries the SHA-256 of a canonical JSON of its own fields plus
+the hash of the record before it, so a record changed or deleted afterwards
+breaks the chain at that point (``verify``).  Appending takes the chain's
+lock first (SQLite: ``BEGIN IMMEDIATE``, or the write lock the caller's
+transaction already holds; PostgreSQL: a transaction-scoped advisory lock),
+so two processes writing at once queue instead of forking the chain.
+
+Call ``record`` with an ``Archive`` (the record gets a transaction of its
+own) or with a ``Session`` (the record commits or rolls back with the
+caller's change, e.g. an account created by an admin).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from ..db.models import AuditEvent, utcnow
+
+GENESIS = "0" * 64
+ADVISORY_LOCK_KEY = 0x41554449  # "AUDI": PostgreSQL advisory lock of the chain
+
+# What the trail shows for each action (Vietnamese labels of the portal).
+ACTION_LABELS: dict[str, str] = {
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập thất bại",
+    "logout": "Đăng xuất",
+    "search": "Tìm kiếm",
+    "document_view": "Xem văn bản",
+    "page_image": "Xem ảnh trang",
+    "file_inline": "Xem tệp trong trình duyệt",
+    "file_download": "Tải tệp",
+    "api_search": "API: tìm kiếm",
+    "api_document": "API: xem văn bản",
+    "audit_view": "Xem nhật ký",
+    "audit_export": "Xuất nhật ký CSV",
+    "units_import": "Nạp bảng sắp xếp đơn vị",
+    "account_create": "Tạo tài khoản",
+    "account_disable": "Khóa tài khoản",
+    "account_enable": "Mở khóa tài khoản",
+    "account_expire": "Đặt hạn tài khoản",
+    "account_password_reset": "Đặt lại mật khẩu",
+    "account_password_change": "Đổi mật khẩu",
+    "account_bulk_create": "Tạo tài khoản hàng loạt",
+}
+
+MAX_TARGET = 300
+MAX_CLIENT = 64
+
+
+def _default_client() -> str:
+    """The client address of the current web request ('' outside one).
+
+    ``X-Forwarded-For`` is honoured only through ``ProxyFix`` when
+    ``ARCHIVE_TRUSTED_PROXIES`` is set, so ``remote_addr`` is already right.
+    """
+    try:
+        from flask import has_request_context, request
+    except ImportError:  # pragma: no cover
+        return ""
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    at = event.at
+    return {
+        "id": event.id,
+        "at": at.isoformat(timespec="microseconds") if isinstance(at, datetime) else str(at),
+        "action": event.action,
+        "username": event.username or "",
+        "new_unit_code": event.new_unit_code or "",
+        "client_address": event.client_address or "",
+        "target": event.target or "",
+        "details": event.details if event.details is not None else {},
+    }
+
+
+def compute_hash(event: AuditEvent, prev_hash: str) -> str:
+    """SHA-256 over the canonical JSON of the record's fields and the previous record's hash."""
+    payload = _fields(event)
+    payload["prev_hash"] = prev_hash
+    return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise writers of the chain for the rest of the caller's transaction."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # pysqlite begins a transaction only at the first write; if none has begun,
+        # take the write lock now. If one has, this connection already holds it.
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    elif dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def _who(account: Any, username: str | None, new_unit_code: str | None) -> tuple[str, str]:
+    name = username if username is not None else (getattr(account, "username", "") or "")
+    unit = new_unit_code if new_unit_code is not None else (getattr(account, "new_unit_code", "") or "")
+    return name[:150], unit[:32]
+
+
+def _append(session: Session, action: str, username: str, unit: str, client: str, target: str,
+            details: dict) -> AuditEvent:
+    _lock_chain(session)
+    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    event = AuditEvent(
+        id=prev_id + 1, at=utcnow(), action=action[:64], username=username, new_unit_code=unit,
+        client_address=client[:MAX_CLIENT], target=target[:MAX_TARGET],
+        # Stored exactly as hashed: a round trip through JSON leaves nothing the database would change.
+        details=json.loads(_canonical(details or {})),
+        prev_hash=prev_hash,
+    )
+    event.hash = compute_hash(event, prev_hash)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record(
+    archive_or_session: Any,
+    action: str,
+    *,
+    account: Any = None,
+    username: str | None = None,
+    new_unit_code: str | None = None,
+    target: str = "",
+    details: dict | None = None,
+    client: str | None = None,
+) -> None:
+    """Append one record to the trail.
+
+    ``account`` is anything with ``username`` and ``new_unit_code`` (an ``Account``
+    or the portal's signed-in user); ``username``/``new_unit_code`` override it
+    (e.g. the name typed at a failed sign-in). ``client`` defaults to the web
+    request's address.
+    """
+    name, unit = _who(account, username, new_unit_code)
+    address = client if client is not None else _default_client()
+    if isinstance(archive_or_session, Session):
+        _append(archive_or_session, action, name, unit, address, str(target), dict(details or {}))
+        return
+    with archive_or_session.db.transaction() as session:
+        _append(session, action, name, unit, address, str(target), dict(details or {}))
+
+
+# -- verification -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChainProblem:
+    id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    records: int
+    last_hash: str
+    problem: ChainProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(session: Session, batch: int = 2000) -> VerifyResult:
+    """Walk the chain in id order; the first record whose hash, link or position is wrong."""
+    prev_hash, expected_id, count, last_id = GENESIS, 1, 0, 0
+    while True:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not events:
+            return VerifyResult(count, prev_hash, None)
+        for event in events:
+            if event.id != expected_id:
+                return VerifyResult(count, prev_hash, ChainProblem(
+                    event.id, f"thiếu bản ghi #{expected_id}–#{event.id - 1} (đã bị xóa)"))
+            if event.prev_hash != prev_hash:
+                return VerifyResult(count, prev_hash, ChainProblem(
+                    event.id, "liên kết tới bản ghi trước không khớp (bản ghi trước đã bị sửa hoặc xóa)"))
+            if compute_hash(event, prev_hash) != event.hash:
+                return VerifyResult(count, prev_hash, ChainProblem(event.id, "nội dung đã bị sửa (hash không khớp)"))
+            prev_hash, expected_id, count, last_id = event.hash, event.id + 1, count + 1, event.id
+        session.expunge_all()
+
+
+# -- browsing -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditFilter:
+    username: str = ""
+    new_unit_code: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _where(stmt, flt: AuditFilter):
+    if flt.username:
+        stmt = stmt.where(AuditEvent.username == flt.username.strip().lower())
+    if flt.new_unit_code:
+        stmt = stmt.where(AuditEvent.new_unit_code == flt.new_unit_code.strip())
+    if flt.action:
+        stmt = stmt.where(AuditEvent.action == flt.action)
+    if flt.since is not None:
+        stmt = stmt.where(AuditEvent.at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(AuditEvent.at <= flt.until)
+    return stmt
+
+
+def browse(session: Session, flt: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
+    """One page of the trail, newest first."""
+    page = max(1, min(page, 100_000))
+    total = session.scalar(_where(select(func.count()).select_from(AuditEvent), flt)) or 0
+    events = session.scalars(
+        _where(select(AuditEvent), flt).order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return AuditPage(list(events), total, page, per_page)
+
+
+CSV_COLUMNS = ("id", "thoi_gian", "hanh_dong", "tai_khoan", "don_vi_moi", "dia_chi", "doi_tuong", "chi_tiet",
+               "hash_truoc", "hash")
+
+
+def _iter_filtered(session: Session, flt: AuditFilter, batch: int = 2000) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        events = session.scalars(
+            _where(select(AuditEvent), flt).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not events:
+            return
+        yield from events
+        last_id = events[-1].id
+        session.expunge_all()
+
+
+def export_csv(session: Session, flt: AuditFilter) -> Iterable[str]:
+    """The filtered trail as CSV text chunks (UTF-8 with BOM so spreadsheet programs read Vietnamese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(CSV_COLUMNS)
+    for event in _iter_filtered(session, flt):
+        writer.writerow([
+            event.id, event.at.strftime("%d/%m/%Y %H:%M:%S"), event.action, event.username, event.new_unit_code,
+            event.client_address, event.target, json.dumps(event.details or {}, ensure_ascii=False),
+            event.prev_hash, event.hash,
+        ])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
