@@ -223,14 +223,18 @@ class IngestItem(Base):
 
 
 class AuditEvent(Base):
-    """Append-only trail of logins, searches, reads and admin actions."""
+    """Append-only trail of logins, searches, reads and admin actions.
+
+    Hash-chained by ``services.audit``; the database refuses UPDATE and DELETE
+    (triggers of migration 0003).
+    """
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     username: Mapped[str] = mapped_column(String(150), default="", index=True)
-    new_unit_code: Mapped[str] = mapped_column(String(32), default="")
+    new_unit_code: Mapped[str] = mapped_column(String(32), default="", index=True)
     client_address: Mapped[str] = mapped_column(String(64), default="")
     target: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
