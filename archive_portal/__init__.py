@@ -38,6 +38,10 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
     settings = archive.settings
 
     app = Flask(__name__)
+    if settings.trusted_proxies > 0:  # client addresses (audit, throttling) from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
         SESSION_COOKIE_NAME="archive_session",

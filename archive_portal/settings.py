@@ -40,6 +40,7 @@ class Settings:
     session_cookie_secure: bool = False
     search_page_size: int = 20
     max_query_length: int = 500
+    trusted_proxies: int = 0  # reverse proxies in front of the portal whose X-Forwarded-For is believed
 
     @property
     def store_dir(self) -> Path:
@@ -76,6 +77,7 @@ class Settings:
             max_image_pixels=_env_int("ARCHIVE_MAX_IMAGE_PIXELS", 120_000_000),
             max_pdf_pages=_env_int("ARCHIVE_MAX_PDF_PAGES", 5000),
             session_cookie_secure=_env_bool("ARCHIVE_SESSION_COOKIE_SECURE", False),
+            trusted_proxies=_env_int("ARCHIVE_TRUSTED_PROXIES", 0),
         )
         if overrides:
             settings = replace(settings, **overrides)
