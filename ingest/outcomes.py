@@ -44,6 +44,8 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
         for file in document.files:
             files_by_path.setdefault(file.path_in_package, []).append((document, file))
 
+    for member, reason in contents.refused_members:
+        add("file", f"zip:{member}", "refused", reason)
     for rel, info in state.files.items():
         sizes = {"sha256": info.sha256, "size": info.size}
         if info.refused:

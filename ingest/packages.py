@@ -11,12 +11,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zipfile
+
 import bagit
 
+from . import unzip
 from .manifests import Manifest, find_manifest, read_manifest
 
 BAG_INFO_UNIT_TAGS = ("Unit-Code",)
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", ".unpacked"}
+IGNORED_DIRS = {"__MACOSX"}
 
 
 class PackageRefused(Exception):
@@ -40,6 +44,8 @@ class PackageContents:
     manifest: Manifest | None
     files: list[str]  # payload-relative POSIX paths of every file except the manifest
     warnings: list[str] = field(default_factory=list)
+    refused_members: list[tuple[str, str]] = field(default_factory=list)  # zip members refused, with reasons
+    scratch: Path | None = None  # where a zip was unpacked; removed when the ingest is complete
 
     @property
     def source_organization(self) -> str:
@@ -118,7 +124,7 @@ def _detailed_errors(bag: bagit.Bag, error: bagit.BagValidationError, workers: i
 def _payload_files(payload: Path, manifest: Path | None) -> list[str]:
     files = []
     for dirpath, dirnames, filenames in os.walk(payload, followlinks=False):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
         for name in sorted(filenames):
             full = Path(dirpath) / name
             if name in IGNORED_NAMES or (manifest is not None and full == manifest):
@@ -128,9 +134,17 @@ def _payload_files(payload: Path, manifest: Path | None) -> list[str]:
 
 
 def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag: bool = False,
-                 workers: int = 1) -> PackageContents:
+                 workers: int = 1, scratch_dir: Path | None = None) -> PackageContents:
     """Recognise the form of ``path`` and validate it; raise PackageRefused if it must not go in."""
     path = Path(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _open_zip(path, unit_code=unit_code, accept_invalid_bag=accept_invalid_bag, workers=workers,
+                         scratch_dir=scratch_dir)
+    if path.is_file():
+        with open(path, "rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":
+                raise PackageRefused("Tệp zip hỏng (thiếu danh mục trung tâm, có thể bị cắt cụt)")
+        raise PackageRefused("Gói phải là một thư mục hoặc một tệp zip")
     if not path.is_dir():
         raise PackageRefused(f"Không tìm thấy thư mục gói: {path}")
     warnings: list[str] = []
@@ -181,3 +195,28 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
         source=path, payload=payload, form=form, verified=verified, unit_code=unit,
         bag_info=bag_info, manifest=manifest, files=files, warnings=warnings,
     )
+
+
+def _open_zip(path: Path, *, unit_code: str | None, accept_invalid_bag: bool, workers: int,
+              scratch_dir: Path | None) -> PackageContents:
+    if scratch_dir is None:
+        raise PackageRefused("Không có thư mục tạm để giải nén gói zip")
+    try:
+        unpacked = unzip.unpack(path, scratch_dir)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise PackageRefused(f"Tệp zip hỏng hoặc không đọc được: {error}") from None
+    try:
+        contents = open_package(unzip.package_root(unpacked.root), unit_code=unit_code,
+                                accept_invalid_bag=accept_invalid_bag, workers=workers)
+    except PackageRefused:
+        unzip.remove(unpacked.root)
+        raise
+    contents.source = path
+    contents.form = f"zip+{contents.form}"
+    contents.scratch = unpacked.root
+    contents.refused_members = unpacked.refused
+    contents.files = [f for f in contents.files if f != unzip.COMPLETE_MARKER]
+    contents.warnings.insert(0, "Gói dạng zip: đã giải nén vào thư mục tạm")
+    if unpacked.refused:
+        contents.warnings.append(f"{len(unpacked.refused)} tệp trong zip bị từ chối (xem chi tiết)")
+    return contents

@@ -37,6 +37,7 @@ from .manifests import Row
 from .metadata import normalize_doc_type, read_metadata
 from .ocr import OcrUnavailable
 from .packages import PackageContents, PackageRefused, open_package
+from . import unzip
 from .store import BlobStore
 
 TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
@@ -79,7 +80,8 @@ def ingest_package(archive: Archive, path: Path, options: IngestOptions | None =
     workers = options.workers or archive.settings.effective_workers()
     try:
         contents = open_package(Path(path), unit_code=options.unit_code,
-                                accept_invalid_bag=options.accept_invalid_bag, workers=workers)
+                                accept_invalid_bag=options.accept_invalid_bag, workers=workers,
+                                scratch_dir=archive.settings.scratch_dir)
     except PackageRefused as refusal:
         return _record_refused_package(archive, Path(path), refusal, options)
     return PackageRun(archive, contents, workers, options).run()
@@ -149,6 +151,8 @@ class PackageRun:
         self.index_ready()
         self.record_outcomes()
         write_report(self.archive, self.package_id)
+        if self.contents.scratch is not None:  # every original is in the store now
+            unzip.remove(self.contents.scratch)
         return self.package_id
 
     def _progress(self, stage: str, done: int, total: int) -> None:
