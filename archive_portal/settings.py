@@ -24,6 +24,68 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_json_or_file(name: str) -> dict:
+    """A JSON object given inline, or the path of a .json / .toml file holding it."""
+    import json
+
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return {}
+    if value.startswith("{"):
+        return json.loads(value)
+    path = Path(value)
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class LdapSettings:
+    """The provincial directory (``ARCHIVE_LDAP_*``); LDAP login is off without a URL.
+
+    ``group_map`` maps a directory group (its DN, or the value of its first RDN
+    such as ``cn=…``) to ``{"role": …, "unit": …}`` (either may be missing).
+    """
+
+    url: str = ""
+    starttls: bool = False
+    ca_file: str = ""
+    bind_dn: str = ""
+    bind_password: str = field(default="", repr=False)
+    user_base: str = ""
+    user_filter: str = "(uid={username})"
+    group_base: str = ""
+    group_filter: str = "(|(member={dn})(uniqueMember={dn})(memberUid={username}))"
+    group_map: dict = field(default_factory=dict)
+    timeout: float = 5.0
+    name_attr: str = "cn"
+    email_attr: str = "mail"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    @classmethod
+    def from_env(cls) -> "LdapSettings":
+        return cls(
+            url=os.environ.get("ARCHIVE_LDAP_URL", ""),
+            starttls=_env_bool("ARCHIVE_LDAP_STARTTLS", False),
+            ca_file=os.environ.get("ARCHIVE_LDAP_CA_FILE", ""),
+            bind_dn=os.environ.get("ARCHIVE_LDAP_BIND_DN", ""),
+            bind_password=os.environ.get("ARCHIVE_LDAP_BIND_PASSWORD", ""),
+            user_base=os.environ.get("ARCHIVE_LDAP_USER_BASE", ""),
+            user_filter=os.environ.get("ARCHIVE_LDAP_USER_FILTER", "") or cls.user_filter,
+            group_base=os.environ.get("ARCHIVE_LDAP_GROUP_BASE", ""),
+            group_filter=os.environ.get("ARCHIVE_LDAP_GROUP_FILTER", "") or cls.group_filter,
+            group_map=_env_json_or_file("ARCHIVE_LDAP_GROUP_MAP"),
+            timeout=float(os.environ.get("ARCHIVE_LDAP_TIMEOUT", "") or 5),
+            name_attr=os.environ.get("ARCHIVE_LDAP_NAME_ATTR", "") or "cn",
+            email_attr=os.environ.get("ARCHIVE_LDAP_EMAIL_ATTR", "") or "mail",
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -38,6 +100,11 @@ class Settings:
     max_image_pixels: int = 120_000_000
     max_pdf_pages: int = 5000
     session_cookie_secure: bool = False
+    session_idle_minutes: int = 30
+    ratelimit_storage_uri: str = "memory://"
+    login_max_failures: int = 10  # then the account is locked for login_lockout_minutes
+    login_lockout_minutes: int = 15
+    ldap: LdapSettings = field(default_factory=LdapSettings)
     search_page_size: int = 20
     max_query_length: int = 500
     trusted_proxies: int = 0  # reverse proxies in front of the portal whose X-Forwarded-For is believed
@@ -77,6 +144,11 @@ class Settings:
             max_image_pixels=_env_int("ARCHIVE_MAX_IMAGE_PIXELS", 120_000_000),
             max_pdf_pages=_env_int("ARCHIVE_MAX_PDF_PAGES", 5000),
             session_cookie_secure=_env_bool("ARCHIVE_SESSION_COOKIE_SECURE", False),
+            session_idle_minutes=_env_int("ARCHIVE_SESSION_IDLE_MINUTES", 30),
+            ratelimit_storage_uri=os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "") or "memory://",
+            login_max_failures=_env_int("ARCHIVE_LOGIN_MAX_FAILURES", 10),
+            login_lockout_minutes=_env_int("ARCHIVE_LOGIN_LOCKOUT_MINUTES", 15),
+            ldap=LdapSettings.from_env(),
             trusted_proxies=_env_int("ARCHIVE_TRUSTED_PROXIES", 0),
         )
         if overrides:
