@@ -102,6 +102,26 @@ class Account(Base):
     ldap_dn: Mapped[str | None] = mapped_column(String(1000))
 
 
+class ApiToken(Base):
+    """A bearer token for the JSON API and the harvesting endpoint (``services.tokens``).
+
+    Only the SHA-256 of the token is kept; the token acts with the scope of its
+    account as it stands at each request.
+    """
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(150), default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Package(Base):
     """One export package handed to ``archive ingest``."""
 
