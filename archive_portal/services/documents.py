@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import logging
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,6 +22,9 @@ from ingest.store import blob_path
 from ..context import Archive
 from ..db.models import Blob, Document, DocumentFile, OldUnit
 from .formatting import FIELD_LABELS, direction_label, format_date, source_label
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stamp import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +210,63 @@ def open_original(
         f, blob, path = found
         media = (f.media_type or blob.media_type or "application/octet-stream").lower()
         return OriginalFile(path=path, filename=f.filename or blob.sha256, media_type=media, size=blob.size)
+
+
+# Roles that receive the stored bytes unchanged; every other account gets a stamped copy.
+ORIGINAL_ROLES = frozenset({"admin", "archivist"})
+STAMPABLE_IMAGES = IMAGE_TYPES | {"image/gif", "image/bmp"}
+
+
+@dataclass
+class Delivery:
+    """What a download or inline view sends: the original file, or a stamped copy in a temporary file."""
+
+    filename: str
+    media_type: str
+    path: Path | None = None
+    stream: BinaryIO | None = None
+    stamped: bool = False
+    sha256: str = ""
+
+
+def deliver_file(
+    archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None, stamp: "Stamp | None",
+    only_types: frozenset[str] | set[str] | None = None,
+) -> Delivery | None:
+    """The original (``stamp`` None) or a stamped PDF of it; None if not visible
+    (or, with ``only_types``, if the original is of another type).
+
+    Raises ``StampError`` when a copy must be stamped but cannot be: such a file
+    is never handed out unstamped.
+    """
+    from .stamp import StampError, image_to_stamped_pdf, stamp_pdf
+
+    with archive.db.session() as session:
+        found = _visible_file(archive, session, doc_id, file_id, scope)
+        if found is None:
+            return None
+        f, blob, path = found
+        media = (f.media_type or blob.media_type or "application/octet-stream").lower()
+        filename, sha = f.filename or blob.sha256, blob.sha256
+    if only_types is not None and media not in only_types:
+        return None
+    if stamp is None:
+        return Delivery(filename=filename, media_type=media, path=path, sha256=sha)
+    settings = archive.settings
+    if media not in PDF_TYPES and media not in STAMPABLE_IMAGES:
+        raise StampError(f"định dạng {media} không đóng dấu được")
+    out = tempfile.TemporaryFile(dir=settings.scratch_dir, prefix="stamped-")
+    try:
+        if media in PDF_TYPES:
+            stamp_pdf(path, out, stamp, settings.max_pdf_pages)
+        else:
+            image_to_stamped_pdf(path, out, stamp, settings.max_pdf_pages, settings.max_image_pixels)
+            filename = f"{Path(filename).stem or 'tep'}.pdf"
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return Delivery(filename=filename, media_type="application/pdf", stream=out, stamped=True, sha256=sha)
 
 
 def render_page_image(

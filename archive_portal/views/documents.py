@@ -9,7 +9,13 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask_login import login_required
 
 from ..auth import current_scope
-from ..services.documents import INLINE_TYPES, get_document, open_original, render_page_image
+from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
+from ..services.stamp import StampError, stamp_png
+from . import error_response
+from .auditing import audit_event, stamp_for_current_user
+
+STAMP_REFUSED = ("Tệp này không thể đóng dấu người tải nên không được tải về; "
+                 "nội dung văn bản vẫn có trên trang văn bản. Vui lòng liên hệ cán bộ lưu trữ.")
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 
@@ -19,7 +25,9 @@ bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 def show(doc_id: int):
     doc = get_document(current_app.extensions["archive"], doc_id, current_scope())
     if doc is None:
+        audit_event("document_view", target=f"van-ban:{doc_id}", details={"found": False})
         abort(404)
+    audit_event("document_view", target=f"van-ban:{doc_id}", details={"unit_code": doc.unit_code, "number": doc.number})
     return render_template("document.html", doc=doc)
 
 
@@ -28,37 +36,54 @@ def show(doc_id: int):
 def page_image(doc_id: int, file_id: int, page_no: int):
     width = request.args.get("w", default=1000, type=int) or 1000
     png = render_page_image(current_app.extensions["archive"], doc_id, file_id, page_no, current_scope(), width=width)
+    target = f"van-ban:{doc_id}/tep:{file_id}/trang:{page_no}"
     if png is None:
+        audit_event("page_image", target=target, details={"found": False})
         abort(404)
+    stamp = stamp_for_current_user()
+    if stamp is not None:
+        png = stamp_png(png, stamp)
+    audit_event("page_image", target=target, details={"stamped": stamp is not None})
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
+    """The original, or for accounts that get copies a stamped PDF; audited either way."""
+    target = f"van-ban:{doc_id}/tep:{file_id}"
+    stamp = stamp_for_current_user()
+    try:
+        delivery = deliver_file(current_app.extensions["archive"], doc_id, file_id, current_scope(), stamp,
+                                only_types=INLINE_TYPES if inline else None)
+    except StampError as error:
+        audit_event(action, target=target, details={"refused": str(error)})
+        return error_response(403, STAMP_REFUSED)
+    if delivery is None:
+        audit_event(action, target=target, details={"found": False})
+        abort(404)
+    audit_event(action, target=target, details={
+        "filename": delivery.filename, "sha256": delivery.sha256, "stamped": delivery.stamped,
+    })
+    if inline:
+        g.frameable = True  # shown in a frame of the document page
+    if delivery.stream is not None:
+        response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=not inline,
+                             download_name=delivery.filename, conditional=False, etag=False, max_age=0)
+    else:
+        response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
+                             as_attachment=not inline, download_name=delivery.filename, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/xem")
 @login_required
 def view_inline(doc_id: int, file_id: int):
-    original = open_original(current_app.extensions["archive"], doc_id, file_id, current_scope())
-    if original is None or original.media_type not in INLINE_TYPES:
-        abort(404)
-    g.frameable = True  # shown in a frame of the document page
-    response = send_file(
-        original.path, mimetype=original.media_type, as_attachment=False,
-        download_name=original.filename, conditional=True, max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return _send(doc_id, file_id, "file_inline", inline=True)
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/tai-ve")
 @login_required
 def download(doc_id: int, file_id: int):
-    original = open_original(current_app.extensions["archive"], doc_id, file_id, current_scope())
-    if original is None:
-        abort(404)
-    response = send_file(
-        original.path, mimetype=original.media_type or "application/octet-stream", as_attachment=True,
-        download_name=original.filename, conditional=True, max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return _send(doc_id, file_id, "file_download", inline=False)
