@@ -46,23 +46,26 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
 
     for member, reason in contents.refused_members:
         add("file", f"zip:{member}", "refused", reason)
-    for rel, info in state.files.items():
+    files = [("file", rel, info) for rel, info in state.files.items()]
+    files += [("attachment", key, info) for key, info in state.derived.items()]
+    for kind, rel, info in files:
         sizes = {"sha256": info.sha256, "size": info.size}
         if info.refused:
-            add("file", rel, "refused", info.refused, **sizes)
+            add(kind, rel, "refused", info.refused, **sizes)
             continue
         owners = files_by_path.get(rel, [])
         if not owners:
             reason = state.file_duplicates.get(rel, "Không thuộc văn bản nào (lỗi nội bộ: hãy báo lại)")
-            add("file", rel, "duplicate" if rel in state.file_duplicates else "refused", reason, **sizes)
+            add(kind, rel, "duplicate" if rel in state.file_duplicates else "refused", reason, **sizes)
             continue
         refused = [f for _, f in owners if f.status == "refused"]
         if refused:
-            add("file", rel, "refused", refused[0].reason, document_id=owners[0][0].id, **sizes)
+            add(kind, rel, "refused", refused[0].reason, document_id=owners[0][0].id, **sizes)
         elif all(d.withheld for d, _ in owners):
-            add("file", rel, "withheld", "Thuộc văn bản mật", document_id=owners[0][0].id, **sizes)
+            add(kind, rel, "withheld", "Thuộc văn bản mật", document_id=owners[0][0].id, **sizes)
         elif any(d.indexed_at is not None for d, _ in owners):
-            add("file", rel, "indexed", "", document_id=owners[0][0].id, **sizes)
+            add(kind, rel, "indexed", "", document_id=owners[0][0].id, **sizes)
         else:
-            add("file", rel, "refused", "Chưa xử lý xong (chạy lại lệnh nhập để hoàn tất)", document_id=owners[0][0].id, **sizes)
+            add(kind, rel, "refused", "Chưa xử lý xong (chạy lại lệnh nhập để hoàn tất)",
+                document_id=owners[0][0].id, **sizes)
     return items

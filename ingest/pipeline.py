@@ -37,9 +37,11 @@ from .manifests import Row
 from .metadata import normalize_doc_type, read_metadata
 from .ocr import OcrUnavailable
 from .packages import PackageContents, PackageRefused, open_package
-from . import unzip
+from . import edxml, unzip
 from .store import BlobStore
 
+EDXML_MEDIA_TYPE = "application/edxml+xml"
+EDXML_CANDIDATE_TYPES = {"application/xml", "text/xml", "text/plain", "application/octet-stream"}
 TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
 ROW_BATCH = 200
 INDEX_BATCH = 100
@@ -62,6 +64,13 @@ class FileInfo:
 
 
 @dataclass
+class EdxmlInfo:
+    fields: dict[str, str]
+    content: str
+    attachments: list[tuple[str, str]]  # (key in RunState.derived, file name)
+
+
+@dataclass
 class RunState:
     """What this run learned that is not (yet) in the database."""
 
@@ -70,6 +79,8 @@ class RunState:
     row_duplicates: dict[str, str] = field(default_factory=dict)
     file_duplicates: dict[str, str] = field(default_factory=dict)
     referenced: set[str] = field(default_factory=set)
+    edxml: dict[str, "EdxmlInfo"] = field(default_factory=dict)  # payload path -> message read from it
+    derived: dict[str, FileInfo] = field(default_factory=dict)  # "message#n/name" -> decoded attachment
     created: int = 0
     pages_done: int = 0
 
@@ -200,12 +211,86 @@ class PackageRun:
             return FileInfo(size=0, refused="Tệp rỗng (0 byte)")
         if size > self.archive.settings.max_file_bytes:
             return FileInfo(size=size, refused=f"Tệp quá lớn ({size} byte, tối đa {self.archive.settings.max_file_bytes})")
-        stored = self.store.put(full)
+        info = self._store_path(full)
+        if info.media_type in EDXML_CANDIDATE_TYPES:
+            with open(full, "rb") as handle:
+                if edxml.looks_like_edxml(handle.read(4096)):
+                    info = self._read_edxml(rel, full, info)
+        return info
+
+    def _store_path(self, path: Path) -> FileInfo:
+        stored = self.store.put(path)
         media_type = sniff(stored.path)
         with self.archive.db.transaction() as session:
             if session.get(Blob, stored.sha256) is None:
                 session.add(Blob(sha256=stored.sha256, size=stored.size, media_type=media_type))
         return FileInfo(sha256=stored.sha256, size=stored.size, media_type=media_type)
+
+    def _read_edxml(self, rel: str, path: Path, info: FileInfo) -> FileInfo:
+        """Read the message's metadata and store its decoded attachments as originals of their own."""
+        try:
+            message = edxml.parse(path, max_attachment_bytes=self.archive.settings.max_file_bytes)
+        except edxml.EdxmlError as error:
+            info.refused = f"Thông điệp edXML không đọc được: {error}"
+            return info
+        info.media_type = EDXML_MEDIA_TYPE
+        attachments: list[tuple[str, str]] = []
+        scratch = self.archive.settings.scratch_dir / f"edxml-{info.sha256}"
+        for index, attachment in enumerate(message.attachments, start=1):
+            key = f"{rel}#{index}/{attachment.name}"
+            attachments.append((key, attachment.name))
+            if attachment.problem:
+                self.state.derived[key] = FileInfo(refused=attachment.problem)
+                continue
+            scratch.mkdir(parents=True, exist_ok=True)
+            temporary = scratch / f"{index}"
+            temporary.write_bytes(attachment.data)
+            self.state.derived[key] = self._store_path(temporary)
+            temporary.unlink()
+        if scratch.exists():
+            scratch.rmdir()
+        self.state.edxml[rel] = EdxmlInfo(fields=message.fields, content=message.content, attachments=attachments)
+        return info
+
+    def _edxml_files(self, document: Document, position: int, rel: str) -> list[DocumentFile]:
+        """The message itself (its Content as text) and each decoded attachment, in order."""
+        message = self.state.edxml[rel]
+        info = self.state.files[rel]
+        carrier = DocumentFile(document=document, position=position, path_in_package=rel,
+                               filename=posixpath.basename(rel), blob_sha256=info.sha256,
+                               media_type=EDXML_MEDIA_TYPE, status="extracted", page_count=1 if message.content else 0,
+                               reason="Thông điệp edXML: siêu dữ liệu và trích yếu nội dung")
+        if message.content:
+            carrier.pages.append(Page(number=1, text=message.content, method="text"))
+        files = [carrier]
+        for offset, (key, name) in enumerate(message.attachments, start=1):
+            attachment = self.state.derived[key]
+            if attachment.refused:
+                document.flags = [*document.flags, f"Đính kèm edXML bị từ chối: {name}: {attachment.refused}"]
+                files.append(DocumentFile(document=document, position=position + offset, path_in_package=key,
+                                          filename=name, status="refused", reason=attachment.refused))
+            else:
+                files.append(DocumentFile(document=document, position=position + offset, path_in_package=key,
+                                          filename=name, blob_sha256=attachment.sha256,
+                                          media_type=attachment.media_type, status="pending"))
+        return files
+
+    def _apply_edxml_fields(self, document: Document, rel: str) -> None:
+        """Fill the fields the manifest left empty from the message header (source: edxml)."""
+        sources = dict(document.field_sources or {})
+        from_message = self._document_from_row(Row(line=0, values=self.state.edxml[rel].fields))
+        for attribute in (*COLUMN_TO_ATTRIBUTE.values(), "issued_date", "number_norm"):
+            if attribute == "ma_van_ban":
+                continue
+            value = getattr(from_message, attribute)
+            if value not in (None, "") and not getattr(document, attribute):
+                setattr(document, attribute, value)
+                if attribute in from_message.field_sources:
+                    sources[attribute] = "edxml"
+        document.field_sources = sources
+        document.flags = [*document.flags, *(f"edXML: {flag}" for flag in from_message.flags)]
+        if from_message.withheld:
+            document.withheld, document.confidentiality = True, from_message.confidentiality
 
     def register_rows(self) -> None:
         manifest = self.contents.manifest
@@ -252,8 +337,16 @@ class PackageRun:
         session.add(document)
         session.flush()
         self.state.created += 1
-        for position, rel in enumerate(row.attachments):
-            session.add(self._file_for(document, position, rel))
+        position = 0
+        for rel in row.attachments:
+            safe = self._safe_rel(rel)
+            if safe in self.state.edxml:
+                self._apply_edxml_fields(document, safe)
+                files = self._edxml_files(document, position, safe)
+            else:
+                files = [self._file_for(document, position, rel)]
+            session.add_all(files)
+            position += len(files)
 
     def _safe_rel(self, rel: str) -> str | None:
         """The payload-relative path of an attachment, or None if it points outside the package."""
@@ -338,7 +431,9 @@ class PackageRun:
             for rel, info in self.state.files.items():
                 if rel in self.state.referenced or info.refused:
                     continue
-                key = f"tep:{rel}"
+                message = self.state.edxml.get(rel)
+                document_id = message.fields.get("ma_van_ban") if message else ""
+                key = f"edxml:{document_id}" if document_id else f"tep:{rel}"
                 mine = session.scalar(select(Document).where(Document.unit_code == unit, Document.ma_van_ban == key))
                 if mine is not None:
                     if mine.package_id != self.package_id:
@@ -352,14 +447,18 @@ class PackageRun:
                     self.state.file_duplicates[rel] = f"Trùng nội dung (SHA-256) với văn bản #{twin} của cùng đơn vị"
                     continue
                 flags = ["Tệp không có trong bảng kê: tạo văn bản riêng, siêu dữ liệu đọc từ nội dung"] if manifest_present else []
-                document = Document(package_id=self.package_id, unit_code=unit, ma_van_ban=key, origin="file",
-                                    flags=flags, extra={}, field_sources={})
+                document = Document(package_id=self.package_id, unit_code=unit, ma_van_ban=key,
+                                    origin="edxml" if message else "file", flags=flags, extra={}, field_sources={})
                 session.add(document)
                 session.flush()
                 self.state.created += 1
-                session.add(DocumentFile(document=document, position=0, path_in_package=rel,
-                                         filename=posixpath.basename(rel), blob_sha256=info.sha256,
-                                         media_type=info.media_type, status="pending"))
+                if message:
+                    self._apply_edxml_fields(document, rel)
+                    session.add_all(self._edxml_files(document, 0, rel))
+                else:
+                    session.add(DocumentFile(document=document, position=0, path_in_package=rel,
+                                             filename=posixpath.basename(rel), blob_sha256=info.sha256,
+                                             media_type=info.media_type, status="pending"))
 
     # -- extraction -------------------------------------------------------------------------
     def _pending_files(self, session: Session) -> list[tuple[int, int, str]]:
