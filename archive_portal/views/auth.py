@@ -10,6 +10,7 @@ from ..auth import user_from_account
 from ..auth.limits import limit_login_per_account, limit_login_per_address
 from ..forms import LoginForm, LogoutForm
 from ..services.accounts import authenticate
+from .auditing import audit_event
 
 bp = Blueprint("auth", __name__)
 
@@ -45,9 +46,11 @@ def login():
             session.clear()  # no session fixation: a fresh session for the signed-in user
             session.permanent = True
             login_user(user)
+            audit_event("login", account=user)
             return redirect(safe_next(request.args.get("next")))
         error = LOGIN_FAILED
         status = 401
+        audit_event("login_failed", username=(form.username.data or "").strip().lower()[:150], new_unit_code="")
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form, error=error), status
@@ -59,6 +62,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        audit_event("logout")
         logout_user()
         session.clear()
         flash("Bạn đã đăng xuất.", "info")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..auth import current_scope
 from ..services.formatting import DIRECTION_LABELS
+from .auditing import audit_event, search_details
 from ..services.search import (
     FACET_TITLES,
     SORTS,
@@ -26,6 +27,7 @@ def index():
     scope = current_scope()
     result = search_documents(archive, account_scope=scope, params=request.args)
     params = result.params
+    audit_event("search", details=search_details(result))
 
     def page_url(number: int) -> str:
         return url_for("search.index", **params.to_args(page=number if number > 1 else ""))
