@@ -17,8 +17,9 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import func, select, text
@@ -200,6 +201,39 @@ def verify(session: Session, batch: int = 2000) -> VerifyResult:
         session.expunge_all()
 
 
+# -- times: stored in UTC, shown and typed in Vietnam time (UTC+7, no daylight saving) -------
+VN_TZ = timezone(timedelta(hours=7), "ICT")
+_DATETIME_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
+
+
+def to_local(at: datetime) -> datetime:
+    """A stored (naive UTC) time in Vietnam time."""
+    return at.replace(tzinfo=timezone.utc).astimezone(VN_TZ)
+
+
+def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
+    """``dd/mm/yyyy`` or ``dd/mm/yyyy HH:MM`` typed in Vietnam time, as naive UTC; None if empty.
+
+    With ``end``, the last moment of that day (or minute), so a range includes it.
+    Raises ValueError (Vietnamese message) for anything else.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = _DATETIME_RE.match(text)
+    try:
+        if not match:
+            raise ValueError
+        day, month, year, hour, minute = match.groups()
+        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=VN_TZ)
+    except ValueError:
+        raise ValueError(f"“{text[:40]}” không phải thời điểm dạng dd/mm/yyyy hoặc dd/mm/yyyy HH:MM") from None
+    if end:
+        local += timedelta(minutes=1) if match.group(4) else timedelta(days=1)
+        local -= timedelta(microseconds=1)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 # -- browsing -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AuditFilter:
@@ -271,7 +305,7 @@ def export_csv(session: Session, flt: AuditFilter) -> Iterable[str]:
     writer.writerow(CSV_COLUMNS)
     for event in _iter_filtered(session, flt):
         writer.writerow([
-            event.id, event.at.strftime("%d/%m/%Y %H:%M:%S"), event.action, event.username, event.new_unit_code,
+            event.id, to_local(event.at).strftime("%d/%m/%Y %H:%M:%S"), event.action, event.username, event.new_unit_code,
             event.client_address, event.target, json.dumps(event.details or {}, ensure_ascii=False),
             event.prev_hash, event.hash,
         ])
