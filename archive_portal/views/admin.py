@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, render_template
 
 from ..auth import roles_required
 from ..services.documents import archive_overview
+from ..services.verify import last_verification
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
@@ -12,4 +13,5 @@ bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 @bp.route("/")
 @roles_required("admin")
 def index():
-    return render_template("admin.html", overview=archive_overview(current_app.extensions["archive"]))
+    archive = current_app.extensions["archive"]
+    return render_template("admin.html", overview=archive_overview(archive), verification=last_verification(archive))
