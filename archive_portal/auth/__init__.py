@@ -3,20 +3,43 @@
 The user object is rebuilt from the database on every request (an account
 disabled or expired mid-session is out at its next click) and carries the
 account's scope, computed by ``services.scope.scope_for`` and nothing else.
+
+Three checks run before every view (``init_app``): a session idle for longer
+than ``ARCHIVE_SESSION_IDLE_MINUTES`` ends; an account that must change its
+password reaches nothing but the change-password page; and a read-only role
+(``lookup``) can neither call a route that changes something nor, should a
+view try, flush any change to the database but the audit trail.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask import Flask, abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden
 
 from ..db.models import Account, NewUnit
 from ..services.accounts import get_account, is_usable
+from ..services.roles import READ_ONLY_ROLES
 from ..services.scope import scope_for
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Endpoints a read-only or must-change-password account may still POST to: its own session and password.
+OWN_ACCOUNT_ENDPOINTS = {"auth.logout", "auth.change_password"}
+# Tables a read-only account's requests may write (the trail of what it read).
+READ_ONLY_WRITABLE_TABLES = {"audit_event"}
+IDLE_KEY = "_seen"
+IDLE_EXPIRED = "Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại."
+MUST_CHANGE = "Bạn cần đổi mật khẩu trước khi tiếp tục."
 
 login_manager = LoginManager()
 
@@ -31,6 +54,8 @@ class PortalUser(UserMixin):
     new_unit_name: str
     scope: frozenset[str] | None
     session_token: str
+    must_change_password: bool = False
+    source: str = "local"
 
     def get_id(self) -> str:
         return f"{self.account_id}:{self.session_token}"
@@ -43,10 +68,16 @@ class PortalUser(UserMixin):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def read_only(self) -> bool:
+        return self.role in READ_ONLY_ROLES
+
 
 def session_token(account: Account) -> str:
-    """Changes when the password does, so a new password signs out every old session."""
-    return hashlib.sha256(f"{account.id}:{account.password_hash or ''}".encode()).hexdigest()[:20]
+    """Changes with the password and ``session_version``: a new password, a reset, disabling or
+    expiring the account signs out every old session."""
+    seed = f"{account.id}:{account.password_hash or ''}:{account.session_version or 0}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:20]
 
 
 def user_from_account(session, account: Account) -> PortalUser:
@@ -60,6 +91,8 @@ def user_from_account(session, account: Account) -> PortalUser:
         new_unit_name=unit.name if unit else "",
         scope=scope_for(session, account.role, account.new_unit_code),
         session_token=session_token(account),
+        must_change_password=bool(account.must_change_password),
+        source=account.source,
     )
 
 
@@ -108,10 +141,64 @@ def roles_required(*roles: str) -> Callable:
     return decorator
 
 
+def _signed_out_response():
+    logout_user()
+    session.clear()
+    if request.path.startswith("/api/"):
+        return jsonify(error=IDLE_EXPIRED), 401
+    flash(IDLE_EXPIRED, "info")
+    return redirect(url_for("auth.login"))
+
+
+def _guard_request():
+    """Idle expiry, the forced password change, and the read-only rule (see the module docstring)."""
+    g.read_only = False
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    idle_limit = current_app.extensions["archive"].settings.session_idle_minutes * 60
+    seen = session.get(IDLE_KEY)
+    if not isinstance(seen, (int, float)):
+        seen = None
+    if idle_limit > 0 and (seen is None or now - seen > idle_limit):
+        return _signed_out_response()
+    if seen is None or now - seen >= 15:  # spare a new cookie on every click
+        session[IDLE_KEY] = now
+    if current_user.must_change_password and request.endpoint not in OWN_ACCOUNT_ENDPOINTS:
+        if request.path.startswith("/api/"):
+            return jsonify(error=MUST_CHANGE), 403
+        return redirect(url_for("auth.change_password"))
+    if current_user.read_only:
+        if request.method not in SAFE_METHODS and request.endpoint not in OWN_ACCOUNT_ENDPOINTS:
+            abort(403)
+        g.read_only = request.endpoint not in OWN_ACCOUNT_ENDPOINTS
+    return None
+
+
+def mark_session_fresh() -> None:
+    """Start the idle clock of a session that has just signed in."""
+    session[IDLE_KEY] = time.time()
+
+
+def _refuse_writes_of_read_only_requests(db_session: Session, _context, _instances) -> None:
+    if not has_request_context() or not g.get("read_only"):
+        return
+    for obj in (*db_session.new, *db_session.dirty, *db_session.deleted):
+        table = getattr(obj, "__tablename__", "")
+        if table not in READ_ONLY_WRITABLE_TABLES:
+            log.error("read-only account %s tried to write %s on %s", current_user.username, table, request.path)
+            raise Forbidden()
+
+
 def init_app(app: Flask) -> None:
     from .limits import limiter
 
+    settings = app.extensions["archive"].settings
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     limiter.init_app(app)
+    app.before_request(_guard_request)
+    if not event.contains(Session, "before_flush", _refuse_writes_of_read_only_requests):
+        event.listen(Session, "before_flush", _refuse_writes_of_read_only_requests)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"

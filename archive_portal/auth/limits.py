@@ -1,7 +1,10 @@
 """Throttling of failed sign-ins (Flask-Limiter): only failures count.
 
-Per client address and username, and per client address alone; the store is
-in process memory (each gunicorn worker counts its own attempts).
+Per client address and username, and per client address alone.  The store is
+``ARCHIVE_RATELIMIT_STORAGE_URI`` (default ``memory://``: each gunicorn worker
+counts its own attempts; ``redis://…`` or ``memcached://…`` share the count).
+Beside this throttle, an account itself locks after repeated failures
+(``services.accounts.record_failure``), which holds across processes.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from ..services.accounts import normalize_username
 PER_ACCOUNT = "5 per minute;20 per hour"
 PER_ADDRESS = "30 per minute;200 per hour"
 
-limiter = Limiter(get_remote_address, storage_uri="memory://", headers_enabled=False)
+limiter = Limiter(get_remote_address, headers_enabled=False)  # storage: RATELIMIT_STORAGE_URI (auth.init_app)
 
 
 def _address_and_username() -> str:
@@ -30,4 +33,19 @@ limit_login_per_account = limiter.limit(
 )
 limit_login_per_address = limiter.limit(
     PER_ADDRESS, methods=["POST"], deduct_when=_failed, scope="login-address",
+)
+
+
+def _account_key() -> str:
+    from flask_login import current_user
+
+    return f"{get_remote_address()}|{getattr(current_user, 'account_id', '')}"
+
+
+def _refused(response) -> bool:
+    return response.status_code == 400
+
+
+limit_password_change = limiter.limit(
+    PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_refused, scope="password-change",
 )

@@ -6,15 +6,19 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..auth import user_from_account
-from ..auth.limits import limit_login_per_account, limit_login_per_address
-from ..forms import LoginForm, LogoutForm
-from ..services.accounts import authenticate
+from ..auth import mark_session_fresh, user_from_account
+from ..auth.limits import limit_login_per_account, limit_login_per_address, limit_password_change
+from ..forms import ChangePasswordForm, LoginForm, LogoutForm
+from ..services.accounts import AccountError, change_password, get_account
+from ..services.signin import sign_in
 from .auditing import audit_event
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khóa/hết hạn."
+# Shown with every failure alike (no enumeration), so a legitimate user knows why a right password may fail.
+LOGIN_HINT = ("Sau nhiều lần đăng nhập sai liên tiếp, tài khoản bị tạm khóa {minutes} phút. "
+              "Nếu bạn chắc chắn mật khẩu đúng, hãy thử lại sau hoặc liên hệ quản trị viên.")
 
 
 def safe_next(target: str | None) -> str:
@@ -40,20 +44,24 @@ def login():
     if form.validate_on_submit():
         archive = current_app.extensions["archive"]
         with archive.db.transaction() as db:
-            account = authenticate(db, form.username.data, form.password.data)
+            account = sign_in(db, archive.settings, form.username.data, form.password.data)
             user = user_from_account(db, account) if account is not None else None
         if user is not None:
             session.clear()  # no session fixation: a fresh session for the signed-in user
             session.permanent = True
             login_user(user)
+            mark_session_fresh()
             audit_event("login", account=user)
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next")))
         error = LOGIN_FAILED
         status = 401
         audit_event("login_failed", username=(form.username.data or "").strip().lower()[:150], new_unit_code="")
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form, error=error), status
+    hint = LOGIN_HINT.format(minutes=current_app.extensions["archive"].settings.login_lockout_minutes) if error else ""
+    return render_template("login.html", form=form, error=error, hint=hint), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -67,3 +75,36 @@ def logout():
         session.clear()
         flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/doi-mat-khau", methods=["GET", "POST"])
+@login_required
+@limit_password_change
+def change_password():
+    """The account's own password; the only page an account that must change it can reach."""
+    form = ChangePasswordForm()
+    if current_user.source != "local":
+        return render_template("change_password.html", form=None, errors=[]), 200
+    errors: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        archive = current_app.extensions["archive"]
+        try:
+            with archive.db.transaction() as db:
+                account = get_account(db, current_user.account_id)
+                change_password(db, account, form.current.data, form.new.data)
+                user = user_from_account(db, account)
+        except AccountError as error:
+            errors = [str(error)]
+            status = 400
+        else:
+            audit_event("account_password_change", account=user, target=user.username)
+            session.clear()  # other sessions ended with the old password; this one starts afresh
+            session.permanent = True
+            login_user(user)
+            mark_session_fresh()
+            flash("Đã đổi mật khẩu.", "info")
+            return redirect(url_for("search.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("change_password.html", form=form, errors=errors), status
