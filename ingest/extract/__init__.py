@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import image, pdf, text  # noqa: F401  (register the extractors)
+from . import doc, docx, html, image, odt, pdf, rtf, text, xls, xlsx  # noqa: F401  (register the extractors)
 from .base import (
     ExtractedPage,
     Extraction,

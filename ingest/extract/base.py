@@ -18,6 +18,7 @@ __all__ = [
     "registered_types",
     "letter_count",
     "nfc",
+    "text_extraction",
 ]
 
 
@@ -101,3 +102,24 @@ def letter_count(text: str) -> int:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def text_extraction(
+    media_type: str, texts: list[str], warnings: list[str] | None = None, *, legacy: bool = True
+) -> Extraction:
+    """An Extraction of text pages (no OCR), with TCVN3/VNI text converted and noted.
+
+    A file that holds no text at all is refused: there is nothing to index.
+    """
+    from ingest.encodings import conversion_note, fix_legacy_texts
+
+    warnings = list(warnings or [])
+    texts = [nfc(t.replace("\r\n", "\n").replace("\r", "\n")).strip("\n") for t in texts]
+    if legacy:
+        texts, found = fix_legacy_texts(texts)
+        if found:
+            warnings.append(conversion_note(found))
+    if not any(t.strip() for t in texts):
+        raise ExtractionRefused("tệp không có nội dung văn bản (no text in the document)")
+    pages = [ExtractedPage(i + 1, t, "text" if letter_count(t) else "none") for i, t in enumerate(texts)]
+    return Extraction(media_type, pages, warnings)

@@ -109,4 +109,19 @@ class PdfExtractor(Extractor):
                     pages.append(ExtractedPage(number, "", "none", result.mean_confidence))
         finally:
             pdf.close()
+        _fix_legacy_text_layer(pages, warnings)
         return Extraction(media_type, pages, warnings)
+
+
+def _fix_legacy_text_layer(pages: list[ExtractedPage], warnings: list[str]) -> None:
+    """A PDF typeset in .VnTime/VNI fonts has a text layer of TCVN3/VNI codes: convert it."""
+    from ingest.encodings import conversion_note, fix_legacy_texts
+
+    layer = [p for p in pages if p.method == "text"]
+    if not layer:
+        return
+    texts, found = fix_legacy_texts([p.text for p in layer])
+    if found:
+        for page, text in zip(layer, texts):
+            page.text = text
+        warnings.append(conversion_note(found))

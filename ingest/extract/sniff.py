@@ -1,12 +1,34 @@
-"""Media type from the first bytes of a file, never from its name."""
+"""Media type from the content of a file, never from its name.
+
+The first bytes decide; containers are then looked into: a zip is DOCX, XLSX or
+ODT by its ``[Content_Types].xml`` or ``mimetype`` member, an OLE2 compound file
+is DOC or XLS by its streams (or an encrypted OOXML by its ``EncryptedPackage``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["sniff", "sniff_bytes"]
+__all__ = ["sniff", "sniff_bytes", "DOCX", "XLSX", "ODT", "DOC", "XLS", "OFFICE_ENCRYPTED"]
 
 OCTET = "application/octet-stream"
+ZIP = "application/zip"
+OLE = "application/x-ole-storage"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+DOC = "application/msword"
+XLS = "application/vnd.ms-excel"
+OFFICE_ENCRYPTED = "application/x-office-encrypted"  # password-protected DOCX/XLSX (OLE2 wrapper)
+
+_OOXML_MAIN = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
+    "application/vnd.ms-word.document.macroEnabled.main+xml": DOCX,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml": DOCX,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": XLSX,
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": XLSX,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": XLSX,
+}
 
 # (prefix, media type), checked in order at offset 0.
 _MAGIC: list[tuple[bytes, str]] = [
@@ -67,7 +89,49 @@ def sniff_bytes(head: bytes) -> str:
     return OCTET
 
 
+def _zip_kind(path: Path) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names:
+                mimetype = zf.read("mimetype")[:200].decode("ascii", "replace").strip()
+                if mimetype == ODT:
+                    return ODT
+                return mimetype or ZIP
+            if "[Content_Types].xml" in names:
+                types = zf.read("[Content_Types].xml")[:1_000_000].decode("utf-8", "replace")
+                for marker, media_type in _OOXML_MAIN.items():
+                    if marker in types:
+                        return media_type
+    except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError):
+        return ZIP  # a broken container: the extractor of a zip (if any) reports it
+    return ZIP
+
+
+def _ole_kind(path: Path) -> str:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            if ole.exists("EncryptedPackage"):
+                return OFFICE_ENCRYPTED
+            if ole.exists("WordDocument"):
+                return DOC
+            if ole.exists("Workbook") or ole.exists("Book"):
+                return XLS
+    except (OSError, ValueError, IndexError, TypeError):  # olefile's errors on a damaged file
+        return OLE
+    return OLE
+
+
 def sniff(path: Path) -> str:
-    """Media type of `path` from its magic bytes (unknown -> application/octet-stream)."""
+    """Media type of `path` from its content (unknown -> application/octet-stream)."""
     with open(path, "rb") as fh:
-        return sniff_bytes(fh.read(_HEAD))
+        media_type = sniff_bytes(fh.read(_HEAD))
+    if media_type == ZIP:
+        return _zip_kind(path)
+    if media_type == OLE:
+        return _ole_kind(path)
+    return media_type

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..encodings import conversion_note, fix_legacy_rows
 from ..fields import PART_COLUMNS, canonical_column, header_key, split_attachments
 
 RawRows = Iterator[dict[str, str]]
@@ -83,7 +84,12 @@ def normalize_row(line: int, raw: dict[str, str]) -> Row:
 def read_manifest(path: Path) -> Manifest:
     reader = READERS[path.suffix.lower()]
     warnings: list[str] = []
-    rows = [normalize_row(line, raw) for line, raw in enumerate(reader(path, warnings), start=1)]
+    raw_rows = list(reader(path, warnings))
+    # Cells typed in a legacy font (TCVN3/VNI), e.g. in an xlsx: converted once for the whole sheet.
+    raw_rows, legacy = fix_legacy_rows(raw_rows)
+    if legacy:
+        warnings.append(f"Bảng kê: {conversion_note(legacy)} (phông chữ cũ)")
+    rows = [normalize_row(line, raw) for line, raw in enumerate(raw_rows, start=1)]
     return Manifest(path=path, rows=rows, warnings=warnings)
 
 

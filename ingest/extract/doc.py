@@ -1,0 +1,71 @@
+"""DOC (Word 97-2003): Debian's antiword, else catdoc, as subprocesses with a timeout.
+
+antiword keeps the layout best but gives up on some files (very short ones,
+fast-saved ones); catdoc reads almost anything. Text typed in the old TCVN3/VNI
+fonts comes out as Latin-1 look-alikes and is converted by `text_extraction`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .base import Extraction, ExtractionRefused, ExtractLimits, Extractor, register, text_extraction
+from .sniff import DOC
+
+TIMEOUT_S = 120
+_FIB_FLAGS = 0x0A
+_F_ENCRYPTED = 0x0100
+
+
+def _check_word_stream(path: Path) -> None:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            fib = ole.openstream("WordDocument").read(32)
+    except Exception as exc:  # noqa: BLE001 - olefile raises several types on damage
+        raise ExtractionRefused(f"DOC hỏng, không đọc được (corrupt DOC: {exc})") from None
+    if len(fib) < 12 or fib[:2] not in (b"\xec\xa5", b"\xdc\xa5"):
+        raise ExtractionRefused("DOC hỏng: thiếu phần đầu WordDocument (corrupt DOC)")
+    if int.from_bytes(fib[_FIB_FLAGS:_FIB_FLAGS + 2], "little") & _F_ENCRYPTED:
+        raise ExtractionRefused("DOC có mật khẩu (password-protected DOC)")
+
+
+def _run(command: list[str]) -> str | None:
+    if shutil.which(command[0]) is None:
+        return None
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise ExtractionRefused(f"đọc DOC quá thời gian ({command[0]} > {TIMEOUT_S}s)") from None
+    if done.returncode != 0:
+        return None
+    text = done.stdout.decode("utf-8", errors="replace")
+    return text if text.strip() else None
+
+
+@register(DOC)
+class DocExtractor(Extractor):
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        _check_word_stream(path)
+        text = _run(["antiword", "-m", "UTF-8.txt", "-w", "0", str(path)])
+        if text is None:
+            text = _run(["catdoc", "-d", "utf-8", "-w", str(path)])
+        if text is None:
+            if not (shutil.which("antiword") or shutil.which("catdoc")):
+                raise ExtractionRefused("máy chủ chưa cài antiword/catdoc để đọc DOC (apt-get install antiword catdoc)")
+            raise ExtractionRefused("DOC không đọc được bằng antiword/catdoc (unreadable DOC)")
+        pages = text.split("\f")
+        if len(pages) > 1 and not pages[-1].strip():
+            pages.pop()
+        return text_extraction(media_type, pages)
+
+
+@register("application/x-office-encrypted")
+class EncryptedOfficeExtractor(Extractor):
+    """A DOCX/XLSX saved with a password is an OLE2 file holding an encrypted package."""
+
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        raise ExtractionRefused("tài liệu Office có mật khẩu (password-protected DOCX/XLSX)")
