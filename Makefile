@@ -9,8 +9,8 @@ export ARCHIVE_HOME
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-RUN_DEBS := tesseract-ocr tesseract-ocr-vie fonts-liberation2 fonts-dejavu-core gcc python3-dev libldap2-dev libsasl2-dev
-TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils
+RUN_DEBS := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd antiword catdoc fonts-liberation2 fonts-dejavu-core gcc python3-dev libldap2-dev libsasl2-dev
+TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libreoffice-calc-nogui
 
 .PHONY: run serve test bench system-run system-test clean-home
 
