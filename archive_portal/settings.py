@@ -90,7 +90,10 @@ class LdapSettings:
 class Settings:
     home: Path
     database_url: str
-    index_engine: str = "sqlite"
+    index_engine: str = "sqlite"  # sqlite | opensearch | elasticsearch
+    search_url: str = "http://127.0.0.1:9200"  # the cluster, for opensearch/elasticsearch
+    search_index: str = "archive-documents"  # the alias the cluster engine reads and writes through
+    search_timeout_ms: int = 5000
     secret_key: str = field(default="", repr=False)
     ocr_languages: str = "vie+eng"
     ocr_dpi: int = 300
@@ -135,6 +138,9 @@ class Settings:
             home=home,
             database_url=database_url,
             index_engine=os.environ.get("ARCHIVE_INDEX_ENGINE", "sqlite"),
+            search_url=os.environ.get("ARCHIVE_SEARCH_URL", "http://127.0.0.1:9200"),
+            search_index=os.environ.get("ARCHIVE_SEARCH_INDEX", "archive-documents"),
+            search_timeout_ms=_env_int("ARCHIVE_SEARCH_TIMEOUT_MS", 5000),
             secret_key=os.environ.get("ARCHIVE_SECRET_KEY", ""),
             ocr_languages=os.environ.get("ARCHIVE_OCR_LANGUAGES", "vie+eng"),
             ocr_dpi=_env_int("ARCHIVE_OCR_DPI", 300),

@@ -15,4 +15,9 @@ def open_engine(settings: "Settings") -> "SearchEngine":
         from .sqlite_fts import SqliteFtsEngine
 
         return SqliteFtsEngine(settings.index_dir / "fts.sqlite")
+    if settings.index_engine in ("opensearch", "elasticsearch"):
+        from .opensearch import ClusterEngine
+
+        return ClusterEngine(settings.search_url, flavour=settings.index_engine, alias=settings.search_index,
+                             time_limit_ms=settings.search_timeout_ms)
     raise ValueError(f"unknown index engine: {settings.index_engine!r}")
