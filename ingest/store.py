@@ -54,7 +54,7 @@ class BlobStore:
         tmp_dir.mkdir(exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix=f"{os.getpid()}-")
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(CHUNK):
@@ -78,11 +78,26 @@ class BlobStore:
             raise
 
     def clean_incoming(self) -> int:
-        """Remove temporary files a killed worker left behind; returns how many."""
+        """Remove temporary files left by writers that are no longer running; returns how many."""
         tmp_dir = self.root / ".incoming"
         removed = 0
         if tmp_dir.exists():
             for leftover in tmp_dir.iterdir():
+                pid = leftover.name.split("-", 1)[0]
+                if pid.isdigit() and _alive(int(pid)):
+                    continue
                 leftover.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process has nothing in flight when it cleans
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -32,16 +32,40 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration not yet applied."""
+        """Apply every Alembic migration not yet applied, all of them or none."""
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        engine = self._migration_engine()
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
+
+    def _migration_engine(self) -> Engine:
+        """On SQLite, pysqlite commits DDL on its own; a process killed mid-migration would leave
+        tables without their version stamp.  Migrations therefore run in one explicit
+        ``BEGIN IMMEDIATE`` transaction, which also makes concurrent starters wait their turn."""
+        if not self.url.startswith("sqlite"):
+            return self.engine
+        engine = create_engine(self.url, future=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _manual_transactions(dbapi_connection, _record) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
 
     def session(self) -> Session:
         return self._sessions()
