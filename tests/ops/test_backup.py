@@ -1,0 +1,176 @@
+"""Backup, destruction and restore of a real data home: same searches, same originals, consistent under load."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from archive_portal.cli import main
+from archive_portal.db.models import Blob, Document, DocumentFile
+from archive_portal.services.backup import BackupError, backup, list_snapshots, read_objects, restore
+from archive_portal.services.verify import verify
+from archive_portal.settings import Settings
+from indexes.query import build_query
+from ingest.pipeline import IngestOptions, ingest_package
+from ingest.store import blob_path, sha256_file
+
+from .conftest import make_bag, open_home, populated_home
+
+QUERIES = [
+    ("", None), ("", frozenset({"11950"})), ("", frozenset({"11956"})), ("ke hoach", None),
+    ("báo cáo", frozenset({"11950", "323"})), ("ubnd", None),
+]
+
+
+def searches(archive) -> list[tuple]:
+    """Every query's total, hit ids in order and facets: what a user sees."""
+    seen = []
+    for text, scope in QUERIES:
+        result = archive.engine.search(build_query(text, scope=scope, per_page=50))
+        facets = {name: [(v.value, v.count) for v in values] for name, values in result.facets.items()}
+        seen.append((text, result.total, [h.id for h in result.hits], facets))
+    return seen
+
+
+def originals(archive) -> dict[str, str]:
+    """Every original the database names -> the SHA-256 of the bytes in the store."""
+    with archive.db.session() as session:
+        shas = session.scalars(select(Blob.sha256)).all()
+    return {sha: sha256_file(blob_path(archive.settings.store_dir, sha))[0] for sha in shas}
+
+
+def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp_path):
+    before_searches, before_originals = searches(home), originals(home)
+    assert before_searches[0][1] == 7  # 8 documents, one of them secret (never indexed)
+    assert len(before_originals) == 8 and all(k == v for k, v in before_originals.items())
+    dest = tmp_path / "backup"
+
+    first = backup(home, dest)
+    assert first.objects == 8 and first.objects_copied == 8
+    store_files = sorted((dest / "store").glob("??/??/*"))
+    mtimes = {p: p.stat().st_mtime_ns for p in store_files}
+    second = backup(home, dest)
+    assert second.objects_copied == 0 and second.objects_reused == 8 and second.bytes_copied == 0
+    assert {p: p.stat().st_mtime_ns for p in sorted((dest / "store").glob("??/??/*"))} == mtimes
+    assert list_snapshots(dest) == sorted([first.snapshot, second.snapshot])
+    manifest = (second.path / "manifest-sha256.txt").read_text()
+    assert "data/archive.sqlite" in manifest and "data/store-objects.txt" in manifest
+    assert {sha for sha, _ in read_objects(second.path)} == set(before_originals)
+
+    home_dir = home.settings.home
+    home.close()
+    shutil.rmtree(home_dir)
+    result = restore(dest, Settings.load(home=home_dir, workers=1))
+    assert result.objects == 8 and result.index == "rebuilt" and result.documents_indexed == 7
+    restored = open_home(home_dir)
+    try:
+        assert searches(restored) == before_searches
+        assert originals(restored) == before_originals
+        assert verify(restored).ok
+    finally:
+        restored.close()
+
+
+def test_backup_with_index_restores_the_index_and_keep_prunes(home, tmp_path):
+    before = searches(home)
+    dest = tmp_path / "backup"
+    for _ in range(3):
+        result = backup(home, dest, keep=2, with_index=True)
+    assert len(list_snapshots(dest)) == 2 and result.with_index
+    assert (result.path / "data" / "index" / "fts.sqlite").is_file()
+    target = tmp_path / "restored"
+    restored_result = restore(dest, Settings.load(home=target, workers=1))
+    assert restored_result.index == "restored" and restored_result.documents_indexed == 0
+    restored = open_home(target)
+    try:
+        assert searches(restored) == before
+    finally:
+        restored.close()
+
+    # another home backed up into the same place with --keep 1: the first home's originals go
+    other = populated_home(tmp_path / "other")  # same bags rendered again: same bytes, same hashes
+    try:
+        lone = backup(other, dest, keep=1)
+    finally:
+        other.close()
+    assert list_snapshots(dest) == [lone.snapshot] and len(lone.pruned_snapshots) == 2
+    assert {p.name for p in (dest / "store").glob("??/??/*")} == {sha for sha, _ in read_objects(lone.path)}
+
+
+def test_restore_refuses_a_home_in_use_and_a_damaged_backup(home, tmp_path):
+    dest = tmp_path / "backup"
+    backup(home, dest)
+    with pytest.raises(BackupError, match="không trống"):
+        restore(dest, home.settings)
+    victim = next((dest / "store").glob("??/??/*"))
+    victim.chmod(0o644)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    with pytest.raises(BackupError, match="hỏng hoặc thiếu"):
+        restore(dest, Settings.load(home=tmp_path / "fresh", workers=1))
+
+
+def test_cli_backup_and_restore(home, tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.setenv("ARCHIVE_HOME", str(home.settings.home))
+    dest = tmp_path / "backup"
+    out = runner.invoke(main, ["backup", str(dest), "--keep", "3", "--quiet"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert "8 mới / new" in out.output
+    again = runner.invoke(main, ["backup", str(dest), "--quiet"], catch_exceptions=False)
+    assert "0 mới / new" in again.output and "8 đã có / already there" in again.output
+    refused = runner.invoke(main, ["restore", str(dest)])
+    assert refused.exit_code != 0 and "không trống" in refused.output
+    monkeypatch.setenv("ARCHIVE_HOME", str(tmp_path / "restored"))
+    first = list_snapshots(dest)[0]
+    done = runner.invoke(main, ["restore", str(dest), "--snapshot", first, "--quiet"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert first in done.output
+    checked = runner.invoke(main, ["verify", "--quiet"], catch_exceptions=False)
+    assert checked.exit_code == 0, checked.output
+
+
+def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path):
+    bag = make_bag(tmp_path / "bag-big", "11956", 24, seed=9, prefix="BIG", pages=3)
+    dest = tmp_path / "backup"
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            ingest_package(home, bag, IngestOptions(workers=1))
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    during = []
+    while worker.is_alive():
+        during.append(backup(home, dest).snapshot)
+    worker.join()
+    assert not errors
+    assert during, "no backup ran while the ingest was writing"
+    final_documents = len(searches(home)[0][2])
+    spread = sorted({during[0], during[len(during) // 3], during[2 * len(during) // 3], during[-1]})
+    for index, name in enumerate(spread):
+        target = tmp_path / f"restored-{index}"
+        restore(dest, Settings.load(home=target, workers=1), snapshot=name)
+        connection = sqlite3.connect(target / "archive.sqlite")
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        connection.close()
+        restored = open_home(target)
+        try:
+            with restored.db.session() as session:
+                shas = session.scalars(select(DocumentFile.blob_sha256).where(DocumentFile.blob_sha256.is_not(None))).all()
+                assert session.scalar(select(Document.id).limit(1)) is not None
+            assert all(blob_path(restored.settings.store_dir, sha).is_file() for sha in shas)
+            report = verify(restored)
+            assert report.ok, report.problems
+            assert len(searches(restored)[0][2]) <= final_documents
+        finally:
+            restored.close()
