@@ -63,6 +63,22 @@ class DocExtractor(Extractor):
         return text_extraction(media_type, pages)
 
 
+@register("application/x-broken-zip")
+class BrokenContainerExtractor(Extractor):
+    """A truncated or damaged DOCX/XLSX/ODT: its zip directory cannot be read."""
+
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        raise ExtractionRefused("tệp DOCX/XLSX/ODT (ZIP) hỏng hoặc bị cắt cụt (corrupt or truncated zip container)")
+
+
+@register("application/x-ole-storage")
+class UnknownOleExtractor(Extractor):
+    """An OLE2 compound file with no Word or Excel stream, or too damaged to list its streams."""
+
+    def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
+        raise ExtractionRefused("tệp Office cũ (DOC/XLS) hỏng hoặc không nhận ra (corrupt or unknown OLE2 file)")
+
+
 @register("application/x-office-encrypted")
 class EncryptedOfficeExtractor(Extractor):
     """A DOCX/XLSX saved with a password is an OLE2 file holding an encrypted package."""

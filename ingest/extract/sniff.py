@@ -20,6 +20,7 @@ ODT = "application/vnd.oasis.opendocument.text"
 DOC = "application/msword"
 XLS = "application/vnd.ms-excel"
 OFFICE_ENCRYPTED = "application/x-office-encrypted"  # password-protected DOCX/XLSX (OLE2 wrapper)
+BROKEN_ZIP = "application/x-broken-zip"  # a zip container (DOCX/XLSX/ODT...) that cannot be opened
 
 _OOXML_MAIN = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
@@ -106,7 +107,7 @@ def _zip_kind(path: Path) -> str:
                     if marker in types:
                         return media_type
     except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError):
-        return ZIP  # a broken container: the extractor of a zip (if any) reports it
+        return BROKEN_ZIP
     return ZIP
 
 

@@ -26,11 +26,14 @@ class XlsxExtractor(Extractor):
 
         warnings: list[str] = []
         pages: list[str] = []
+        handle = open(path, "rb")  # a file object: openpyxl would refuse a name not ending in .xlsx
         try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
+            workbook = load_workbook(handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            handle.close()
             raise ExtractionRefused(f"XLSX hỏng, không đọc được (corrupt XLSX: {exc})") from None
         except Exception as exc:
+            handle.close()
             raise ExtractionRefused(f"XLSX hỏng, không đọc được (corrupt XLSX: {type(exc).__name__})") from None
         try:
             cells = 0
@@ -51,4 +54,5 @@ class XlsxExtractor(Extractor):
             raise ExtractionRefused(f"XLSX hỏng, không đọc được (corrupt XLSX: {exc})") from None
         finally:
             workbook.close()
+            handle.close()
         return text_extraction(media_type, pages, warnings)
