@@ -141,6 +141,10 @@ class Package(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the package's own manifests, kept as originals: the handover record reconciles against them
+    manifest_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    manifest_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    bag_manifest_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Blob(Base):
@@ -205,6 +209,9 @@ class DocumentFile(Base):
     status: Mapped[str] = mapped_column(String(32), default="pending")  # pending | extracted | missing | refused
     reason: Mapped[str] = mapped_column(Text, default="")
     page_count: Mapped[int] = mapped_column(Integer, default=0)
+    # extraction work claimed by an ingest worker (several may share one database)
+    claimed_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     document: Mapped[Document] = relationship(back_populates="files")
     pages: Mapped[list["Page"]] = relationship(
