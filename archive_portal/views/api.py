@@ -1,22 +1,75 @@
-"""JSON API, version 1: the same services and the same scope as the pages."""
+"""JSON API, version 1: the same services and the same scope as the pages.
+
+Machines authenticate with ``Authorization: Bearer <token>`` (``services.tokens``);
+the portal's own session works too.  Anything outside the caller's scope is a
+404, exactly like what does not exist.  Every response is described by
+``archive_portal/openapi/v1.json`` (served at ``/api/v1/openapi.json``), and
+every call is written to the audit trail.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
-from flask_login import login_required
+from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
 
-from ..auth import current_scope
+from ..openapi import openapi_document
+from ..services import audit
 from ..services.documents import get_document
 from ..services.search import FACET_TITLES, search_documents
+from ..services.succession import get_new_unit, list_new_units
+from .bearer import identify, unauthorized
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+NOT_FOUND = "Không tìm thấy."
+STAMP_REFUSED = "Tệp này không thể đóng dấu truy vết nên không được tải về bằng tài khoản này."
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if identify() is None:
+        return unauthorized()
+    return None
+
+
+def _caller():
+    return g.api_caller
+
+
+def _audit(action: str, target: str = "", **details: Any) -> None:
+    caller = _caller()
+    audit.record(current_app.extensions["archive"], action, account=caller.user, target=target,
+                 details={"via": caller.via, **details})
+
+
+def _not_found(action: str, target: str):
+    _audit(action, target, found=False)
+    response = jsonify(error=NOT_FOUND)
+    response.status_code = 404
+    return response
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+@bp.route("/openapi.json")
+def openapi():
+    response = jsonify(openapi_document())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
 
 @bp.route("/search")
-@login_required
 def search():
-    result = search_documents(current_app.extensions["archive"], account_scope=current_scope(), params=request.args)
+    result = search_documents(current_app.extensions["archive"], account_scope=_caller().scope, params=request.args)
+    params = result.params
+    _audit("api_search", "", q=params.q, filters={k: v for k, v in params.to_args().items() if k not in ("q", "page")},
+           total=result.total, page=params.page, error=result.error or "")
     if result.error:
         return jsonify(error=result.error), 503 if result.unavailable else 400
     return jsonify(
@@ -27,8 +80,9 @@ def search():
         hits=[
             {
                 "id": h.id,
+                "ma_van_ban": h.ma_van_ban,
                 "number": h.number,
-                "issued_date": h.issued_date.isoformat() if h.issued_date else None,
+                "issued_date": _date(h.issued_date),
                 "issued_date_display": h.issued_date_display,
                 "doc_type": h.doc_type,
                 "direction": h.direction,
@@ -52,18 +106,19 @@ def search():
 
 
 @bp.route("/documents/<int:doc_id>")
-@login_required
 def document(doc_id: int):
-    doc = get_document(current_app.extensions["archive"], doc_id, current_scope())
+    target = f"van-ban:{doc_id}"
+    doc = get_document(current_app.extensions["archive"], doc_id, _caller().scope)
     if doc is None:
-        return jsonify(error="Không tìm thấy văn bản."), 404
+        return _not_found("api_document", target)
+    _audit("api_document", target)
     return jsonify(
         id=doc.id,
         unit_code=doc.unit_code,
         unit_name=doc.unit_name,
         ma_van_ban=doc.ma_van_ban,
         number=doc.number,
-        issued_date=doc.issued_date.isoformat() if doc.issued_date else None,
+        issued_date=_date(doc.issued_date),
         issued_date_display=doc.issued_date_display,
         doc_type=doc.doc_type,
         direction=doc.direction,
@@ -81,9 +136,96 @@ def document(doc_id: int):
                 "status": f.status,
                 "page_count": f.page_count,
                 "download_url": url_for("documents.download", doc_id=doc.id, file_id=f.id) if f.available else None,
+                "api_url": url_for("api.file", doc_id=doc.id, file_id=f.id) if f.available else None,
                 "pages": [{"number": p.number, "text": p.text, "method": p.method} for p in f.pages],
             }
             for f in doc.files
         ],
         url=url_for("documents.show", doc_id=doc.id),
+        text_url=url_for("api.text", doc_id=doc.id),
     )
+
+
+@bp.route("/documents/<int:doc_id>/text")
+def text(doc_id: int):
+    target = f"van-ban:{doc_id}"
+    doc = get_document(current_app.extensions["archive"], doc_id, _caller().scope)
+    if doc is None:
+        return _not_found("api_text", target)
+    _audit("api_text", target)
+    return jsonify(
+        id=doc.id,
+        pages=[
+            {"file_id": f.id, "number": p.number, "text": p.text, "method": p.method,
+             "ocr_confidence": p.ocr_confidence}
+            for f in doc.files for p in f.pages
+        ],
+    )
+
+
+@bp.route("/documents/<int:doc_id>/files/<int:file_id>")
+def file(doc_id: int, file_id: int):
+    """The original bytes for archivists; a stamped PDF for accounts that receive copies."""
+    from ..db.models import utcnow
+    from ..services.documents import ORIGINAL_ROLES, deliver_file
+    from ..services.stamp import Stamp, StampError
+
+    target = f"van-ban:{doc_id}/tep:{file_id}"
+    user = _caller().user
+    stamp = None if user.role in ORIGINAL_ROLES else Stamp(username=user.username, unit_name=user.new_unit_name, at=utcnow())
+    try:
+        delivery = deliver_file(current_app.extensions["archive"], doc_id, file_id, _caller().scope, stamp)
+    except StampError as error:
+        _audit("api_file_download", target, refused=str(error))
+        return jsonify(error=STAMP_REFUSED), 403
+    if delivery is None:
+        return _not_found("api_file_download", target)
+    _audit("api_file_download", target, filename=delivery.filename, sha256=delivery.sha256, stamped=delivery.stamped)
+    if delivery.stream is not None:
+        response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=True,
+                             download_name=delivery.filename, conditional=False, etag=False, max_age=0)
+    else:
+        response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
+                             as_attachment=True, download_name=delivery.filename, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _unit_json(unit) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "predecessors": [
+            {"code": p.code, "name": p.name, "level": p.level, "parent_code": p.parent_code, "via": p.via,
+             "basis": p.basis, "effective_date": _date(p.effective_date), "confidence": p.confidence}
+            for p in unit.predecessors
+        ],
+        "api_url": url_for("api.unit", code=unit.code),
+    }
+
+
+@bp.route("/units")
+def units():
+    user = _caller().user
+    version, found = list_new_units(current_app.extensions["archive"], sees_all=user.scope is None,
+                                    own_code=user.new_unit_code)
+    _audit("api_units", "", count=len(found))
+    return jsonify(
+        mapping_version=None if version is None else {
+            "id": version.id, "source_name": version.source_name,
+            "effective_date": _date(version.effective_date), "loaded_at": version.loaded_at.isoformat() + "Z",
+        },
+        units=[_unit_json(u) for u in found],
+    )
+
+
+@bp.route("/units/<code>")
+def unit(code: str):
+    user = _caller().user
+    found = get_new_unit(current_app.extensions["archive"], code[:32], sees_all=user.scope is None,
+                         own_code=user.new_unit_code)
+    target = f"don-vi:{code[:32]}"
+    if found is None:
+        return _not_found("api_units", target)
+    _audit("api_units", target)
+    return jsonify(_unit_json(found))

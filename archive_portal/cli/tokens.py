@@ -1,0 +1,69 @@
+"""API token commands: create (shown once), list, revoke."""
+from __future__ import annotations
+
+import click
+
+from . import console, main, open_archive
+
+
+@main.group()
+def tokens() -> None:
+    """Mã truy cập API (Authorization: Bearer …)."""
+
+
+@tokens.command("create")
+@click.option("--username", required=True, help="Lookup or archivist account the token acts for.")
+@click.option("--days", type=int, default=90, show_default=True, help="Lifetime in days (never beyond the account's expiry).")
+@click.option("--name", "label", default="", help="A label, e.g. the system that will use it.")
+def tokens_create(username: str, days: int, label: str) -> None:
+    """Create a token; it is printed once and only its SHA-256 is kept."""
+    from ..services.tokens import TokenError, create_token, find_account
+
+    archive = open_archive()
+    try:
+        with archive.db.transaction() as session:
+            account = find_account(session, username)
+            if account is None:
+                raise TokenError(f"Không có tài khoản “{username}”.")
+            info, clear = create_token(session, account, days=days, name=label, created_by="cli")
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    console.print(f"Đã tạo mã truy cập số {info.id} cho {info.username}; hết hạn {info.expires_at:%d/%m/%Y %H:%M} (UTC).")
+    console.print("Mã (chỉ hiện một lần, hãy lưu lại ngay):")
+    click.echo(clear)
+
+
+@tokens.command("list")
+@click.option("--username", default=None)
+def tokens_list(username: str | None) -> None:
+    """List tokens (never the tokens themselves: their first characters only)."""
+    from rich.table import Table
+
+    from ..services.tokens import list_tokens
+
+    archive = open_archive()
+    with archive.db.session() as session:
+        rows = list_tokens(session, username=username)
+    table = Table("Số", "Tài khoản", "Tên", "Mã bắt đầu", "Tạo lúc", "Hết hạn", "Dùng lần cuối", "Trạng thái")
+    states = {"active": "còn hiệu lực", "revoked": "đã thu hồi", "expired": "hết hạn"}
+    for t in rows:
+        table.add_row(
+            str(t.id), t.username, t.name, t.prefix + "…", f"{t.created_at:%d/%m/%Y}", f"{t.expires_at:%d/%m/%Y}",
+            f"{t.last_used_at:%d/%m/%Y %H:%M}" if t.last_used_at else "", states[t.state],
+        )
+    console.print(table)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its number; it stops working at the next request."""
+    from ..services.tokens import TokenError, revoke_token
+
+    archive = open_archive()
+    try:
+        with archive.db.transaction() as session:
+            info = revoke_token(session, token_id)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    console.print(f"Đã thu hồi mã truy cập số {info.id} của {info.username}.")
