@@ -111,6 +111,14 @@ class Settings:
     search_page_size: int = 20
     max_query_length: int = 500
     trusted_proxies: int = 0  # reverse proxies in front of the portal whose X-Forwarded-For is believed
+    # Harvesting (OAI-PMH at /oai): off unless enabled; always behind an API token, with its scope.
+    oai_enabled: bool = False
+    oai_repository_name: str = "Kho lưu trữ văn bản các đơn vị hành chính cũ"
+    oai_repository_id: str = "archive.localhost"  # the domain part of oai:<id>:<document>
+    oai_admin_email: str = "archive@localhost.localdomain"
+    oai_page_size: int = 100
+    # /metrics: loopback without proxy headers, or this bearer token when set.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def store_dir(self) -> Path:
@@ -156,6 +164,12 @@ class Settings:
             login_lockout_minutes=_env_int("ARCHIVE_LOGIN_LOCKOUT_MINUTES", 15),
             ldap=LdapSettings.from_env(),
             trusted_proxies=_env_int("ARCHIVE_TRUSTED_PROXIES", 0),
+            oai_enabled=_env_bool("ARCHIVE_OAI_ENABLED", False),
+            oai_repository_name=os.environ.get("ARCHIVE_OAI_REPOSITORY_NAME", "") or cls.oai_repository_name,
+            oai_repository_id=os.environ.get("ARCHIVE_OAI_REPOSITORY_ID", "") or cls.oai_repository_id,
+            oai_admin_email=os.environ.get("ARCHIVE_OAI_ADMIN_EMAIL", "") or cls.oai_admin_email,
+            oai_page_size=_env_int("ARCHIVE_OAI_PAGE_SIZE", 100),
+            metrics_token=os.environ.get("ARCHIVE_METRICS_TOKEN", ""),
         )
         if overrides:
             settings = replace(settings, **overrides)
