@@ -1,0 +1,79 @@
+"""The audit trail in the portal (auditors and admins): filter, page, export as CSV."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+
+from ..auth import roles_required
+from ..services.audit import ACTION_LABELS, AuditFilter, browse, export_csv, parse_local_datetime, to_local
+from .auditing import audit_event
+
+bp = Blueprint("audit_log", __name__, url_prefix="/nhat-ky")
+
+READERS = ("admin", "auditor")
+PER_PAGE = 50
+FILTER_ARGS = ("username", "unit", "action", "since", "until")
+
+
+def _filter_from_args() -> tuple[AuditFilter, dict[str, str], list[str]]:
+    """The filter typed in the form, the raw values (to show them back) and messages for bad dates."""
+    raw = {name: (request.args.get(name) or "").strip()[:100] for name in FILTER_ARGS}
+    errors: list[str] = []
+    since = until = None
+    try:
+        since = parse_local_datetime(raw["since"])
+    except ValueError as error:
+        errors.append(f"Từ ngày: {error}")
+    try:
+        until = parse_local_datetime(raw["until"], end=True)
+    except ValueError as error:
+        errors.append(f"Đến ngày: {error}")
+    action = raw["action"] if raw["action"] in ACTION_LABELS else ""
+    flt = AuditFilter(username=raw["username"], new_unit_code=raw["unit"], action=action, since=since, until=until)
+    return flt, raw, errors
+
+
+def _filter_details(raw: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in raw.items() if v}
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    flt, raw, errors = _filter_from_args()
+    page_no = max(1, min(request.args.get("page", default=1, type=int) or 1, 100_000))
+    archive = current_app.extensions["archive"]
+    with archive.db.session() as session:
+        page = browse(session, flt, page=page_no, per_page=PER_PAGE)
+    audit_event("audit_view", details={"filters": _filter_details(raw), "page": page_no, "total": page.total})
+    args = {k: v for k, v in raw.items() if v}
+
+    def page_url(number: int) -> str:
+        return url_for("audit_log.index", **args, **({"page": number} if number > 1 else {}))
+
+    return render_template(
+        "audit_log.html", page=page, raw=raw, errors=errors, actions=ACTION_LABELS, to_local=to_local,
+        page_url=page_url, csv_url=url_for("audit_log.export", **args),
+    ), (400 if errors else 200)
+
+
+@bp.route("/csv")
+@roles_required(*READERS)
+def export():
+    flt, raw, errors = _filter_from_args()
+    if errors:
+        from . import error_response
+
+        return error_response(400, " ".join(errors))
+    audit_event("audit_export", details={"filters": _filter_details(raw)})
+    archive = current_app.extensions["archive"]
+
+    def rows():
+        with archive.db.session() as session:
+            yield from export_csv(session, flt)
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="nhat-ky-{stamp}.csv"'
+    return response
