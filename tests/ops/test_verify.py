@@ -5,11 +5,11 @@ import json
 import shutil
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive_portal import create_app
 from archive_portal.cli import main
-from archive_portal.db.models import Document, DocumentFile, VerificationRun
+from archive_portal.db.models import Blob, Document, DocumentFile, Package, VerificationRun
 from archive_portal.services.accounts import create_account
 from archive_portal.services.verify import verify
 from ingest.store import blob_path
@@ -39,7 +39,9 @@ def test_clean_home_verifies_ok_from_the_command_line(home, monkeypatch):
     assert "tốt / OK" in result.output
     as_json = CliRunner().invoke(main, ["verify", "--json"], catch_exceptions=False)
     report = json.loads(as_json.output)
-    assert report["ok"] is True and report["counts"]["originals"] == 8
+    with home.db.session() as session:
+        stored = session.scalar(select(func.count()).select_from(Blob))
+    assert report["ok"] is True and report["counts"]["originals"] == stored
     assert report["counts"]["files_checked_against_manifest"] == 8  # both bags still where they were ingested from
     assert report["counts"]["documents_indexed_engine"] == 7 and report["counts"]["units_checked"] == 2
 
@@ -99,11 +101,16 @@ def test_quick_check_finds_lost_files_and_withheld_document_in_the_index(home):
     assert [p.documents for p in kinds["index_extra"]] == [[secret.id]]
 
 
-def test_original_bag_gone_is_said_and_manifest_still_checked_from_ingest_records(home, tmp_path):
+def test_bag_manifests_are_checked_from_the_kept_copy_or_else_said_to_be_gone(home, tmp_path):
     shutil.rmtree(tmp_path / "bag-LS")
     report = verify(home)
     assert report.ok
-    assert report.counts["packages_bag_gone"] == 1 and report.counts["packages_bag_checked"] == 1
+    assert report.counts["packages_manifest_from_store"] == 2 and report.counts["files_checked_against_manifest"] == 8
+    # a package ingested before manifests were kept, whose bag has gone: checked against the ingest records
+    with home.db.transaction() as session:
+        session.get(Package, 1).bag_manifest_sha256 = ""
+    report = verify(home)
+    assert report.ok and report.counts["packages_bag_gone"] == 1 and report.counts["files_checked_against_manifest"] == 4
     assert any("bag gone" in note for note in report.notes)
 
 
