@@ -3,7 +3,8 @@
 Prints, for a generated set of born-digital and scanned documents:
 ingest pages/s of each kind next to the raw speed of pypdfium2 text extraction
 and of the ``tesseract`` command on the same kind of pages, metadata accuracy,
-and search latency on the ingested set and on a larger synthetic index.
+and search latency on the ingested set and on a larger synthetic index; backup,
+verify and restore times on a home of BENCH_BACKUP_GB GiB (default 1, 0 skips).
 Sizes come from BENCH_* variables; nothing here asserts on time.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import extract_bench, ingest_bench, search_bench
+from . import backup_bench, extract_bench, ingest_bench, search_bench
 
 
 def _int(name: str, default: int) -> int:
@@ -53,6 +54,10 @@ def main() -> None:
             figures["search_synthetic"] = synthetic
         finally:
             engine.close()
+        backup_gb = float(os.environ.get("BENCH_BACKUP_GB", "1"))
+        if backup_gb > 0:
+            print(f"[bench] backup, verify and restore on a home of {backup_gb} GiB...", flush=True)
+            figures["backup"] = backup_bench.run(work / "backup", backup_gb, workers)
     figures["peak_rss_mb"] = round(ingest_bench.peak_rss_mb(), 1)
     print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
     _print_summary(figures)
@@ -75,6 +80,9 @@ def _print_summary(f: dict) -> None:
     print(f"metadata accuracy born-digital: {raw['metadata_accuracy_born_digital']}")
     if "metadata_accuracy_scanned" in raw:
         print(f"metadata accuracy scanned:      {raw['metadata_accuracy_scanned']}")
+    if "backup" in f:
+        for line in backup_bench.summary(f["backup"]):
+            print(line)
 
 
 if __name__ == "__main__":
