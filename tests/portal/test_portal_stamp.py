@@ -1,0 +1,107 @@
+"""Traceable downloads: lookup copies carry a visible stamp on every page; archivists and admins get the original bytes."""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import replace
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from archive_portal import create_app
+from archive_portal.db.models import DocumentFile
+from archive_portal.services.accounts import create_account
+from conftest import build_world
+from portal_helpers import PASSWORD, login
+
+
+def page_texts(data: bytes) -> list[str]:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        texts = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+        return texts
+    finally:
+        pdf.close()
+
+
+def stored_sha(world, key: str) -> str:
+    with world.archive.db.session() as session:
+        return session.scalar(select(DocumentFile.blob_sha256).where(DocumentFile.id == world.files[key]))
+
+
+def url(world, key: str, what: str) -> str:
+    return f"/van-ban/{world.docs[key]}/tep/{world.files[key]}/{what}"
+
+
+def test_lookup_download_of_a_pdf_is_stamped_on_every_page(as_phohien, world):
+    response = as_phohien.get(url(world, "district", "tai-ve"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    data = response.get_data()
+    assert hashlib.sha256(data).hexdigest() != stored_sha(world, "district")
+    texts = page_texts(data)
+    assert len(texts) == 1
+    for text in texts:
+        assert "Tải bởi: phohien" in text and "Phường Phố Hiến" in text
+        assert "Công văn về phòng chống dịch bệnh" in text  # the page itself is still there
+
+
+def test_lookup_inline_view_is_stamped_too(as_sonnam, world):
+    response = as_sonnam.get(url(world, "lam_son", "xem"))
+    assert response.status_code == 200
+    texts = page_texts(response.get_data())
+    assert len(texts) == 2
+    assert all("Tải bởi: sonnam" in t and "Phường Sơn Nam" in t for t in texts)
+    assert "KẾ HOẠCH sắp xếp" in texts[0]
+
+
+def test_lookup_download_of_an_image_becomes_a_stamped_pdf(as_phohien, world):
+    response = as_phohien.get(url(world, "an_tao", "tai-ve"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert ".pdf" in response.headers["Content-Disposition"]
+    texts = page_texts(response.get_data())
+    assert len(texts) == 2  # one page per TIFF frame
+    assert all("Tải bởi: phohien" in t for t in texts)
+
+
+def test_lookup_page_images_carry_a_stamp_band(as_phohien, as_admin, world):
+    lookup = Image.open(io.BytesIO(as_phohien.get(url(world, "district", "trang/1.png") + "?w=600").get_data()))
+    original = Image.open(io.BytesIO(as_admin.get(url(world, "district", "trang/1.png") + "?w=600").get_data()))
+    assert lookup.width == original.width
+    assert lookup.height > original.height  # the band with the stamp under the page
+
+
+def test_archivists_and_admins_download_the_original_bytes(app, as_admin, world):
+    with world.archive.db.transaction() as session:
+        create_account(session, username="luutru-stamp", role="archivist", password=PASSWORD)
+    archivist = app.test_client()
+    assert login(archivist, "luutru-stamp").status_code == 302
+    for client in (as_admin, archivist):
+        for key in ("district", "an_tao", "lam_son"):
+            data = client.get(url(world, key, "tai-ve")).get_data()
+            assert hashlib.sha256(data).hexdigest() == stored_sha(world, key), key
+
+
+def test_a_pdf_that_cannot_be_stamped_is_not_handed_out(tmp_path):
+    world = build_world(tmp_path / "home")
+    try:
+        world.archive.settings = replace(world.archive.settings, max_pdf_pages=1)  # the 2-page PDF is "too big"
+        app = create_app(archive=world.archive)
+        lookup = app.test_client()
+        assert login(lookup, "sonnam").status_code == 302
+        refused = lookup.get(url(world, "lam_son", "tai-ve"))
+        assert refused.status_code == 403
+        assert "không thể đóng dấu" in refused.get_data(as_text=True)
+        admin = app.test_client()
+        assert login(admin, "admin").status_code == 302
+        assert hashlib.sha256(admin.get(url(world, "lam_son", "tai-ve")).get_data()).hexdigest() == stored_sha(world, "lam_son")
+    finally:
+        world.archive.close()
