@@ -110,6 +110,15 @@ _VNI_PATTERN = re.compile("|".join(sorted(map(re.escape, _VNI_DECODE), key=len, 
 # ----------------------------------------------------------------------------- coding
 
 
+# PDF text extraction turns the soft hyphen (0xAD, TCVN3's "ư") into "-": "H-ng" is "Hưng".
+_PDF_SOFT_HYPHEN = re.compile(r"(?<=[A-Za-z\u00a1-\u00ff])-(?=[a-z\u00a1-\u00ff]|[\s.,;:!?)\]\"']|$)")
+
+
+def restore_soft_hyphens(text: str) -> str:
+    """Undo a PDF text layer's soft-hyphen-as-dash inside TCVN3 words (only for TCVN3 PDF text)."""
+    return _PDF_SOFT_HYPHEN.sub("\u00ad", text)
+
+
 def decode_tcvn3(text: str) -> str:
     """TCVN3 text (as read through Latin-1/cp1252) -> Unicode NFC."""
     return unicodedata.normalize("NFC", "".join(_TCVN3_DECODE.get(c, c) for c in text))
@@ -144,7 +153,8 @@ _CLUSTERS = sorted(
     "a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy "
     "ưa ưi ươ ưu yê iêu yêu oai oay oao oeo uây uôi uya uyê uyu ươi ươu".split(), key=len, reverse=True)
 _SYLLABLE = re.compile(f"{_ONSET}(?:{'|'.join(_CLUSTERS)})(?:ch|ng|nh|[cmnpt])?")
-_EDGE_PUNCT = "\"'.,;:!?()[]{}<>/-–—…“”‘’*"
+# Words are split at spaces and ASCII punctuation (neither table uses any), e.g. CSV commas.
+_WORD_SPLIT = re.compile(r"[\s,;:/|()\[\]{}<>\"'.!?=+*&%#@~`^_\\\-–—…“”‘’]+")
 _SAMPLE_CHARS = 200_000
 
 
@@ -160,8 +170,8 @@ def _is_syllable(word: str) -> bool:
 def _bad_words(text: str) -> int:
     """Words with non-ASCII characters that are not Vietnamese syllables."""
     bad = 0
-    for raw in text.split():
-        word = raw.strip(_EDGE_PUNCT).lower()
+    for raw in _WORD_SPLIT.split(text):
+        word = raw.lower()
         if word and any(ord(c) > 0x7F for c in word) and not _is_syllable(word):
             bad += 1
     return bad
@@ -198,14 +208,26 @@ def fix_legacy(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def fix_legacy_texts(texts: list[str]) -> tuple[list[str], str | None]:
-    """Decide once for several pieces of one source (pages, manifest cells), convert them all."""
+def _convert_piece(piece: str, decode) -> str:
+    """Convert one piece only if it reads better afterwards: Unicode cells/pages beside legacy ones stay."""
+    if not any(0xA0 <= ord(c) <= 0xFF for c in piece):
+        return piece
+    converted = decode(piece)
+    return converted if _bad_words(converted) < _bad_words(piece) else piece
+
+
+def fix_legacy_texts(texts: list[str], *, pdf: bool = False) -> tuple[list[str], str | None]:
+    """Decide once for several pieces of one source (pages, manifest cells), convert those that need it.
+
+    `pdf`: the texts come from a PDF text layer, where TCVN3's "ư" (a soft hyphen) reads as "-".
+    """
     found = detect_legacy("\n".join(texts))
-    if found == TCVN3:
-        return [decode_tcvn3(t) for t in texts], found
-    if found == VNI:
-        return [decode_vni(t) for t in texts], found
-    return list(texts), None
+    if found is None:
+        return list(texts), None
+    if found == TCVN3 and pdf:
+        texts = [restore_soft_hyphens(t) for t in texts]
+    decode = decode_tcvn3 if found == TCVN3 else decode_vni
+    return [_convert_piece(t, decode) for t in texts], found
 
 
 def conversion_note(encoding: str) -> str:
@@ -232,7 +254,7 @@ def decode_single_byte(data: bytes) -> tuple[str, str]:
 
 
 def fix_legacy_rows(rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], str | None]:
-    """Headers and values of manifest rows, converted together if they are TCVN3/VNI."""
+    """Headers and values of manifest rows, converted cell by cell if the sheet is TCVN3/VNI."""
     texts = [str(part) for row in rows[:2000] for kv in row.items() for part in kv if part]
     found = detect_legacy("\n".join(texts))
     if found is None:
@@ -240,6 +262,6 @@ def fix_legacy_rows(rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], s
     decode = decode_tcvn3 if found == TCVN3 else decode_vni
 
     def conv(value):
-        return decode(value) if isinstance(value, str) else value
+        return _convert_piece(value, decode) if isinstance(value, str) else value
 
     return [{conv(k): conv(v) for k, v in row.items()} for row in rows], found

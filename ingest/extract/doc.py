@@ -46,6 +46,21 @@ def _run(command: list[str]) -> str | None:
     return text if text.strip() else None
 
 
+def _keep_tcvn3_u_horn(path: Path, text: str) -> str:
+    """For TCVN3 text, the piece-table reading, which keeps "ư" (see doc_pieces)."""
+    from ingest.encodings import TCVN3, detect_legacy
+
+    from .doc_pieces import read_doc_text
+
+    if detect_legacy(text) != TCVN3:
+        return text
+    try:
+        pieces = read_doc_text(path)
+    except Exception:  # noqa: BLE001 - an unusual structure: antiword's text stands
+        return text
+    return pieces if detect_legacy(pieces) == TCVN3 else text
+
+
 @register(DOC)
 class DocExtractor(Extractor):
     def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
@@ -57,6 +72,7 @@ class DocExtractor(Extractor):
             if not (shutil.which("antiword") or shutil.which("catdoc")):
                 raise ExtractionRefused("máy chủ chưa cài antiword/catdoc để đọc DOC (apt-get install antiword catdoc)")
             raise ExtractionRefused("DOC không đọc được bằng antiword/catdoc (unreadable DOC)")
+        text = _keep_tcvn3_u_horn(path, text)
         pages = text.split("\f")
         if len(pages) > 1 and not pages[-1].strip():
             pages.pop()

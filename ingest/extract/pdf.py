@@ -120,7 +120,7 @@ def _fix_legacy_text_layer(pages: list[ExtractedPage], warnings: list[str]) -> N
     layer = [p for p in pages if p.method == "text"]
     if not layer:
         return
-    texts, found = fix_legacy_texts([p.text for p in layer])
+    texts, found = fix_legacy_texts([p.text for p in layer], pdf=True)
     if found:
         for page, text in zip(layer, texts):
             page.text = text
