@@ -44,6 +44,10 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
         for file in document.files:
             files_by_path.setdefault(file.path_in_package, []).append((document, file))
 
+    if contents.manifest is not None and package.manifest_sha256:
+        size = contents.manifest.path.stat().st_size
+        add("manifest", contents.manifest.path.relative_to(contents.payload).as_posix(), "indexed",
+            f"Bảng kê văn bản: {len(contents.manifest.rows)} dòng", sha256=package.manifest_sha256, size=size)
     for member, reason in contents.refused_members:
         add("file", f"zip:{member}", "refused", reason)
     files = [("file", rel, info) for rel, info in state.files.items()]

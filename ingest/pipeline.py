@@ -155,6 +155,7 @@ class PackageRun:
 
         self.package_id = self._find_or_create_package()
         self.store.clean_incoming()
+        self._keep_package_manifests()
         self.store_files()
         self.register_rows()
         self.register_unreferenced_files()
@@ -193,6 +194,18 @@ class PackageRun:
             package.finished_at = None
             session.flush()
             return package.id
+
+    def _keep_package_manifests(self) -> None:
+        """The manifest and the bag's checksum list are originals of the handover: store them too."""
+        contents = self.contents
+        manifest = self._store_path(contents.manifest.path) if contents.manifest else None
+        bag_manifest_path = contents.payload.parent / "manifest-sha256.txt"
+        bag_manifest = self._store_path(bag_manifest_path) if contents.form.endswith("bag") and bag_manifest_path.is_file() else None
+        with self.archive.db.transaction() as session:
+            package = session.get(Package, self.package_id)
+            package.manifest_name = contents.manifest.path.name if contents.manifest else ""
+            package.manifest_sha256 = manifest.sha256 if manifest else ""
+            package.bag_manifest_sha256 = bag_manifest.sha256 if bag_manifest else ""
 
     def store_files(self) -> None:
         """Hash and store every payload file; refuse empty, oversized and linked files."""
@@ -629,6 +642,8 @@ class PackageRun:
                 counts[f"{item.kind}_{item.outcome}"] += 1
                 counts[f"{item.kind}_total"] += 1
             counts["documents_added_this_run"] = self.state.created
+            counts["manifest_rows"] = len(self.contents.manifest.rows) if self.contents.manifest else 0
+            counts["payload_files"] = len(self.contents.files) + (1 if self.contents.manifest else 0)
             package.counts = dict(counts)
             package.status = "done"
             package.finished_at = utcnow()

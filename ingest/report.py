@@ -17,7 +17,7 @@ OUTCOME_LABELS = {
     "withheld": "Giữ lại (mật)",
     "refused": "Từ chối",
 }
-KIND_LABELS = {"row": "Dòng bảng kê", "file": "Tệp", "document": "Văn bản từ tệp", "package": "Gói",
+KIND_LABELS = {"manifest": "Bảng kê", "row": "Dòng bảng kê", "file": "Tệp", "document": "Văn bản từ tệp", "package": "Gói",
                "attachment": "Đính kèm giải mã từ edXML"}
 
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())

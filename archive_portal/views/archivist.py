@@ -1,0 +1,104 @@
+"""The archivist's pages: packages, their ingest reports and the handover records (biên bản bàn giao)."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, render_template
+from markupsafe import Markup
+
+from ingest import handover
+from ingest.report import KIND_LABELS, OUTCOME_LABELS
+
+from ..auth import roles_required
+from ..services import packages
+
+bp = Blueprint("archivist", __name__, url_prefix="/luu-tru")
+ARCHIVIST_ROLES = ("archivist", "admin")
+
+
+def _archive():
+    return current_app.extensions["archive"]
+
+
+def _download(body: str, filename: str, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/")
+@roles_required(*ARCHIVIST_ROLES)
+def index():
+    archive = _archive()
+    return render_template("archivist/packages.html", packages=packages.list_packages(archive),
+                           units=packages.units_with_packages(archive))
+
+
+@bp.route("/goi/<int:package_id>")
+@roles_required(*ARCHIVIST_ROLES)
+def report(package_id: int):
+    found = packages.package_report(_archive(), package_id)
+    if found is None:
+        abort(404)
+    return render_template("archivist/report.html", report=found, outcome_labels=OUTCOME_LABELS, kind_labels=KIND_LABELS)
+
+
+@bp.route("/goi/<int:package_id>/bao-cao.json")
+@roles_required(*ARCHIVIST_ROLES)
+def report_json(package_id: int):
+    found = packages.package_report(_archive(), package_id)
+    if found is None:
+        abort(404)
+    return _download(json.dumps(found, ensure_ascii=False, indent=2, default=str), f"bao-cao-goi-{package_id}.json",
+                     "application/json")
+
+
+def _record_or_404(**selector):
+    record = packages.handover_record(_archive(), **selector)
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route("/goi/<int:package_id>/bien-ban")
+@roles_required(*ARCHIVIST_ROLES)
+def package_handover(package_id: int):
+    record = _record_or_404(package_id=package_id)
+    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
+                           csv_url=("archivist.package_handover_csv", {"package_id": package_id}),
+                           html_url=("archivist.package_handover_html", {"package_id": package_id}))
+
+
+@bp.route("/goi/<int:package_id>/bien-ban.csv")
+@roles_required(*ARCHIVIST_ROLES)
+def package_handover_csv(package_id: int):
+    return _download(handover.to_csv(_record_or_404(package_id=package_id)), f"bien-ban-goi-{package_id}.csv",
+                     "text/csv; charset=utf-8")
+
+
+@bp.route("/goi/<int:package_id>/bien-ban.html")
+@roles_required(*ARCHIVIST_ROLES)
+def package_handover_html(package_id: int):
+    return _download(handover.to_html(_record_or_404(package_id=package_id)), f"bien-ban-goi-{package_id}.html",
+                     "text/html; charset=utf-8")
+
+
+@bp.route("/don-vi/<unit_code>/bien-ban")
+@roles_required(*ARCHIVIST_ROLES)
+def unit_handover(unit_code: str):
+    record = _record_or_404(unit_code=unit_code)
+    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
+                           csv_url=("archivist.unit_handover_csv", {"unit_code": unit_code}),
+                           html_url=("archivist.unit_handover_html", {"unit_code": unit_code}))
+
+
+@bp.route("/don-vi/<unit_code>/bien-ban.csv")
+@roles_required(*ARCHIVIST_ROLES)
+def unit_handover_csv(unit_code: str):
+    return _download(handover.to_csv(_record_or_404(unit_code=unit_code)), f"bien-ban-don-vi-{unit_code}.csv",
+                     "text/csv; charset=utf-8")
+
+
+@bp.route("/don-vi/<unit_code>/bien-ban.html")
+@roles_required(*ARCHIVIST_ROLES)
+def unit_handover_html(unit_code: str):
+    return _download(handover.to_html(_record_or_404(unit_code=unit_code)), f"bien-ban-don-vi-{unit_code}.html",
+                     "text/html; charset=utf-8")
