@@ -12,9 +12,11 @@ import pytest
 
 from indexes.base import IndexDocument, SearchResult
 from indexes.query import build_query
+from indexes.opensearch import ClusterEngine
 from indexes.sqlite_fts import SqliteFtsEngine
+from tests.opensearch_node import Node, test_engines, unique_alias
 
-ENGINES = ["sqlite"]
+ENGINES = test_engines()
 
 _FILLER_WORDS = [
     "báo cáo tình hình thực hiện nhiệm vụ công tác quý",
@@ -26,13 +28,26 @@ _FILLER_WORDS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory):
+    """One real OpenSearch node for the whole run, started on loopback and stopped at the end."""
+    node = Node(tmp_path_factory.mktemp("opensearch-node"))
+    yield node
+    node.stop()
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = SqliteFtsEngine(tmp_path / "index" / "fts.sqlite")
-    else:  # pragma: no cover - a later engine goes here
+    elif request.param == "opensearch":
+        node = request.getfixturevalue("opensearch_node")
+        eng = ClusterEngine(node.url, flavour="opensearch", alias=unique_alias(), time_limit_ms=30_000)
+    else:  # pragma: no cover
         raise AssertionError(request.param)
     yield eng
+    if isinstance(eng, ClusterEngine):
+        eng.drop()
     eng.close()
 
 

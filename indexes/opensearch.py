@@ -1,0 +1,665 @@
+"""The cluster engine: OpenSearch 2.x (``opensearch-py``) or Elasticsearch 8/9 (``elasticsearch``).
+
+Same behaviour as ``sqlite_fts``; only the storage differs.  The index
+definition is ``mappings/documents-v<N>.json``.  Readers and writers use an
+alias (``ARCHIVE_SEARCH_INDEX``, default ``archive-documents``) that points at
+one concrete index ``<alias>-v<N>-<timestamp>``; ``archive reindex`` builds a
+new one and moves the alias when it is complete.
+
+* Each query term is a phrase over the folded fields (number 10, subject 5,
+  issuer 3, body 1, summed like bm25's columns) OR, when the user typed tones,
+  over the exact fields, which then add to the score: exact tones rank first.
+* A document whose normalised number is in the query gets a constant boost far
+  above any text score, so it sorts first (``sqlite_fts`` sorts it first too).
+* The scope is a ``terms`` filter in every request; an empty scope is answered
+  without asking the cluster.
+* Snippets come from ``highlight.snippet`` on the stored text, so both engines
+  return the same HTML.
+* Pages past ``max_result_window`` are reached with ``search_after``.
+
+Only the calls that differ between the two clients live in ``_OpenSearchClient``
+and ``_ElasticsearchClient``; everything else is shared.  The Elasticsearch
+half is exercised only through its client library here (no server can be
+installed on this machine); the tests run against a real OpenSearch node.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
+from .fold import exact, nfc, normalize_number
+from .highlight import fast_fold, snippet
+
+log = logging.getLogger(__name__)
+
+MAPPING_VERSION = 1
+FOLDED_FIELDS = ("number_text^10", "subject^5", "issuer_text^3", "body")
+EXACT_FIELDS = ("subject.exact^5", "issuer_text.exact^3", "body.exact")
+FACETS = ("unit_code", "doc_type", "direction", "year")
+FACET_SIZE = 1000
+NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts first
+MAX_WINDOW = 10_000  # index.max_result_window in the mapping file
+WALK_BATCH = 5_000
+RETRYABLE_STATUS = {429, 502, 503, 504}
+TIMEOUT_MESSAGE = "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
+_WORD_RE = re.compile(r"[^\W_]+")
+# A token in every searched field of every document (see the mapping file): a private-use
+# character, which the query builder never produces, so no query can match it.
+PRESENT = "\ue000"
+
+
+@lru_cache(maxsize=None)
+def index_definition(version: int = MAPPING_VERSION) -> dict[str, Any]:
+    """The settings and mappings of ``mappings/documents-v<version>.json`` (comments dropped)."""
+    text = resources.files("indexes").joinpath(f"mappings/documents-v{version}.json").read_text("utf-8")
+    data = json.loads(text)
+    return {"settings": data["settings"], "mappings": data["mappings"]}
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+
+
+def index_name(alias: str, version: int = MAPPING_VERSION) -> str:
+    """A new concrete index name: ``<alias>-v<version>-<UTC timestamp>``."""
+    return f"{alias}-v{version}-{_stamp()}"
+
+
+def version_of(index: str, alias: str) -> int | None:
+    match = re.fullmatch(re.escape(alias) + r"-v(\d+)-\w+", index)
+    return int(match.group(1)) if match else None
+
+
+# -- documents and queries (shared by both clients) --------------------------------------
+
+def to_source(doc: IndexDocument) -> dict[str, Any]:
+    """The JSON stored for one document (text in NFC so the tokenizer sees whole letters)."""
+    text = {f: nfc(getattr(doc, f) or "") for f in ("ma_van_ban", "number", "subject", "issuer", "signer", "body")}
+    return {
+        "id": int(doc.id),
+        "unit_code": doc.unit_code,
+        "doc_type": doc.doc_type or "",
+        "direction": doc.direction or "",
+        "issued_date": doc.issued_date.isoformat() if doc.issued_date else None,
+        "year": doc.issued_date.year if doc.issued_date else None,
+        "number_norm": normalize_number(doc.number),
+        **text,
+        "number_text": [f"{text['number']} {text['ma_van_ban']}", PRESENT],
+        "subject": [text["subject"], PRESENT],
+        "issuer_text": [f"{text['issuer']} {text['signer']}", PRESENT],
+        "body": [text["body"], PRESENT],
+    }
+
+
+def _first(value: Any) -> str:
+    """The text of a searched field as stored (its first value; the second is ``PRESENT``)."""
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return str(value or "")
+
+
+def _safe_words(term: Term) -> list[str]:
+    """Letters and digits only, even if a caller built the Term by hand (defence in depth)."""
+    return [w for word in term.words for w in _WORD_RE.findall(str(word))]
+
+
+def _phrase(text: str, fields: Sequence[str]) -> dict[str, Any]:
+    return {"multi_match": {"query": text, "type": "phrase", "fields": list(fields), "tie_breaker": 1.0}}
+
+
+def term_clause(words: list[str], *, negated: bool) -> dict[str, Any]:
+    """One user term: a folded phrase, OR (tones typed) the exact phrase, which adds to the score."""
+    folded_words = [fast_fold(w) for w in words]
+    folded = _phrase(" ".join(folded_words), FOLDED_FIELDS)
+    exact_words = [exact(w) for w in words]
+    if negated or exact_words == folded_words:
+        return folded
+    return {"bool": {"should": [folded, _phrase(" ".join(exact_words), EXACT_FIELDS)], "minimum_should_match": 1}}
+
+
+def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
+    """The scope first (mandatory), then the user's filters."""
+    clauses: list[dict[str, Any]] = []
+    if query.scope is not None:
+        clauses.append({"terms": {"unit_code": sorted(query.scope)}})
+    for field_name, values in (("unit_code", query.unit_codes), ("doc_type", query.doc_types),
+                               ("direction", query.directions)):
+        if values:
+            clauses.append({"terms": {field_name: list(values)}})
+    if query.date_from or query.date_to:
+        bounds = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lte"] = query.date_to.isoformat()
+        clauses.append({"range": {"issued_date": bounds}})
+    if query.number_filter:
+        clauses.append({"term": {"number_norm": normalize_number(query.number_filter)}})
+    return clauses
+
+
+def scope_query(scope: frozenset[str] | None) -> dict[str, Any]:
+    if scope is None:
+        return {"match_all": {}}
+    return {"bool": {"filter": [{"terms": {"unit_code": sorted(scope)}}]}}
+
+
+def build_request(query: SearchQuery) -> tuple[dict[str, Any], bool]:
+    """(request body without paging, whether it is ranked by relevance)."""
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    for term in query.terms:
+        words = _safe_words(term)
+        if words:
+            (must_not if term.negated else must).append(term_clause(words, negated=term.negated))
+    relevance = bool(must) and query.sort == "relevance"
+    boolean: dict[str, Any] = {"filter": filter_clauses(query)}
+    if must:
+        boolean["must"] = must
+    if must_not:
+        boolean["must_not"] = must_not
+    if relevance and query.numbers:
+        boolean["should"] = [{"constant_score": {"filter": {"terms": {"number_norm": list(query.numbers)}},
+                                                 "boost": NUMBER_BOOST}}]
+    if relevance:
+        sort: list[Any] = [{"_score": {"order": "desc"}}, {"id": {"order": "desc"}}]
+    elif query.sort == "date_asc":
+        sort = [{"issued_date": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}]
+    else:
+        sort = [{"issued_date": {"order": "desc", "missing": "_last"}}, {"id": {"order": "desc"}}]
+    body: dict[str, Any] = {"query": {"bool": boolean}, "sort": sort}
+    return body, relevance
+
+
+def facet_aggs(names: Iterable[str]) -> dict[str, Any]:
+    return {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in names if name in FACETS}
+
+
+def read_facets(aggs: dict[str, Any], names: Iterable[str]) -> dict[str, list[FacetValue]]:
+    out: dict[str, list[FacetValue]] = {}
+    for name in names:
+        if name not in FACETS:
+            continue
+        buckets = (aggs.get(name) or {}).get("buckets", [])
+        values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets
+                  if str(b["key"]) != "" and b["doc_count"] > 0]
+        # Years newest first; the others most frequent first (as sqlite_fts).
+        values.sort(key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)),
+                    reverse=name == "year")
+        out[name] = values
+    return out
+
+
+# -- the two clients ------------------------------------------------------------------------
+
+class _Unavailable(Exception):
+    """Raised by an adapter; ``kind`` is 'timeout', 'unavailable', 'missing' or 'retry'."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _OpenSearchClient:
+    """opensearch-py: bodies go in ``body=``."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        from opensearchpy import OpenSearch
+        from opensearchpy import exceptions as errors
+
+        self.errors = errors
+        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False,
+                                 http_compress=True)
+
+    def translate(self, exc: Exception) -> _Unavailable | None:
+        errors = self.errors
+        if isinstance(exc, errors.ConnectionTimeout):
+            return _Unavailable("timeout", str(exc))
+        if isinstance(exc, errors.ConnectionError):
+            return _Unavailable("unavailable", f"search cluster unreachable: {exc}")
+        if isinstance(exc, errors.NotFoundError):
+            return _Unavailable("missing", str(exc))
+        if isinstance(exc, errors.TransportError):
+            status = exc.status_code if isinstance(exc.status_code, int) else 0
+            return _Unavailable("retry" if status in RETRYABLE_STATUS else "unavailable",
+                                f"search cluster error {exc.status_code}: {exc.error} {exc.info}")
+        return None
+
+    def search(self, index: str, body: dict, timeout: float) -> dict:
+        return self.client.search(index=index, body=body, request_timeout=timeout)
+
+    def count(self, index: str, query: dict) -> int:
+        return int(self.client.count(index=index, body={"query": query})["count"])
+
+    def bulk(self, operations: list[dict], timeout: float) -> dict:
+        return self.client.bulk(body=operations, request_timeout=timeout)
+
+    def refresh(self, index: str) -> None:
+        self.client.indices.refresh(index=index)
+
+    def create_index(self, name: str, body: dict) -> None:
+        self.client.indices.create(index=name, body=body)
+
+    def delete_index(self, name: str) -> None:
+        self.client.indices.delete(index=name, ignore_unavailable=True)
+
+    def alias_targets(self, alias: str) -> list[str]:
+        if not self.client.indices.exists_alias(name=alias):
+            return []
+        return sorted(self.client.indices.get_alias(name=alias))
+
+    def update_aliases(self, actions: list[dict]) -> None:
+        self.client.indices.update_aliases(body={"actions": actions})
+
+    def put_settings(self, index: str, settings: dict) -> None:
+        self.client.indices.put_settings(index=index, body=settings)
+
+    def health(self, timeout: float) -> dict:
+        return self.client.cluster.health(request_timeout=timeout)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _ElasticsearchClient:
+    """elasticsearch-py 8/9: bodies are keyword arguments; timeouts go through ``options()``."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        import elastic_transport
+        import elasticsearch
+
+        self.transport_errors = elastic_transport
+        self.errors = elasticsearch
+        self.client = elasticsearch.Elasticsearch(url, request_timeout=timeout, max_retries=0,
+                                                  retry_on_timeout=False, http_compress=True)
+
+    def translate(self, exc: Exception) -> _Unavailable | None:
+        if isinstance(exc, self.transport_errors.ConnectionTimeout):
+            return _Unavailable("timeout", str(exc))
+        if isinstance(exc, self.transport_errors.ConnectionError):
+            return _Unavailable("unavailable", f"search cluster unreachable: {exc}")
+        if isinstance(exc, self.errors.NotFoundError):
+            return _Unavailable("missing", str(exc))
+        if isinstance(exc, self.errors.ApiError):
+            status = exc.meta.status if exc.meta else 0
+            return _Unavailable("retry" if status in RETRYABLE_STATUS else "unavailable",
+                                f"search cluster error {status}: {exc.body}")
+        if isinstance(exc, self.transport_errors.TransportError):
+            return _Unavailable("unavailable", f"search cluster error: {exc}")
+        return None
+
+    def search(self, index: str, body: dict, timeout: float) -> dict:
+        return self.client.options(request_timeout=timeout).search(index=index, **body).body
+
+    def count(self, index: str, query: dict) -> int:
+        return int(self.client.count(index=index, query=query)["count"])
+
+    def bulk(self, operations: list[dict], timeout: float) -> dict:
+        return self.client.options(request_timeout=timeout).bulk(operations=operations).body
+
+    def refresh(self, index: str) -> None:
+        self.client.indices.refresh(index=index)
+
+    def create_index(self, name: str, body: dict) -> None:
+        self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
+
+    def delete_index(self, name: str) -> None:
+        self.client.indices.delete(index=name, ignore_unavailable=True)
+
+    def alias_targets(self, alias: str) -> list[str]:
+        if not self.client.indices.exists_alias(name=alias):
+            return []
+        return sorted(self.client.indices.get_alias(name=alias).body)
+
+    def update_aliases(self, actions: list[dict]) -> None:
+        self.client.indices.update_aliases(actions=actions)
+
+    def put_settings(self, index: str, settings: dict) -> None:
+        self.client.indices.put_settings(index=index, settings=settings)
+
+    def health(self, timeout: float) -> dict:
+        return self.client.options(request_timeout=timeout).cluster.health().body
+
+    def close(self) -> None:
+        self.client.close()
+
+
+CLIENTS: dict[str, Callable[[str, float], Any]] = {
+    "opensearch": _OpenSearchClient,
+    "elasticsearch": _ElasticsearchClient,
+}
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+class ClusterEngine:
+    """The ``SearchEngine`` on an OpenSearch or Elasticsearch cluster.
+
+    ``index_target`` None means "the alias" (normal use); a concrete index name
+    is used while a rebuild fills a new index before the alias moves to it.
+    Nothing is contacted before the first call, so a portal starts while the
+    cluster is down and shows the 503 page until it is back.
+    """
+
+    def __init__(self, url: str, *, flavour: str = "opensearch", alias: str = "archive-documents",
+                 time_limit_ms: int = 5000, snippet_chars: int = 240, batch_docs: int = 500,
+                 batch_bytes: int = 8 * 1024 * 1024, max_retries: int = 5, backoff_seconds: float = 0.5,
+                 refresh: bool = True, index_target: str | None = None, replicas: int | None = None) -> None:
+        if flavour not in CLIENTS:
+            raise ValueError(f"unknown cluster flavour: {flavour!r}")
+        self.name = flavour
+        self.flavour = flavour
+        self.url = url
+        self.alias = alias
+        self.time_limit = time_limit_ms / 1000.0
+        self.snippet_chars = snippet_chars
+        self.batch_docs = batch_docs
+        self.batch_bytes = batch_bytes
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.refresh_after_write = refresh
+        self.replicas = replicas
+        self._target = index_target
+        self._client: Any = None
+        self._ready = index_target is not None
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- plumbing --------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._closed:
+            raise SearchUnavailable("search engine is closed")
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    # Bulk requests may take longer than a search: the client's default is generous,
+                    # searches pass their own limit.
+                    self._client = CLIENTS[self.flavour](self.url, max(30.0, self.time_limit))
+        return self._client
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        """Run one client call; cluster trouble becomes ``SearchUnavailable``/``SearchTimeout``."""
+        client = self.client
+        try:
+            return fn()
+        except Exception as exc:
+            problem = client.translate(exc)
+            if problem is None:
+                raise
+            if problem.kind == "timeout":
+                raise SearchTimeout(TIMEOUT_MESSAGE) from exc
+            raise SearchUnavailable(str(problem)) from exc
+
+    @property
+    def target(self) -> str:
+        """Where reads and writes go: the alias (created with its first index if missing)."""
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    self._ensure_alias()
+                    self._ready = True
+        return self._target or self.alias
+
+    def _ensure_alias(self) -> None:
+        targets = self._call(lambda: self.client.alias_targets(self.alias))
+        if targets:
+            return
+        # A fixed first name: two processes starting together create the same index once.
+        first = f"{self.alias}-v{MAPPING_VERSION}-0"
+        try:
+            self._call(lambda: self.client.create_index(first, self._definition()))
+        except SearchUnavailable as exc:
+            if "resource_already_exists" not in str(exc):
+                raise
+        self._call(lambda: self.client.update_aliases([{"add": {"index": first, "alias": self.alias}}]))
+
+    def _definition(self, *, loading: bool = False) -> dict[str, Any]:
+        body = json.loads(json.dumps(index_definition()))
+        if self.replicas is not None:
+            body["settings"]["index"]["number_of_replicas"] = self.replicas
+        if loading:
+            body["settings"]["index"]["refresh_interval"] = "-1"
+        return body
+
+    def _check_version(self) -> None:
+        """Writes into an index built from another mapping version would be half-searchable."""
+        if self._target is not None:
+            return
+        for name in self._call(lambda: self.client.alias_targets(self.alias)):
+            if version_of(name, self.alias) not in (None, MAPPING_VERSION):
+                raise SearchUnavailable("search index was built by another version; run `archive reindex`")
+
+    def _refresh(self) -> None:
+        if self.refresh_after_write:
+            self._call(lambda: self.client.refresh(self.target))
+
+    # -- writing ---------------------------------------------------------
+    def _batches(self, documents: Iterable[IndexDocument]) -> Iterator[list[tuple[int, dict, int]]]:
+        batch: list[tuple[int, dict, int]] = []
+        size = 0
+        for doc in documents:
+            source = to_source(doc)
+            weight = len(json.dumps(source, ensure_ascii=False)) + 64
+            if batch and (len(batch) >= self.batch_docs or size + weight > self.batch_bytes):
+                yield batch
+                batch, size = [], 0
+            batch.append((int(doc.id), source, weight))
+            size += weight
+        if batch:
+            yield batch
+
+    def _bulk(self, actions: list[tuple[dict, dict | None]]) -> None:
+        """Send (action, source) pairs; retry the rejected ones with exponential back-off."""
+        pending = actions
+        attempt = 0
+        while pending:
+            operations: list[dict] = []
+            for action, source in pending:
+                operations.append(action)
+                if source is not None:
+                    operations.append(source)
+            retry: list[tuple[dict, dict | None]] = []
+            try:
+                response = self._call_retryable(lambda: self.client.bulk(operations, max(60.0, self.time_limit)))
+            except _RetryLater as exc:
+                retry, reason = pending, str(exc)
+            else:
+                reason = ""
+                if response.get("errors"):
+                    for (action, source), item in zip(pending, response["items"]):
+                        result = next(iter(item.values()))
+                        status = int(result.get("status", 200))
+                        if status < 300 or ("delete" in action and status == 404):
+                            continue
+                        if status in RETRYABLE_STATUS:
+                            retry.append((action, source))
+                            reason = str(result.get("error"))
+                        else:
+                            raise SearchUnavailable(f"search cluster refused document "
+                                                    f"{result.get('_id')}: {result.get('error')}")
+            if not retry:
+                return
+            attempt += 1
+            if attempt > self.max_retries:
+                raise SearchUnavailable(f"search cluster kept refusing {len(retry)} documents: {reason}")
+            delay = self.backoff_seconds * (2 ** (attempt - 1))
+            log.warning("bulk: %d operations refused (%s); retry %d in %.1fs", len(retry), reason, attempt, delay)
+            time.sleep(delay)
+            pending = retry
+
+    def _call_retryable(self, fn: Callable[[], Any]) -> Any:
+        client = self.client
+        try:
+            return fn()
+        except Exception as exc:
+            problem = client.translate(exc)
+            if problem is None:
+                raise
+            if problem.kind in ("retry", "unavailable", "timeout"):
+                raise _RetryLater(str(problem)) from exc
+            raise SearchUnavailable(str(problem)) from exc
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Upsert documents in batches (same id again replaces it); returns the count."""
+        target = self.target
+        self._check_version()
+        count = 0
+        for batch in self._batches(documents):
+            self._bulk([({"index": {"_index": target, "_id": str(doc_id)}}, source) for doc_id, source, _ in batch])
+            count += len(batch)
+        if count:
+            self._refresh()
+        return count
+
+    def delete(self, ids: Sequence[int]) -> None:
+        target = self.target
+        self._check_version()
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), self.batch_docs):
+            self._bulk([({"delete": {"_index": target, "_id": str(i)}}, None)
+                        for i in ids[start:start + self.batch_docs]])
+        if ids:
+            self._refresh()
+
+    def clear(self) -> None:
+        """Start an empty index (also after a mapping change): a new index, then the alias moves."""
+        fresh = self.new_generation()
+        self.switch_to(fresh)
+        fresh.close()
+
+    # -- rebuild: a new index behind the alias ---------------------------
+    def new_generation(self) -> "ClusterEngine":
+        """An engine on a new, empty concrete index (not yet searchable through the alias)."""
+        name = index_name(self.alias)
+        self._call(lambda: self.client.create_index(name, self._definition(loading=True)))
+        return ClusterEngine(self.url, flavour=self.flavour, alias=self.alias,
+                             time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars,
+                             batch_docs=self.batch_docs, batch_bytes=self.batch_bytes,
+                             max_retries=self.max_retries, backoff_seconds=self.backoff_seconds,
+                             refresh=False, index_target=name, replicas=self.replicas)
+
+    def switch_to(self, generation: "ClusterEngine") -> None:
+        """Make ``generation`` the one the alias names (one atomic alias update); drop the old ones."""
+        name = generation._target
+        assert name is not None
+        definition = index_definition()["settings"]["index"]
+        self._call(lambda: self.client.put_settings(name, {"index": {"refresh_interval":
+                                                                     definition["refresh_interval"]}}))
+        self._call(lambda: self.client.refresh(name))
+        old = [n for n in self._call(lambda: self.client.alias_targets(self.alias)) if n != name]
+        actions = [{"remove": {"index": n, "alias": self.alias}} for n in old]
+        actions.append({"add": {"index": name, "alias": self.alias}})
+        self._call(lambda: self.client.update_aliases(actions))
+        for n in old:
+            self._call(lambda n=n: self.client.delete_index(n))
+        self._ready = False  # re-check the alias on next use
+
+    def drop(self) -> None:
+        """Delete the alias and every index behind it (tests, benchmarks)."""
+        for name in self._call(lambda: self.client.alias_targets(self.alias)):
+            self._call(lambda name=name: self.client.delete_index(name))
+        if self._target:
+            self._call(lambda: self.client.delete_index(self._target))
+        self._ready = self._target is not None
+
+    # -- reading ---------------------------------------------------------
+    def _search(self, body: dict) -> dict:
+        target = self.target
+        try:
+            return self._call(lambda: self.client.search(target, body, self.time_limit))
+        except SearchUnavailable as exc:
+            if "index_not_found" in str(exc):
+                self._ready = False
+            raise
+
+    def indexed_ids(self) -> set[int]:
+        ids: set[int] = set()
+        body: dict[str, Any] = {"query": {"match_all": {}}, "sort": [{"id": {"order": "asc"}}],
+                                "_source": False, "size": MAX_WINDOW, "track_total_hits": False}
+        while True:
+            hits = self._search(body)["hits"]["hits"]
+            ids.update(int(h["sort"][0]) for h in hits)
+            if len(hits) < MAX_WINDOW:
+                return ids
+            body["search_after"] = hits[-1]["sort"]
+
+    def count(self, scope: frozenset[str] | None = None) -> int:
+        if scope is not None and not scope:
+            return 0
+        target = self.target
+        return self._call(lambda: self.client.count(target, scope_query(scope)))
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        if query.scope is not None and not query.scope:
+            return SearchResult(total=0, hits=[], facets={})
+        body, relevance = build_request(query)
+        facets = [f for f in query.facets if f in FACETS]
+        source: Any = ["subject", "body"] if query.with_snippets else False
+        deep = query.offset + query.per_page > MAX_WINDOW
+        first = dict(body, track_total_hits=True, aggs=facet_aggs(facets), _source=source,
+                     size=0 if deep else query.per_page, **({} if deep else {"from": query.offset}))
+        response = self._search(first)
+        total = int(response["hits"]["total"]["value"])
+        facet_values = read_facets(response.get("aggregations") or {}, facets)
+        if total == 0:
+            return SearchResult(total=0, hits=[], facets=facet_values)
+        if deep:
+            hits = self._deep_page(body, query.offset, query.per_page, source) if query.offset < total else []
+        else:
+            hits = response["hits"]["hits"]
+        return SearchResult(total=total, hits=self._hits(hits, query, relevance), facets=facet_values)
+
+    def _deep_page(self, body: dict, offset: int, size: int, source: Any) -> list[dict]:
+        """Skip ``offset`` hits with ``search_after`` (sort values only), then read one page."""
+        after = None
+        remaining = offset
+        walk = dict(body, _source=False, track_total_hits=False)
+        while remaining > 0:
+            step = min(WALK_BATCH, remaining)
+            request = dict(walk, size=step, **({"search_after": after} if after else {}))
+            hits = self._search(request)["hits"]["hits"]
+            if len(hits) < step:
+                return []
+            remaining -= step
+            after = hits[-1]["sort"]
+        return self._search(dict(body, _source=source, track_total_hits=False, size=size,
+                                 search_after=after))["hits"]["hits"]
+
+    def _hits(self, raw: list[dict], query: SearchQuery, relevance: bool) -> list[Hit]:
+        hits = []
+        for item in raw:
+            score = float(item.get("_score") or 0.0) if relevance else 0.0
+            text = ""
+            if query.with_snippets:
+                stored = item.get("_source") or {}
+                text = snippet(_first(stored.get("body")), query.terms, self.snippet_chars,
+                               fallback=_first(stored.get("subject")))
+            hits.append(Hit(id=int(item["_id"]), score=score, snippet=text))
+        return hits
+
+    def health(self) -> dict:
+        return self._call(lambda: self.client.health(self.time_limit))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+class _RetryLater(Exception):
+    """A bulk request the cluster could not take now (connection trouble, 429, 503)."""
+
+
+# ``SearchEngine`` name used by ``open_engine``
+OpenSearchEngine = ClusterEngine

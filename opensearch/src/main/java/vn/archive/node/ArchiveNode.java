@@ -1,0 +1,48 @@
+package vn.archive.node;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.common.settings.Settings;
+import org.opensearch.node.InternalSettingsPreparer;
+import org.opensearch.node.Node;
+import org.opensearch.transport.Netty4Plugin;
+
+/**
+ * One OpenSearch node with the modules the archive needs, loaded from the class path.
+ *
+ * <p>Usage: {@code java -Dopensearch.path.home=DIR vn.archive.node.ArchiveNode} with
+ * {@code DIR/config/opensearch.yml} holding the node's settings (written by
+ * {@code scripts/opensearch-node}). Runs until the process is stopped.
+ */
+public final class ArchiveNode extends Node {
+
+    private ArchiveNode(Path home) {
+        super(
+            InternalSettingsPreparer.prepareEnvironment(
+                Settings.builder().put("path.home", home.toString()).build(),
+                Map.of(), home.resolve("config"), () -> "archive-node"),
+            List.of(Netty4Plugin.class, CommonAnalysisPlugin.class),
+            false);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path home = Path.of(System.getProperty("opensearch.path.home"));
+        ArchiveNode node = new ArchiveNode(home);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.close();
+            } catch (Exception e) {
+                e.printStackTrace();
+            } finally {
+                stopped.countDown();
+            }
+        }));
+        node.start();
+        stopped.await();
+    }
+}
