@@ -11,14 +11,20 @@ PORT ?= 5000
 
 RUN_DEBS := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd antiword catdoc fonts-liberation2 fonts-dejavu-core gcc python3-dev libldap2-dev libsasl2-dev
 TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libreoffice-calc-nogui
+# The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
+SEARCH_DEBS := openjdk-17-jdk-headless maven
 
-.PHONY: run serve test bench system-run system-test clean-home
+.PHONY: run serve test bench bench-scale opensearch-jars system-run system-test clean-home
 
 system-run:
 	@scripts/ensure-system-packages $(RUN_DEBS)
 
 system-test:
-	@scripts/ensure-system-packages $(TEST_DEBS)
+	@scripts/ensure-system-packages $(TEST_DEBS) $(SEARCH_DEBS)
+
+# The jars of the OpenSearch node the tests start (cached outside git; Maven offline once fetched).
+opensearch-jars: system-test
+	@scripts/opensearch-node build
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +46,15 @@ run: system-run $(VENV)/.installed-run
 serve: $(VENV)/.installed-run
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: system-test $(VENV)/.installed-test
+test: system-test $(VENV)/.installed-test opensearch-jars
 	OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider
 
 bench: system-run $(VENV)/.installed-run
 	$(BIN)/python -m bench
+
+# Indexing rate and query latency of SQLite FTS5 and a real OpenSearch node on one generated corpus.
+bench-scale: system-test $(VENV)/.installed-run opensearch-jars
+	$(BIN)/python -m bench.scale_bench
 
 clean-home:
 	rm -rf $(ARCHIVE_HOME)
