@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..auth import mark_session_fresh, user_from_account
 from ..auth.limits import limit_login_per_account, limit_login_per_address, limit_password_change
 from ..forms import ChangePasswordForm, LoginForm, LogoutForm
-from ..services.accounts import AccountError, change_password, get_account
+from ..services.accounts import AccountError, get_account
+from ..services.accounts import change_password as change_own_password
 from ..services.signin import sign_in
 from .auditing import audit_event
 
@@ -92,7 +93,7 @@ def change_password():
         try:
             with archive.db.transaction() as db:
                 account = get_account(db, current_user.account_id)
-                change_password(db, account, form.current.data, form.new.data)
+                change_own_password(db, account, form.current.data, form.new.data)
                 user = user_from_account(db, account)
         except AccountError as error:
             errors = [str(error)]
