@@ -33,8 +33,9 @@ from ..services.scope import scope_for
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Endpoints a read-only or must-change-password account may still POST to: its own session and password.
-OWN_ACCOUNT_ENDPOINTS = {"auth.logout", "auth.change_password"}
+# Endpoints a read-only or must-change-password account may still POST to: its own session, password
+# and API tokens (credentials of the account itself, like its password).
+OWN_ACCOUNT_ENDPOINTS = {"auth.logout", "auth.change_password", "tokens.create", "tokens.revoke"}
 # Tables a read-only account's requests may write (the trail of what it read).
 READ_ONLY_WRITABLE_TABLES = {"audit_event"}
 IDLE_KEY = "_seen"

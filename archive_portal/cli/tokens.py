@@ -36,22 +36,19 @@ def tokens_create(username: str, days: int, label: str) -> None:
 @tokens.command("list")
 @click.option("--username", default=None)
 def tokens_list(username: str | None) -> None:
-    """List tokens (never the tokens themselves: their first characters only)."""
-    from rich.table import Table
-
+    """List tokens, one a line (never the tokens themselves: their first characters only)."""
     from ..services.tokens import list_tokens
 
     archive = open_archive()
     with archive.db.session() as session:
         rows = list_tokens(session, username=username)
-    table = Table("Số", "Tài khoản", "Tên", "Mã bắt đầu", "Tạo lúc", "Hết hạn", "Dùng lần cuối", "Trạng thái")
     states = {"active": "còn hiệu lực", "revoked": "đã thu hồi", "expired": "hết hạn"}
+    if not rows:
+        console.print("Không có mã truy cập nào.")
     for t in rows:
-        table.add_row(
-            str(t.id), t.username, t.name, t.prefix + "…", f"{t.created_at:%d/%m/%Y}", f"{t.expires_at:%d/%m/%Y}",
-            f"{t.last_used_at:%d/%m/%Y %H:%M}" if t.last_used_at else "", states[t.state],
-        )
-    console.print(table)
+        used = f"{t.last_used_at:%d/%m/%Y %H:%M}" if t.last_used_at else "chưa dùng"
+        click.echo(f"{t.id}\t{t.username}\t{t.prefix}…\t{states[t.state]}\ttạo {t.created_at:%d/%m/%Y}"
+                   f"\thết hạn {t.expires_at:%d/%m/%Y}\tdùng lần cuối {used}\t{t.name}")
 
 
 @tokens.command("revoke")

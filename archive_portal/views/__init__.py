@@ -23,9 +23,9 @@ ERROR_MESSAGES = {
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, admin_accounts, api, archivist, audit_log, auth, documents, search, units_admin
+    from . import admin, admin_accounts, api, archivist, audit_log, auth, documents, health, oai, search, tokens, units_admin
 
-    for module in (auth, search, documents, api, admin, archivist, audit_log, units_admin, admin_accounts):
+    for module in (auth, search, documents, api, admin, archivist, audit_log, units_admin, admin_accounts, tokens, oai, health):
         app.register_blueprint(module.bp)
 
 

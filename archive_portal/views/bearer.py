@@ -44,11 +44,15 @@ def identify(*, allow_session: bool = True) -> Caller | None:
         token = bearer_token(header)
         if token:
             archive = current_app.extensions["archive"]
+            # Recording the token's last use is the token's bookkeeping, not a write by the reader.
+            g.read_only = False
             with archive.db.transaction() as session:
                 found = authenticate_token(session, token)
                 if found is not None:
                     api_token, account = found
                     caller = Caller(user_from_account(session, account), api_token.id)
+        # The portal's read-only rule holds for tokens too: a lookup token writes only the audit trail.
+        g.read_only = caller is None or bool(getattr(caller.user, "read_only", False))
     elif allow_session and current_user.is_authenticated:
         caller = Caller(current_user._get_current_object(), None)
     g.api_caller = caller
