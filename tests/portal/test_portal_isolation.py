@@ -1,0 +1,510 @@
+"""Isolation proven: every route, every account, documents inside and outside each scope, no leak.
+
+World (real units of archive_portal/data/units-hung-yen-2025.csv; one real bag per old unit,
+ingested by ``ingest.pipeline.ingest_package`` so stored files, pages and index are real):
+
+  old unit                       → new unit(s)
+  11950 Phường Lam Sơn           → 11983 Phường Sơn Nam
+  11956 Phường An Tảo            → 11953 Phường Phố Hiến
+  323   Thành phố Hưng Yên (old district) → every new unit that took one of its communes
+  11989 Xã Lạc Đạo (split)       → 11992 Xã Lạc Đạo and 11995 Xã Đại Đồng
+  11992 Xã Chỉ Đạo               → 11992 Xã Lạc Đạo
+  11998 Xã Việt Hưng             → 11995 Xã Đại Đồng
+  325   Huyện Văn Lâm (old district) → both 11992 and 11995
+
+Accounts: admin, archivist, auditor (see all); lookups of 11983, 11953, 11992, 11995; an
+expired and a disabled lookup (refused everywhere, by session and by token).
+
+Every rule of ``app.url_map`` must be classified in ROUTES below; an unclassified route fails
+``test_every_route_is_classified``, so a new route cannot escape these tests.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from archive_portal import create_app
+from archive_portal.context import Archive
+from archive_portal.db.models import Account, Document, DocumentFile, utcnow
+from archive_portal.services.accounts import create_account
+from archive_portal.services.units import import_mapping
+from archive_portal.settings import Settings
+from ingest.pipeline import IngestOptions, ingest_package
+from ingest.specimens import make_specimens, render_pdf
+from portal_helpers import PASSWORD, csrf_token, login
+
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+MARK = "kiemtrachung"  # in every document: one search reaches them all
+
+# old unit code -> (issuer, level, parent code)
+OLD_UNITS = {
+    "11950": ("UBND phường Lam Sơn", "xa", "323"),
+    "11956": ("UBND phường An Tảo", "xa", "323"),
+    "323": ("UBND thành phố Hưng Yên", "huyen", ""),
+    "11989": ("UBND xã Lạc Đạo", "xa", "325"),
+    "11992": ("UBND xã Chỉ Đạo", "xa", "325"),
+    "11998": ("UBND xã Việt Hưng", "xa", "325"),
+    "325": ("UBND huyện Văn Lâm", "huyen", ""),
+}
+ALL = frozenset(OLD_UNITS)
+
+# username -> (role, new unit, old units whose documents it must see)
+ACCOUNTS = {
+    "admin": ("admin", None, ALL),
+    "luutru": ("archivist", None, ALL),
+    "kiemtra": ("auditor", None, ALL),
+    "sonnam": ("lookup", "11983", frozenset({"11950", "323"})),
+    "phohien": ("lookup", "11953", frozenset({"11956", "323"})),
+    "lacdao": ("lookup", "11992", frozenset({"11989", "11992", "325"})),
+    "daidong": ("lookup", "11995", frozenset({"11989", "11998", "325"})),
+}
+REFUSED = ("hethan", "khoa")  # expired, disabled (both lookups of 11992)
+TOKEN_ROLES = {"lookup", "archivist"}
+
+# -- every route, classified -----------------------------------------------------------------------
+PUBLIC = "public"  # anyone (sign-in page, static files)
+OWN = "own"  # any signed-in account, about itself only (no archive data)
+SEARCH = "search"  # results scoped to the account
+DOC = "doc"  # one document or its file/page: 404 outside the scope
+UNITS = "units"  # new units: a lookup sees its own only
+META = "meta"  # description of the API, no archive data
+ROLE = "role"  # role-only page: 403 for the other roles
+PROBE = "probe"  # health and metrics for operators: no document data whoever asks
+OAI = "oai"  # OAI-PMH harvesting: token only, the token's scope (off unless configured: 404)
+
+ROUTES: dict[str, tuple[str, frozenset[str]]] = {
+    "static": (PUBLIC, frozenset()),
+    "auth.login": (PUBLIC, frozenset()),
+    "auth.logout": (OWN, frozenset()),
+    "auth.change_password": (OWN, frozenset()),
+    "search.index": (SEARCH, frozenset()),
+    "api.search": (SEARCH, frozenset()),
+    "documents.show": (DOC, frozenset()),
+    "documents.page_image": (DOC, frozenset()),
+    "documents.view_inline": (DOC, frozenset()),
+    "documents.download": (DOC, frozenset()),
+    "api.document": (DOC, frozenset()),
+    "api.file": (DOC, frozenset()),
+    "api.text": (DOC, frozenset()),
+    "api.units": (UNITS, frozenset()),
+    "api.unit": (UNITS, frozenset()),
+    "api.openapi": (META, frozenset()),
+    "admin.index": (ROLE, frozenset({"admin"})),
+    "units_admin.index": (ROLE, frozenset({"admin"})),
+    "units_admin.preview": (ROLE, frozenset({"admin"})),
+    "units_admin.apply": (ROLE, frozenset({"admin"})),
+    "audit_log.index": (ROLE, frozenset({"admin", "auditor"})),
+    "audit_log.export": (ROLE, frozenset({"admin", "auditor"})),
+    "accounts_admin.index": (ROLE, frozenset({"admin"})),
+    "accounts_admin.show": (ROLE, frozenset({"admin"})),
+    "accounts_admin.disable": (ROLE, frozenset({"admin"})),
+    "accounts_admin.enable": (ROLE, frozenset({"admin"})),
+    "accounts_admin.expire": (ROLE, frozenset({"admin"})),
+    "accounts_admin.extend": (ROLE, frozenset({"admin"})),
+    "accounts_admin.reset": (ROLE, frozenset({"admin"})),
+    "accounts_admin.import_list": (ROLE, frozenset({"admin"})),
+    "archivist.index": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.report": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.report_json": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.package_handover": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.package_handover_csv": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.package_handover_html": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.unit_handover_csv": (ROLE, frozenset({"admin", "archivist"})),
+    "archivist.unit_handover_html": (ROLE, frozenset({"admin", "archivist"})),
+    "tokens.index": (ROLE, frozenset({"lookup", "archivist"})),  # the account's own tokens
+    "tokens.create": (ROLE, frozenset({"lookup", "archivist"})),
+    "tokens.revoke": (ROLE, frozenset({"lookup", "archivist"})),
+    "health.healthz": (PROBE, frozenset()),
+    "health.metrics": (PROBE, frozenset()),
+    "oai.endpoint": (OAI, frozenset()),
+}
+# Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
+# Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).
+ROLE_ARGS = {"package_id": 999_999, "unit_code": "11950", "account_id": 999_999, "token_id": 999_999}
+
+
+@dataclass
+class Iso:
+    archive: Archive
+    app: object
+    docs: dict[str, int] = field(default_factory=dict)  # old unit -> document id
+    files: dict[str, int] = field(default_factory=dict)  # old unit -> file id
+    clients: dict[str, object] = field(default_factory=dict)  # username -> signed-in test client
+    refused_clients: dict[str, object] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # username -> clear API token
+
+
+def subject_of(code: str) -> str:
+    return f"Báo cáo kiểm tra cô lập {MARK} mã dv{code}"
+
+
+def _bag(root: Path, code: str, spec) -> Path:
+    from tests.ingest.packaging import row_for, write_package
+
+    files = root / "files"
+    files.mkdir(parents=True)
+    render_pdf(spec, files / "vb.pdf", pages=2)
+    row = row_for(spec, f"VB-{code}", "files/vb.pdf", trich_yeu=subject_of(code))
+    _, level, parent = OLD_UNITS[code]
+    return write_package(root, [row], unit_code=code, unit_level=level, parent=parent)
+
+
+def _create_tokens(session, usernames) -> dict[str, str]:
+    try:
+        from archive_portal.services.tokens import create_token
+    except ImportError:  # tokens not there yet: the session routes are still covered
+        return {}
+    tokens = {}
+    for username in usernames:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account.role in TOKEN_ROLES:
+            _, clear = create_token(session, account, days=30, name="isolation")
+            tokens[username] = clear
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def iso(tmp_path_factory) -> Iso:
+    home = tmp_path_factory.mktemp("isolation-home")
+    archive = Archive.open(Settings.load(home=home, secret_key="isolation-secret",
+                                         database_url=f"sqlite:///{home / 'archive.sqlite'}"))
+    with archive.db.transaction() as session:
+        import_mapping(session, UNITS_CSV, loaded_by="test")
+    bags = tmp_path_factory.mktemp("isolation-bags")
+    for n, (code, (issuer, _, _)) in enumerate(OLD_UNITS.items()):
+        spec = make_specimens(1, seed=100 + n, issuer=issuer, year=2024)[0]
+        ingest_package(archive, _bag(bags / code, code, spec), IngestOptions(workers=1))
+    world = Iso(archive=archive, app=None)
+    with archive.db.transaction() as session:
+        for doc in session.scalars(select(Document)):
+            world.docs[doc.unit_code] = doc.id
+            world.files[doc.unit_code] = session.scalar(
+                select(DocumentFile.id).where(DocumentFile.document_id == doc.id).order_by(DocumentFile.position))
+        for username, (role, unit, _) in ACCOUNTS.items():
+            create_account(session, username=username, role=role, new_unit_code=unit, password=PASSWORD)
+        for username in REFUSED:
+            create_account(session, username=username, role="lookup", new_unit_code="11992", password=PASSWORD)
+        world.tokens = _create_tokens(session, [*ACCOUNTS, *REFUSED])
+    assert set(world.docs) == set(OLD_UNITS), "every bag must give one document"
+    world.app = create_app(archive=archive)
+    for username in [*ACCOUNTS, *REFUSED]:
+        client = world.app.test_client()
+        assert login(client, username).status_code == 302, username
+        (world.refused_clients if username in REFUSED else world.clients)[username] = client
+    # Now expire one and disable the other: their open sessions and tokens must stop working.
+    with archive.db.transaction() as session:
+        for account in session.scalars(select(Account).where(Account.username.in_(REFUSED))):
+            if account.username == "hethan":
+                account.expires_at = utcnow() - timedelta(minutes=1)
+            else:
+                account.active = False
+    yield world
+    archive.close()
+
+
+def rule_urls(world: Iso, endpoint: str) -> list[tuple[str, str | None]]:
+    """(url, old unit it reaches or None) for each way to call ``endpoint`` in this world."""
+    rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = set(rule.arguments)
+    with world.app.test_request_context():
+        if "doc_id" in args:
+            out = []
+            for code, doc_id in world.docs.items():
+                values = {"doc_id": doc_id}
+                if "file_id" in args:
+                    values["file_id"] = world.files[code]
+                if "page_no" in args:
+                    values["page_no"] = 1
+                out.append((url_for(endpoint, **values), code))
+            return out
+        if "code" in args:
+            return [(url_for(endpoint, code=code), code) for code in ("11983", "11953", "11992", "11995")]
+        if "filename" in args:
+            return [(url_for(endpoint, filename="style.css"), None)]
+        return [(url_for(endpoint, **{a: ROLE_ARGS[a] for a in args}), None)]
+
+
+def routes(world: Iso) -> list[tuple[str, tuple[str, frozenset[str]]]]:
+    """The classified endpoints this app has (the classification may name routes not registered)."""
+    present = {r.endpoint for r in world.app.url_map.iter_rules()}
+    return [(e, v) for e, v in ROUTES.items() if e in present]
+
+
+def methods(world: Iso, endpoint: str) -> set[str]:
+    rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
+    return set(rule.methods) - {"HEAD", "OPTIONS"}
+
+
+def is_api(url: str) -> bool:
+    return url.startswith("/api/")
+
+
+# -- the tests --------------------------------------------------------------------------------------
+def test_every_route_is_classified(iso):
+    unclassified = sorted({r.endpoint for r in iso.app.url_map.iter_rules()} - set(ROUTES))
+    assert not unclassified, f"routes not classified for the isolation tests: {unclassified}"
+
+
+def test_document_routes_answer_inside_the_scope_and_404_outside(iso):
+    leaks = []
+    for username, (role, _, visible) in ACCOUNTS.items():
+        client = iso.clients[username]
+        for endpoint, (kind, _) in routes(iso):
+            if kind != DOC:
+                continue
+            for url, code in rule_urls(iso, endpoint):
+                response = client.get(url)
+                expected = 200 if code in visible else 404
+                if response.status_code != expected:
+                    leaks.append((username, url, code, response.status_code, expected))
+                elif expected == 404 and subject_of(code).encode() in response.get_data():
+                    leaks.append((username, url, code, "subject in the 404 page", expected))
+    assert not leaks, leaks
+
+
+def test_document_routes_by_token_keep_the_account_scope(iso):
+    if not iso.tokens:
+        pytest.skip("API tokens not available")
+    leaks = []
+    client = iso.app.test_client()  # no session: the token alone
+    for username, token in iso.tokens.items():
+        if username not in ACCOUNTS:
+            continue
+        visible = ACCOUNTS[username][2]
+        for endpoint, (kind, _) in routes(iso):
+            if kind != DOC or not endpoint.startswith("api."):
+                continue
+            for url, code in rule_urls(iso, endpoint):
+                response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+                expected = 200 if code in visible else 404
+                if response.status_code != expected:
+                    leaks.append((username, url, code, response.status_code, expected))
+    assert not leaks, leaks
+
+
+def _search_json(client, headers=None, **args):
+    response = client.get("/api/v1/search", query_string={"q": MARK, **args}, headers=headers or {})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_search_results_counts_facets_and_snippets_stay_in_scope(iso):
+    leaks = []
+    for username, (role, _, visible) in ACCOUNTS.items():
+        client = iso.clients[username]
+        found = _search_json(client, per_page=50)
+        units = {hit["unit_code"] for hit in found["hits"]}
+        if units != visible or found["total"] != len(visible):
+            leaks.append((username, "hits/total", sorted(units), found["total"]))
+        facet_codes = {v["value"] for facet in found["facets"].values() for v in facet["values"]}
+        foreign = {c for c in ALL - visible if c in facet_codes}
+        if foreign:
+            leaks.append((username, "facets", sorted(foreign)))
+        for hit in found["hits"]:
+            for other in ALL - visible:
+                if f"dv{other}" in hit["snippet_html"] or f"dv{other}" in hit["subject"]:
+                    leaks.append((username, "snippet", hit["id"], other))
+        # asking for a foreign unit by filter, or by its own words, finds nothing
+        for other in sorted(ALL - visible):
+            filtered = _search_json(client, unit=other)
+            if filtered["total"] or filtered["hits"]:
+                leaks.append((username, "unit filter", other, filtered["total"]))
+            direct = _search_json(client, q=f"dv{other}")
+            if direct["total"]:
+                leaks.append((username, "words of a foreign document", other, direct["total"]))
+        # the search page: the same hits, nothing of the others
+        html = client.get("/", query_string={"q": MARK}).get_data(as_text=True)
+        for other in ALL - visible:
+            if f"dv{other}" in html:
+                leaks.append((username, "search page", other))
+        for code in visible:
+            if f"dv{code}" not in html:
+                leaks.append((username, "search page misses", code))
+    assert not leaks, leaks
+
+
+def test_search_by_token_is_scoped_like_the_session(iso):
+    if not iso.tokens:
+        pytest.skip("API tokens not available")
+    client = iso.app.test_client()
+    for username, token in iso.tokens.items():
+        if username not in ACCOUNTS:
+            continue
+        found = _search_json(client, headers={"Authorization": f"Bearer {token}"}, per_page=50)
+        assert {hit["unit_code"] for hit in found["hits"]} == ACCOUNTS[username][2], username
+        assert found["total"] == len(ACCOUNTS[username][2]), username
+
+
+def test_new_units_a_lookup_sees_are_its_own(iso):
+    for username, (role, unit, _) in ACCOUNTS.items():
+        client = iso.clients[username]
+        listed = {u["code"] for u in client.get("/api/v1/units").get_json()["units"]}
+        for url, code in rule_urls(iso, "api.unit"):
+            status = client.get(url).status_code
+            if role == "lookup":
+                assert status == (200 if code == unit else 404), (username, url, status)
+            else:
+                assert status == 200, (username, url, status)
+        if role == "lookup":
+            assert listed == {unit}, (username, listed)
+        else:
+            assert {"11983", "11953", "11992", "11995"} <= listed
+
+
+def test_role_pages_refuse_the_other_roles(iso):
+    wrong = []
+    for username, (role, _, _) in ACCOUNTS.items():
+        client = iso.clients[username]
+        token = csrf_token(client.get("/").get_data(as_text=True))
+        for endpoint, (kind, roles) in routes(iso):
+            if kind != ROLE:
+                continue
+            for url, _ in rule_urls(iso, endpoint):
+                if "GET" in methods(iso, endpoint):
+                    status = client.get(url).status_code
+                else:
+                    status = client.post(url, data={"csrf_token": token}).status_code
+                if role in roles:
+                    ok = status != 403 and status < 500
+                else:
+                    ok = status == 403
+                if not ok:
+                    wrong.append((username, endpoint, status))
+    assert not wrong, wrong
+
+
+def test_audit_pages_show_the_trail_to_auditors_only(iso):
+    auditor = iso.clients["kiemtra"]
+    html = auditor.get("/nhat-ky/", query_string={"username": "sonnam"}).get_data(as_text=True)
+    assert "sonnam" in html and "Đăng nhập" in html
+    for username in ("sonnam", "phohien", "lacdao", "daidong", "luutru"):
+        assert iso.clients[username].get("/nhat-ky/").status_code == 403
+        assert iso.clients[username].get("/nhat-ky/csv").status_code == 403
+
+
+def test_own_and_meta_routes_carry_no_archive_data(iso):
+    for username in ACCOUNTS:
+        client = iso.clients[username]
+        for endpoint, (kind, _) in routes(iso):
+            if kind not in (OWN, META):
+                continue
+            if "GET" not in methods(iso, endpoint):
+                continue
+            for url, _ in rule_urls(iso, endpoint):
+                response = client.get(url)
+                assert response.status_code == 200, (username, url, response.status_code)
+                assert MARK.encode() not in response.get_data(), (username, url)
+
+
+def _refused(response, url: str) -> bool:
+    if is_api(url):
+        return response.status_code == 401
+    return response.status_code == 302 and "/dang-nhap" in response.headers.get("Location", "")
+
+
+def test_expired_disabled_and_anonymous_are_refused_everywhere(iso):
+    let_in = []
+    callers = dict(iso.refused_clients, anonymous=iso.app.test_client())
+    for who, client in callers.items():
+        for endpoint, (kind, _) in routes(iso):
+            if kind in (PUBLIC, META, PROBE):  # no archive data (checked above)
+                continue
+            for url, _ in rule_urls(iso, endpoint):
+                if "GET" in methods(iso, endpoint):
+                    response = client.get(url)
+                else:
+                    response = client.post(url, data={})
+                    if response.status_code == 400:  # no CSRF token: refused before anything else
+                        continue
+                refused = response.status_code in (401, 404) if kind == OAI else _refused(response, url)
+                if not refused:
+                    let_in.append((who, url, response.status_code))
+    for username in REFUSED:  # a new sign-in is refused too
+        assert login(iso.app.test_client(), username).status_code == 401
+    assert not let_in, let_in
+
+
+def test_tokens_of_expired_and_disabled_accounts_are_refused(iso):
+    if not iso.tokens:
+        pytest.skip("API tokens not available")
+    client = iso.app.test_client()
+    let_in = []
+    for username in REFUSED:
+        token = iso.tokens.get(username)
+        assert token, username
+        for endpoint, (kind, _) in routes(iso):
+            if not endpoint.startswith("api.") or kind in (PUBLIC, META):
+                continue
+            for url, _ in rule_urls(iso, endpoint):
+                response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+                if response.status_code != 401:
+                    let_in.append((username, url, response.status_code))
+    assert not let_in, let_in
+
+
+def test_lookup_reads_are_stamped_and_recorded(iso):
+    from archive_portal.db.models import AuditEvent
+
+    client = iso.clients["lacdao"]
+    data = client.get(f"/van-ban/{iso.docs['11989']}/tep/{iso.files['11989']}/tai-ve").get_data()
+    assert b"/ArchiveStamp" in data
+    with iso.archive.db.session() as session:
+        actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.username == "lacdao")))
+    assert {"login", "search", "document_view", "file_download", "page_image"} <= actions
+
+
+def test_probes_carry_no_document_data(iso):
+    callers = dict(iso.clients, anonymous=iso.app.test_client())
+    for who, client in callers.items():
+        for endpoint, (kind, _) in routes(iso):
+            if kind != PROBE:
+                continue
+            for url, _ in rule_urls(iso, endpoint):
+                body = client.get(url).get_data()
+                assert MARK.encode() not in body, (who, url)
+                assert not any(f"dv{code}".encode() in body for code in ALL), (who, url)
+
+
+def _record_count(xml: str) -> int:
+    return len(re.findall(r"<record>", xml))
+
+
+def test_oai_harvest_is_off_by_default_and_scoped_by_token_when_on(iso):
+    from dataclasses import replace
+
+    if "oai.endpoint" not in {e for e, _ in routes(iso)}:
+        pytest.skip("no OAI-PMH endpoint")
+    args = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+    for who, client in dict(iso.clients, anonymous=iso.app.test_client()).items():
+        assert client.get("/oai", query_string=args).status_code == 404, who
+    settings = iso.archive.settings
+    if not hasattr(settings, "oai_enabled"):
+        return
+    iso.archive.settings = replace(settings, oai_enabled=True)
+    try:
+        client = iso.app.test_client()
+        assert client.get("/oai", query_string=args).status_code == 401  # no token
+        # a signed-in session is not enough: harvesting is by token only
+        assert iso.clients["sonnam"].get("/oai", query_string=args).status_code == 401
+        leaks = []
+        for username, token in iso.tokens.items():
+            response = client.get("/oai", query_string=args, headers={"Authorization": f"Bearer {token}"})
+            if username in REFUSED:
+                if response.status_code != 401:
+                    leaks.append((username, response.status_code))
+                continue
+            xml = response.get_data(as_text=True)
+            visible = ACCOUNTS[username][2]
+            foreign = [code for code in ALL - visible if f"dv{code}" in xml]
+            if response.status_code != 200 or foreign or _record_count(xml) != len(visible):
+                leaks.append((username, response.status_code, foreign, _record_count(xml)))
+        assert not leaks, leaks
+    finally:
+        iso.archive.settings = settings
