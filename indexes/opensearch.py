@@ -216,8 +216,7 @@ class _OpenSearchClient:
         from opensearchpy import exceptions as errors
 
         self.errors = errors
-        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False,
-                                 http_compress=True)
+        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         errors = self.errors
@@ -279,7 +278,7 @@ class _ElasticsearchClient:
         self.transport_errors = elastic_transport
         self.errors = elasticsearch
         self.client = elasticsearch.Elasticsearch(url, request_timeout=timeout, max_retries=0,
-                                                  retry_on_timeout=False, http_compress=True)
+                                                  retry_on_timeout=False)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         if isinstance(exc, self.transport_errors.ConnectionTimeout):
