@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,11 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, accept_invali
         package_id = ingest_package(archive, path, IngestOptions(
             unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress))
     report = build_report(archive, package_id)
+    from ..services.audit import record
+
+    record(archive, "ingest", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""), client="cli",
+           target=f"goi:{package_id}", details={"path": str(path), "status": report["package"]["status"],
+                                                 "unit_code": report["package"]["unit_code"]})
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -42,9 +42,16 @@ ACTION_LABELS: dict[str, str] = {
     "file_download": "Tải tệp",
     "api_search": "API: tìm kiếm",
     "api_document": "API: xem văn bản",
+    "api_text": "API: nội dung văn bản",
+    "api_file_download": "API: tải tệp",
+    "api_units": "API: đơn vị",
+    "api_token_create": "Cấp mã truy cập API",
+    "api_token_revoke": "Thu hồi mã truy cập API",
+    "oai_harvest": "Thu thập OAI-PMH",
     "audit_view": "Xem nhật ký",
     "audit_export": "Xuất nhật ký CSV",
     "units_import": "Nạp bảng sắp xếp đơn vị",
+    "ingest": "Nạp gói dữ liệu",
     "account_create": "Tạo tài khoản",
     "account_disable": "Khóa tài khoản",
     "account_enable": "Mở khóa tài khoản",
@@ -52,6 +59,7 @@ ACTION_LABELS: dict[str, str] = {
     "account_password_reset": "Đặt lại mật khẩu",
     "account_password_change": "Đổi mật khẩu",
     "account_bulk_create": "Tạo tài khoản hàng loạt",
+    "account_status": "Đổi trạng thái tài khoản",
 }
 
 MAX_TARGET = 300
