@@ -7,6 +7,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from indexes.base import SearchUnavailable
+
 log = logging.getLogger(__name__)
 
 ERROR_MESSAGES = {
@@ -20,6 +22,9 @@ ERROR_MESSAGES = {
     500: ("Lỗi hệ thống", "Đã xảy ra lỗi. Vui lòng thử lại sau; nếu lỗi lặp lại, hãy báo cho quản trị viên."),
     503: ("Tạm thời không phục vụ", "Hệ thống tạm thời không sẵn sàng. Vui lòng thử lại sau."),
 }
+
+
+SEARCH_UNAVAILABLE = "Dịch vụ tìm kiếm tạm thời không sẵn sàng. Vui lòng thử lại sau."
 
 
 def register_blueprints(app: Flask) -> None:
@@ -41,6 +46,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
         return error_response(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+
+    @app.errorhandler(SearchUnavailable)
+    def _search_down(exc: SearchUnavailable):
+        # The cluster (or the index file) cannot answer: a 503 page, never a stack trace.
+        log.error("search engine unavailable on %s: %s", request.path, exc)
+        return error_response(503, SEARCH_UNAVAILABLE)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
