@@ -33,11 +33,15 @@ from ..services.scope import scope_for
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Endpoints a read-only or must-change-password account may still POST to: its own session, password
-# and API tokens (credentials of the account itself, like its password).
+# Endpoints a read-only account may still POST to: its own session, password and API tokens
+# (credentials of the account itself, not archive data).
 OWN_ACCOUNT_ENDPOINTS = {"auth.logout", "auth.change_password", "tokens.create", "tokens.revoke"}
-# Tables a read-only account's requests may write (the trail of what it read).
-READ_ONLY_WRITABLE_TABLES = {"audit_event"}
+# All that an account which must change its password can reach.
+PASSWORD_CHANGE_ENDPOINTS = {"auth.logout", "auth.change_password"}
+# POST endpoints that only read (OAI-PMH allows POSTed requests): allowed, the write guard stays on.
+READING_POST_ENDPOINTS = {"oai.endpoint"}
+# Tables a read-only account's requests may write: the trail of what it read, its tokens' last use.
+READ_ONLY_WRITABLE_TABLES = {"audit_event", "api_token"}
 IDLE_KEY = "_seen"
 IDLE_EXPIRED = "Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại."
 MUST_CHANGE = "Bạn cần đổi mật khẩu trước khi tiếp tục."
@@ -165,12 +169,13 @@ def _guard_request():
         return _signed_out_response()
     if seen is None or now - seen >= 15:  # spare a new cookie on every click
         session[IDLE_KEY] = now
-    if current_user.must_change_password and request.endpoint not in OWN_ACCOUNT_ENDPOINTS:
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         if request.path.startswith("/api/"):
             return jsonify(error=MUST_CHANGE), 403
         return redirect(url_for("auth.change_password"))
     if current_user.read_only:
-        if request.method not in SAFE_METHODS and request.endpoint not in OWN_ACCOUNT_ENDPOINTS:
+        if (request.method not in SAFE_METHODS and request.endpoint not in OWN_ACCOUNT_ENDPOINTS
+                and request.endpoint not in READING_POST_ENDPOINTS):
             abort(403)
         g.read_only = request.endpoint not in OWN_ACCOUNT_ENDPOINTS
     return None

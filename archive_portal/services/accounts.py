@@ -206,8 +206,12 @@ def authenticate(
     return account
 
 
+MAX_ID = 2**63 - 1
+
+
 def get_account(session: Session, account_id: int) -> Account | None:
-    return session.get(Account, account_id)
+    """The account with this id; None for ids outside the database's integer range too."""
+    return session.get(Account, account_id) if 0 < account_id <= MAX_ID else None
 
 
 def find_account(session: Session, username: str) -> Account | None:
