@@ -86,7 +86,8 @@ class SearchResult:
 
 
 class SearchEngine(Protocol):
-    """What every engine does.  Implementations: ``sqlite_fts.SqliteFtsEngine``."""
+    """What every engine does.  Implementations: ``sqlite_fts.SqliteFtsEngine``,
+    ``opensearch.ClusterEngine`` (OpenSearch 2.x or Elasticsearch 8/9)."""
 
     name: str
 
@@ -103,6 +104,22 @@ class SearchEngine(Protocol):
     def clear(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class RebuildableEngine(SearchEngine, Protocol):
+    """An engine that can be rebuilt while it keeps answering (``archive reindex``).
+
+    ``new_generation()`` gives an engine on a new, empty index that nobody reads;
+    once it is filled, ``switch_to(generation)`` makes it the one every reader
+    and writer uses, in one atomic step (an alias update, a symlink rename).
+    ``generation.discard()`` throws an unfinished one away.
+    """
+
+    def new_generation(self) -> "RebuildableEngine": ...
+
+    def switch_to(self, generation: "RebuildableEngine") -> None: ...
+
+    def discard(self) -> None: ...
 
 
 class SearchUnavailable(RuntimeError):

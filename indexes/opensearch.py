@@ -562,13 +562,20 @@ class ClusterEngine:
             self._call(lambda n=n: self.client.delete_index(n))
         self._ready = False  # re-check the alias on next use
 
+    def discard(self) -> None:
+        """Delete this (unfinished) generation's index; never the ones behind the alias."""
+        if self._target is None:
+            raise ValueError("discard() is for a generation made by new_generation()")
+        self._call(lambda: self.client.delete_index(self._target))
+        self.close()
+
     def drop(self) -> None:
         """Delete the alias and every index behind it (tests, benchmarks)."""
+        if self._target is not None:
+            return self.discard()
         for name in self._call(lambda: self.client.alias_targets(self.alias)):
             self._call(lambda name=name: self.client.delete_index(name))
-        if self._target:
-            self._call(lambda: self.client.delete_index(self._target))
-        self._ready = self._target is not None
+        self._ready = False
 
     # -- reading ---------------------------------------------------------
     def _search(self, body: dict) -> dict:

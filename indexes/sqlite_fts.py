@@ -154,16 +154,32 @@ class SqliteFtsEngine:
         self._idle: list[sqlite3.Connection] = []
         self._writer_conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        # ``path`` may be a symlink that ``switch_to`` moves to a rebuilt file: connections are
+        # made to the file it names now, and dropped when it names another one.
+        self._file = Path(os.path.realpath(self.path))
+        self._borrowed: dict[int, Path] = {}
         self._closed = False
         self._ensure_schema()
 
     # -- connections -----------------------------------------------------
     def _check_pid(self) -> None:
-        """After a fork, never reuse the parent's connections."""
+        """After a fork, never reuse the parent's connections; after a switch, leave the old file."""
         if os.getpid() != self._pid:
             self._pid = os.getpid()
             self._writer_conn = None
             self._idle = []  # the parent's connections: forget them, never close them here
+        current = Path(os.path.realpath(self.path))
+        if current != self._file:
+            with self._lock:
+                if current != self._file:
+                    self._file = current
+                    idle, self._idle = self._idle, []
+                    for conn in idle:
+                        conn.close()
+                    if self._writer_conn is not None:
+                        self._writer_conn.close()
+                        self._writer_conn = None
+                    self._ensure_schema()
 
     def _writer(self) -> sqlite3.Connection:
         self._check_pid()
@@ -172,7 +188,7 @@ class SqliteFtsEngine:
         if self._writer_conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self._file, timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             except (sqlite3.Error, OSError) as exc:
@@ -191,19 +207,26 @@ class SqliteFtsEngine:
             if self._closed:
                 raise SearchUnavailable("search index is closed")
             if self._idle:
-                return self._idle.pop()
-        uri = self.path.resolve().as_uri() + "?mode=ro"
+                conn = self._idle.pop()
+                self._borrowed[id(conn)] = self._file
+                return conn
+            target = self._file
+        uri = target.as_uri() + "?mode=ro"
         try:
             conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
             conn.execute("PRAGMA mmap_size = 268435456")
             conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as exc:
             raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
+        with self._lock:
+            self._borrowed[id(conn)] = target
         return conn
 
     def _give_back(self, conn: sqlite3.Connection) -> None:
         with self._lock:
-            if not self._closed and os.getpid() == self._pid and len(self._idle) < MAX_IDLE_READERS:
+            target = self._borrowed.pop(id(conn), None)
+            if not self._closed and os.getpid() == self._pid and target == self._file \
+                    and len(self._idle) < MAX_IDLE_READERS:
                 self._idle.append(conn)
                 return
         conn.close()
@@ -291,6 +314,42 @@ class SqliteFtsEngine:
     def optimize(self) -> None:
         """Merge the FTS segments after a large load (slow; optional)."""
         self._write(lambda conn: conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')"))
+
+    # -- rebuild: a new file, then the symlink moves ---------------------
+    def new_generation(self) -> "SqliteFtsEngine":
+        """An engine on a new, empty file beside this one (``fts-<UTC timestamp>.sqlite``)."""
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
+        return SqliteFtsEngine(self.path.parent / f"{self.path.stem}-{stamp}{self.path.suffix}",
+                               time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars)
+
+    def switch_to(self, generation: "SqliteFtsEngine") -> None:
+        """Point ``path`` at ``generation``'s file in one rename; keep the previous file, drop older ones.
+
+        Open readers finish on the file they had; each engine (in any process)
+        moves to the new file at its next call.
+        """
+        generation.optimize()
+        generation.close()
+        previous = Path(os.path.realpath(self.path)) if self.path.exists() else None
+        link = self.path.parent / f".{self.path.name}.{os.getpid()}.tmp"
+        link.unlink(missing_ok=True)
+        os.symlink(generation.path.name, link)
+        os.replace(link, self.path)  # atomic: a reader sees the old file or the new one
+        keep = {generation.path.name, previous.name if previous else ""}
+        pattern = re.compile(re.escape(self.path.stem) + r"-\d+" + re.escape(self.path.suffix))
+        for old in self.path.parent.iterdir():
+            base = re.sub(r"-(wal|shm|journal)$", "", old.name)
+            if base in keep:
+                continue
+            if pattern.fullmatch(base) or base == self.path.name and old.name != self.path.name:
+                old.unlink(missing_ok=True)
+        self._check_pid()
+
+    def discard(self) -> None:
+        """Close and delete this (unfinished) generation's file."""
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self._file}{suffix}").unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------
     def _read(self, sql: str, params: Sequence[Any] = (), *, timed: bool = True) -> list[tuple]:
