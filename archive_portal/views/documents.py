@@ -6,9 +6,9 @@ outside it is a 404, exactly like one that does not exist.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, send_file
-from flask_login import login_required
 
-from ..auth import current_scope
+from ..auth import current_scope, roles_required
+from ..services.roles import DOCUMENT_READERS
 from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
 from ..services.stamp import StampError, stamp_png
 from . import error_response
@@ -21,7 +21,7 @@ bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 
 
 @bp.route("/<int:doc_id>")
-@login_required
+@roles_required(*DOCUMENT_READERS)
 def show(doc_id: int):
     doc = get_document(current_app.extensions["archive"], doc_id, current_scope())
     if doc is None:
@@ -32,7 +32,7 @@ def show(doc_id: int):
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/trang/<int:page_no>.png")
-@login_required
+@roles_required(*DOCUMENT_READERS)
 def page_image(doc_id: int, file_id: int, page_no: int):
     width = request.args.get("w", default=1000, type=int) or 1000
     png = render_page_image(current_app.extensions["archive"], doc_id, file_id, page_no, current_scope(), width=width)
@@ -78,12 +78,12 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/xem")
-@login_required
+@roles_required(*DOCUMENT_READERS)
 def view_inline(doc_id: int, file_id: int):
     return _send(doc_id, file_id, "file_inline", inline=True)
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/tai-ve")
-@login_required
+@roles_required(*DOCUMENT_READERS)
 def download(doc_id: int, file_id: int):
     return _send(doc_id, file_id, "file_download", inline=False)

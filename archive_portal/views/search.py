@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask import request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from ..auth import current_scope
+from ..auth import current_scope, roles_required
+from ..services.roles import DOCUMENT_READERS
 from ..services.formatting import DIRECTION_LABELS
 from .auditing import audit_event, search_details
 from ..services.search import (
@@ -21,7 +22,7 @@ bp = Blueprint("search", __name__)
 
 
 @bp.route("/")
-@login_required
+@roles_required(*DOCUMENT_READERS)
 def index():
     archive = current_app.extensions["archive"]
     scope = current_scope()
