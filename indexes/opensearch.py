@@ -351,7 +351,8 @@ class ClusterEngine:
     def __init__(self, url: str, *, flavour: str = "opensearch", alias: str = "archive-documents",
                  time_limit_ms: int = 5000, snippet_chars: int = 240, batch_docs: int = 500,
                  batch_bytes: int = 8 * 1024 * 1024, max_retries: int = 5, backoff_seconds: float = 0.5,
-                 refresh: bool = True, index_target: str | None = None, replicas: int | None = None) -> None:
+                 refresh: bool = True, index_target: str | None = None, replicas: int | None = None,
+                 max_window: int = MAX_WINDOW) -> None:
         if flavour not in CLIENTS:
             raise ValueError(f"unknown cluster flavour: {flavour!r}")
         self.name = flavour
@@ -366,6 +367,7 @@ class ClusterEngine:
         self.backoff_seconds = backoff_seconds
         self.refresh_after_write = refresh
         self.replicas = replicas
+        self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
         self._target = index_target
         self._client: Any = None
         self._ready = index_target is not None
@@ -610,7 +612,7 @@ class ClusterEngine:
         body, relevance = build_request(query)
         facets = [f for f in query.facets if f in FACETS]
         source: Any = ["subject", "body"] if query.with_snippets else False
-        deep = query.offset + query.per_page > MAX_WINDOW
+        deep = query.offset + query.per_page > self.max_window
         first = dict(body, track_total_hits=True, aggs=facet_aggs(facets), _source=source,
                      size=0 if deep else query.per_page, **({} if deep else {"from": query.offset}))
         response = self._search(first)
@@ -630,7 +632,7 @@ class ClusterEngine:
         remaining = offset
         walk = dict(body, _source=False, track_total_hits=False)
         while remaining > 0:
-            step = min(WALK_BATCH, remaining)
+            step = min(WALK_BATCH, self.max_window, remaining)
             request = dict(walk, size=step, **({"search_after": after} if after else {}))
             hits = self._search(request)["hits"]["hits"]
             if len(hits) < step:
