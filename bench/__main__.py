@@ -58,7 +58,10 @@ def main() -> None:
         if backup_gb > 0:
             print(f"[bench] backup, verify and restore on a home of {backup_gb} GiB...", flush=True)
             figures["backup"] = backup_bench.run(work / "backup", backup_gb, workers)
-    figures["peak_rss_mb"] = round(ingest_bench.peak_rss_mb(), 1)
+        big = float(os.environ.get("BENCH_BIG_PACKAGE_GB", "1"))
+        if big > 0:
+            print(f"[bench] memory: ingest of a {big} GB package next to a small one...", flush=True)
+            figures["memory"] = memory_bench.run(work / "memory", big, workers)
     print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
     _print_summary(figures)
 
@@ -80,6 +83,12 @@ def _print_summary(f: dict) -> None:
     print(f"metadata accuracy born-digital: {raw['metadata_accuracy_born_digital']}")
     if "metadata_accuracy_scanned" in raw:
         print(f"metadata accuracy scanned:      {raw['metadata_accuracy_scanned']}")
+    if "memory" in f:
+        m = f["memory"]
+        print(f"memory: {m['small_package_mb']} MB package peak {m['small_ingest']['peak_rss_all_processes_mb']} MB RSS "
+              f"(all processes); {m['big_package_mb']} MB package peak {m['big_ingest']['peak_rss_all_processes_mb']} MB "
+              f"RSS, largest process {m['big_ingest']['peak_rss_largest_process_mb']} MB; "
+              f"{m['big_ingest_mb_per_s']} MB/s")
     if "backup" in f:
         for line in backup_bench.summary(f["backup"]):
             print(line)

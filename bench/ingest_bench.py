@@ -7,7 +7,6 @@ measures of ``extract_bench`` for comparison.
 from __future__ import annotations
 
 import random
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -83,10 +82,3 @@ def search_latency(home: Path, specs: list, runs: int = 200, seed: int = 3) -> d
     timings.sort()
     return {"queries": runs, "median_ms": statistics.median(timings),
             "p95_ms": timings[int(len(timings) * 0.95) - 1]}
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process and of its finished children, in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
