@@ -120,7 +120,8 @@ def main() -> None:
         node_dir = work / "node"
         started = subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "start",
                                   "--dir", str(node_dir), "--port", str(_free_port()),
-                                  "--transport-port", str(_free_port()), "--heap", heap],
+                                  "--transport-port", str(_free_port()), "--heap", heap,
+                                  "--parent-pid", str(os.getpid())],
                                  capture_output=True, text=True)
         if started.returncode != 0:
             sys.exit(f"OpenSearch node did not start:\n{started.stderr}")

@@ -42,7 +42,7 @@ class Node:
             assert run_dir is not None
             done = subprocess.run(
                 [sys.executable, str(SCRIPT), "start", "--dir", str(run_dir), "--port", str(_free_port()),
-                 "--transport-port", str(_free_port())],
+                 "--transport-port", str(_free_port()), "--parent-pid", str(os.getpid())],
                 capture_output=True, text=True,
             )
             if done.returncode != 0:

@@ -16,7 +16,9 @@ import org.opensearch.transport.Netty4Plugin;
  *
  * <p>Usage: {@code java -Dopensearch.path.home=DIR vn.archive.node.ArchiveNode} with
  * {@code DIR/config/opensearch.yml} holding the node's settings (written by
- * {@code scripts/opensearch-node}). Runs until the process is stopped.
+ * {@code scripts/opensearch-node}). Runs until the process is stopped, or, with
+ * {@code -Darchive.parent.pid=PID}, until that process (a test run) is gone, so a
+ * killed test run leaves no node behind.
  */
 public final class ArchiveNode extends Node {
 
@@ -43,6 +45,22 @@ public final class ArchiveNode extends Node {
             }
         }));
         node.start();
+        String parent = System.getProperty("archive.parent.pid");
+        if (parent != null && !parent.isEmpty()) {
+            long pid = Long.parseLong(parent);
+            Thread watch = new Thread(() -> {
+                while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    try {
+                        Thread.sleep(2000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                System.exit(0);
+            }, "archive-parent-watch");
+            watch.setDaemon(true);
+            watch.start();
+        }
         stopped.await();
     }
 }
