@@ -1,0 +1,34 @@
+"""Both cluster clients turn a cluster that is not there into ``SearchUnavailable``, never a client error."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from indexes.base import SearchUnavailable
+from indexes.opensearch import ClusterEngine
+from indexes.query import build_query
+from tests.indexes.conftest import make_doc
+
+
+@pytest.fixture
+def closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("flavour", ["opensearch", "elasticsearch"])
+def test_cluster_down_is_search_unavailable(closed_url, flavour):
+    engine = ClusterEngine(closed_url, flavour=flavour, time_limit_ms=2000, max_retries=1, backoff_seconds=0.01)
+    try:
+        with pytest.raises(SearchUnavailable):
+            engine.search(build_query("đê điều", scope=None))
+        with pytest.raises(SearchUnavailable):
+            engine.count(None)
+        with pytest.raises(SearchUnavailable):
+            engine.index([make_doc(1, subject="đê điều")])
+        # an empty scope is answered without asking the cluster
+        assert engine.search(build_query("đê điều", scope=frozenset())).total == 0
+    finally:
+        engine.close()
