@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "opensearch-node"
 
 
-def test_engines() -> list[str]:
+def engines_under_test() -> list[str]:
     names = [n.strip() for n in os.environ.get("ARCHIVE_TEST_ENGINES", "sqlite,opensearch").split(",") if n.strip()]
     unknown = set(names) - {"sqlite", "opensearch"}
     if unknown:

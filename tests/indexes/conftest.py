@@ -14,9 +14,9 @@ from indexes.base import IndexDocument, SearchResult
 from indexes.query import build_query
 from indexes.opensearch import ClusterEngine
 from indexes.sqlite_fts import SqliteFtsEngine
-from tests.opensearch_node import Node, test_engines, unique_alias
+from tests.opensearch_node import Node, engines_under_test, unique_alias
 
-ENGINES = test_engines()
+ENGINES = engines_under_test()
 
 _FILLER_WORDS = [
     "báo cáo tình hình thực hiện nhiệm vụ công tác quý",
