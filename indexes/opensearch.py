@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -370,6 +371,7 @@ class ClusterEngine:
         self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
         self._target = index_target
         self._client: Any = None
+        self._pid = os.getpid()
         self._ready = index_target is not None
         self._lock = threading.RLock()
         self._closed = False
@@ -379,6 +381,8 @@ class ClusterEngine:
     def client(self) -> Any:
         if self._closed:
             raise SearchUnavailable("search engine is closed")
+        if self._pid != os.getpid():  # after a fork: never share the parent's sockets
+            self._pid, self._client = os.getpid(), None
         if self._client is None:
             with self._lock:
                 if self._client is None:
