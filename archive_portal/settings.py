@@ -99,6 +99,7 @@ class Settings:
     ocr_dpi: int = 300
     ocr_min_confidence: float = 60.0
     workers: int = 0  # 0 = one per core
+    worker_name: str = ""  # names this machine in extraction claims (default: the host name)
     max_file_bytes: int = 512 * 1024 * 1024
     max_image_pixels: int = 120_000_000
     max_pdf_pages: int = 5000
@@ -154,6 +155,7 @@ class Settings:
             ocr_dpi=_env_int("ARCHIVE_OCR_DPI", 300),
             ocr_min_confidence=float(os.environ.get("ARCHIVE_OCR_MIN_CONFIDENCE", "60")),
             workers=_env_int("ARCHIVE_WORKERS", 0),
+            worker_name=os.environ.get("ARCHIVE_WORKER_NAME", ""),
             max_file_bytes=_env_int("ARCHIVE_MAX_FILE_BYTES", 512 * 1024 * 1024),
             max_image_pixels=_env_int("ARCHIVE_MAX_IMAGE_PIXELS", 120_000_000),
             max_pdf_pages=_env_int("ARCHIVE_MAX_PDF_PAGES", 5000),
