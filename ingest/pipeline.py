@@ -10,47 +10,55 @@
 
 A killed run leaves committed documents, files and pages behind; running the
 same command again skips what is done and finishes the rest.
+
+Extraction goes through claims (``claims``, ``worker``): two runs on the same
+package, or ``archive worker`` processes on other machines sharing the
+database and the store, split the files between them.  With ``workers=0`` this
+run only registers the package and waits while workers elsewhere extract.
+Registration is safe against a second run of the same package at the same
+time (one package record, one document per key, one blob per SHA-256).
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
-import os
 import posixpath
+import time
+import zlib
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive_portal.context import Archive
 from archive_portal.db.models import Blob, Document, DocumentFile, IngestItem, Package, Page, utcnow
-from indexes.base import IndexDocument
 from indexes.fold import normalize_number
 
-from .extract import Extraction, ExtractionRefused, ExtractLimits, extract, sniff
+from . import claims, edxml, unzip
+from .extract import sniff
 from .fields import COLUMN_TO_ATTRIBUTE, normalize_direction, parse_date, secret_level
+from .indexing import document_text, index_document, index_ready  # noqa: F401  (re-exported: reindex, reocr, backup)
 from .manifests import Row
-from .metadata import normalize_doc_type, read_metadata
-from .ocr import OcrUnavailable
+from .metadata import normalize_doc_type
 from .packages import PackageContents, PackageRefused, open_package
-from . import edxml, unzip
 from .store import BlobStore
+from .worker import ExtractionLoop, extract_job as _extract_job, limits_of  # noqa: F401
 
 EDXML_MEDIA_TYPE = "application/edxml+xml"
 EDXML_CANDIDATE_TYPES = {"application/xml", "text/xml", "text/plain", "application/octet-stream"}
-TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
+TEXT_FIELDS = claims.TEXT_FIELDS
 ROW_BATCH = 200
-INDEX_BATCH = 100
+WAIT_POLL_SECONDS = 2.0
 
 
 @dataclass
 class IngestOptions:
     unit_code: str | None = None
-    workers: int | None = None
+    workers: int | None = None  # None: one per core; 0: extract nothing here, wait for `archive worker`s
+    lease_seconds: float = claims.LEASE_SECONDS
     accept_invalid_bag: bool = False
     progress: Callable[[str, int, int, int], None] | None = None  # (stage, done, total, pages)
 
@@ -88,10 +96,10 @@ class RunState:
 def ingest_package(archive: Archive, path: Path, options: IngestOptions | None = None) -> int:
     """Ingest ``path``; return the id of its Package record (see ``report`` for the outcome)."""
     options = options or IngestOptions()
-    workers = options.workers or archive.settings.effective_workers()
+    workers = options.workers if options.workers is not None else archive.settings.effective_workers()
     try:
         contents = open_package(Path(path), unit_code=options.unit_code,
-                                accept_invalid_bag=options.accept_invalid_bag, workers=workers,
+                                accept_invalid_bag=options.accept_invalid_bag, workers=max(1, workers),
                                 scratch_dir=archive.settings.scratch_dir)
     except PackageRefused as refusal:
         return _record_refused_package(archive, Path(path), refusal, options)
@@ -121,32 +129,15 @@ def _record_refused_package(archive: Archive, path: Path, refusal: PackageRefuse
     return package_id
 
 
-def _extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
-    """Runs in a worker process; a refusal or crash comes back as its reason."""
-    try:
-        return extract(Path(path), limits)
-    except ExtractionRefused as refused:
-        return refused.reason
-    except OcrUnavailable:
-        raise  # the machine, not the file, is at fault: stop the run with the reason
-    except Exception as error:  # noqa: BLE001 - one bad file must never stop the rest
-        return f"Lỗi khi đọc tệp: {type(error).__name__}: {error}"
-
-
 class PackageRun:
     def __init__(self, archive: Archive, contents: PackageContents, workers: int, options: IngestOptions):
         self.archive = archive
         self.contents = contents
-        self.workers = max(1, workers)
+        self.workers = max(0, workers)  # 0: registration only, extraction by workers elsewhere
         self.options = options
         self.store = BlobStore(archive.settings.store_dir)
         self.state = RunState()
-        settings = archive.settings
-        self.limits = ExtractLimits(
-            ocr_languages=settings.ocr_languages, dpi=settings.ocr_dpi,
-            max_image_pixels=settings.max_image_pixels, max_pages=settings.max_pdf_pages,
-            max_file_bytes=settings.max_file_bytes,
-        )
+        self.limits = limits_of(archive)
         self.package_id = 0
 
     # -- steps ---------------------------------------------------------------------------
@@ -159,7 +150,10 @@ class PackageRun:
         self.store_files()
         self.register_rows()
         self.register_unreferenced_files()
-        self.extract_pending()
+        if self.workers:
+            self.extract_pending()
+        else:
+            self.wait_for_workers()
         self.index_ready()
         self.record_outcomes()
         write_report(self.archive, self.package_id)
@@ -174,7 +168,8 @@ class PackageRun:
     def _find_or_create_package(self) -> int:
         contents = self.contents
         fingerprint = contents.fingerprint()
-        with self.archive.db.transaction() as session:
+        with self.archive.db.write_transaction() as session:
+            _lock_name(session, f"package:{contents.unit_code}:{fingerprint}")  # two runs of one package: one record
             package = session.scalar(
                 select(Package).where(Package.fingerprint == fingerprint, Package.unit_code == contents.unit_code)
                 .order_by(Package.id).limit(1)
@@ -235,8 +230,9 @@ class PackageRun:
         stored = self.store.put(path)
         media_type = sniff(stored.path)
         with self.archive.db.transaction() as session:
-            if session.get(Blob, stored.sha256) is None:
-                session.add(Blob(sha256=stored.sha256, size=stored.size, media_type=media_type))
+            if session.get(Blob, stored.sha256) is None:  # another run may insert it meanwhile: no error then
+                session.execute(_insert(session, Blob).values(sha256=stored.sha256, size=stored.size, media_type=media_type,
+                                                              stored_at=utcnow()).on_conflict_do_nothing())
         return FileInfo(sha256=stored.sha256, size=stored.size, media_type=media_type)
 
     def _read_edxml(self, rel: str, path: Path, info: FileInfo) -> FileInfo:
@@ -311,17 +307,13 @@ class PackageRun:
             return
         seen: dict[str, int] = {}
         rows = manifest.rows
-        session = self.archive.db.session()
-        try:
-            for index, row in enumerate(rows, start=1):
-                self._register_row(session, row, seen)
-                if index % ROW_BATCH == 0:
-                    session.commit()
-                    self._progress("rows", index, len(rows))
-            session.commit()
-            self._progress("rows", len(rows), len(rows))
-        finally:
-            session.close()
+        for start in range(0, len(rows), ROW_BATCH):
+            with self.archive.db.write_transaction() as session:
+                for row in rows[start:start + ROW_BATCH]:
+                    self._register_row(session, row, seen)
+            self._progress("rows", min(start + ROW_BATCH, len(rows)), len(rows))
+        if not rows:
+            self._progress("rows", 0, 0)
 
     def _register_row(self, session: Session, row: Row, seen: dict[str, int]) -> None:
         item_key = row.key or f"dòng {row.line}"
@@ -337,29 +329,51 @@ class PackageRun:
         seen[row.key] = row.line
         for rel in row.attachments:  # only rows that own or duplicate a document claim their files
             self.state.referenced.add(self._safe_rel(rel) or rel)
-        existing = session.scalar(
-            select(Document).where(Document.unit_code == self.contents.unit_code, Document.ma_van_ban == row.key)
+        existing = self._existing_document(session, row.key)
+        if existing is None:
+            document = self._document_from_row(row)
+            position = 0
+            files: list[DocumentFile] = []
+            for rel in row.attachments:
+                safe = self._safe_rel(rel)
+                if safe in self.state.edxml:
+                    self._apply_edxml_fields(document, safe)
+                    more = self._edxml_files(document, position, safe)
+                else:
+                    more = [self._file_for(document, position, rel)]
+                files += more
+                position += len(more)
+            if self._insert_document(session, document, files):
+                return
+            existing = self._existing_document(session, row.key)  # another run inserted it first
+        if existing.package_id != self.package_id:
+            self.state.row_duplicates[row.key] = f"Đã có trong kho (văn bản #{existing.id}, gói #{existing.package_id})"
+            for rel in row.attachments:
+                self.state.file_duplicates.setdefault(self._safe_rel(rel) or rel, "Thuộc văn bản đã có trong kho")
+
+    def _existing_document(self, session: Session, key: str) -> Document | None:
+        return session.scalar(
+            select(Document).where(Document.unit_code == self.contents.unit_code, Document.ma_van_ban == key)
         )
-        if existing is not None:
-            if existing.package_id != self.package_id:
-                self.state.row_duplicates[row.key] = f"Đã có trong kho (văn bản #{existing.id}, gói #{existing.package_id})"
-                for rel in row.attachments:
-                    self.state.file_duplicates.setdefault(self._safe_rel(rel) or rel, "Thuộc văn bản đã có trong kho")
-            return
-        document = self._document_from_row(row)
-        session.add(document)
-        session.flush()
+
+    def _insert_document(self, session: Session, document: Document, files: list[DocumentFile]) -> bool:
+        """Insert a new document with its files; False if another run inserted the same key meanwhile.
+
+        On PostgreSQL the insert runs in a savepoint and a unique-key violation
+        rolls back only this document; on SQLite the batch's ``BEGIN IMMEDIATE``
+        already excludes every other writer, so the key check above is final."""
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        try:
+            with nullcontext() if sqlite else session.begin_nested():
+                session.add(document)
+                session.add_all(files)
+                session.flush()
+        except IntegrityError:
+            if sqlite:
+                raise
+            return False
         self.state.created += 1
-        position = 0
-        for rel in row.attachments:
-            safe = self._safe_rel(rel)
-            if safe in self.state.edxml:
-                self._apply_edxml_fields(document, safe)
-                files = self._edxml_files(document, position, safe)
-            else:
-                files = [self._file_for(document, position, rel)]
-            session.add_all(files)
-            position += len(files)
+        return True
 
     def _safe_rel(self, rel: str) -> str | None:
         """The payload-relative path of an attachment, or None if it points outside the package."""
@@ -440,14 +454,14 @@ class PackageRun:
         """Each file no row references becomes a document of its own (flagged), unless a duplicate."""
         manifest_present = self.contents.manifest is not None
         unit = self.contents.unit_code
-        with self.archive.db.transaction() as session:
+        with self.archive.db.write_transaction() as session:
             for rel, info in self.state.files.items():
                 if rel in self.state.referenced or info.refused:
                     continue
                 message = self.state.edxml.get(rel)
                 document_id = message.fields.get("ma_van_ban") if message else ""
                 key = f"edxml:{document_id}" if document_id else f"tep:{rel}"
-                mine = session.scalar(select(Document).where(Document.unit_code == unit, Document.ma_van_ban == key))
+                mine = self._existing_document(session, key)
                 if mine is not None:
                     if mine.package_id != self.package_id:
                         self.state.file_duplicates[rel] = f"Đã có trong kho (văn bản #{mine.id})"
@@ -462,178 +476,64 @@ class PackageRun:
                 flags = ["Tệp không có trong bảng kê: tạo văn bản riêng, siêu dữ liệu đọc từ nội dung"] if manifest_present else []
                 document = Document(package_id=self.package_id, unit_code=unit, ma_van_ban=key,
                                     origin="edxml" if message else "file", flags=flags, extra={}, field_sources={})
-                session.add(document)
-                session.flush()
-                self.state.created += 1
                 if message:
                     self._apply_edxml_fields(document, rel)
-                    session.add_all(self._edxml_files(document, 0, rel))
+                    files = self._edxml_files(document, 0, rel)
                 else:
-                    session.add(DocumentFile(document=document, position=0, path_in_package=rel,
-                                             filename=posixpath.basename(rel), blob_sha256=info.sha256,
-                                             media_type=info.media_type, status="pending"))
+                    files = [DocumentFile(document=document, position=0, path_in_package=rel,
+                                          filename=posixpath.basename(rel), blob_sha256=info.sha256,
+                                          media_type=info.media_type, status="pending")]
+                if not self._insert_document(session, document, files):
+                    mine = self._existing_document(session, key)
+                    if mine is not None and mine.package_id != self.package_id:
+                        self.state.file_duplicates[rel] = f"Đã có trong kho (văn bản #{mine.id})"
 
     # -- extraction -------------------------------------------------------------------------
-    def _pending_files(self, session: Session) -> list[tuple[int, int, str]]:
-        return list(session.execute(
-            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.blob_sha256)
-            .join(Document).where(Document.package_id == self.package_id, Document.withheld.is_(False),
-                                  DocumentFile.status == "pending")
-            .order_by(DocumentFile.id)
-        ).all())
-
     def extract_pending(self) -> None:
-        with self.archive.db.session() as session:
-            pending = self._pending_files(session)
-        remaining: dict[int, int] = defaultdict(int)
-        for _, document_id, _ in pending:
-            remaining[document_id] += 1
-        self._finalize_documents_without_pending()
-        jobs: list[tuple[int, int, str]] = []
-        for file_id, document_id, sha in pending:
-            if self._copy_known_extraction(file_id, sha):
-                self._file_done(document_id, remaining)
-            else:
-                jobs.append((file_id, document_id, sha))
-        total = len(jobs)
+        """Claim this package's pending files and extract them here, with whoever else works on it."""
+        db = self.archive.db
+        claims.finalize_documents_without_pending(db, self.package_id)
+        total = claims.pending_count(db, self.package_id)
+        done = 0
         self._progress("extract", 0, total)
-        for done, (file_id, document_id, result) in enumerate(self._run_jobs(jobs), start=1):
-            self._save_extraction(file_id, result)
-            self._file_done(document_id, remaining)
-            self._progress("extract", done, total)
 
-    def _run_jobs(self, jobs: list[tuple[int, int, str]]):
-        paths = {file_id: str(self.store.path(sha)) for file_id, _, sha in jobs}
-        if self.workers == 1 or len(jobs) <= 1:
-            for file_id, document_id, _ in jobs:
-                yield file_id, document_id, _extract_job(paths[file_id], self.limits)
-            return
-        context = multiprocessing.get_context("spawn")
-        window = self.workers * 2
-        with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            queue = iter(jobs)
-            running: dict[cf.Future, tuple[int, int]] = {}
+        def on_saved(_claim: claims.Claim, saved: claims.Saved) -> None:
+            nonlocal done
+            self.state.pages_done += saved.pages if saved.saved and not saved.copied else 0
+            done += 1
+            self._progress("extract", done, max(total, done))
 
-            def submit_next() -> None:
-                job = next(queue, None)
-                if job is not None:
-                    running[pool.submit(_extract_job, paths[job[0]], self.limits)] = (job[0], job[1])
+        def on_wait() -> None:  # files claimed by other processes: show their progress too
+            self._progress("extract", max(done, total - claims.pending_count(db, self.package_id)), total)
 
-            for _ in range(window):
-                submit_next()
-            while running:
-                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    file_id, document_id = running.pop(future)
-                    try:
-                        result = future.result()
-                    except OcrUnavailable:
-                        raise
-                    except Exception as error:  # noqa: BLE001 - a dead worker is this file's refusal
-                        result = f"Tiến trình đọc tệp bị dừng bất thường: {error}"
-                    submit_next()
-                    yield file_id, document_id, result
+        ExtractionLoop(self.archive, processes=self.workers, lease_seconds=self.options.lease_seconds,
+                       package_id=self.package_id, on_saved=on_saved, on_wait=on_wait).run()
+        self._progress("extract", total, total)
 
-    def _copy_known_extraction(self, file_id: int, sha: str) -> bool:
-        """Reuse the pages of a file with the same bytes already extracted (no OCR twice)."""
-        with self.archive.db.transaction() as session:
-            source = session.scalar(
-                select(DocumentFile).where(DocumentFile.blob_sha256 == sha, DocumentFile.status.in_(("extracted", "refused")),
-                                           DocumentFile.id != file_id).limit(1)
-            )
-            if source is None:
-                return False
-            target = session.get(DocumentFile, file_id)
-            target.status, target.reason, target.page_count = source.status, source.reason, source.page_count
-            for page in source.pages:
-                session.add(Page(file_id=file_id, number=page.number, text=page.text, method=page.method,
-                                 ocr_confidence=page.ocr_confidence))
-        return True
-
-    def _save_extraction(self, file_id: int, result: Extraction | str) -> None:
-        with self.archive.db.transaction() as session:
-            file = session.get(DocumentFile, file_id)
-            session.execute(delete(Page).where(Page.file_id == file_id))
-            if isinstance(result, str):
-                file.status, file.reason = "refused", result
-                document = file.document
-                document.flags = [*document.flags, f"Không đọc được tệp {file.filename}: {result}"]
-                return
-            file.status = "extracted"
-            file.media_type = result.media_type
-            file.page_count = len(result.pages)
-            if result.warnings:
-                file.reason = "; ".join(result.warnings)
-            for page in result.pages:
-                session.add(Page(file_id=file_id, number=page.number, text=page.text, method=page.method,
-                                 ocr_confidence=page.ocr_confidence))
-            self.state.pages_done += len(result.pages)
-
-    def _file_done(self, document_id: int, remaining: dict[int, int]) -> None:
-        remaining[document_id] -= 1
-        if remaining[document_id] == 0:
-            self._finalize_document(document_id)
-
-    def _finalize_documents_without_pending(self) -> None:
-        with self.archive.db.session() as session:
-            ids = list(session.scalars(
-                select(Document.id).where(Document.package_id == self.package_id, Document.text_ready.is_(False))
-                .where(~Document.files.any(DocumentFile.status == "pending"))
-            ))
-        for document_id in ids:
-            self._finalize_document(document_id)
-
-    def _finalize_document(self, document_id: int) -> None:
-        """Fill empty fields from the text (manifest values always win) and mark the document ready."""
-        with self.archive.db.transaction() as session:
-            document = session.get(Document, document_id)
-            if document.withheld:
-                document.text_ready = True
-                return
-            first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
-            if first_text:
-                head = "\n".join(p.text for f in document.files[:1] for p in f.pages[:2])
-                found = read_metadata(head)
-                sources = dict(document.field_sources or {})
-                for name in TEXT_FIELDS:
-                    value = found.get(name)
-                    if value and not getattr(document, name):
-                        setattr(document, name, value)
-                        sources[name] = "text"
-                if sources.get("issued_date") == "text" and found.get("issued_date_raw"):
-                    document.issued_date_raw = str(found["issued_date_raw"])
-                if sources.get("number") == "text":
-                    document.number_norm = normalize_number(document.number)
-                document.field_sources = sources
-            if document.page_count is None:
-                pages = sum(f.page_count for f in document.files)
-                document.page_count = pages or None
-            document.text_ready = True
+    def wait_for_workers(self) -> None:
+        """``--workers 0``: the files are extracted by ``archive worker`` processes; follow their progress."""
+        db = self.archive.db
+        claims.finalize_documents_without_pending(db, self.package_id)
+        total = claims.pending_count(db, self.package_id)
+        remaining = total
+        while True:
+            self._progress("extract", total - remaining, total)
+            if remaining == 0:
+                break
+            time.sleep(WAIT_POLL_SECONDS)
+            remaining = claims.pending_count(db, self.package_id)
+        claims.finalize_documents_without_pending(db, self.package_id)
 
     # -- indexing and outcomes ----------------------------------------------------------------
     def index_ready(self) -> None:
-        engine = self.archive.engine
-        while True:
-            with self.archive.db.session() as session:
-                documents = list(session.scalars(
-                    select(Document).where(Document.package_id == self.package_id, Document.text_ready.is_(True),
-                                           Document.withheld.is_(False), Document.indexed_at.is_(None))
-                    .order_by(Document.id).limit(INDEX_BATCH)
-                ))
-                if not documents:
-                    return
-                engine.index([index_document(session, d) for d in documents])
-                ids = [d.id for d in documents]
-            with self.archive.db.transaction() as session:
-                now = utcnow()
-                for document in session.scalars(select(Document).where(Document.id.in_(ids))):
-                    document.indexed_at = now
+        index_ready(self.archive, self.package_id)
 
     def record_outcomes(self) -> None:
         from .outcomes import compute_outcomes
 
-        with self.archive.db.transaction() as session:
-            package = session.get(Package, self.package_id)
+        with self.archive.db.write_transaction() as session:
+            # another run of the same package may record at the same moment: one after the other
+            package = session.scalar(select(Package).where(Package.id == self.package_id).with_for_update())
             items = compute_outcomes(session, package, self.contents, self.state)
             session.execute(delete(IngestItem).where(IngestItem.package_id == self.package_id))
             session.add_all(items)
@@ -649,15 +549,18 @@ class PackageRun:
             package.finished_at = utcnow()
 
 
-def document_text(document: Document) -> str:
-    return "\n\n".join(p.text for f in document.files for p in f.pages if p.text)
+
+def _lock_name(session: Session, name: str) -> None:
+    """Serialise, for the rest of the transaction, the writers that use the same name (PostgreSQL;
+    on SQLite the ``BEGIN IMMEDIATE`` of a write transaction already does)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
-def index_document(session: Session, document: Document) -> IndexDocument:
-    """The engine's view of a document; the one place that decides what is searchable."""
-    return IndexDocument(
-        id=document.id, unit_code=document.unit_code, ma_van_ban=document.ma_van_ban,
-        number=document.number or "", issued_date=document.issued_date, doc_type=document.doc_type or "",
-        direction=document.direction or "", subject=document.subject or "", issuer=document.issuer or "",
-        signer=document.signer or "", body=document_text(document),
-    )
+def _insert(session: Session, model):
+    """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)

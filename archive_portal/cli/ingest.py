@@ -20,11 +20,15 @@ STAGE_LABELS = {"store": "Lưu bản gốc", "rows": "Đọc bảng kê", "extra
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--unit", "unit_code", default=None, help="Old unit code, for a package without Unit-Code.")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes (default: one per core); 0: only register, `archive worker`s extract.")
+@click.option("--lease", type=float, default=600.0, show_default=True, metavar="SECONDS",
+              help="How long a claimed file stays this run's without renewal (shared database).")
 @click.option("--accept-invalid-bag", is_flag=True, help="Ingest a bag whose payload does not match its manifest.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(path: Path, unit_code: str | None, workers: int | None, accept_invalid_bag: bool, as_json: bool, quiet: bool) -> None:
+def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float, accept_invalid_bag: bool, as_json: bool,
+           quiet: bool) -> None:
     """Ingest an export package (bag, folder or loose files)."""
     from ingest.pipeline import IngestOptions, ingest_package
     from ingest.report import build_report, report_paths
@@ -46,7 +50,8 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, accept_invali
             progress.update(tasks[stage], completed=done, total=total or 1, rate=rate)
 
         package_id = ingest_package(archive, path, IngestOptions(
-            unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress))
+            unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress,
+            lease_seconds=lease))
     report = build_report(archive, package_id)
     from ..services.audit import record
 

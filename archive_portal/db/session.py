@@ -75,5 +75,20 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def write_transaction(self) -> Iterator[Session]:
+        """A transaction that holds the write lock from its first statement.
+
+        On SQLite a deferred transaction that reads and then writes can fail with
+        SQLITE_BUSY when another process wrote in between; ``BEGIN IMMEDIATE`` makes
+        concurrent writers (ingest runs, workers) queue instead.  PostgreSQL needs
+        nothing: callers lock the rows they change (``FOR UPDATE``)."""
+        with self._sessions() as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                raw = session.connection().connection.dbapi_connection
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()

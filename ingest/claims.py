@@ -1,0 +1,307 @@
+"""Extraction work shared by many processes (on one machine or many) through the database.
+
+A file waiting for text (``DocumentFile.status == 'pending'``) is *claimed* by
+one worker for a lease: ``claimed_by`` names the worker (``host:pid:random``),
+``lease_until`` says until when the claim holds.  A worker renews its leases
+while it works; a worker that died stops renewing, and once its lease has
+expired any other worker may claim the file again.  A dead process on the same
+machine is noticed at once (its pid is gone), so re-running a killed
+``archive ingest`` does not wait for the lease.
+
+* Claiming is one write transaction: PostgreSQL ``SELECT … FOR UPDATE SKIP
+  LOCKED`` then ``UPDATE``; on SQLite ``BEGIN IMMEDIATE`` serialises claimers.
+* Saving is a compare-and-set on ``claimed_by``: a worker that lost its lease
+  cannot overwrite the work of the one that took the file over.
+* The document is locked while a file of it is saved, and finalised (metadata
+  from its text, ``text_ready``) in the same transaction as its last file, so
+  exactly once.
+* ``claimed_by`` stays on an extracted file: it records who extracted it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Union
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from archive_portal.db.models import Document, DocumentFile, Page, utcnow
+from archive_portal.db.session import Database
+from indexes.fold import normalize_number
+
+from .extract import Extraction
+from .metadata import read_metadata
+
+LEASE_SECONDS = 600
+TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
+
+
+def new_worker_id(name: str = "") -> str:
+    """``host:pid:random``: unique among live workers, readable in the database.
+
+    ``name`` (``ARCHIVE_WORKER_NAME``) replaces the host name, e.g. for containers
+    that share one; only claims under this machine's own name are checked for a
+    dead pid, the others wait for their lease."""
+    return f"{name or socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    file_id: int
+    document_id: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What happened to one claimed file."""
+
+    saved: bool  # False: the claim was lost (another worker took the file over)
+    status: str = ""  # extracted | refused
+    pages: int = 0
+    copied: bool = False  # pages copied from a file with the same bytes (no extraction)
+    finalized: bool = False  # this save finished its document
+
+
+Result = Union[Extraction, str]  # a refusal comes back as its reason
+
+
+# -- claiming ---------------------------------------------------------------------------------
+def _pending_filter(query, package_id: int | None):
+    query = query.join(Document, Document.id == DocumentFile.document_id).where(
+        DocumentFile.status == "pending", Document.withheld.is_(False))
+    if package_id is not None:
+        query = query.where(Document.package_id == package_id)
+    return query
+
+
+def claim_files(db: Database, worker: str, limit: int, *, lease_seconds: float = LEASE_SECONDS,
+                package_id: int | None = None) -> list[Claim]:
+    """Claim up to ``limit`` pending files whose lease is free or expired (of one package, or any)."""
+    if limit <= 0:
+        return []
+    release_dead_local_claims(db, worker.rsplit(":", 2)[0])
+    now = utcnow()
+    with db.write_transaction() as session:
+        query = _pending_filter(
+            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.blob_sha256), package_id
+        ).where(or_(DocumentFile.claimed_by == "", DocumentFile.lease_until.is_(None), DocumentFile.lease_until < now))
+        rows = session.execute(
+            query.order_by(DocumentFile.id).limit(limit).with_for_update(skip_locked=True, of=DocumentFile)
+        ).all()
+        if not rows:
+            return []
+        session.execute(
+            update(DocumentFile).where(DocumentFile.id.in_([r[0] for r in rows]))
+            .values(claimed_by=worker, lease_until=now + timedelta(seconds=lease_seconds))
+        )
+    return [Claim(file_id=r[0], document_id=r[1], sha256=r[2]) for r in rows]
+
+
+def renew(db: Database, worker: str, lease_seconds: float = LEASE_SECONDS) -> int:
+    """Push the lease of every file this worker still holds; returns how many it holds."""
+    with db.write_transaction() as session:
+        return session.execute(
+            update(DocumentFile).where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
+            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+        ).rowcount
+
+
+def release(db: Database, worker: str, file_ids: list[int] | None = None) -> int:
+    """Give claims back (a worker stopping): the files are free for anyone at once."""
+    with db.write_transaction() as session:
+        statement = update(DocumentFile).where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
+        if file_ids is not None:
+            statement = statement.where(DocumentFile.id.in_(file_ids))
+        return session.execute(statement.values(claimed_by="", lease_until=None)).rowcount
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_local_claims(db: Database, host: str = "") -> int:
+    """Free the claims of workers of this machine whose process is gone (killed, crashed)."""
+    host = host or socket.gethostname()
+    with db.session() as session:
+        holders = session.scalars(
+            select(DocumentFile.claimed_by).where(DocumentFile.status == "pending", DocumentFile.claimed_by != "",
+                                                  DocumentFile.lease_until >= utcnow()).distinct()
+        ).all()
+    dead = []
+    for holder in holders:
+        parts = holder.rsplit(":", 2)
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _process_alive(int(parts[1])):
+            dead.append(holder)
+    if not dead:
+        return 0
+    with db.write_transaction() as session:
+        return session.execute(
+            update(DocumentFile).where(DocumentFile.claimed_by.in_(dead), DocumentFile.status == "pending")
+            .values(claimed_by="", lease_until=None)
+        ).rowcount
+
+
+class Heartbeat:
+    """Renews this worker's leases every third of the lease, in a thread, while work goes on."""
+
+    def __init__(self, db: Database, worker: str, lease_seconds: float = LEASE_SECONDS):
+        self.db, self.worker, self.lease_seconds = db, worker, lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(max(self.lease_seconds / 3, 0.2)):
+            try:
+                renew(self.db, self.worker, self.lease_seconds)
+            except Exception:  # noqa: BLE001 - a busy database must not kill the worker; the next beat retries
+                pass
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# -- saving -------------------------------------------------------------------------------------
+def _lock_document(session: Session, document_id: int) -> Document:
+    return session.scalar(select(Document).where(Document.id == document_id).with_for_update())
+
+
+def _held_file(session: Session, worker: str, file_id: int) -> DocumentFile | None:
+    """The file, if this worker still holds its claim (the compare of the compare-and-set)."""
+    return session.scalar(
+        select(DocumentFile).where(DocumentFile.id == file_id, DocumentFile.claimed_by == worker,
+                                   DocumentFile.status == "pending").with_for_update()
+    )
+
+
+def save_extraction(db: Database, worker: str, claim: Claim, result: Result) -> Saved:
+    """Store the pages (or the refusal) of a claimed file, only if the claim still holds."""
+    with db.write_transaction() as session:
+        document = _lock_document(session, claim.document_id)
+        file = _held_file(session, worker, claim.file_id)
+        if document is None or file is None:
+            return Saved(saved=False)
+        session.execute(delete(Page).where(Page.file_id == file.id))
+        file.lease_until = None
+        if isinstance(result, str):
+            file.status, file.reason = "refused", result
+            document.flags = [*document.flags, f"Không đọc được tệp {file.filename}: {result}"]
+            pages = 0
+        else:
+            file.status = "extracted"
+            file.media_type = result.media_type
+            file.page_count = pages = len(result.pages)
+            if result.warnings:
+                file.reason = "; ".join(result.warnings)
+            for page in result.pages:
+                session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
+                                 ocr_confidence=page.ocr_confidence))
+        session.flush()
+        return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document))
+
+
+def copy_known_extraction(db: Database, worker: str, claim: Claim) -> Saved | None:
+    """Reuse the pages of a file with the same bytes already extracted (no OCR twice); None if there is none."""
+    with db.session() as session:
+        source_id = session.scalar(
+            select(DocumentFile.id).where(DocumentFile.blob_sha256 == claim.sha256,
+                                          DocumentFile.status.in_(("extracted", "refused")),
+                                          DocumentFile.id != claim.file_id).limit(1)
+        )
+    if source_id is None:
+        return None
+    with db.write_transaction() as session:
+        document = _lock_document(session, claim.document_id)
+        file = _held_file(session, worker, claim.file_id)
+        if document is None or file is None:
+            return Saved(saved=False)
+        source = session.get(DocumentFile, source_id)
+        session.execute(delete(Page).where(Page.file_id == file.id))
+        file.status, file.reason, file.page_count = source.status, source.reason, source.page_count
+        file.lease_until = None
+        for page in source.pages:
+            session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
+                             ocr_confidence=page.ocr_confidence))
+        session.flush()
+        return Saved(saved=True, status=file.status, pages=source.page_count, copied=True,
+                     finalized=_finalize_if_last(session, document))
+
+
+# -- finishing documents --------------------------------------------------------------------------
+def _finalize_if_last(session: Session, document: Document) -> bool:
+    """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
+    if document.text_ready:
+        return False
+    still_pending = session.scalar(
+        select(func.count()).select_from(DocumentFile)
+        .where(DocumentFile.document_id == document.id, DocumentFile.status == "pending")
+    )
+    if still_pending:
+        return False
+    finalize_document(document)
+    return True
+
+
+def finalize_document(document: Document) -> None:
+    """Fill empty fields from the text (manifest values always win) and mark the document ready."""
+    if document.withheld:
+        document.text_ready = True
+        return
+    first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
+    if first_text:
+        head = "\n".join(p.text for f in document.files[:1] for p in f.pages[:2])
+        found = read_metadata(head)
+        sources = dict(document.field_sources or {})
+        for name in TEXT_FIELDS:
+            value = found.get(name)
+            if value and not getattr(document, name):
+                setattr(document, name, value)
+                sources[name] = "text"
+        if sources.get("issued_date") == "text" and found.get("issued_date_raw"):
+            document.issued_date_raw = str(found["issued_date_raw"])
+        if sources.get("number") == "text":
+            document.number_norm = normalize_number(document.number)
+        document.field_sources = sources
+    if document.page_count is None:
+        pages = sum(f.page_count for f in document.files)
+        document.page_count = pages or None
+    document.text_ready = True
+
+
+def finalize_documents_without_pending(db: Database, package_id: int | None = None) -> int:
+    """Finalise documents that wait for no file (all refused, missing, or text carried by edXML)."""
+    with db.session() as session:
+        query = (select(Document.id).where(Document.text_ready.is_(False))
+                 .where(~Document.files.any(DocumentFile.status == "pending")))
+        if package_id is not None:
+            query = query.where(Document.package_id == package_id)
+        ids = list(session.scalars(query.order_by(Document.id)))
+    done = 0
+    for document_id in ids:
+        with db.write_transaction() as session:
+            document = _lock_document(session, document_id)
+            if document is not None and _finalize_if_last(session, document):
+                done += 1
+    return done
+
+
+def pending_count(db: Database, package_id: int | None = None) -> int:
+    """Files still waiting for extraction (claimed or not), withheld documents aside."""
+    with db.session() as session:
+        return session.scalar(_pending_filter(select(func.count(DocumentFile.id)).select_from(DocumentFile), package_id))

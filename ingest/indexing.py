@@ -1,0 +1,53 @@
+"""What the search engine sees of a document, and indexing of the documents that are ready.
+
+Used by ``archive ingest`` (its own package) and by ``archive worker`` (every
+package).  Engines upsert by id, so two processes indexing the same document
+at once leave one copy.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_portal.context import Archive
+from archive_portal.db.models import Document, utcnow
+from indexes.base import IndexDocument
+
+INDEX_BATCH = 100
+
+
+def document_text(document: Document) -> str:
+    return "\n\n".join(p.text for f in document.files for p in f.pages if p.text)
+
+
+def index_document(session: Session, document: Document) -> IndexDocument:
+    """The engine's view of a document; the one place that decides what is searchable."""
+    return IndexDocument(
+        id=document.id, unit_code=document.unit_code, ma_van_ban=document.ma_van_ban,
+        number=document.number or "", issued_date=document.issued_date, doc_type=document.doc_type or "",
+        direction=document.direction or "", subject=document.subject or "", issuer=document.issuer or "",
+        signer=document.signer or "", body=document_text(document),
+    )
+
+
+def index_ready(archive: Archive, package_id: int | None = None, *, batch: int = INDEX_BATCH) -> int:
+    """Index every ready, not withheld, not yet indexed document (of one package, or all); return the count."""
+    engine = archive.engine
+    total = 0
+    while True:
+        with archive.db.session() as session:
+            query = (select(Document).where(Document.text_ready.is_(True), Document.withheld.is_(False),
+                                            Document.indexed_at.is_(None))
+                     .order_by(Document.id).limit(batch))
+            if package_id is not None:
+                query = query.where(Document.package_id == package_id)
+            documents = list(session.scalars(query))
+            if not documents:
+                return total
+            engine.index([index_document(session, d) for d in documents])
+            ids = [d.id for d in documents]
+        with archive.db.write_transaction() as session:
+            now = utcnow()
+            for document in session.scalars(select(Document).where(Document.id.in_(ids))):
+                document.indexed_at = now
+        total += len(ids)

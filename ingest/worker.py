@@ -1,0 +1,262 @@
+"""Extraction by claims: the loop ``archive ingest`` runs for its package and ``archive worker`` for all.
+
+The loop claims pending files (``claims``), extracts them in a pool of
+processes (one single-threaded Tesseract each), saves each result with a
+compare-and-set on the claim, and keeps its leases alive meanwhile.  Several
+loops, in processes on one or many machines sharing the database and the
+store, split the work between them: a file is extracted by one of them, and
+the files of one that dies are taken over when its lease expires.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from archive_portal.context import Archive
+
+from . import claims
+from .claims import Claim, Saved
+from .extract import Extraction, ExtractionRefused, ExtractLimits, extract
+from .ocr import OcrUnavailable
+from .store import BlobStore
+
+log = logging.getLogger("ingest.worker")
+POLL_SECONDS = 1.0
+
+
+def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
+    """Runs in a worker process; a refusal or crash comes back as its reason."""
+    try:
+        return extract(Path(path), limits)
+    except ExtractionRefused as refused:
+        return refused.reason
+    except OcrUnavailable:
+        raise  # the machine, not the file, is at fault: stop the run with the reason
+    except Exception as error:  # noqa: BLE001 - one bad file must never stop the rest
+        return f"Lỗi khi đọc tệp: {type(error).__name__}: {error}"
+
+
+def _ignore_interrupts() -> None:
+    """Pool processes leave SIGINT/SIGTERM to the parent, which finishes or releases their files."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def limits_of(archive: Archive) -> ExtractLimits:
+    settings = archive.settings
+    return ExtractLimits(ocr_languages=settings.ocr_languages, dpi=settings.ocr_dpi,
+                         max_image_pixels=settings.max_image_pixels, max_pages=settings.max_pdf_pages,
+                         max_file_bytes=settings.max_file_bytes)
+
+
+@dataclass
+class LoopStats:
+    extracted: int = 0  # files extracted here (including refusals)
+    copied: int = 0  # files whose pages were copied from a twin
+    lost: int = 0  # results dropped because another worker had taken the file over
+    pages: int = 0
+    finalized: int = 0
+    indexed: int = 0
+    released: int = 0
+    done_ids: list[int] = field(default_factory=list)
+
+
+class ExtractionLoop:
+    """Claim, extract, save until there is nothing left (``package_id``) or until stopped/idle (worker)."""
+
+    def __init__(self, archive: Archive, *, processes: int, worker_id: str | None = None,
+                 lease_seconds: float = claims.LEASE_SECONDS, package_id: int | None = None,
+                 idle_exit: float | None = None, poll_seconds: float = POLL_SECONDS,
+                 on_saved: Callable[[Claim, Saved], None] | None = None,
+                 on_idle: Callable[[], None] | None = None,
+                 on_wait: Callable[[], None] | None = None):
+        self.archive = archive
+        self.processes = max(1, processes)
+        self.worker_id = worker_id or claims.new_worker_id(archive.settings.worker_name)
+        self.lease_seconds = lease_seconds
+        self.package_id = package_id
+        self.idle_exit = idle_exit
+        self.poll_seconds = poll_seconds
+        self.on_saved = on_saved
+        self.on_idle = on_idle
+        self.on_wait = on_wait
+        self.stop_event = threading.Event()
+        self.stats = LoopStats()
+        self.store = BlobStore(archive.settings.store_dir)
+        self.limits = limits_of(archive)
+        self._pool: cf.Executor | None = None
+
+    def stop(self) -> None:
+        """Finish the files being extracted, claim no more (safe from a signal handler)."""
+        self.stop_event.set()
+
+    # -- the pool -----------------------------------------------------------------------------
+    def _executor(self) -> cf.Executor:
+        if self._pool is None:
+            if self.processes == 1:  # one file at a time in this process (a thread, so the loop stays the same)
+                self._pool = cf.ThreadPoolExecutor(max_workers=1)
+            else:
+                self._pool = cf.ProcessPoolExecutor(max_workers=self.processes, initializer=_ignore_interrupts,
+                                                    mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def _shutdown_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> LoopStats:
+        running: dict[cf.Future, Claim] = {}
+        window = self.processes * 2
+        idle_since = time.monotonic()
+        db = self.archive.db
+        try:
+            with claims.Heartbeat(db, self.worker_id, self.lease_seconds):
+                while True:
+                    claimed = 0
+                    if not self.stop_event.is_set() and len(running) < window:
+                        for claim in claims.claim_files(db, self.worker_id, window - len(running),
+                                                        lease_seconds=self.lease_seconds, package_id=self.package_id):
+                            claimed += 1
+                            copied = claims.copy_known_extraction(db, self.worker_id, claim)
+                            if copied is not None:
+                                self._saved(claim, copied)
+                            else:
+                                path = str(self.store.path(claim.sha256))
+                                running[self._submit(path)] = claim
+                    if running:
+                        idle_since = time.monotonic()
+                        finished, _ = cf.wait(running, timeout=self.poll_seconds, return_when=cf.FIRST_COMPLETED)
+                        for future in finished:
+                            claim = running.pop(future)
+                            result = self._result(future)
+                            if result is None:  # stopping: the file goes back to the queue
+                                self.stats.released += claims.release(db, self.worker_id, [claim.file_id])
+                                continue
+                            self._saved(claim, claims.save_extraction(db, self.worker_id, claim, result))
+                        continue
+                    if claimed:
+                        idle_since = time.monotonic()
+                        continue
+                    if self.stop_event.is_set():
+                        break
+                    if self.package_id is not None and claims.pending_count(db, self.package_id) == 0:
+                        break
+                    if self.on_idle is not None:
+                        self.on_idle()
+                    if self.package_id is not None and self.on_wait is not None:
+                        self.on_wait()  # the rest is being extracted by other workers
+                    if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
+                        break
+                    self.stop_event.wait(self.poll_seconds)
+        finally:
+            for future in running:
+                future.cancel()
+            self._shutdown_pool()
+            self.stats.released += claims.release(self.archive.db, self.worker_id)
+        return self.stats
+
+    def _submit(self, path: str) -> cf.Future:
+        try:
+            return self._executor().submit(extract_job, path, self.limits)
+        except cf.BrokenExecutor:  # a pool process died: start a fresh pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            return self._executor().submit(extract_job, path, self.limits)
+
+    def _result(self, future: cf.Future) -> Extraction | str | None:
+        try:
+            return future.result()
+        except OcrUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - a dead pool process is this file's refusal
+            if self.stop_event.is_set():
+                return None
+            if isinstance(error, cf.BrokenExecutor) and self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None  # the next submit starts a fresh pool
+            return f"Tiến trình đọc tệp bị dừng bất thường: {error}"
+
+    def _saved(self, claim: Claim, saved: Saved) -> None:
+        stats = self.stats
+        if not saved.saved:
+            stats.lost += 1
+            log.warning("tệp #%s: đã được tiến trình khác nhận lại, bỏ kết quả (%s)", claim.file_id, self.worker_id)
+        else:
+            if saved.copied:
+                stats.copied += 1
+            else:
+                stats.extracted += 1
+            stats.pages += saved.pages
+            stats.finalized += int(saved.finalized)
+            stats.done_ids.append(claim.file_id)
+        if self.on_saved is not None:
+            self.on_saved(claim, saved)
+
+
+class Worker:
+    """``archive worker``: extract pending files of every package, finish and index their documents."""
+
+    INDEX_EVERY_SECONDS = 10.0
+
+    def __init__(self, archive: Archive, *, processes: int, lease_seconds: float = claims.LEASE_SECONDS,
+                 idle_exit: float | None = None, poll_seconds: float = POLL_SECONDS,
+                 report: Callable[[str], None] | None = None):
+        self.archive = archive
+        self.report = report or (lambda line: None)
+        self.loop = ExtractionLoop(archive, processes=processes, lease_seconds=lease_seconds, idle_exit=idle_exit,
+                                   poll_seconds=poll_seconds, on_saved=self._on_saved, on_idle=self._on_idle)
+        self._finalized_since_index = 0
+        self._last_index = time.monotonic()
+
+    @property
+    def worker_id(self) -> str:
+        return self.loop.worker_id
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def run(self) -> LoopStats:
+        from .indexing import index_ready
+
+        self.report(f"worker {self.worker_id}: bắt đầu ({self.loop.processes} tiến trình, "
+                    f"thời hạn nhận việc {self.loop.lease_seconds:g} s)")
+        try:
+            self.loop.run()
+        finally:
+            claims.finalize_documents_without_pending(self.archive.db)
+            self.loop.stats.indexed += index_ready(self.archive)
+        stats = self.loop.stats
+        self.report(f"worker {self.worker_id}: dừng; trích xuất {stats.extracted} tệp, sao chép {stats.copied}, "
+                    f"{stats.pages} trang, {stats.finalized} văn bản xong, {stats.indexed} đánh chỉ mục, "
+                    f"trả lại {stats.released}")
+        return stats
+
+    def _on_saved(self, claim: Claim, saved: Saved) -> None:
+        if saved.saved:
+            how = "sao chép" if saved.copied else "trích xuất"
+            self.report(f"tệp #{claim.file_id}: {how} {saved.status}, {saved.pages} trang ({self.worker_id})")
+            self._finalized_since_index += int(saved.finalized)
+        else:
+            self.report(f"tệp #{claim.file_id}: tiến trình khác đã nhận lại, bỏ kết quả ({self.worker_id})")
+        if self._finalized_since_index and time.monotonic() - self._last_index >= self.INDEX_EVERY_SECONDS:
+            self._index()
+
+    def _on_idle(self) -> None:
+        claims.finalize_documents_without_pending(self.archive.db)
+        self._index()
+
+    def _index(self) -> None:
+        from .indexing import index_ready
+
+        self.loop.stats.indexed += index_ready(self.archive)
+        self._finalized_since_index = 0
+        self._last_index = time.monotonic()
