@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 RUN_DEBS := tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd antiword catdoc fonts-liberation2 fonts-dejavu-core gcc python3-dev libldap2-dev libsasl2-dev
-TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libreoffice-calc-nogui
+TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libreoffice-calc-nogui postgresql
 # The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
 SEARCH_DEBS := openjdk-17-jdk-headless maven
 
