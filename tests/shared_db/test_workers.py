@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive_portal.context import Archive
 from archive_portal.db.models import Document, DocumentFile
@@ -201,3 +201,21 @@ def test_a_killed_worker_loses_its_files_to_another_after_its_lease(database_url
     state = _snapshot(home, url)
     assert state["documents"] == reference["documents"]
     assert state["indexed"] == reference["indexed"]
+
+
+def test_two_ingests_of_the_same_package_at_once_share_it(database_url, package, reference, tmp_path):
+    home, url = _home_and_url(tmp_path, database_url)
+    runs = [Proc(["ingest", "--quiet", "--workers", "1", "--json", str(package)], _env(home, url)) for _ in range(2)]
+    for run in runs:
+        assert run.wait() == 0, "\n".join(run.lines)
+    state = _snapshot(home, url)
+    assert state["documents"] == reference["documents"], "one document per row, each file read once"
+    assert state["indexed"] == reference["indexed"]
+    archive = Archive.open(Settings.load(home=home, database_url=url))
+    with archive.db.session() as session:
+        from archive_portal.db.models import Blob, Package
+
+        assert session.scalar(select(func.count(Package.id))) == 1
+        assert session.scalar(select(func.count()).select_from(Blob)) == len(
+            {p.name for p in archive.settings.store_dir.rglob("*") if p.is_file() and ".incoming" not in p.parts})
+    archive.close()
