@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATION_LOCK_KEY = 0x4D494752  # "MIGR": PostgreSQL advisory lock held while migrating
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -42,6 +43,9 @@ class Database:
         engine = self._migration_engine()
         try:
             with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # the portal and every worker migrate at start: one at a time, the others then find nothing to do
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         finally:

@@ -87,3 +87,21 @@ def test_audit_chain_stays_linear_with_concurrent_writers_on_postgresql(pg_url):
     assert result.ok, result.problem
     assert result.records == writers * each
     assert targets == {f"{w}:{i}" for w in range(writers) for i in range(each)}
+
+
+def _start(url: str) -> None:
+    Database(url).upgrade()
+
+
+def test_processes_starting_together_migrate_one_at_a_time_on_postgresql(pg_url):
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_start, args=(pg_url,)) for _ in range(4)]  # portal + workers at boot
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    database = Database(pg_url)
+    with database.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    database.dispose()
