@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1024 * 1024
+# Temp files are named "<pid>-<host tag>-…": a store shared by several machines is cleaned by
+# each of its own leftovers only (another machine's pid means nothing here), or after a day.
+HOST_TAG = "h" + hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+FOREIGN_LEFTOVER_SECONDS = 24 * 3600
 
 
 def blob_path(store_dir: Path, sha256: str) -> Path:
@@ -54,7 +60,7 @@ class BlobStore:
         tmp_dir.mkdir(exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix=f"{os.getpid()}-")
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix=f"{os.getpid()}-{HOST_TAG}-")
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(CHUNK):
@@ -83,8 +89,15 @@ class BlobStore:
         removed = 0
         if tmp_dir.exists():
             for leftover in tmp_dir.iterdir():
-                pid = leftover.name.split("-", 1)[0]
-                if pid.isdigit() and _alive(int(pid)):
+                pid, _, rest = leftover.name.partition("-")
+                tag = rest.split("-", 1)[0] if "-" in rest else HOST_TAG
+                if tag != HOST_TAG:
+                    try:
+                        if time.time() - leftover.stat().st_mtime < FOREIGN_LEFTOVER_SECONDS:
+                            continue
+                    except FileNotFoundError:
+                        continue
+                elif pid.isdigit() and _alive(int(pid)):
                     continue
                 leftover.unlink(missing_ok=True)
                 removed += 1
