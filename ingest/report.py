@@ -9,7 +9,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from archive_portal.context import Archive
-from archive_portal.db.models import IngestItem, Package, Page, Document, DocumentFile
+from archive_portal.db.models import Document, DocumentFile, IngestItem, Package, Page
+
+from .reocr import low_confidence_pages
 
 OUTCOME_LABELS = {
     "indexed": "Đã đánh chỉ mục",
@@ -37,11 +39,7 @@ def build_report(archive: Archive, package_id: int) -> dict:
                 select(Page.method).join(DocumentFile).join(Document).where(Document.package_id == package_id)
             )
         )
-        low_confidence = session.scalar(
-            select(Page.id).join(DocumentFile).join(Document)
-            .where(Document.package_id == package_id, Page.method == "ocr",
-                   Page.ocr_confidence < archive.settings.ocr_min_confidence).limit(1)
-        )
+        low_confidence = low_confidence_pages(session, package_id, archive.settings.ocr_min_confidence)
         summary = Counter((i.kind, i.outcome) for i in items)
         return {
             "package": {
@@ -55,7 +53,8 @@ def build_report(archive: Archive, package_id: int) -> dict:
             "counts": {f"{kind}:{outcome}": n for (kind, outcome), n in sorted(summary.items())},
             "documents_added_this_run": (package.counts or {}).get("documents_added_this_run", 0),
             "pages": {"text": pages.get("text", 0), "ocr": pages.get("ocr", 0), "none": pages.get("none", 0)},
-            "has_low_confidence_pages": low_confidence is not None,
+            "ocr_confidence_threshold": archive.settings.ocr_min_confidence,
+            "low_confidence_pages": low_confidence,  # redo them with `archive reocr --package ID`
             "items": [
                 {"kind": i.kind, "key": i.key, "outcome": i.outcome, "reason": i.reason,
                  "document_id": i.document_id, "sha256": i.sha256 or None, "size": i.size}

@@ -17,6 +17,7 @@ from indexes.query import build_query
 from ingest.metadata import fold
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.reocr import low_confidence_pages
+from ingest.report import build_report, report_paths
 from ingest.specimens import make_specimens, render_scan
 
 from .packaging import row_for, write_package
@@ -53,6 +54,9 @@ def test_a_page_read_at_too_low_a_resolution_is_flagged_and_read_again(tmp_path,
         before_text = " ".join(session.scalars(select(Page.text)))
     assert [(f["ma_van_ban"], f["file"], f["page"]) for f in flagged] == [("VB-SCAN", "files/scan.pdf", 1)]
     assert flagged[0]["confidence"] < 60
+    report = build_report(archive, package_id)  # the archivist sees the flagged page in the report
+    assert [(p["file"], p["page"]) for p in report["low_confidence_pages"]] == [("files/scan.pdf", 1)]
+    assert "archive reocr --package" in report_paths(archive, package_id)[1].read_text(encoding="utf-8")
     missing = [w for w in body_words(spec) if fold(w) not in fold(before_text)]
     assert missing, "the 40-dpi reading should have lost some body words"
     unfound = [w for w in missing if document_id not in hits(archive, w)]
