@@ -67,7 +67,6 @@ DIRECTIONS = {
     "di": "di", "vanbandi": "di", "outgoing": "di", "out": "di",
     "noibo": "noi_bo", "internal": "noi_bo",
 }
-DIRECTION_LABELS = {"den": "Văn bản đến", "di": "Văn bản đi", "noi_bo": "Nội bộ"}
 
 
 def normalize_direction(value: str) -> str:

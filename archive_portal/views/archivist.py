@@ -58,47 +58,52 @@ def _record_or_404(**selector):
     return record
 
 
+def _handover_page(view_prefix: str, **selector):
+    record = _record_or_404(**selector)
+    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
+                           csv_url=(f"archivist.{view_prefix}_csv", selector),
+                           html_url=(f"archivist.{view_prefix}_html", selector))
+
+
+def _handover_file(kind: str, name: str, **selector) -> Response:
+    """The record as CSV (every file) or as a standalone printable page, to download."""
+    record = _record_or_404(**selector)
+    if kind == "csv":
+        return _download(handover.to_csv(record), f"{name}.csv", "text/csv; charset=utf-8")
+    return _download(handover.to_html(record), f"{name}.html", "text/html; charset=utf-8")
+
+
 @bp.route("/goi/<int:package_id>/bien-ban")
 @roles_required(*ARCHIVIST_ROLES)
 def package_handover(package_id: int):
-    record = _record_or_404(package_id=package_id)
-    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
-                           csv_url=("archivist.package_handover_csv", {"package_id": package_id}),
-                           html_url=("archivist.package_handover_html", {"package_id": package_id}))
+    return _handover_page("package_handover", package_id=package_id)
 
 
 @bp.route("/goi/<int:package_id>/bien-ban.csv")
 @roles_required(*ARCHIVIST_ROLES)
 def package_handover_csv(package_id: int):
-    return _download(handover.to_csv(_record_or_404(package_id=package_id)), f"bien-ban-goi-{package_id}.csv",
-                     "text/csv; charset=utf-8")
+    return _handover_file("csv", f"bien-ban-goi-{package_id}", package_id=package_id)
 
 
 @bp.route("/goi/<int:package_id>/bien-ban.html")
 @roles_required(*ARCHIVIST_ROLES)
 def package_handover_html(package_id: int):
-    return _download(handover.to_html(_record_or_404(package_id=package_id)), f"bien-ban-goi-{package_id}.html",
-                     "text/html; charset=utf-8")
+    return _handover_file("html", f"bien-ban-goi-{package_id}", package_id=package_id)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban")
 @roles_required(*ARCHIVIST_ROLES)
 def unit_handover(unit_code: str):
-    record = _record_or_404(unit_code=unit_code)
-    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
-                           csv_url=("archivist.unit_handover_csv", {"unit_code": unit_code}),
-                           html_url=("archivist.unit_handover_html", {"unit_code": unit_code}))
+    return _handover_page("unit_handover", unit_code=unit_code)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban.csv")
 @roles_required(*ARCHIVIST_ROLES)
 def unit_handover_csv(unit_code: str):
-    return _download(handover.to_csv(_record_or_404(unit_code=unit_code)), f"bien-ban-don-vi-{unit_code}.csv",
-                     "text/csv; charset=utf-8")
+    return _handover_file("csv", f"bien-ban-don-vi-{unit_code}", unit_code=unit_code)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban.html")
 @roles_required(*ARCHIVIST_ROLES)
 def unit_handover_html(unit_code: str):
-    return _download(handover.to_html(_record_or_404(unit_code=unit_code)), f"bien-ban-don-vi-{unit_code}.html",
-                     "text/html; charset=utf-8")
+    return _handover_file("html", f"bien-ban-don-vi-{unit_code}", unit_code=unit_code)
