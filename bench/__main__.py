@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backup_bench, extract_bench, ingest_bench, search_bench
+from . import backup_bench, extract_bench, ingest_bench, memory_bench, search_bench
 
 
 def _int(name: str, default: int) -> int:
