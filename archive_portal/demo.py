@@ -36,11 +36,11 @@ DEMO_UNITS = (
 )
 DEMO_ACCOUNTS = (
     # username, role, new unit, password (demo only: printed on the console)
-    ("quantri", "admin", None, "Demo-quantri-2025"),
-    ("luutru", "archivist", None, "Demo-luutru-2025"),
-    ("sonnam", "lookup", "11983", "Demo-sonnam-2025"),
-    ("phohien", "lookup", "11953", "Demo-phohien-2025"),
-    ("daidong", "lookup", "11995", "Demo-daidong-2025"),
+    ("quantri", "admin", None, "HungYen-2025-qt1"),
+    ("luutru", "archivist", None, "HungYen-2025-lt2"),
+    ("sonnam", "lookup", "11983", "HungYen-2025-sn3"),
+    ("phohien", "lookup", "11953", "HungYen-2025-ph4"),
+    ("daidong", "lookup", "11995", "HungYen-2025-dd5"),
 )
 SCAN_FORMATS = ("pdf", "png", "tiff")
 
@@ -106,7 +106,6 @@ def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Cons
     from ingest.pipeline import IngestOptions, ingest_package
     from ingest.report import build_report
 
-    from .services.accounts import AccountError, create_account
     from .services.units import import_mapping
 
     console = console or Console()
@@ -119,13 +118,22 @@ def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Cons
         report = build_report(archive, package_id)
         counts = ", ".join(f"{k}={v}" for k, v in report["counts"].items())
         console.print(f"Đã nhập {package.name}: {counts}")
+    create_demo_accounts(archive, console)
+
+
+def create_demo_accounts(archive: Archive, console: Console) -> None:
+    """Create the demo accounts that do not exist yet; any other refusal is an error, not hidden."""
+    from sqlalchemy import select
+
+    from .db.models import Account
+    from .services.accounts import create_account
+
     console.print("Tài khoản trình diễn (chỉ dùng thử trên máy này):")
     for username, role, unit, password in DEMO_ACCOUNTS:
-        try:
-            with archive.db.transaction() as session:
-                create_account(session, username=username, role=role, new_unit_code=unit, password=password)
-            state = "mới tạo"
-        except AccountError:
-            state = "đã có"
+        with archive.db.transaction() as session:
+            exists = session.scalar(select(Account.id).where(Account.username == username)) is not None
+            if not exists:
+                account, _ = create_account(session, username=username, role=role, new_unit_code=unit, password=password)
+                account.must_change_password = False  # demo passwords are printed for trying the portal at once
         scope = f"đơn vị mới {unit}" if unit else "xem tất cả"
-        console.print(f"  {username:10s} / {password:20s} {role:9s} {scope} ({state})")
+        console.print(f"  {username:10s} / {password:20s} {role:9s} {scope} ({'đã có' if exists else 'mới tạo'})")

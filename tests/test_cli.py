@@ -67,3 +67,30 @@ def test_a_refused_package_exits_non_zero_with_the_reason(run, tmp_path):
     (folder / "a.txt").write_text("Văn bản không rõ nguồn", encoding="utf-8")
     result = run("ingest", "--quiet", str(folder), ok=False)
     assert result.exit_code == 2 and "Unit-Code" in result.output
+
+
+def test_demo_accounts_are_created_and_can_sign_in(tmp_path):
+    """`make run` prints these accounts: they must exist and accept the printed passwords."""
+    from rich.console import Console
+
+    from archive_portal import create_app
+    from archive_portal.context import Archive
+    from archive_portal.demo import DEMO_ACCOUNTS, UNITS_CSV, create_demo_accounts
+    from archive_portal.services.units import import_mapping
+    from archive_portal.settings import Settings
+
+    archive = Archive.open(Settings.load(home=tmp_path / "home", secret_key="k"))
+    with archive.db.transaction() as session:
+        import_mapping(session, UNITS_CSV)
+    create_demo_accounts(archive, Console(file=open(tmp_path / "out.txt", "w")))
+    create_demo_accounts(archive, Console(file=open(tmp_path / "again.txt", "w")))  # a second run is harmless
+    assert "đã có" in (tmp_path / "again.txt").read_text()
+    app = create_app(archive=archive)
+    for username, _role, _unit, password in DEMO_ACCOUNTS:
+        client = app.test_client()
+        page = client.get("/dang-nhap").get_data(as_text=True)
+        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        answer = client.post("/dang-nhap", data={"username": username, "password": password, "csrf_token": token})
+        assert answer.status_code == 302 and "dang-nhap" not in answer.headers["Location"], username
+        assert "doi-mat-khau" not in answer.headers["Location"]
+    archive.close()
