@@ -391,8 +391,9 @@ class ClusterEngine:
                     self._client = CLIENTS[self.flavour](self.url, max(30.0, self.time_limit))
         return self._client
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        """Run one client call; cluster trouble becomes ``SearchUnavailable``/``SearchTimeout``."""
+    def _call(self, fn: Callable[[], Any], *, retryable: bool = False) -> Any:
+        """Run one client call; cluster trouble becomes ``SearchUnavailable``/``SearchTimeout``,
+        or ``_RetryLater`` for the bulk loop when ``retryable``."""
         client = self.client
         try:
             return fn()
@@ -400,7 +401,9 @@ class ClusterEngine:
             problem = client.translate(exc)
             if problem is None:
                 raise
-            if problem.kind == "timeout":
+            if retryable and problem.kind in ("retry", "unavailable", "timeout"):
+                raise _RetryLater(str(problem)) from exc
+            if problem.kind == "timeout" and not retryable:
                 raise SearchTimeout(TIMEOUT_MESSAGE) from exc
             raise SearchUnavailable(str(problem)) from exc
 
@@ -474,7 +477,7 @@ class ClusterEngine:
                     operations.append(source)
             retry: list[tuple[dict, dict | None]] = []
             try:
-                response = self._call_retryable(lambda: self.client.bulk(operations, max(60.0, self.time_limit)))
+                response = self._call(retryable=True, fn=lambda: self.client.bulk(operations, max(60.0, self.time_limit)))
             except _RetryLater as exc:
                 retry, reason = pending, str(exc)
             else:
@@ -501,17 +504,6 @@ class ClusterEngine:
             time.sleep(delay)
             pending = retry
 
-    def _call_retryable(self, fn: Callable[[], Any]) -> Any:
-        client = self.client
-        try:
-            return fn()
-        except Exception as exc:
-            problem = client.translate(exc)
-            if problem is None:
-                raise
-            if problem.kind in ("retry", "unavailable", "timeout"):
-                raise _RetryLater(str(problem)) from exc
-            raise SearchUnavailable(str(problem)) from exc
 
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Upsert documents in batches (same id again replaces it); returns the count."""
