@@ -39,7 +39,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: system-run $(VENV)/.installed-run
-	$(BIN)/archive demo
+	$(BIN)/python -m specimens.demo
 	@echo "Cổng tra cứu: http://$(HOST):$(PORT)/"
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Flask
 
-    from .context import Archive
-    from .settings import Settings
+    from archive_core.context import Archive
+    from archive_core.settings import Settings
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,9 +28,9 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
     from flask import Flask, g
 
     from . import auth
-    from .context import Archive
+    from archive_core.context import Archive
     from .services.formatting import ROLE_LABELS, direction_label, format_date
-    from .settings import Settings
+    from archive_core.settings import Settings
     from .views import register_blueprints, register_error_handlers
 
     if archive is None:

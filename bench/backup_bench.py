@@ -19,17 +19,17 @@ import struct
 import time
 from pathlib import Path
 
-from archive_portal.context import Archive
+from archive_core.context import Archive
 from archive_portal.services.backup import backup, restore
 from archive_portal.services.units import import_mapping
 from archive_portal.services.verify import verify
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.specimens import make_specimens, render_pdf_bytes
+from specimens import make_specimens, render_pdf_bytes
 
 from tests.ingest.packaging import row_for, write_package
 
-UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_core" / "data" / "units-hung-yen-2025.csv"
 IMAGE_SIDE = 2400  # noise JPEG of about 7 MB
 
 

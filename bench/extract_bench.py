@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.extract import ExtractLimits, extract
 from ingest.metadata import read_metadata
-from ingest.specimens import Specimen, make_specimens, render_pdf, render_scan
+from specimens import Specimen, make_specimens, render_pdf, render_scan
 
 FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title", "place")
 OCR_DPI = 300

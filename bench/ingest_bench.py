@@ -11,18 +11,18 @@ import statistics
 import time
 from pathlib import Path
 
-from archive_portal.context import Archive
+from archive_core.context import Archive
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from indexes.fold import fold
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.report import build_report
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from specimens import make_specimens, render_pdf, render_scan
 
 from tests.ingest.packaging import row_for, write_package
 
-UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_core" / "data" / "units-hung-yen-2025.csv"
 
 
 def build_bags(workdir: Path, n_pdf: int, n_scan: int, pdf_pages: int = 2, seed: int = 11) -> dict[str, tuple[Path, list]]:

@@ -19,7 +19,7 @@ from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from ingest.specimens import find_fonts, make_specimens
+from specimens import find_fonts, make_specimens
 
 from tests.ingest.packaging import row_for, write_package
 

@@ -30,8 +30,9 @@ from typing import Union
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from archive_portal.db.models import Document, DocumentFile, Page, utcnow
-from archive_portal.db.session import Database
+from archive_core.db.models import Document, DocumentFile, Page
+from archive_core.clock import utcnow
+from archive_core.db.session import Database
 from indexes.fold import normalize_number
 
 from .extract import Extraction

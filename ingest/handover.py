@@ -14,11 +14,11 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document, IngestItem, OldUnit, Package
+from archive_core.context import Archive
+from archive_core.db.models import Document, IngestItem, OldUnit, Package
 
 from .report import OUTCOME_LABELS
-from .store import blob_path
+from archive_core.store import blob_path
 
 FILE_KINDS = ("manifest", "file", "attachment")
 CSV_COLUMNS = ("goi", "loai", "duong_dan", "sha256", "kich_thuoc", "ket_qua", "ly_do", "ma_van_ban")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Document
+from archive_core.clock import utcnow
 from indexes.base import IndexDocument
 
 INDEX_BATCH = 100

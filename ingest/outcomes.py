@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive_portal.db.models import Document, DocumentFile, IngestItem, Package
+from archive_core.db.models import Document, DocumentFile, IngestItem, Package
 
 if TYPE_CHECKING:  # pragma: no cover
     from .packages import PackageContents

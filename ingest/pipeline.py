@@ -33,8 +33,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Blob, Document, DocumentFile, IngestItem, Package, Page, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, Page
+from archive_core.clock import utcnow
 from indexes.fold import normalize_number
 
 from . import claims, edxml, unzip
@@ -44,7 +45,7 @@ from .indexing import document_text, index_document, index_ready  # noqa: F401  
 from .manifests import Row
 from .metadata import normalize_doc_type
 from .packages import PackageContents, PackageRefused, open_package
-from .store import BlobStore
+from archive_core.store import BlobStore
 from .worker import ExtractionLoop, extract_job as _extract_job, limits_of  # noqa: F401
 
 EDXML_MEDIA_TYPE = "application/edxml+xml"

@@ -16,12 +16,13 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document, DocumentFile, Page, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Document, DocumentFile, Page
+from archive_core.clock import utcnow
 
 from .extract import ExtractionRefused, ExtractLimits
 from .ocr import OcrFailed, ocr_image
-from .store import blob_path
+from archive_core.store import blob_path
 
 __all__ = ["PageChange", "low_confidence_pages", "select_pages", "render_page", "reocr"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document, DocumentFile, IngestItem, Package, Page
+from archive_core.context import Archive
+from archive_core.db.models import Document, DocumentFile, IngestItem, Package, Page
 
 from .reocr import low_confidence_pages
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from archive_portal.context import Archive
+from archive_core.context import Archive
 
 from . import claims
 from .claims import Claim, Saved
 from .extract import Extraction, ExtractionRefused, ExtractLimits, extract
 from .ocr import OcrUnavailable
-from .store import BlobStore
+from archive_core.store import BlobStore
 
 log = logging.getLogger("ingest.worker")
 POLL_SECONDS = 1.0

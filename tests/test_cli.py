@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 from archive_portal.cli import main
-from ingest.specimens import make_specimens, render_pdf
+from specimens import make_specimens, render_pdf
 
 from .ingest.packaging import row_for, write_package
 
-UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_core" / "data" / "units-hung-yen-2025.csv"
 
 
 @pytest.fixture()
@@ -74,10 +74,10 @@ def test_demo_accounts_are_created_and_can_sign_in(tmp_path):
     from rich.console import Console
 
     from archive_portal import create_app
-    from archive_portal.context import Archive
-    from archive_portal.demo import DEMO_ACCOUNTS, UNITS_CSV, create_demo_accounts
+    from archive_core.context import Archive
+    from specimens.demo import DEMO_ACCOUNTS, UNITS_CSV, create_demo_accounts
     from archive_portal.services.units import import_mapping
-    from archive_portal.settings import Settings
+    from archive_core.settings import Settings
 
     archive = Archive.open(Settings.load(home=tmp_path / "home", secret_key="k"))
     with archive.db.transaction() as session:

@@ -11,11 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from archive_portal.cli import main
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
-SETTINGS_VARIABLES = set(re.findall(r'"(ARCHIVE_[A-Z_]+)"', (ROOT / "archive_portal" / "settings.py").read_text()))
+SETTINGS_VARIABLES = set(re.findall(r'"(ARCHIVE_[A-Z_]+)"', (ROOT / "archive_core" / "settings.py").read_text()))
 
 
 def _compose() -> dict:

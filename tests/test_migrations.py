@@ -4,8 +4,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from archive_portal.db.models import Base
-from archive_portal.db.session import MIGRATIONS_DIR, Database
+from archive_core.db.models import Base
+from archive_core.db.session import MIGRATIONS_DIR, Database
 
 
 def test_migrations_have_a_single_head():

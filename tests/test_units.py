@@ -3,13 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Succession, UnitMappingVersion
+from archive_core.context import Archive
+from archive_core.db.models import Succession, UnitMappingVersion
 from archive_portal.services.scope import predecessors, scope_for
 from archive_portal.services.units import UnitsFileError, import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 
-UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parent.parent / "archive_core" / "data" / "units-hung-yen-2025.csv"
 
 
 @pytest.fixture()

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
-from ..db.models import Account, NewUnit
+from archive_core.db.models import Account, NewUnit
 from ..services.accounts import get_account, is_usable
 from ..services.roles import READ_ONLY_ROLES
 from ..services.scope import scope_for

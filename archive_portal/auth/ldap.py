@@ -20,7 +20,7 @@ import ldap.dn
 import ldap.filter
 
 from ..services.roles import LOOKUP, ROLE_PRECEDENCE, ROLES
-from ..settings import LdapSettings
+from archive_core.settings import LdapSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from ..context import Archive
-from ..settings import Settings
+from archive_core.context import Archive
+from archive_core.settings import Settings
 
 console = Console()
 
@@ -34,4 +34,4 @@ def db_upgrade() -> None:
     console.print(f"Cơ sở dữ liệu đã cập nhật: {archive.settings.database_url}")
 
 
-from . import accounts, audit, backup, demo, ingest, reindex, reocr, search, units, tokens, verify, worker  # noqa: E402,F401  (command registration)
+from . import accounts, audit, backup, ingest, reindex, reocr, search, units, tokens, verify, worker  # noqa: E402,F401  (command registration)

@@ -17,7 +17,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the hash chain of the audit trail; exit 1 at the first changed or missing record."""
-    from ..db.models import AuditEvent
+    from archive_core.db.models import AuditEvent
     from ..services.audit import to_local, verify
 
     archive = open_archive()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..settings import Settings
+from archive_core.settings import Settings
 from . import console, main, open_archive
 
 

@@ -45,7 +45,7 @@ def units_import(path: Path, loaded_by: str) -> None:
 @click.argument("new_unit_code")
 def units_show(new_unit_code: str) -> None:
     """Show the predecessors (old units, including old districts) of a new unit."""
-    from ..db.models import NewUnit, OldUnit
+    from archive_core.db.models import NewUnit, OldUnit
     from ..services.scope import predecessors
 
     archive = open_archive()

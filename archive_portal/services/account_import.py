@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import NewUnit
+from archive_core.db.models import NewUnit
 from .accounts import AccountError, create_account
 from .formatting import format_date, parse_user_date
 from .roles import LOOKUP, ROLES

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .roles import LOOKUP, ROLES
-from ..db.models import Account, NewUnit, utcnow
+from archive_core.db.models import Account, NewUnit
+from archive_core.clock import utcnow
 from .password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from .password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from .password_policy import generate_password, password_problems

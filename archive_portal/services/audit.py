@@ -25,7 +25,8 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ..db.models import AuditEvent, utcnow
+from archive_core.db.models import AuditEvent
+from archive_core.clock import utcnow
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_KEY = 0x41554449  # "AUDI": PostgreSQL advisory lock of the chain

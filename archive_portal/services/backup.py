@@ -39,10 +39,10 @@ import bagit
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from ingest.store import CHUNK, blob_path
+from archive_core.store import CHUNK, blob_path
 
-from ..context import Archive
-from ..settings import Settings
+from archive_core.context import Archive
+from archive_core.settings import Settings
 
 SNAPSHOTS = "snapshots"
 STORE = "store"
@@ -449,7 +449,7 @@ def sync_index(archive: Archive, *, rebuild: bool = False) -> int:
 
     from ingest.pipeline import index_document
 
-    from ..db.models import Document, DocumentFile
+    from archive_core.db.models import Document, DocumentFile
 
     engine = archive.engine
     if rebuild:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy.orm import Session, selectinload
 
-from ingest.store import blob_path
+from archive_core.store import blob_path
 
-from ..context import Archive
-from ..db.models import Blob, Document, DocumentFile, OldUnit
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, OldUnit
 from .formatting import FIELD_LABELS, direction_label, format_date, source_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -354,7 +354,7 @@ def archive_overview(archive: Archive) -> ArchiveOverview:
     """Counts and the units mapping in force, for the administration page."""
     from sqlalchemy import func, select
 
-    from ..db.models import Account, NewUnit, Package
+    from archive_core.db.models import Account, NewUnit, Package
     from .scope import predecessors
 
     with archive.db.session() as session:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from ..context import Archive
+from archive_core.context import Archive
 
 
 @dataclass(frozen=True)

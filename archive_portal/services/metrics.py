@@ -19,8 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
-from ..context import Archive
-from ..db.models import Blob, Document, IngestItem, Package, Page
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, IngestItem, Package, Page
 
 LIVE = CollectorRegistry(auto_describe=True)
 

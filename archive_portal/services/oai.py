@@ -21,8 +21,9 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..context import Archive
-from ..db.models import Document, OldUnit, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Document, OldUnit
+from archive_core.clock import utcnow
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from ingest import handover
 from ingest.report import build_report
 
-from ..context import Archive
-from ..db.models import OldUnit, Package
+from archive_core.context import Archive
+from archive_core.db.models import OldUnit, Package
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from indexes import open_engine
+from archive_core.engines import open_engine
 from indexes.base import RebuildableEngine
 
-from ..context import Archive
-from ..db.models import Document, DocumentFile, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Document, DocumentFile
+from archive_core.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import OldUnit, Succession
+from archive_core.db.models import OldUnit, Succession
 from .units import current_version_id
 
 ALL_UNITS = None

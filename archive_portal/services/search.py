@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from indexes.base import SearchUnavailable
 
-from ..context import Archive
-from ..db.models import Document, OldUnit
+from archive_core.context import Archive
+from archive_core.db.models import Document, OldUnit
 from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from ..db.models import Account, NewUnit, utcnow
-from ..settings import Settings
+from archive_core.db.models import Account, NewUnit
+from archive_core.clock import utcnow
+from archive_core.settings import Settings
 from .accounts import (
     LOOKUP_DEFAULT_LIFETIME,
     MAX_PASSWORD_LENGTH,

@@ -55,7 +55,7 @@ def _font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    from ingest.specimens import find_fonts
+    from archive_core.fonts import find_fonts
 
     if _font_path is None:
         _font_path = find_fonts()[0]

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..context import Archive
-from ..db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
+from archive_core.context import Archive
+from archive_core.db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
 from .scope import predecessors
 from .units import current_version_id
 

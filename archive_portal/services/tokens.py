@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import Account, ApiToken, utcnow
+from archive_core.db.models import Account, ApiToken
+from archive_core.clock import utcnow
 from .accounts import is_usable, normalize_username
 
 TOKEN_PREFIX = "hya_"

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
+from archive_core.db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
 
 REQUIRED_COLUMNS = ("old_code", "old_name", "old_level", "new_code", "new_name")
 LEVELS = {"tinh", "huyen", "xa"}

@@ -30,10 +30,11 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from ingest.store import CHUNK, blob_path
+from archive_core.store import CHUNK, blob_path
 
-from ..context import Archive
-from ..db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun
+from archive_core.clock import utcnow
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORDED_PROBLEMS = 500

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from sqlalchemy import select
 
 from ..auth import roles_required
-from ..db.models import NewUnit
+from archive_core.db.models import NewUnit
 from ..forms import AccountCreateForm, Choice, AccountExpiryForm, AccountImportForm, ActionForm
 from ..services.account_import import ImportFileError, create_from_rows, read_officials, results_csv
 from ..services.accounts import (

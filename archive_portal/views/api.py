@@ -166,7 +166,7 @@ def text(doc_id: int):
 @bp.route("/documents/<int:doc_id>/files/<int:file_id>")
 def file(doc_id: int, file_id: int):
     """The original bytes for archivists; a stamped PDF for accounts that receive copies."""
-    from ..db.models import utcnow
+    from archive_core.clock import utcnow
     from ..services.documents import ORIGINAL_ROLES, deliver_file
     from ..services.stamp import Stamp, StampError
 

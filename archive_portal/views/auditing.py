@@ -28,7 +28,7 @@ def search_details(result) -> dict:
 
 def stamp_for_current_user() -> Stamp | None:
     """The stamp a copy for the signed-in user carries; None for roles that receive originals."""
-    from ..db.models import utcnow
+    from archive_core.clock import utcnow
 
     if current_user.role in ORIGINAL_ROLES:
         return None

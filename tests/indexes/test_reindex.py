@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive_portal.cli import main as cli
-from archive_portal.context import Archive
-from archive_portal.db.models import Blob, Document, DocumentFile, Package, Page, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
+from archive_core.clock import utcnow
 from archive_portal.services.reindex import reindex
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from indexes.fold import normalize_number
 from indexes.query import build_query
 from tests.indexes.conftest import ENGINES

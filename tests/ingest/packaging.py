@@ -1,4 +1,4 @@
-"""Build export packages for tests: real bags (``bagit``), real PDFs and scans (``ingest.specimens``)."""
+"""Build export packages for tests: real bags (``bagit``), real PDFs and scans (``specimens``)."""
 from __future__ import annotations
 
 import csv

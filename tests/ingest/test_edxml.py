@@ -2,14 +2,14 @@
 import pytest
 from sqlalchemy import select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document
-from archive_portal.settings import Settings
+from archive_core.context import Archive
+from archive_core.db.models import Document
+from archive_core.settings import Settings
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.report import build_report
-from ingest.specimens import make_specimens, render_pdf_bytes
-from ingest.store import blob_path
+from specimens import make_specimens, render_pdf_bytes
+from archive_core.store import blob_path
 
 from .edxml_samples import message_bytes
 from .packaging import row_for, write_package

@@ -23,7 +23,7 @@ from ingest.encodings import (
 )
 from ingest.extract import extract
 from ingest.manifests import read_manifest
-from ingest.specimens import make_specimens
+from specimens import make_specimens
 
 from .office_files import soffice_convert, write_docx
 

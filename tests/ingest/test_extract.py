@@ -1,4 +1,4 @@
-"""Extraction on real files rendered by ingest.specimens; OCR tests run the real Tesseract."""
+"""Extraction on real files rendered by specimens; OCR tests run the real Tesseract."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PIL import Image
 
 from ingest.extract import ExtractionRefused, ExtractLimits, extract, sniff
 from ingest.metadata import fold
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from specimens import make_specimens, render_pdf, render_scan
 
 # Scans are rendered and OCR'd at a modest resolution: the CI machine has 2 cores.
 SCAN_DPI = 150

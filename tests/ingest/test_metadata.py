@@ -9,7 +9,7 @@ import pytest
 
 from ingest.extract import ExtractLimits, extract
 from ingest.metadata import DOC_TYPES, read_metadata, normalize_doc_type, readable_issuer
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from specimens import make_specimens, render_pdf, render_scan
 
 CORE = ("number", "issued_date", "doc_type", "subject", "issuer", "signer")
 ISSUERS = ["UBND xã Tân Hưng", "UBND phường Lam Sơn", "Ủy ban nhân dân xã Hải Triều"]

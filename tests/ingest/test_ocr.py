@@ -7,7 +7,7 @@ from PIL import Image
 
 from ingest.metadata import fold
 from ingest.ocr import OcrUnavailable, _assemble, check_languages, ocr_image, prepare_image
-from ingest.specimens import make_specimens, render_scan
+from specimens import make_specimens, render_scan
 
 
 def test_missing_language_data_is_a_clear_error():

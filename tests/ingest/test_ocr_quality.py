@@ -7,7 +7,7 @@ from PIL import Image
 
 from ingest.metadata import fold
 from ingest.ocr import deskew, estimate_skew, ocr_image
-from ingest.specimens import make_specimens, render_scan
+from specimens import make_specimens, render_scan
 
 DPI = 150
 

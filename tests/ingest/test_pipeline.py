@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Blob, Document, DocumentFile, Package, Page
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from indexes.fold import fold
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.report import build_report, report_paths
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from specimens import make_specimens, render_pdf, render_scan
 
 from .packaging import row_for, write_package
 
-UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 
 
 @pytest.fixture()

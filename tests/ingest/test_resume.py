@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Blob, Document
-from archive_portal.settings import Settings
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document
+from archive_core.settings import Settings
+from specimens import make_specimens, render_pdf, render_scan
 
 from .packaging import row_for, write_package
 

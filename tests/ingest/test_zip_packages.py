@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document
-from archive_portal.settings import Settings
+from archive_core.context import Archive
+from archive_core.db.models import Document
+from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.report import build_report
-from ingest.specimens import make_specimens, render_pdf
+from specimens import make_specimens, render_pdf
 
 from .packaging import row_for, write_package
 

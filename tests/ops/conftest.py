@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from archive_portal.context import Archive
+from archive_core.context import Archive
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.specimens import make_specimens, render_pdf
+from specimens import make_specimens, render_pdf
 
 from ..ingest.packaging import row_for, write_package
 
-UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 # old 11950 Lam Sơn → new 11983 Sơn Nam; old 11956 An Tảo → new 11953 Phố Hiến
 UNITS = {"11950": "UBND phường Lam Sơn", "11956": "UBND phường An Tảo"}
 

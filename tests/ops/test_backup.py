@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from archive_portal.cli import main
-from archive_portal.db.models import Blob, Document, DocumentFile
+from archive_core.db.models import Blob, Document, DocumentFile
 from archive_portal.services.backup import BackupError, backup, list_snapshots, read_objects, restore
 from archive_portal.services.verify import verify
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.store import blob_path, sha256_file
+from archive_core.store import blob_path, sha256_file
 
 from .conftest import make_bag, open_home, populated_home
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from archive_portal import create_app
 from archive_portal.cli import main
-from archive_portal.db.models import Blob, Document, DocumentFile, Package, VerificationRun
+from archive_core.db.models import Blob, Document, DocumentFile, Package, VerificationRun
 from archive_portal.services.accounts import create_account
 from archive_portal.services.verify import verify
-from ingest.store import blob_path
+from archive_core.store import blob_path
 
 from ..portal.portal_helpers import PASSWORD, login
 

@@ -1,6 +1,6 @@
 """A small real archive for the portal tests: units mapping, documents, originals, index.
 
-World (units from archive_portal/data/units-hung-yen-2025.csv):
+World (units from archive_core/data/units-hung-yen-2025.csv):
   * old 11950 Phường Lam Sơn  → new 11983 Phường Sơn Nam   (doc "lam_son", a PDF)
   * old 11956 Phường An Tảo   → new 11953 Phường Phố Hiến  (doc "an_tao", a 2-page TIFF)
   * old district 323 Thành phố Hưng Yên: visible to both     (doc "district", a PDF)
@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 
 from archive_portal import create_app
-from archive_portal.context import Archive
-from archive_portal.db.models import Blob, Document, DocumentFile, Package, Page
+from archive_core.context import Archive
+from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
 from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from indexes.base import IndexDocument
 from indexes.fold import normalize_number
 from portal_helpers import PASSWORD, login
 
-UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
@@ -69,7 +69,7 @@ def make_tiff(path: Path, frames: int) -> None:
 
 def store(archive: Archive, session, path: Path, media_type: str) -> str:
     try:
-        from ingest.store import BlobStore
+        from archive_core.store import BlobStore
 
         stored = BlobStore(archive.settings.store_dir).put(path)
         sha, size = stored.sha256, stored.size
@@ -77,7 +77,7 @@ def store(archive: Archive, session, path: Path, media_type: str) -> str:
         import hashlib
         import shutil
 
-        from ingest.store import blob_path
+        from archive_core.store import blob_path
 
         data = path.read_bytes()
         sha, size = hashlib.sha256(data).hexdigest(), len(data)

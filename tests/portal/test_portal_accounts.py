@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from archive_portal.db.models import utcnow
+from archive_core.clock import utcnow
 from archive_portal.services.accounts import AccountError, authenticate, create_account, get_account
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from archive_portal import create_app
-from archive_portal.db.models import AuditEvent
+from archive_core.db.models import AuditEvent
 from archive_portal.services import audit
 from conftest import build_world
 from portal_helpers import csrf_token, login
@@ -117,8 +117,8 @@ def test_chain_verifies_and_the_database_refuses_changes(app, world):
 
 
 def _append_many(home: str, worker: int, count: int) -> None:
-    from archive_portal.context import Archive
-    from archive_portal.settings import Settings
+    from archive_core.context import Archive
+    from archive_core.settings import Settings
 
     archive = Archive.open(Settings.load(home=Path(home)), migrate=False)
     for i in range(count):

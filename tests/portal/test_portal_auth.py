@@ -118,7 +118,7 @@ def test_repeated_failures_are_throttled(client):
 
 
 def test_disabling_or_new_password_ends_open_sessions(app, world):
-    from archive_portal.db.models import Account
+    from archive_core.db.models import Account
     from archive_portal.services.accounts import create_account
 
     with world.archive.db.transaction() as s:

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from archive_portal import create_app
-from archive_portal.context import Archive
+from archive_core.context import Archive
 from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.specimens import make_specimens, render_pdf
+from specimens import make_specimens, render_pdf
 from tests.ingest.packaging import row_for, write_package
 
 from portal_helpers import PASSWORD, login
 
-UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 
 
 @pytest.fixture(scope="module")

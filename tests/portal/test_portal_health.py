@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from archive_portal import create_app
-from archive_portal.context import Archive
-from archive_portal.db.session import Database
-from archive_portal.settings import Settings
+from archive_core.context import Archive
+from archive_core.db.session import Database
+from archive_core.settings import Settings
 from portal_helpers import login
 from token_helpers import bearer, new_token
 
@@ -90,8 +90,8 @@ SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from archive_portal import create_app
-    from archive_portal.context import Archive
-    from archive_portal.settings import Settings
+    from archive_core.context import Archive
+    from archive_core.settings import Settings
     from portal_helpers import login
     archive = Archive.open(Settings.load(home={home!r}, secret_key="test-secret-key", database_url={url!r}))
     app = create_app(archive=archive)

@@ -1,6 +1,6 @@
 """Isolation proven: every route, every account, documents inside and outside each scope, no leak.
 
-World (real units of archive_portal/data/units-hung-yen-2025.csv; one real bag per old unit,
+World (real units of archive_core/data/units-hung-yen-2025.csv; one real bag per old unit,
 ingested by ``ingest.pipeline.ingest_package`` so stored files, pages and index are real):
 
   old unit                       → new unit(s)
@@ -30,16 +30,17 @@ from flask import url_for
 from sqlalchemy import select
 
 from archive_portal import create_app
-from archive_portal.context import Archive
-from archive_portal.db.models import Account, Document, DocumentFile, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Account, Document, DocumentFile
+from archive_core.clock import utcnow
 from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
-from archive_portal.settings import Settings
+from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.specimens import make_specimens, render_pdf
+from specimens import make_specimens, render_pdf
 from portal_helpers import PASSWORD, csrf_token, login
 
-UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 MARK = "kiemtrachung"  # in every document: one search reaches them all
 
 # old unit code -> (issuer, level, parent code)
@@ -450,7 +451,7 @@ def test_tokens_of_expired_and_disabled_accounts_are_refused(iso):
 
 
 def test_lookup_reads_are_stamped_and_recorded(iso):
-    from archive_portal.db.models import AuditEvent
+    from archive_core.db.models import AuditEvent
 
     client = iso.clients["lacdao"]
     data = client.get(f"/van-ban/{iso.docs['11989']}/tep/{iso.files['11989']}/tai-ve").get_data()

@@ -15,9 +15,9 @@ from slapdtest import SlapdObject
 
 from archive_portal import create_app
 from archive_portal.auth.ldap import directory_login, fill_filter, normalize_dn
-from archive_portal.context import Archive
-from archive_portal.db.models import Account
-from archive_portal.settings import LdapSettings
+from archive_core.context import Archive
+from archive_core.db.models import Account
+from archive_core.settings import LdapSettings
 from portal_helpers import PASSWORD, csrf_token, login
 
 SUFFIX = "dc=hungyen,dc=gov,dc=vn"

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from archive_portal import create_app
-from archive_portal.context import Archive
-from archive_portal.db.models import Account, utcnow
+from archive_core.context import Archive
+from archive_core.db.models import Account
+from archive_core.clock import utcnow
 from archive_portal.services.accounts import create_account
 from portal_helpers import PASSWORD, csrf_token, login
 
@@ -271,7 +272,7 @@ def test_a_view_that_tried_to_write_for_a_lookup_account_would_be_stopped(app, w
     from werkzeug.exceptions import Forbidden
 
     from archive_portal.auth import user_from_account
-    from archive_portal.db.models import AuditEvent
+    from archive_core.db.models import AuditEvent
 
     with world.archive.db.session() as s:
         user = user_from_account(s, s.query(Account).filter_by(username="phohien").one())

@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 
 from archive_portal import create_app
-from archive_portal.context import Archive
-from archive_portal.db.models import utcnow
+from archive_core.context import Archive
+from archive_core.clock import utcnow
 from token_helpers import bearer, ensure_account, new_token
 
 OAI = "http://www.openarchives.org/OAI/2.0/"

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive_portal.cli import main as cli
-from archive_portal.db.models import Account, AuditEvent, utcnow
+from archive_core.db.models import Account, AuditEvent
+from archive_core.clock import utcnow
 from archive_portal.services.password_policy import generate_password, password_problems
 from portal_helpers import PASSWORD, csrf_token, login
 
@@ -285,7 +286,7 @@ def test_cli_provisioning(tmp_path, monkeypatch):
 
     monkeypatch.setattr(console, "width", 200)  # the listing's table unwrapped
 
-    units = Path(__file__).resolve().parents[2] / "archive_portal" / "data" / "units-hung-yen-2025.csv"
+    units = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
     runner = CliRunner(env={"ARCHIVE_HOME": str(tmp_path / "home"), "ARCHIVE_DATABASE_URL": None})
 
     def run(*args):

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from archive_portal import create_app
-from archive_portal.context import Archive
+from archive_core.context import Archive
 from portal_helpers import login
 
 MESSAGE = "Dịch vụ tìm kiếm tạm thời không sẵn sàng"

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from archive_portal import create_app
-from archive_portal.db.models import DocumentFile
+from archive_core.db.models import DocumentFile
 from archive_portal.services.accounts import create_account
 from conftest import build_world
 from portal_helpers import PASSWORD, login

@@ -8,7 +8,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive_portal.db.models import Account, ApiToken, utcnow
+from archive_core.db.models import Account, ApiToken
+from archive_core.clock import utcnow
 from archive_portal.services.tokens import TokenError, create_token, find_account
 from portal_helpers import csrf_token, login
 from token_helpers import bearer, ensure_account, new_token

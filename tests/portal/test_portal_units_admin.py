@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from archive_portal import create_app
-from archive_portal.db.models import AuditEvent, UnitMappingVersion
+from archive_core.db.models import AuditEvent, UnitMappingVersion
 from archive_portal.services.scope import predecessors
 from conftest import UNITS_CSV, build_world
 from portal_helpers import csrf_token, login

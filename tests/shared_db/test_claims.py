@@ -11,12 +11,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-from archive_portal.db.models import Blob, Document, DocumentFile, Package, Page
-from archive_portal.db.session import Database
+from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
+from archive_core.db.session import Database
 from ingest import claims
 from ingest.extract import ExtractLimits, extract
-from ingest.specimens import make_specimens, render_pdf
-from ingest.store import sha256_file
+from specimens import make_specimens, render_pdf
+from archive_core.store import sha256_file
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(database_ur
 
 CLAIM_AND_DIE = """
 import os, sys
-from archive_portal.db.session import Database
+from archive_core.db.session import Database
 from ingest import claims
 database = Database(sys.argv[1])
 got = claims.claim_files(database, claims.new_worker_id(sys.argv[2]), 100, lease_seconds=float(sys.argv[3]))

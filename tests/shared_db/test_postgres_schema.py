@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 
-from archive_portal.db.models import AuditEvent, Base
-from archive_portal.db.session import MIGRATIONS_DIR, Database
+from archive_core.db.models import AuditEvent, Base
+from archive_core.db.session import MIGRATIONS_DIR, Database
 from archive_portal.services import audit
 
 

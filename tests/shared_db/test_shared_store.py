@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from ingest.store import HOST_TAG, BlobStore
+from archive_core.store import HOST_TAG, BlobStore
 
 
 def test_cleanup_keeps_other_machines_files_in_flight_and_removes_own_dead_leftovers(tmp_path):

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive_portal.context import Archive
-from archive_portal.db.models import Document, DocumentFile
-from archive_portal.settings import Settings
+from archive_core.context import Archive
+from archive_core.db.models import Document, DocumentFile
+from archive_core.settings import Settings
 from indexes.fold import fold
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
-from ingest.specimens import make_specimens, render_pdf, render_scan
+from specimens import make_specimens, render_pdf, render_scan
 from tests.ingest.packaging import row_for, write_package
 
 ARCHIVE = [sys.executable, "-m", "archive_portal.cli"]
@@ -213,7 +213,7 @@ def test_two_ingests_of_the_same_package_at_once_share_it(database_url, package,
     assert state["indexed"] == reference["indexed"]
     archive = Archive.open(Settings.load(home=home, database_url=url))
     with archive.db.session() as session:
-        from archive_portal.db.models import Blob, Package
+        from archive_core.db.models import Blob, Package
 
         assert session.scalar(select(func.count(Package.id))) == 1
         assert session.scalar(select(func.count()).select_from(Blob)) == len(

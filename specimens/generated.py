@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from archive_core.fonts import FontNotFound, find_fonts
+
 __all__ = [
     "Specimen",
     "FontNotFound",
@@ -24,32 +26,6 @@ __all__ = [
     "render_scan",
     "render_pdf_bytes",
 ]
-
-# Fonts that cover Vietnamese (ơ, ư, ạ … ỹ). The old fonts-liberation package lacks
-# those glyphs and would silently draw boxes, so every candidate is checked.
-_FONT_CANDIDATES: list[tuple[str, str, str]] = [
-    (
-        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
-        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
-        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Italic.ttf",
-    ),
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf",
-    ),
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
-    ),
-]
-_VIETNAMESE_PROBE = "ơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐđ"
-
-
-class FontNotFound(RuntimeError):
-    """No installed TrueType font covers Vietnamese."""
-
 
 @dataclass
 class Specimen:
@@ -84,24 +60,6 @@ class Specimen:
 # --------------------------------------------------------------------------- fonts
 
 _registered: tuple[str, str, str] | None = None
-
-
-def find_fonts() -> tuple[str, str, str]:
-    """Paths of (regular, bold, italic) fonts covering Vietnamese; FontNotFound if none."""
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    tried = []
-    for regular, bold, italic in _FONT_CANDIDATES:
-        tried.append(regular)
-        if not (Path(regular).exists() and Path(bold).exists()):
-            continue
-        cmap = TTFont("probe", regular).face.charToGlyph
-        if all(ord(c) in cmap for c in _VIETNAMESE_PROBE):
-            return regular, bold, italic if Path(italic).exists() else regular
-    raise FontNotFound(
-        "Không tìm thấy phông chữ hỗ trợ tiếng Việt (no Vietnamese-capable font; "
-        "install fonts-liberation2 or fonts-dejavu-core). Tried: " + ", ".join(tried)
-    )
 
 
 def _fonts() -> tuple[str, str, str]:

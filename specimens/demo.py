@@ -1,7 +1,7 @@
 """A demo export of a few real Hưng Yên old units, ingested, with demo accounts.
 
-Used by ``make run`` (``archive demo``): the mapping is the real one shipped in
-``archive_portal/data``; the documents are specimens rendered in the NĐ30
+Used by ``make run`` (``python -m specimens.demo``): the mapping is the real one shipped in
+``archive_core/data``; the documents are specimens rendered in the NĐ30
 layout, as born-digital PDFs and as scans, in BagIt bags as the contract says.
 """
 from __future__ import annotations
@@ -12,11 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
+import click
 from rich.console import Console
+from sqlalchemy import select
 
-from .context import Archive
+from archive_core import UNITS_MAPPING_CSV
+from archive_core.context import Archive
+from archive_core.db.models import Account
+from archive_core.settings import Settings
+from archive_portal.services.accounts import create_account
+from archive_portal.services.units import import_mapping
+from ingest.pipeline import IngestOptions, ingest_package
+from ingest.report import build_report
 
-UNITS_CSV = Path(__file__).resolve().parent / "data" / "units-hung-yen-2025.csv"
+from .generated import make_specimens, render_pdf, render_scan
+
+UNITS_CSV = UNITS_MAPPING_CSV
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,6 @@ SCAN_FORMATS = ("pdf", "png", "tiff")
 
 def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> Path:
     """Write one BagIt bag for ``unit``: a manifest, born-digital PDFs, scans and one secret document."""
-    from ingest.specimens import make_specimens, render_pdf, render_scan
-
     package = dest / f"goi-{unit.code}"
     if (package / "bagit.txt").exists():
         return package
@@ -103,11 +112,6 @@ def build_demo_export(dest: Path, *, per_unit: int = 6, seed: int = 2025) -> lis
 
 
 def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Console | None = None) -> None:
-    from ingest.pipeline import IngestOptions, ingest_package
-    from ingest.report import build_report
-
-    from .services.units import import_mapping
-
     console = console or Console()
     with archive.db.transaction() as session:
         result = import_mapping(session, UNITS_CSV, loaded_by="demo")
@@ -123,11 +127,6 @@ def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Cons
 
 def create_demo_accounts(archive: Archive, console: Console) -> None:
     """Create the demo accounts that do not exist yet; any other refusal is an error, not hidden."""
-    from sqlalchemy import select
-
-    from .db.models import Account
-    from .services.accounts import create_account
-
     console.print("Tài khoản trình diễn (chỉ dùng thử trên máy này):")
     for username, role, unit, password in DEMO_ACCOUNTS:
         with archive.db.transaction() as session:
@@ -137,3 +136,19 @@ def create_demo_accounts(archive: Archive, console: Console) -> None:
                 account.must_change_password = False  # demo passwords are printed for trying the portal at once
         scope = f"đơn vị mới {unit}" if unit else "xem tất cả"
         console.print(f"  {username:10s} / {password:20s} {role:9s} {scope} ({'đã có' if exists else 'mới tạo'})")
+
+
+@click.command()
+@click.option("--dest", type=click.Path(path_type=Path), default=None, help="Where to write the demo export.")
+@click.option("--documents", "per_unit", type=int, default=6, help="Documents per old unit.")
+def main(dest: Path | None, per_unit: int) -> None:
+    """Load the real Hưng Yên units, build a demo export, ingest it and create demo accounts."""
+    archive = Archive.open(Settings.load())
+    try:
+        setup_demo(archive, dest or archive.settings.home / "demo-export", per_unit=per_unit)
+    finally:
+        archive.close()
+
+
+if __name__ == "__main__":
+    main()

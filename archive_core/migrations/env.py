@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from archive_portal.db.models import Base
+from archive_core.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from indexes import open_engine
+from .engines import open_engine
 from indexes.base import SearchEngine
 
 from .db.session import Database

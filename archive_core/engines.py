@@ -1,0 +1,20 @@
+"""The search engine a data home's settings name (``ARCHIVE_INDEX_ENGINE``)."""
+from __future__ import annotations
+
+from indexes.base import SearchEngine
+from indexes.opensearch import ClusterEngine
+from indexes.sqlite_fts import SqliteFtsEngine
+
+from .settings import Settings
+
+ENGINE_NAMES = ("sqlite", "opensearch", "elasticsearch")
+
+
+def open_engine(settings: Settings) -> SearchEngine:
+    """The engine the settings name, on the data home's index (embedded) or the cluster."""
+    if settings.index_engine == "sqlite":
+        return SqliteFtsEngine(settings.index_dir / "fts.sqlite")
+    if settings.index_engine in ("opensearch", "elasticsearch"):
+        return ClusterEngine(settings.search_url, flavour=settings.index_engine, alias=settings.search_index,
+                             time_limit_ms=settings.search_timeout_ms)
+    raise ValueError(f"unknown index engine: {settings.index_engine!r}")
