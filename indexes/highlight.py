@@ -3,17 +3,23 @@
 Matches are found in the folded text (``fold.fold`` keeps offsets), so a
 query typed without diacritics marks the original words with them.  The
 output is HTML-safe: the original text is escaped, matches wrapped in <mark>.
+
+Bounded and linear: at most ``SCAN_LIMIT`` characters are looked at, at most
+``MAX_SPANS`` matches are collected, and the best window is found in one
+two-pointer pass (a body full of query words once cost seconds per hit).
 """
 from __future__ import annotations
 
 import html
 import re
+from itertools import islice
 from typing import Iterable, Sequence
 
 from .base import Term
 from .fold import _fold_char, nfc
 
 SCAN_LIMIT = 200_000  # characters of a long body looked at for a snippet
+MAX_SPANS = 5_000  # matches collected per text; the window lies among the first ones
 _SPACE_RE = re.compile(r"\s+")
 _ALNUM = r"[^\W_]"
 
@@ -66,7 +72,7 @@ def match_spans(text: str, terms: Iterable[Term | str]) -> list[tuple[int, int]]
     pattern = _pattern(terms)
     if pattern is None or not text:
         return []
-    return [m.span() for m in pattern.finditer(fast_fold(text))]
+    return [m.span() for m in islice(pattern.finditer(fast_fold(text)), MAX_SPANS)]
 
 
 def _esc(text: str) -> str:
@@ -74,15 +80,27 @@ def _esc(text: str) -> str:
 
 
 def _window(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> tuple[int, int]:
-    """The stretch of ``max_chars`` holding the most matches, cut at spaces."""
+    """The stretch of ``max_chars`` holding the most matches, cut at spaces.
+
+    Spans come from ``finditer``: ordered and disjoint, so starts and ends both
+    grow and the matches inside ``[ws, ws + max_chars]`` are found with two
+    pointers that only move forward (linear in the number of spans).
+    """
     if not spans:
         end = min(len(text), max_chars)
         return 0, end
     lead = max_chars // 4
     best_start, best_count = 0, -1
+    first_in = 0  # first span starting at or after the window start
+    last_in = 0  # one past the last span ending inside the window
     for start, _ in spans:
         ws = max(0, start - lead)
-        count = sum(1 for s, e in spans if s >= ws and e <= ws + max_chars)
+        while first_in < len(spans) and spans[first_in][0] < ws:
+            first_in += 1
+        last_in = max(last_in, first_in)
+        while last_in < len(spans) and spans[last_in][1] <= ws + max_chars:
+            last_in += 1
+        count = last_in - first_in
         if count > best_count:
             best_start, best_count = ws, count
     first = next(s for s, _ in spans if s >= best_start)
@@ -92,7 +110,12 @@ def _window(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> tupl
         ws = space + 1 if space != -1 else ws
     we = min(len(text), ws + max_chars)
     if we < len(text):
-        last_end = max((e for s, e in spans if s >= ws and e <= we), default=ws)
+        last_end = ws
+        for s, e in spans:
+            if s >= ws and e <= we:
+                last_end = e
+            elif s > we:
+                break
         space = text.rfind(" ", last_end, we)
         we = space if space != -1 else we
     return ws, we
@@ -103,6 +126,8 @@ def _render(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
     out: list[str] = ["…" if ws > 0 else ""]
     pos = ws
     for start, end in spans:
+        if start >= we:
+            break
         if start < pos or end > we:
             continue
         out.append(_esc(text[pos:start]))
