@@ -15,8 +15,7 @@ from indexes.highlight import snippet
 from indexes.query import build_query
 
 QUERY = "ủy ban nhân dân kế hoạch báo cáo thực hiện"  # eight words, all frequent in administrative text
-_WORDS = ("ủy ban nhân dân tỉnh huyện xã kế hoạch báo cáo thực hiện công văn quyết định đất đai "
-          "xây dựng nông thôn mới giao thông thủy lợi cán bộ").split()
+_WORDS = ["ủy", "ban", "nhân", "dân", "tỉnh", "huyện", "xã", "kế", "hoạch", "báo", "cáo", "thực", "hiện", "công", "văn", "quyết", "định", "đất", "đai", "xây", "dựng", "nông", "thôn", "mới", "giao", "thông", "thủy", "lợi", "cán", "bộ"]
 
 
 def body(size: int, seed: int) -> str:

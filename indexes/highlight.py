@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Iterable, Sequence
 
 from .base import Term
 from .fold import _fold_char, nfc
