@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from archive_core.context import Archive
-from archive_portal.services.backup import backup, restore
+from archive_ops.backup import backup, restore
 from archive_portal.services.units import import_mapping
-from archive_portal.services.verify import verify
+from archive_ops.verify import verify
 from archive_core.settings import Settings
 from ingest.pipeline import IngestOptions, ingest_package
 from specimens import make_specimens, render_pdf_bytes

@@ -32,7 +32,7 @@ def _progress(quiet: bool):
 @click.option("--quiet", is_flag=True)
 def backup_command(dest: Path, keep: int | None, with_index: bool, as_json: bool, quiet: bool) -> None:
     """Snapshot the database, originals and reports into DEST (safe while the portal and ingest run)."""
-    from ..services.backup import BackupError, backup
+    from archive_ops.backup import BackupError, backup
 
     archive = open_archive()
     started = time.perf_counter()
@@ -63,7 +63,7 @@ def backup_command(dest: Path, keep: int | None, with_index: bool, as_json: bool
 @click.option("--quiet", is_flag=True)
 def restore_command(src: Path, snapshot: str | None, as_json: bool, quiet: bool) -> None:
     """Restore a backup into the EMPTY data home ARCHIVE_HOME, checking every checksum."""
-    from ..services.backup import BackupError, restore
+    from archive_ops.backup import BackupError, restore
 
     settings = Settings.load()
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from . import console, main, open_archive
               help="The engine to rebuild (default: ARCHIVE_INDEX_ENGINE).")
 def reindex(engine_name: str | None) -> None:
     """Rebuild the index into a new one (no OCR again); searches keep working until it switches."""
-    from ..services.reindex import reindex as run_reindex
+    from archive_ops.reindex import reindex as run_reindex
 
     archive = open_archive()
 

@@ -33,7 +33,7 @@ PROBLEM_LABELS = {
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def verify_command(quick: bool, as_json: bool, workers: int, quiet: bool) -> None:
     """Re-hash every original, check database, store and index agree; exit 1 on any problem."""
-    from ..services.verify import verify
+    from archive_ops.verify import verify
 
     archive = open_archive()
     err = Console(stderr=True)

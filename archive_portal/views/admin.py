@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, render_template
 
 from ..auth import roles_required
 from ..services.documents import archive_overview
-from ..services.verify import last_verification
+from archive_ops.verify import last_verification
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 

@@ -14,7 +14,7 @@ from archive_portal.cli import main as cli
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
 from archive_core.clock import utcnow
-from archive_portal.services.reindex import reindex
+from archive_ops.reindex import reindex
 from archive_core.settings import Settings
 from indexes.fold import normalize_number
 from indexes.query import build_query

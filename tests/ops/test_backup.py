@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from archive_portal.cli import main
 from archive_core.db.models import Blob, Document, DocumentFile
-from archive_portal.services.backup import BackupError, backup, list_snapshots, read_objects, restore
-from archive_portal.services.verify import verify
+from archive_ops.backup import BackupError, backup, list_snapshots, read_objects, restore
+from archive_ops.verify import verify
 from archive_core.settings import Settings
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package

@@ -11,7 +11,7 @@ from archive_portal import create_app
 from archive_portal.cli import main
 from archive_core.db.models import Blob, Document, DocumentFile, Package, VerificationRun
 from archive_portal.services.accounts import create_account
-from archive_portal.services.verify import verify
+from archive_ops.verify import verify
 from archive_core.store import blob_path
 
 from ..portal.portal_helpers import PASSWORD, login

@@ -43,6 +43,10 @@ from archive_core.store import CHUNK, blob_path
 
 from archive_core.context import Archive
 from archive_core.settings import Settings
+from sqlalchemy import create_engine
+from sqlalchemy.orm import selectinload
+from ingest.indexing import index_document
+from archive_core.db.models import Document, DocumentFile
 
 SNAPSHOTS = "snapshots"
 STORE = "store"
@@ -360,7 +364,6 @@ def _check_empty_target(settings: Settings) -> None:
         if sqlite_path(url).exists():
             raise BackupError(f"Cơ sở dữ liệu {sqlite_path(url)} đã tồn tại: chỉ khôi phục vào nơi trống")
         return
-    from sqlalchemy import create_engine
 
     engine = create_engine(url)
     try:
@@ -445,11 +448,8 @@ def sync_index(archive: Archive, *, rebuild: bool = False) -> int:
     ``rebuild`` clears the index first.  Otherwise only the differences are fixed: a
     snapshot's index copy may be a moment apart from its database copy.
     """
-    from sqlalchemy.orm import selectinload
 
-    from ingest.pipeline import index_document
 
-    from archive_core.db.models import Document, DocumentFile
 
     engine = archive.engine
     if rebuild:

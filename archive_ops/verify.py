@@ -35,6 +35,7 @@ from archive_core.store import CHUNK, blob_path
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun
 from archive_core.clock import utcnow
+from indexes.base import SearchUnavailable
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORDED_PROBLEMS = 500
@@ -279,7 +280,6 @@ def _wanted(archive: Archive, ids: set[int] | None = None) -> dict[int, str]:
 
 
 def _check_index(archive: Archive, report: VerificationReport) -> None:
-    from indexes.base import SearchUnavailable
 
     engine = archive.engine
     try:

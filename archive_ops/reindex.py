@@ -26,6 +26,7 @@ from indexes.base import RebuildableEngine
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
 from archive_core.clock import utcnow
+from ingest.indexing import index_document
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ def _indexable():
 
 
 def _index_ids(archive: Archive, engine, ids: list[int], batch: int) -> int:
-    from ingest.pipeline import index_document
 
     done = 0
     for start in range(0, len(ids), batch):
