@@ -31,6 +31,7 @@ from .accounts import (
     record_success,
     verify_dummy,
 )
+from .directory import directory_login
 from .roles import LOOKUP
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,6 @@ def sign_in(session: Session, settings: Settings, username: str, password: str) 
     if account is not None and is_locked(account):
         verify_dummy(password)
         return None
-    from ..auth.ldap import directory_login
-
     user = directory_login(settings.ldap, name, password)
     if user is None:
         if account is not None:

@@ -14,7 +14,7 @@ import pytest
 from slapdtest import SlapdObject
 
 from archive_portal import create_app
-from archive_portal.auth.ldap import directory_login, fill_filter, normalize_dn
+from archive_portal.services.directory import directory_login, fill_filter, normalize_dn
 from archive_core.context import Archive
 from archive_core.db.models import Account
 from archive_core.settings import LdapSettings

@@ -19,7 +19,7 @@ import ldap
 import ldap.dn
 import ldap.filter
 
-from ..services.roles import LOOKUP, ROLE_PRECEDENCE, ROLES
+from .roles import LOOKUP, ROLE_PRECEDENCE, ROLES
 from archive_core.settings import LdapSettings
 
 log = logging.getLogger(__name__)
