@@ -16,6 +16,15 @@ new one and moves the alias when it is complete.
 * Snippets come from ``highlight.snippet`` on the stored text, so both engines
   return the same HTML.
 * Pages past ``max_result_window`` are reached with ``search_after``.
+* A search answers from every shard or fails (``allow_partial_search_results``
+  off): a node lost with the only copy of a shard never yields silently short results.
+* Writes live with back-pressure: batches cut by bytes, two in flight, and what the
+  cluster refuses for now (429, circuit breaker, a primary moving) is sent again after an
+  exponential back-off; only a cluster that takes nothing for ``retry_budget_seconds``
+  (default ten minutes) fails the write, with ``SearchUnavailable``.
+* ``url`` may list several nodes (comma-separated): a refused connection moves to the next.
+* A new generation (``archive reindex``) is filled with no refreshes, no replicas and an
+  async translog; ``switch_to`` restores the serving settings before the alias moves.
 
 Only the calls that differ between the two clients live in ``_OpenSearchClient``
 and ``_ElasticsearchClient``; everything else is shared.  The Elasticsearch
@@ -28,8 +37,10 @@ import json
 import logging
 import os
 import re
+import random
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
@@ -50,6 +61,16 @@ NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts fir
 MAX_WINDOW = 10_000  # index.max_result_window in the mapping file
 WALK_BATCH = 5_000
 RETRYABLE_STATUS = {429, 502, 503, 504}
+# Per-item bulk failures that mean "not now" rather than "never": a full write queue, a parent
+# circuit breaker counting heap not yet collected, a shard whose primary is moving to another node.
+TRANSIENT_ERRORS = {
+    "es_rejected_execution_exception", "opensearch_rejected_execution_exception", "circuit_breaking_exception",
+    "unavailable_shards_exception", "no_shard_available_action_exception", "node_closed_exception",
+    "node_not_connected_exception", "node_disconnected_exception", "connect_transport_exception",
+    "send_request_transport_exception", "receive_timeout_transport_exception", "primary_missing_action_exception",
+    "shard_not_in_primary_mode_exception", "retry_on_primary_exception", "not_master_exception",
+    "cluster_manager_not_discovered_exception", "master_not_discovered_exception", "process_cluster_event_timeout_exception",
+}
 TIMEOUT_MESSAGE = "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
 _WORD_RE = re.compile(r"[^\W_]+")
 # A token in every searched field of every document (see the mapping file): a private-use
@@ -63,6 +84,14 @@ def index_definition(version: int = MAPPING_VERSION) -> dict[str, Any]:
     text = resources.files("indexes").joinpath(f"mappings/documents-v{version}.json").read_text("utf-8")
     data = json.loads(text)
     return {"settings": data["settings"], "mappings": data["mappings"]}
+
+
+def hosts_of(url: str) -> list[str]:
+    """``ARCHIVE_SEARCH_URL`` may name several nodes of one cluster, separated by commas."""
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
+    if not hosts:
+        raise ValueError("no search cluster URL given")
+    return hosts
 
 
 def _stamp() -> str:
@@ -217,7 +246,11 @@ class _OpenSearchClient:
         from opensearchpy import exceptions as errors
 
         self.errors = errors
-        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
+        hosts = hosts_of(url)
+        # With several nodes, a refused connection is tried once on each other node; status codes
+        # (429, 503) are left to the engine, which backs off instead of hammering a busy cluster.
+        self.client = OpenSearch(hosts=hosts, timeout=timeout, max_retries=len(hosts) - 1, retry_on_status=(),
+                                 retry_on_timeout=False)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         errors = self.errors
@@ -234,7 +267,8 @@ class _OpenSearchClient:
         return None
 
     def search(self, index: str, body: dict, timeout: float) -> dict:
-        return self.client.search(index=index, body=body, request_timeout=timeout)
+        return self.client.search(index=index, body=body, request_timeout=timeout,
+                                  allow_partial_search_results=False)
 
     def count(self, index: str, query: dict) -> int:
         return int(self.client.count(index=index, body={"query": query})["count"])
@@ -265,6 +299,10 @@ class _OpenSearchClient:
     def health(self, timeout: float) -> dict:
         return self.client.cluster.health(request_timeout=timeout)
 
+    def wait_for(self, index: str, status: str, timeout: float) -> dict:
+        return self.client.cluster.health(index=index, wait_for_status=status, timeout=f"{int(timeout)}s",
+                                          request_timeout=timeout + 10)
+
     def close(self) -> None:
         self.client.close()
 
@@ -278,8 +316,9 @@ class _ElasticsearchClient:
 
         self.transport_errors = elastic_transport
         self.errors = elasticsearch
-        self.client = elasticsearch.Elasticsearch(url, request_timeout=timeout, max_retries=0,
-                                                  retry_on_timeout=False)
+        hosts = hosts_of(url)
+        self.client = elasticsearch.Elasticsearch(hosts, request_timeout=timeout, max_retries=len(hosts) - 1,
+                                                  retry_on_status=(), retry_on_timeout=False)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         if isinstance(exc, self.transport_errors.ConnectionTimeout):
@@ -297,7 +336,8 @@ class _ElasticsearchClient:
         return None
 
     def search(self, index: str, body: dict, timeout: float) -> dict:
-        return self.client.options(request_timeout=timeout).search(index=index, **body).body
+        return self.client.options(request_timeout=timeout).search(
+            index=index, allow_partial_search_results=False, **body).body
 
     def count(self, index: str, query: dict) -> int:
         return int(self.client.count(index=index, query=query)["count"])
@@ -328,6 +368,10 @@ class _ElasticsearchClient:
     def health(self, timeout: float) -> dict:
         return self.client.options(request_timeout=timeout).cluster.health().body
 
+    def wait_for(self, index: str, status: str, timeout: float) -> dict:
+        return self.client.options(request_timeout=timeout + 10).cluster.health(
+            index=index, wait_for_status=status, timeout=f"{int(timeout)}s").body
+
     def close(self) -> None:
         self.client.close()
 
@@ -350,8 +394,9 @@ class ClusterEngine:
     """
 
     def __init__(self, url: str, *, flavour: str = "opensearch", alias: str = "archive-documents",
-                 time_limit_ms: int = 5000, snippet_chars: int = 240, batch_docs: int = 500,
-                 batch_bytes: int = 8 * 1024 * 1024, max_retries: int = 5, backoff_seconds: float = 0.5,
+                 time_limit_ms: int = 5000, snippet_chars: int = 240, batch_docs: int = 5000,
+                 batch_bytes: int = 8 * 1024 * 1024, retry_budget_seconds: float = 600.0,
+                 backoff_seconds: float = 0.5, max_backoff_seconds: float = 30.0, bulk_workers: int = 2,
                  refresh: bool = True, index_target: str | None = None, replicas: int | None = None,
                  max_window: int = MAX_WINDOW) -> None:
         if flavour not in CLIENTS:
@@ -362,10 +407,15 @@ class ClusterEngine:
         self.alias = alias
         self.time_limit = time_limit_ms / 1000.0
         self.snippet_chars = snippet_chars
+        # Batches are cut by bytes first (a few MB is what a node digests best); the count is a ceiling.
         self.batch_docs = batch_docs
         self.batch_bytes = batch_bytes
-        self.max_retries = max_retries
+        # A busy cluster (429, circuit breaker, a primary moving) is waited for with exponential
+        # back-off; only when no bulk request has gone through for this long is the write refused.
+        self.retry_budget = retry_budget_seconds
         self.backoff_seconds = backoff_seconds
+        self.max_backoff = max_backoff_seconds
+        self.bulk_workers = max(1, bulk_workers)
         self.refresh_after_write = refresh
         self.replicas = replicas
         self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
@@ -403,9 +453,23 @@ class ClusterEngine:
                 raise
             if retryable and problem.kind in ("retry", "unavailable", "timeout"):
                 raise _RetryLater(str(problem)) from exc
-            if problem.kind == "timeout" and not retryable:
-                raise SearchTimeout(TIMEOUT_MESSAGE) from exc
-            raise SearchUnavailable(str(problem)) from exc
+            error = SearchTimeout(TIMEOUT_MESSAGE) if problem.kind == "timeout" else SearchUnavailable(str(problem))
+            error.transient = problem.kind in ("retry", "unavailable", "timeout")  # type: ignore[attr-defined]
+            raise error from exc
+
+    def _backoff(self) -> "_Backoff":
+        return _Backoff(self.retry_budget, self.backoff_seconds, self.max_backoff)
+
+    def _patient(self, fn: Callable[[], Any], what: str) -> Any:
+        """``fn()`` for a write, waiting out a busy or unreachable cluster like ``_bulk`` does."""
+        backoff = self._backoff()
+        while True:
+            try:
+                return fn()
+            except SearchUnavailable as exc:
+                if not getattr(exc, "transient", False):
+                    raise
+                backoff.wait(what, str(exc))
 
     @property
     def target(self) -> str:
@@ -432,11 +496,22 @@ class ClusterEngine:
 
     def _definition(self, *, loading: bool = False) -> dict[str, Any]:
         body = json.loads(json.dumps(index_definition()))
-        if self.replicas is not None:
-            body["settings"]["index"]["number_of_replicas"] = self.replicas
-        if loading:
-            body["settings"]["index"]["refresh_interval"] = "-1"
+        body["settings"]["index"].update(self._load_settings() if loading else self._serving_settings())
         return body
+
+    @staticmethod
+    def _load_settings() -> dict[str, Any]:
+        """While a new generation is filled nobody reads it: no refreshes (each makes a segment to
+        merge later), no replicas (built once, copied at the end instead of indexed twice), and the
+        translog synced every few seconds instead of per request (a crash loses only the build)."""
+        return {"refresh_interval": "-1", "number_of_replicas": 0, "translog.durability": "async"}
+
+    def _serving_settings(self) -> dict[str, Any]:
+        """The settings of an index people search (those of the mapping file, replicas as configured)."""
+        index = index_definition()["settings"]["index"]
+        replicas = self.replicas if self.replicas is not None else index["number_of_replicas"]
+        return {"refresh_interval": index["refresh_interval"], "number_of_replicas": replicas,
+                "translog.durability": "request"}
 
     def _check_version(self) -> None:
         """Writes into an index built from another mapping version would be half-searchable."""
@@ -456,7 +531,7 @@ class ClusterEngine:
         size = 0
         for doc in documents:
             source = to_source(doc)
-            weight = len(json.dumps(source, ensure_ascii=False)) + 64
+            weight = len(json.dumps(source, ensure_ascii=False).encode("utf-8")) + 64
             if batch and (len(batch) >= self.batch_docs or size + weight > self.batch_bytes):
                 yield batch
                 batch, size = [], 0
@@ -466,9 +541,12 @@ class ClusterEngine:
             yield batch
 
     def _bulk(self, actions: list[tuple[dict, dict | None]]) -> None:
-        """Send (action, source) pairs; retry the rejected ones with exponential back-off."""
+        """Send (action, source) pairs until every one is taken; what the cluster refuses for now
+        (429, circuit breaker, shard moving, node unreachable) is sent again after an exponential,
+        jittered back-off.  The budget restarts whenever an operation gets through, so a slow but
+        working cluster never fails a write; one that takes nothing for ``retry_budget`` seconds does."""
         pending = actions
-        attempt = 0
+        backoff = self._backoff()
         while pending:
             operations: list[dict] = []
             for action, source in pending:
@@ -488,44 +566,60 @@ class ClusterEngine:
                         status = int(result.get("status", 200))
                         if status < 300 or ("delete" in action and status == 404):
                             continue
-                        if status in RETRYABLE_STATUS:
+                        error = result.get("error") or {}
+                        kind = error.get("type", "") if isinstance(error, dict) else ""
+                        if status in RETRYABLE_STATUS or kind in TRANSIENT_ERRORS:
                             retry.append((action, source))
-                            reason = str(result.get("error"))
+                            reason = f"{status} {kind or error}"
                         else:
                             raise SearchUnavailable(f"search cluster refused document "
-                                                    f"{result.get('_id')}: {result.get('error')}")
+                                                    f"{result.get('_id')}: {error}")
             if not retry:
                 return
-            attempt += 1
-            if attempt > self.max_retries:
-                raise SearchUnavailable(f"search cluster kept refusing {len(retry)} documents: {reason}")
-            delay = self.backoff_seconds * (2 ** (attempt - 1))
-            log.warning("bulk: %d operations refused (%s); retry %d in %.1fs", len(retry), reason, attempt, delay)
-            time.sleep(delay)
+            if len(retry) < len(pending):  # progress: the cluster is working, only slowly
+                backoff.progress()
+            backoff.wait(f"{len(retry)} of {len(pending)} documents", reason)
             pending = retry
 
-
     def index(self, documents: Iterable[IndexDocument]) -> int:
-        """Upsert documents in batches (same id again replaces it); returns the count."""
-        target = self.target
-        self._check_version()
+        """Upsert documents in batches (same id again replaces it); returns the count.
+
+        ``bulk_workers`` batches are in flight at once (one per core of a small node); a document
+        id is never in two batches in flight together, so the last version sent wins."""
+        target = self._patient(lambda: self.target, "the index")
+        self._patient(self._check_version, "the index")
         count = 0
-        for batch in self._batches(documents):
-            self._bulk([({"index": {"_index": target, "_id": str(doc_id)}}, source) for doc_id, source, _ in batch])
-            count += len(batch)
+        in_flight: list[tuple[Future[None], set[int]]] = []
+        with ThreadPoolExecutor(max_workers=self.bulk_workers, thread_name_prefix="bulk") as pool:
+            try:
+                for batch in self._batches(documents):
+                    ids = {doc_id for doc_id, _, _ in batch}
+                    while in_flight and (len(in_flight) >= self.bulk_workers
+                                         or any(ids & sent for _, sent in in_flight)):
+                        future, _ = in_flight.pop(0)
+                        future.result()
+                    actions = [({"index": {"_index": target, "_id": str(doc_id)}}, source)
+                               for doc_id, source, _ in batch]
+                    in_flight.append((pool.submit(self._bulk, actions), ids))
+                    count += len(batch)
+                for future, _ in in_flight:
+                    future.result()
+            finally:
+                for future, _ in in_flight:
+                    future.cancel()
         if count:
-            self._refresh()
+            self._patient(self._refresh, "a refresh")
         return count
 
     def delete(self, ids: Sequence[int]) -> None:
-        target = self.target
-        self._check_version()
+        target = self._patient(lambda: self.target, "the index")
+        self._patient(self._check_version, "the index")
         ids = [int(i) for i in ids]
         for start in range(0, len(ids), self.batch_docs):
             self._bulk([({"delete": {"_index": target, "_id": str(i)}}, None)
                         for i in ids[start:start + self.batch_docs]])
         if ids:
-            self._refresh()
+            self._patient(self._refresh, "a refresh")
 
     def clear(self) -> None:
         """Start an empty index (also after a mapping change): a new index, then the alias moves."""
@@ -541,17 +635,21 @@ class ClusterEngine:
         return ClusterEngine(self.url, flavour=self.flavour, alias=self.alias,
                              time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars,
                              batch_docs=self.batch_docs, batch_bytes=self.batch_bytes,
-                             max_retries=self.max_retries, backoff_seconds=self.backoff_seconds,
+                             retry_budget_seconds=self.retry_budget, backoff_seconds=self.backoff_seconds,
+                             max_backoff_seconds=self.max_backoff, bulk_workers=self.bulk_workers,
                              refresh=False, index_target=name, replicas=self.replicas)
 
     def switch_to(self, generation: "ClusterEngine") -> None:
         """Make ``generation`` the one the alias names (one atomic alias update); drop the old ones."""
         name = generation._target
         assert name is not None
-        definition = index_definition()["settings"]["index"]
-        self._call(lambda: self.client.put_settings(name, {"index": {"refresh_interval":
-                                                                     definition["refresh_interval"]}}))
+        # Undo the bulk-load settings, make everything searchable, and wait until every primary is
+        # active before readers are moved (replicas are copied in the background).
+        self._call(lambda: self.client.put_settings(name, {"index": self._serving_settings()}))
         self._call(lambda: self.client.refresh(name))
+        health = self._call(lambda: self.client.wait_for(name, "yellow", 120.0))
+        if health.get("timed_out"):
+            raise SearchUnavailable(f"search index {name} is not ready (status {health.get('status')})")
         old = [n for n in self._call(lambda: self.client.alias_targets(self.alias)) if n != name]
         actions = [{"remove": {"index": n, "alias": self.alias}} for n in old]
         actions.append({"add": {"index": name, "alias": self.alias}})
@@ -665,5 +763,25 @@ class _RetryLater(Exception):
     """A bulk request the cluster could not take now (connection trouble, 429, 503)."""
 
 
-# ``SearchEngine`` name used by ``open_engine``
-OpenSearchEngine = ClusterEngine
+class _Backoff:
+    """Exponential, jittered waits between tries of a write; ``wait`` raises ``SearchUnavailable``
+    once ``budget`` seconds have gone by without ``progress()``."""
+
+    def __init__(self, budget: float, first: float, ceiling: float) -> None:
+        self.budget, self.first, self.ceiling = budget, first, ceiling
+        self.progress()
+
+    def progress(self) -> None:
+        self.attempt = 0
+        self.deadline = time.monotonic() + self.budget
+
+    def wait(self, what: str, reason: str) -> None:
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise SearchUnavailable(f"search cluster kept refusing {what} for {self.budget:g}s: {reason}")
+        delay = min(self.ceiling, self.first * (2 ** self.attempt)) * random.uniform(0.5, 1.0)
+        delay = min(delay, self.deadline - now)
+        self.attempt += 1
+        log.warning("search cluster refused %s (%s); try %d in %.1fs", what, reason, self.attempt + 1, delay)
+        time.sleep(delay)
+

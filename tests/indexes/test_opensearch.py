@@ -51,53 +51,106 @@ def test_deep_pages_with_search_after_match_shallow_pages(opensearch_node, small
 
 
 class _Busy(ThreadingHTTPServer):
-    """A loopback proxy to the real node that answers the first ``reject`` bulk requests with 429,
-    as a cluster whose write queue is full does."""
+    """A loopback proxy to the real node that plays a busy cluster on bulk requests.
 
-    def __init__(self, upstream: str, reject: int) -> None:
+    ``policy(n)`` decides the n-th bulk request (0-based): "forward" it, answer it whole with
+    "429" (a full write queue) or "breaker" (a tripped parent circuit breaker), or "partial":
+    forward only its first ``take`` operations and answer the others per item with 429 inside a
+    200 response, as a node whose shard-level write queue is full does."""
+
+    def __init__(self, upstream: str, policy, take: int = 1) -> None:
         self.upstream = urlsplit(upstream)
-        self.reject = reject
-        self.rejected = 0
+        self.policy = policy
+        self.take = take
+        self.lock = threading.Lock()
+        self.bulks = 0
+        self.refused = 0  # whole requests refused
+        self.items_refused = 0  # operations refused inside a 200 answer
+        self.bulk_sizes: list[int] = []
         super().__init__(("127.0.0.1", 0), _BusyHandler)
+
+
+_REFUSALS = {
+    "429": {"error": {"type": "es_rejected_execution_exception", "reason": "rejected execution"}, "status": 429},
+    "breaker": {"error": {"type": "circuit_breaking_exception", "reason": "[parent] Data too large",
+                          "bytes_wanted": 4_100_000_000, "durability": "TRANSIENT"}, "status": 429},
+}
 
 
 class _BusyHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet
         pass
 
-    def _forward(self) -> None:
-        server: _Busy = self.server  # type: ignore[assignment]
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if "/_bulk" in self.path and server.rejected < server.reject:
-            server.rejected += 1
-            payload = json.dumps({"error": {"type": "es_rejected_execution_exception"}, "status": 429}).encode()
-            self.send_response(429)
+    def _reply(self, status: int, payload: bytes, headers: list[tuple[str, str]] = ()) -> None:
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        if not headers:
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            return
-        conn = http.client.HTTPConnection(server.upstream.hostname, server.upstream.port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _upstream(self, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes]:
+        server: _Busy = self.server  # type: ignore[assignment]
+        conn = http.client.HTTPConnection(server.upstream.hostname, server.upstream.port, timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
         conn.request(self.command, self.path, body=body or None, headers=headers)
         answer = conn.getresponse()
         data = answer.read()
-        self.send_response(answer.status)
-        for key, value in answer.getheaders():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
         conn.close()
+        return answer.status, answer.getheaders(), data
+
+    def _forward(self) -> None:
+        server: _Busy = self.server  # type: ignore[assignment]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "/_bulk" not in self.path:
+            self._reply_upstream(body)
+            return
+        with server.lock:
+            n = server.bulks
+            server.bulks += 1
+            server.bulk_sizes.append(len(body))
+            decision = server.policy(n)
+        if decision in _REFUSALS:
+            with server.lock:
+                server.refused += 1
+            self._reply(429, json.dumps(_REFUSALS[decision]).encode())
+        elif decision == "partial":
+            self._partial(body)
+        else:
+            self._reply_upstream(body)
+
+    def _reply_upstream(self, body: bytes) -> None:
+        status, headers, data = self._upstream(body)
+        self._reply(status, data, headers)
+
+    def _partial(self, body: bytes) -> None:
+        """Forward the first ``take`` index operations; refuse the rest item by item."""
+        server: _Busy = self.server  # type: ignore[assignment]
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        pairs = [lines[i:i + 2] for i in range(0, len(lines), 2)]  # index actions: action + source
+        taken, refused = pairs[:server.take], pairs[server.take:]
+        status, _, data = self._upstream(b"\n".join(line for pair in taken for line in pair) + b"\n")
+        assert status == 200, data
+        answer = json.loads(data)
+        for action, _ in refused:
+            meta = json.loads(action)["index"]
+            answer["items"].append({"index": {"_index": meta["_index"], "_id": meta["_id"], "status": 429,
+                                              "error": _REFUSALS["429"]["error"]}})
+        answer["errors"] = answer["errors"] or bool(refused)
+        with server.lock:
+            server.items_refused += len(refused)
+        self._reply(200, json.dumps(answer).encode())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
 
 
 @pytest.fixture
 def busy(opensearch_node):
-    def start(reject: int) -> _Busy:
-        server = _Busy(opensearch_node.url, reject)
+    def start(policy, take: int = 1) -> _Busy:
+        server = _Busy(opensearch_node.url, policy, take)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server
@@ -109,27 +162,92 @@ def busy(opensearch_node):
         server.server_close()
 
 
-def test_bulk_indexing_retries_when_the_cluster_is_busy(opensearch_node, busy):
-    proxy = busy(reject=3)
-    engine = ClusterEngine(f"http://127.0.0.1:{proxy.server_port}", alias=unique_alias(), batch_docs=10,
-                           backoff_seconds=0.01, max_retries=5, time_limit_ms=30_000)
+def _engine(proxy: _Busy, **kwargs) -> ClusterEngine:
+    kwargs.setdefault("backoff_seconds", 0.01)
+    kwargs.setdefault("max_backoff_seconds", 0.05)
+    return ClusterEngine(f"http://127.0.0.1:{proxy.server_port}", alias=unique_alias(), time_limit_ms=30_000,
+                         **kwargs)
+
+
+def _docs(n: int, words: int = 20):
+    return [make_doc(i, subject=f"đê điều {i}", body="ủy ban nhân dân xã kế hoạch đê điều " * words)
+            for i in range(1, n + 1)]
+
+
+def test_bulk_indexing_waits_out_429_and_circuit_breakers(opensearch_node, busy):
+    refusals = ["429", "breaker", "429", "breaker", "breaker"]
+    proxy = busy(lambda n: refusals[n] if n < len(refusals) else "forward")
+    engine = _engine(proxy, batch_docs=10, bulk_workers=1)
     try:
-        assert engine.index([make_doc(i, subject=f"đê điều {i}") for i in range(1, 36)]) == 35
-        assert proxy.rejected == 3
+        assert engine.index(_docs(35)) == 35
+        assert proxy.refused == 5
         assert engine.count() == 35 and engine.indexed_ids() == set(range(1, 36))
     finally:
         engine.drop()
         engine.close()
 
 
-def test_bulk_indexing_gives_up_with_a_clear_error(opensearch_node, busy):
-    proxy = busy(reject=100)
-    engine = ClusterEngine(f"http://127.0.0.1:{proxy.server_port}", alias=unique_alias(),
-                           backoff_seconds=0.01, max_retries=2, time_limit_ms=30_000)
+def test_per_item_429_inside_a_200_answer_are_sent_again(opensearch_node, busy):
+    """Every bulk request gets one operation through and 429 for the others, for many rounds in a
+    row, with a retry budget far shorter than the whole load: progress restarts the budget, so a
+    slow cluster never fails the ingest, and no document is lost."""
+    proxy = busy(lambda n: "partial", take=3)
+    engine = _engine(proxy, batch_docs=40, bulk_workers=2, retry_budget_seconds=2.0)
     try:
-        with pytest.raises(SearchUnavailable, match="kept refusing"):
-            engine.index([make_doc(1, subject="đê điều")])
-        assert proxy.rejected == 3  # the first try and two retries
+        assert engine.index(_docs(80)) == 80
+        assert proxy.items_refused > 80  # each document was refused about ten times on average
+        assert engine.count() == 80 and engine.indexed_ids() == set(range(1, 81))
     finally:
+        engine.drop()
+        engine.close()
+
+
+def test_batches_are_cut_by_bytes(opensearch_node, busy):
+    proxy = busy(lambda n: "forward")
+    engine = _engine(proxy, batch_bytes=64 * 1024)
+    try:
+        docs = _docs(120, words=60)  # ~2.3 KB of JSON each
+        assert engine.index(docs) == 120
+        assert len(proxy.bulk_sizes) >= 4
+        # a batch never passes the byte budget by more than one document
+        assert max(proxy.bulk_sizes) <= 64 * 1024 + 4 * 1024
+        assert engine.indexed_ids() == set(range(1, 121))
+    finally:
+        engine.drop()
+        engine.close()
+
+
+def test_bulk_indexing_gives_up_with_a_clear_error(opensearch_node, busy):
+    proxy = busy(lambda n: "breaker")
+    engine = _engine(proxy, retry_budget_seconds=0.5)
+    try:
+        with pytest.raises(SearchUnavailable, match=r"kept refusing 1 of 1 documents for 0.5s: .*circuit_breaking"):
+            engine.index([make_doc(1, subject="đê điều")])
+        assert proxy.refused >= 3  # it waited and tried again before giving up
+    finally:
+        engine.drop()
+        engine.close()
+
+
+def test_a_new_generation_is_built_with_bulk_settings_then_restored(opensearch_node):
+    from opensearchpy import OpenSearch
+
+    engine = ClusterEngine(opensearch_node.url, alias=unique_alias(), time_limit_ms=30_000, replicas=0)
+    raw = OpenSearch(hosts=[opensearch_node.url])
+    try:
+        engine.index(_docs(5))
+        generation = engine.new_generation()
+        name = generation._target
+        building = raw.indices.get_settings(index=name)[name]["settings"]["index"]
+        assert building["refresh_interval"] == "-1" and building["translog"]["durability"] == "async"
+        assert building["number_of_replicas"] == "0"
+        generation.index(_docs(12))
+        assert engine.count() == 5  # readers still see the old index
+        engine.switch_to(generation)
+        serving = raw.indices.get_settings(index=name)[name]["settings"]["index"]
+        assert serving["refresh_interval"] == "1s" and serving["translog"]["durability"] == "request"
+        assert engine.count() == 12 and engine.indexed_ids() == set(range(1, 13))  # refreshed at the end
+    finally:
+        raw.close()
         engine.drop()
         engine.close()
