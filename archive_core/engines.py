@@ -13,7 +13,7 @@ ENGINE_NAMES = ("sqlite", "opensearch", "elasticsearch")
 def open_engine(settings: Settings) -> SearchEngine:
     """The engine the settings name, on the data home's index (embedded) or the cluster."""
     if settings.index_engine == "sqlite":
-        return SqliteFtsEngine(settings.index_dir / "fts.sqlite")
+        return SqliteFtsEngine(settings.index_dir / "fts.sqlite", time_limit_ms=settings.search_timeout_ms)
     if settings.index_engine in ("opensearch", "elasticsearch"):
         return ClusterEngine(settings.search_url, flavour=settings.index_engine, alias=settings.search_index,
                              time_limit_ms=settings.search_timeout_ms)

@@ -106,6 +106,7 @@ class Settings:
     session_cookie_secure: bool = False
     session_idle_minutes: int = 30
     ratelimit_storage_uri: str = "memory://"
+    search_rate_limit: str = "60 per minute;1000 per hour"  # searches per account (pages and API together)
     login_max_failures: int = 10  # then the account is locked for login_lockout_minutes
     login_lockout_minutes: int = 15
     ldap: LdapSettings = field(default_factory=LdapSettings)
@@ -162,6 +163,7 @@ class Settings:
             session_cookie_secure=_env_bool("ARCHIVE_SESSION_COOKIE_SECURE", False),
             session_idle_minutes=_env_int("ARCHIVE_SESSION_IDLE_MINUTES", 30),
             ratelimit_storage_uri=os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "") or "memory://",
+            search_rate_limit=os.environ.get("ARCHIVE_SEARCH_RATE_LIMIT", "") or cls.search_rate_limit,
             login_max_failures=_env_int("ARCHIVE_LOGIN_MAX_FAILURES", 10),
             login_lockout_minutes=_env_int("ARCHIVE_LOGIN_LOCKOUT_MINUTES", 15),
             ldap=LdapSettings.from_env(),

@@ -141,6 +141,9 @@ _DOC_INSERT = "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)"
 _TEXT_INSERT = f"INSERT INTO doc_text (id, {', '.join(TEXT_FIELDS)}) VALUES (?, {', '.join('?' * len(TEXT_FIELDS))})"
 
 
+_TOO_SLOW = "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
+
+
 class SqliteFtsEngine:
     """The ``SearchEngine`` on one SQLite file.  Thread- and process-safe."""
 
@@ -352,19 +355,22 @@ class SqliteFtsEngine:
             Path(f"{self._file}{suffix}").unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[Any] = (), *, timed: bool = True) -> list[tuple]:
-        """Run one read statement; past the time limit it is interrupted (``SearchTimeout``)."""
+    def _read(self, sql: str, params: Sequence[Any] = (), *, timed: bool = True,
+              deadline: float | None = None) -> list[tuple]:
+        """Run one read statement; past the time limit (or the search's ``deadline``, shared by
+        all its statements) it is interrupted or not started at all (``SearchTimeout``)."""
+        if timed:
+            deadline = deadline if deadline is not None else time.monotonic() + self.time_limit
+            if time.monotonic() >= deadline:
+                raise SearchTimeout(_TOO_SLOW)
         conn = self._borrow()
         if timed:
-            deadline = time.monotonic() + self.time_limit
             conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
         try:
             return conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise SearchTimeout(
-                    "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
-                ) from exc
+                raise SearchTimeout(_TOO_SLOW) from exc
             raise SearchUnavailable(f"search index error: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise SearchUnavailable(f"search index error: {exc}") from exc
@@ -406,7 +412,10 @@ class SqliteFtsEngine:
         return where, params
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """One pass over the match set: count, facets and the page come from one statement."""
+        """One pass over the match set: count, facets and the page come from one statement.
+
+        One time budget covers the whole search: both statements and the snippets."""
+        deadline = time.monotonic() + self.time_limit
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
         positive, negative = match_expression(query.terms)
@@ -444,7 +453,7 @@ class SqliteFtsEngine:
             f"{hit} AS hit, d.issued_date AS issued_date, {', '.join('d.' + f for f in FACETS)} "
             f"FROM {source} WHERE {' AND '.join(where) or '1'}) " + " UNION ALL ".join(parts)
         )
-        rows = self._read(sql, [*select_params, *params, query.per_page, query.offset])
+        rows = self._read(sql, [*select_params, *params, query.per_page, query.offset], deadline=deadline)
         total = 0
         facet_values: dict[str, list[FacetValue]] = {f: [] for f in facets}
         ranked: list[tuple[int, float]] = []
@@ -461,21 +470,24 @@ class SqliteFtsEngine:
                         reverse=name == "year")
         if total == 0:
             return SearchResult(total=0, hits=[], facets=facet_values)
-        return SearchResult(total=total, hits=self._hits(ranked, query), facets=facet_values)
+        return SearchResult(total=total, hits=self._hits(ranked, query, deadline), facets=facet_values)
 
-    def _hits(self, ranked: list[tuple[int, float]], query: SearchQuery) -> list[Hit]:
+    def _hits(self, ranked: list[tuple[int, float]], query: SearchQuery, deadline: float) -> list[Hit]:
         if not ranked:
             return []
         if not query.with_snippets:
             return [Hit(id=i, score=s) for i, s in ranked]
         ids = [i for i, _ in ranked]
         rows = self._read("SELECT id, subject, body FROM doc_text WHERE id IN (SELECT value FROM json_each(?))",
-                          (json.dumps(ids),))
+                          (json.dumps(ids),), deadline=deadline)
         texts = {row[0]: (row[1], row[2]) for row in rows}
         hits = []
         for doc_id, score in ranked:
             subject, body = texts.get(doc_id, ("", ""))
-            text = snippet(body, query.terms, self.snippet_chars, fallback=subject)
+            if time.monotonic() < deadline:
+                text = snippet(body, query.terms, self.snippet_chars, fallback=subject)
+            else:  # out of budget: the subject, unmarked, costs nothing
+                text = snippet(subject or body[: self.snippet_chars], (), self.snippet_chars)
             hits.append(Hit(id=doc_id, score=score, snippet=text))
         return hits
 

@@ -8,7 +8,7 @@ Beside this throttle, an account itself locks after repeated failures
 """
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -49,3 +49,24 @@ def _refused(response) -> bool:
 limit_password_change = limiter.limit(
     PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_refused, scope="password-change",
 )
+
+
+def _search_limit() -> str:
+    return current_app.extensions["archive"].settings.search_rate_limit
+
+
+def _searcher_key() -> str:
+    """The account searching, through the pages or a token: one budget for both."""
+    from flask_login import current_user
+
+    caller = g.get("api_caller")
+    account_id = getattr(caller.user, "account_id", "") if caller is not None else ""
+    if not account_id and current_user.is_authenticated:
+        account_id = current_user.account_id
+    who = f"account:{account_id}" if account_id else f"address:{get_remote_address()}"
+    return f"{current_app.extensions['archive'].settings.home}|{who}"  # homes sharing one store stay apart
+
+
+# Searches per account, whatever the address: one heavy query costs the engine the
+# same from any machine, and eight of them at once must not hold every worker.
+limit_search = limiter.shared_limit(_search_limit, scope="search", key_func=_searcher_key)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
 
+from ..auth.limits import limit_search
 from ..openapi import openapi_document
 from ..services import audit
 from ..services.documents import get_document
@@ -65,6 +66,7 @@ def openapi():
 
 
 @bp.route("/search")
+@limit_search
 def search():
     result = search_documents(current_app.extensions["archive"], account_scope=_caller().scope, params=request.args)
     params = result.params

@@ -6,6 +6,7 @@ from flask import request
 from flask_login import current_user
 
 from ..auth import current_scope, roles_required
+from ..auth.limits import limit_search
 from ..services.roles import DOCUMENT_READERS
 from ..services.formatting import DIRECTION_LABELS
 from .auditing import audit_event, search_details
@@ -23,6 +24,7 @@ bp = Blueprint("search", __name__)
 
 @bp.route("/")
 @roles_required(*DOCUMENT_READERS)
+@limit_search
 def index():
     archive = current_app.extensions["archive"]
     scope = current_scope()
