@@ -14,7 +14,7 @@ TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libr
 # The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
 SEARCH_DEBS := openjdk-17-jdk-headless maven
 
-.PHONY: run serve test bench bench-scale opensearch-jars system-run system-test clean-home
+.PHONY: run serve check test bench bench-scale opensearch-jars system-run system-test clean-home
 
 system-run:
 	@scripts/ensure-system-packages $(RUN_DEBS)
@@ -36,7 +36,22 @@ $(VENV)/.installed-run: setup.cfg pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	touch $@ $(VENV)/.installed-run
+	touch $@ $(VENV)/.installed-run $(VENV)/.installed-check
+
+# No root needed: everything but python-ldap (which needs libldap2-dev) and the check tools.
+$(VENV)/.installed-check: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q $$(scripts/check-requirements) ruff mypy import-linter
+	touch $@
+
+PRODUCT := indexes archive_core ingest archive_ops archive_portal
+
+# Fast, no root, no services: style, types and the import contracts of docs/architecture.md.
+check: $(VENV)/.installed-check
+	$(BIN)/ruff check $(PRODUCT) specimens bench tests
+	$(BIN)/ruff format --check $(PRODUCT)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 run: system-run $(VENV)/.installed-run
 	$(BIN)/python -m specimens.demo
