@@ -20,12 +20,11 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from archive_core.engines import open_engine
-from indexes.base import RebuildableEngine
-
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
-from archive_core.clock import utcnow
+from archive_core.engines import open_engine
+from indexes.base import RebuildableEngine
 from ingest.indexing import index_document
 
 log = logging.getLogger(__name__)

@@ -30,11 +30,10 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from archive_core.store import CHUNK, blob_path
-
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun
-from archive_core.clock import utcnow
+from archive_core.store import CHUNK, blob_path
 from indexes.base import SearchUnavailable
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

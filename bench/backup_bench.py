@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from archive_core.context import Archive
-from archive_ops.backup import backup, restore
+from archive_ops.backup import backup
+from archive_ops.restore import restore
 from archive_portal.services.units import import_mapping
 from archive_ops.verify import verify
 from archive_core.settings import Settings

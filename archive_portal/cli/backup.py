@@ -32,7 +32,8 @@ def _progress(quiet: bool):
 @click.option("--quiet", is_flag=True)
 def backup_command(dest: Path, keep: int | None, with_index: bool, as_json: bool, quiet: bool) -> None:
     """Snapshot the database, originals and reports into DEST (safe while the portal and ingest run)."""
-    from archive_ops.backup import BackupError, backup
+    from archive_ops.backup import backup
+    from archive_ops.snapshots import BackupError
 
     archive = open_archive()
     started = time.perf_counter()
@@ -63,7 +64,8 @@ def backup_command(dest: Path, keep: int | None, with_index: bool, as_json: bool
 @click.option("--quiet", is_flag=True)
 def restore_command(src: Path, snapshot: str | None, as_json: bool, quiet: bool) -> None:
     """Restore a backup into the EMPTY data home ARCHIVE_HOME, checking every checksum."""
-    from archive_ops.backup import BackupError, restore
+    from archive_ops.restore import restore
+    from archive_ops.snapshots import BackupError
 
     settings = Settings.load()
     started = time.perf_counter()

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from archive_portal.cli import main
 from archive_core.db.models import Blob, Document, DocumentFile
-from archive_ops.backup import BackupError, backup, list_snapshots, read_objects, restore
+from archive_ops.backup import backup
+from archive_ops.restore import restore
+from archive_ops.snapshots import BackupError, list_snapshots, read_objects
 from archive_ops.verify import verify
 from archive_core.settings import Settings
 from indexes.query import build_query
