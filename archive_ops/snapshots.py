@@ -185,11 +185,12 @@ def locked(dest: Path) -> Iterator[None]:
 
 
 def snapshot_name(root: Path) -> str:
-    base = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    name, n = base, 1
-    while (root / name).exists():
-        n += 1
-        name = f"{base}-{n:02d}"
+    """A new snapshot's name: its UTC time to the microsecond, so names sort as the snapshots were
+    taken even when several are taken within one second (pruning keeps the newest by name)."""
+    taken = [p.name.removeprefix(".partial-") for p in root.iterdir()] if root.is_dir() else []
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    while taken and name <= max(taken):  # a clock stepped back: still sort after every earlier one
+        name = max(taken) + "1"
     return name
 
 
