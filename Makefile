@@ -14,7 +14,7 @@ TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libr
 # The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
 SEARCH_DEBS := openjdk-17-jdk-headless maven
 
-.PHONY: run serve check test bench bench-scale opensearch-jars system-run system-test clean-home
+.PHONY: run serve check test test-random test-fast bench bench-scale opensearch-jars system-run system-test clean-home
 
 system-run:
 	@scripts/ensure-system-packages $(RUN_DEBS)
@@ -61,8 +61,18 @@ run: system-run $(VENV)/.installed-run
 serve: $(VENV)/.installed-run
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
+# The full gate CI runs: every suite on every backend, in file order; a skipped test fails it.
 test: system-test $(VENV)/.installed-test opensearch-jars
-	OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider
+	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p no:randomly
+
+# The same suites in a random order (pytest-randomly; the seed is printed to replay a failure).
+test-random: system-test $(VENV)/.installed-test opensearch-jars
+	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p randomly
+
+# The edit-test loop: no OCR, browser, PostgreSQL, OpenSearch cluster or slow tests; skips allowed.
+test-fast: $(VENV)/.installed-test
+	ARCHIVE_TEST_ENGINES=sqlite ARCHIVE_TEST_POSTGRES=0 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p no:randomly \
+		-m "not ocr and not browser and not cluster and not slow"
 
 bench: system-run $(VENV)/.installed-run
 	$(BIN)/python -m bench
