@@ -4,16 +4,19 @@ from __future__ import annotations
 from indexes.base import SearchEngine
 from indexes.opensearch import ClusterEngine
 from indexes.sqlite_fts import SqliteFtsEngine
+from indexes.tantivy_engine import TantivyEngine
 
 from .settings import Settings
 
-ENGINE_NAMES = ("sqlite", "opensearch", "elasticsearch")
+ENGINE_NAMES = ("sqlite", "tantivy", "opensearch", "elasticsearch")
 
 
 def open_engine(settings: Settings) -> SearchEngine:
     """The engine the settings name, on the data home's index (embedded) or the cluster."""
     if settings.index_engine == "sqlite":
         return SqliteFtsEngine(settings.index_dir / "fts.sqlite", time_limit_ms=settings.search_timeout_ms)
+    if settings.index_engine == "tantivy":
+        return TantivyEngine(settings.index_dir / "tantivy", time_limit_ms=settings.search_timeout_ms)
     if settings.index_engine in ("opensearch", "elasticsearch"):
         return ClusterEngine(settings.search_url, flavour=settings.index_engine, alias=settings.search_index,
                              time_limit_ms=settings.search_timeout_ms)

@@ -30,7 +30,7 @@ from ingest.indexing import index_document
 log = logging.getLogger(__name__)
 
 BATCH = 200
-ENGINES = ("sqlite", "opensearch", "elasticsearch")
+ENGINES = ("sqlite", "tantivy", "opensearch", "elasticsearch")
 
 
 @dataclass

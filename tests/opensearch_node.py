@@ -19,8 +19,8 @@ SCRIPT = ROOT / "scripts" / "opensearch-node"
 
 
 def engines_under_test() -> list[str]:
-    names = [n.strip() for n in os.environ.get("ARCHIVE_TEST_ENGINES", "sqlite,opensearch").split(",") if n.strip()]
-    unknown = set(names) - {"sqlite", "opensearch"}
+    names = [n.strip() for n in os.environ.get("ARCHIVE_TEST_ENGINES", "sqlite,tantivy,opensearch").split(",") if n.strip()]
+    unknown = set(names) - {"sqlite", "tantivy", "opensearch"}
     if unknown:
         raise RuntimeError(f"ARCHIVE_TEST_ENGINES: unknown engines {sorted(unknown)}")
     return names

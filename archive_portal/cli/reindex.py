@@ -7,7 +7,7 @@ from . import console, main, open_archive
 
 
 @main.command()
-@click.option("--engine", "engine_name", type=click.Choice(["sqlite", "opensearch", "elasticsearch"]), default=None,
+@click.option("--engine", "engine_name", type=click.Choice(["sqlite", "tantivy", "opensearch", "elasticsearch"]), default=None,
               help="The engine to rebuild (default: ARCHIVE_INDEX_ENGINE).")
 def reindex(engine_name: str | None) -> None:
     """Rebuild the index into a new one (no OCR again); searches keep working until it switches."""

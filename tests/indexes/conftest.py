@@ -14,6 +14,7 @@ from indexes.base import IndexDocument, SearchResult
 from indexes.query import build_query
 from indexes.opensearch import ClusterEngine
 from indexes.sqlite_fts import SqliteFtsEngine
+from indexes.tantivy_engine import TantivyEngine
 from tests.opensearch_node import Node, engines_under_test, unique_alias
 
 ENGINES = engines_under_test()
@@ -40,6 +41,8 @@ def opensearch_node(tmp_path_factory):
 def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = SqliteFtsEngine(tmp_path / "index" / "fts.sqlite")
+    elif request.param == "tantivy":
+        eng = TantivyEngine(tmp_path / "index" / "tantivy")
     elif request.param == "opensearch":
         node = request.getfixturevalue("opensearch_node")
         eng = ClusterEngine(node.url, flavour="opensearch", alias=unique_alias(), time_limit_ms=30_000)

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.timeout(300)
 
 def _settings(engine: str, home: Path, request) -> Settings:
     settings = Settings.load(home=home, secret_key="k", database_url=f"sqlite:///{home / 'archive.sqlite'}")
+    if engine == "tantivy":
+        settings = replace(settings, index_engine="tantivy")
     if engine == "opensearch":
         node = request.getfixturevalue("opensearch_node")
         settings = replace(settings, index_engine="opensearch", search_url=node.url, search_index=unique_alias(),
@@ -86,7 +88,7 @@ def test_reindex_rebuilds_from_database_and_searches_answer_during_and_after(arc
     with archive.db.session() as session:
         first = session.scalars(select(Document).where(Document.withheld.is_(False)).order_by(Document.id)).first()
         secret = session.scalars(select(Document).where(Document.withheld.is_(True))).one()
-        from ingest.pipeline import index_document
+        from ingest.indexing import index_document
 
         stale = [replace(index_document(session, first), subject="tiêu đề cũ về thủy lợi và đê điều"),
                  index_document(session, secret)]
@@ -110,7 +112,7 @@ def test_reindex_rebuilds_from_database_and_searches_answer_during_and_after(arc
                 doc = _add(session, package, 500, subject="Kế hoạch phòng chống lụt bão", page="lụt bão năm nay")
                 session.flush()
                 doc.indexed_at = utcnow()
-                from ingest.pipeline import index_document
+                from ingest.indexing import index_document
 
                 archive.engine.index([index_document(session, doc)])
                 late.append(doc.id)
@@ -141,6 +143,9 @@ def test_reindex_twice_keeps_one_index_and_sqlite_keeps_two_files(archive):
     if archive.settings.index_engine == "sqlite":
         files = {p.name for p in archive.settings.index_dir.iterdir() if p.name.endswith(".sqlite")}
         assert "fts.sqlite" in files and len(files) <= 3  # the link, the current file, the previous one
+    elif archive.settings.index_engine == "tantivy":
+        dirs = {p.name for p in archive.settings.index_dir.iterdir() if p.name.startswith("tantivy")}
+        assert "tantivy" in dirs and len(dirs) <= 3  # the link, the current directory, the previous one
     else:
         client = archive.engine.client
         assert len(client.alias_targets(archive.settings.search_index)) == 1

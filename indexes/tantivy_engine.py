@@ -1,0 +1,473 @@
+"""The embedded Tantivy engine: one directory, no server, a province (millions of documents) in milliseconds.
+
+Why Tantivy: block-max top-k (the page of 20 is found without scoring every
+match), columnar fast fields (the four facets and the total are counted from
+columns, not by joining rows), one writer with any number of readers, and an
+index smaller than the text it holds.
+
+Fields (all text is folded or lower-cased here, in Python, with the same
+``fold`` as the highlighter; Tantivy only splits words):
+
+* ``f_number``, ``f_head`` (subject, issuer, signer), ``f_body`` — folded
+  words (no tones, đ→d), frequencies but no positions; one head field rather
+  than three, because bm25 judges a field's length against its average and
+  short, often empty fields (issuer) would score a hit in them below the body;
+* ``x_text`` — the words with their tones (subject, issuer, body), a ranking
+  boost only: a query typed with tones ranks the exact spelling first;
+* ``p_head``, ``p_body`` — folded *syllable pairs* ("ke_hoach"): a phrase of
+  n words is the n-1 consecutive pairs in one field.  Vietnamese words are two
+  or more syllables that are each very common, so a pair is far rarer than its
+  syllables, and no positions need to be stored or read; a phrase that
+  matches every document is an intersection of a few posting lists;
+* ``id``, ``year``, ``down``, ``up`` (u64) and ``unit_code``, ``doc_type``,
+  ``direction``, ``number_norm`` (raw strings): filters, facets and sort keys,
+  as fast (columnar) fields;
+* ``stored`` — the subject and body for snippets (compressed doc store).
+
+The directory ``path`` names is a symlink to ``<name>-<stamp>/``, so a rebuild
+(``new_generation`` / ``switch_to``) moves every reader and writer, in any
+process, to the new index in one rename, as the SQLite engine does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchUnavailable, Term
+from .fold import exact, normalize_number
+from .highlight import fast_fold, snippet
+
+SCHEMA_VERSION = "1"
+FACETS = ("unit_code", "doc_type", "direction", "year")
+_WORD_RE = re.compile(r"[^\W_]+")
+_EPOCH = date(1800, 1, 1).toordinal()
+_NO_DAY_UP = (1 << 31) - 1
+_WRITER_HEAP = 256_000_000
+_LOCK_WAIT_S = 120.0
+NUMBER_BOOST = 100_000.0  # an exact number ranks above any text score
+FIELD_BOOSTS = {"f_number": 10.0, "f_head": 4.0, "f_body": 1.0}
+PAIR_BOOSTS = {"p_head": 5.0, "p_body": 1.0}
+EXACT_BOOST = 2.0
+META_FILE = "archive-meta.json"
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_unsigned_field("id", stored=True, fast=True)
+    b.add_text_field("key", tokenizer_name="raw", index_option="basic")  # str(id): deletes by term
+    for name in ("unit_code", "doc_type", "direction"):
+        b.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
+    b.add_text_field("number_norm", tokenizer_name="raw", index_option="basic")
+    b.add_unsigned_field("year", indexed=True, fast=True)
+    b.add_unsigned_field("down", fast=True)  # day << 32 | id, undated 0: newest first, undated last
+    b.add_unsigned_field("up", indexed=True, fast=True)  # day << 32 | id, undated max: oldest first, undated last
+    for name in (*FIELD_BOOSTS, "x_text"):
+        b.add_text_field(name, tokenizer_name="vi_words", index_option="freq")
+    for name in PAIR_BOOSTS:
+        b.add_text_field(name, tokenizer_name="vi_pairs", index_option="freq")
+    b.add_bytes_field("stored", stored=True)
+    return b.build()
+
+
+SCHEMA = _schema()
+_SIGNATURE = json.dumps({"schema": SCHEMA_VERSION, "fold": fast_fold("ĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÊỀẾỂỄỆÔỒỐỔỖỘƠỜỚỞỠỢƯỪỨỬỮỰ")})
+
+
+def _analyzers() -> dict[str, Any]:
+    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W_]+")).filter(
+        tantivy.Filter.remove_long(64)).build()
+    pairs = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(
+        tantivy.Filter.remove_long(128)).build()
+    return {"vi_words": words, "vi_pairs": pairs}
+
+
+def _pairs(words: Sequence[str]) -> str:
+    return " ".join([a + "_" + b for a, b in zip(words, words[1:], strict=False)])
+
+
+def _day(value: date | None) -> int:
+    return value.toordinal() - _EPOCH if value else 0
+
+
+def _document(doc: IndexDocument) -> tantivy.Document:
+    """The Tantivy document of one archive document: every value derived here, once."""
+    number = f"{doc.number or ''} {doc.ma_van_ban or ''}"
+    issuer = f"{doc.issuer or ''} {doc.signer or ''}"
+    subject, body = doc.subject or "", doc.body or ""
+    f_number, f_subject, f_issuer, f_body = (fast_fold(t) for t in (number, subject, issuer, body))
+    head = [_pairs(_WORD_RE.findall(t)) for t in (f_number, f_subject, f_issuer)]
+    day = _day(doc.issued_date)
+    d = tantivy.Document()
+    d.add_unsigned("id", int(doc.id))
+    d.add_text("key", str(int(doc.id)))
+    d.add_text("unit_code", doc.unit_code)
+    if doc.doc_type:
+        d.add_text("doc_type", doc.doc_type)
+    if doc.direction:
+        d.add_text("direction", doc.direction)
+    d.add_text("number_norm", normalize_number(doc.number))
+    if doc.issued_date:
+        d.add_unsigned("year", doc.issued_date.year)
+    d.add_unsigned("down", (day << 32) | int(doc.id))
+    d.add_unsigned("up", ((day or _NO_DAY_UP) << 32) | int(doc.id))
+    d.add_text("f_number", f_number)
+    d.add_text("f_head", f"{f_subject}\n{f_issuer}")
+    d.add_text("f_body", f_body)
+    d.add_text("x_text", exact(f"{subject}\n{issuer}\n{body}"))
+    d.add_text("p_head", "\n".join(head))
+    d.add_text("p_body", _pairs(_WORD_RE.findall(f_body)))
+    d.add_bytes("stored", json.dumps([subject, body], ensure_ascii=False).encode("utf-8"))
+    return d
+
+
+# -- queries -------------------------------------------------------------------
+
+def _safe_words(term: Term) -> list[str]:
+    return [w for word in term.words for w in _WORD_RE.findall(str(word))]
+
+
+def _t(field: str, value: str) -> tantivy.Query:
+    return tantivy.Query.term_query(SCHEMA, field, value, index_option="freq")
+
+
+def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, q) for q in queries])
+
+
+def _all(queries: list[tantivy.Query]) -> tantivy.Query:
+    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, q) for q in queries])
+
+
+def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
+    return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+
+def term_query(words: list[str], *, negated: bool = False) -> tantivy.Query:
+    """One word or phrase: folded in any field; exact tones add to the score."""
+    folded = [fast_fold(w) for w in words]
+    if len(folded) == 1:
+        match = _any([_boost(_t(f, folded[0]), b) for f, b in FIELD_BOOSTS.items()])
+    else:
+        pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
+        match = _any([_boost(_all([_t(f, p) for p in pairs]), b) for f, b in PAIR_BOOSTS.items()])
+    exact_words = [exact(w) for w in words]
+    if negated or exact_words == folded:
+        return match
+    boost = _boost(_all([_t("x_text", w) for w in exact_words]), EXACT_BOOST)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, match), (tantivy.Occur.Should, boost)])
+
+
+def _values(field: str, values: Iterable[str]) -> tantivy.Query:
+    return tantivy.Query.term_set_query(SCHEMA, field, sorted({str(v) for v in values}))
+
+
+def _filters(query: SearchQuery) -> list[tantivy.Query]:
+    """Filters as queries that match or not and add nothing to the score."""
+    out: list[tantivy.Query] = []
+    for field, values in (("unit_code", query.scope), ("unit_code", query.unit_codes or None),
+                          ("doc_type", query.doc_types or None), ("direction", query.directions or None)):
+        if values is not None:
+            out.append(_values(field, values))
+    if query.date_from or query.date_to:
+        low = (_day(query.date_from) or 1) << 32
+        high = ((_day(query.date_to) + 1) << 32) - 1 if query.date_to else (_NO_DAY_UP << 32) - 1
+        out.append(tantivy.Query.range_query(SCHEMA, "up", tantivy.FieldType.Unsigned, low, high))
+    if query.number_filter:
+        out.append(tantivy.Query.term_query(SCHEMA, "number_norm", normalize_number(query.number_filter)))
+    return [tantivy.Query.const_score_query(q, 0.0) for q in out]
+
+
+def build(query: SearchQuery) -> tuple[tantivy.Query, bool]:
+    """(the Tantivy query, whether it has words to rank by)."""
+    clauses: list[tuple[Any, tantivy.Query]] = []
+    positive = False
+    for term in query.terms:
+        words = _safe_words(term)
+        if not words:
+            continue
+        clauses.append((tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must,
+                        term_query(words, negated=term.negated)))
+        positive = positive or not term.negated
+    if not positive:
+        clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+    elif query.numbers:
+        numbers = _values("number_norm", query.numbers)
+        clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(numbers, NUMBER_BOOST)))
+    clauses += [(tantivy.Occur.Must, f) for f in _filters(query)]
+    return tantivy.Query.boolean_query(clauses), positive
+
+
+def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
+    aggs: dict[str, Any] = {"total": {"value_count": {"field": "id"}}}
+    for name in facets:
+        aggs[name] = {"terms": {"field": name, "size": 10_000}}
+    return aggs
+
+
+# -- the engine ----------------------------------------------------------------
+
+class TantivyEngine:
+    """The ``SearchEngine`` on one Tantivy directory.  Thread- and process-safe (one writer at a time).
+
+    ``keep_writer`` holds the writer between ``index`` calls (a rebuild or a
+    bulk load: merges go on in the background); otherwise each call takes the
+    writer, commits, waits for its merges and lets it go, so that several
+    ingest processes can take turns.
+    """
+
+    name = "tantivy"
+
+    def __init__(self, path: str | Path, *, time_limit_ms: int = 3000, snippet_chars: int = 240,
+                 keep_writer: bool = False, _generation: bool = False) -> None:
+        self.path = Path(path)
+        self._generation = _generation
+        self.time_limit = time_limit_ms / 1000.0
+        self.snippet_chars = snippet_chars
+        self.keep_writer = keep_writer
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._closed = False
+        self._writer: Any = None
+        self._index: Any = None
+        self._dir: Path | None = None
+        self._open()
+
+    # -- opening -----------------------------------------------------------
+    def _open(self) -> None:
+        """Open the directory ``path`` names now (making the first generation if there is none)."""
+        try:
+            if self._generation:
+                self.path.mkdir(parents=True, exist_ok=True)
+            elif not self.path.exists() and not self.path.is_symlink():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                first = self._stamped_dir()
+                first.mkdir()
+                self._link(first)
+            target = Path(os.path.realpath(self.path))
+            target.mkdir(parents=True, exist_ok=True)
+            meta = target / META_FILE
+            if not meta.exists():
+                meta.write_text(_SIGNATURE, encoding="utf-8")
+            self._stale = meta.read_text(encoding="utf-8") != _SIGNATURE
+            index = tantivy.Index(SCHEMA, path=str(target), reuse=True)
+            for name, analyzer in _analyzers().items():
+                index.register_tokenizer(name, analyzer)
+        except (OSError, ValueError) as exc:
+            raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
+        self._index, self._dir = index, target
+
+    def _stamped_dir(self) -> Path:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
+        return self.path.parent / f"{self.path.name}-{stamp}"
+
+    def _link(self, target: Path) -> None:
+        link = self.path.parent / f".{self.path.name}.{os.getpid()}.tmp"
+        link.unlink(missing_ok=True)
+        os.symlink(target.name, link)
+        os.replace(link, self.path)  # atomic: a reader sees the old directory or the new one
+
+    def _current(self) -> Any:
+        """The index, reopened after a fork or after ``path`` moved to another generation."""
+        if self._closed:
+            raise SearchUnavailable("search index is closed")
+        moved = Path(os.path.realpath(self.path)) != self._dir
+        if os.getpid() != self._pid or moved:
+            with self._lock:
+                if os.getpid() != self._pid:
+                    self._pid, self._writer = os.getpid(), None  # never touch the parent's writer
+                    self._open()
+                elif Path(os.path.realpath(self.path)) != self._dir:
+                    self._release_writer()
+                    self._open()
+        return self._index
+
+    # -- writing -------------------------------------------------------------
+    def _take_writer(self) -> Any:
+        if self._writer is None:
+            index = self._current()
+            deadline = time.monotonic() + _LOCK_WAIT_S
+            while True:
+                try:
+                    self._writer = index.writer(heap_size=_WRITER_HEAP)
+                    break
+                except ValueError as exc:  # another process holds the writer lock: wait for our turn
+                    if "Lock" not in str(exc) or time.monotonic() > deadline:
+                        raise SearchUnavailable(f"search index is busy: {exc}") from exc
+                    time.sleep(0.05)
+        return self._writer
+
+    def _release_writer(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.wait_merging_threads()
+
+    def _write(self, work) -> Any:
+        with self._lock:
+            self._current()
+            if self._stale:
+                raise SearchUnavailable("search index was built by another version; clear and re-index it")
+            writer = self._take_writer()
+            try:
+                result = work(writer)
+                writer.commit()
+            except BaseException:
+                try:
+                    writer.rollback()
+                finally:
+                    self._writer = None
+                raise
+            finally:
+                if not self.keep_writer:
+                    self._release_writer()
+            self._index.reload()
+            return result
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Upsert documents in one commit (the same id again replaces it); returns the count."""
+
+        def work(writer: Any) -> int:
+            count = 0
+            for doc in documents:
+                writer.delete_documents_by_term("key", str(int(doc.id)))
+                writer.add_document(_document(doc))
+                count += 1
+            return count
+
+        return self._write(work)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        def work(writer: Any) -> None:
+            for doc_id in ids:
+                writer.delete_documents_by_term("key", str(int(doc_id)))
+
+        self._write(work)
+
+    def clear(self) -> None:
+        """Drop everything and start an empty index (also after a version change)."""
+        with self._lock:
+            self._current()
+            writer = self._take_writer()
+            writer.delete_all_documents()
+            writer.commit()
+            self._release_writer()
+            assert self._dir is not None
+            (self._dir / META_FILE).write_text(_SIGNATURE, encoding="utf-8")
+            self._stale = False
+            self._index.reload()
+
+    # -- rebuild: a new directory, then the symlink moves ---------------------
+    def new_generation(self) -> TantivyEngine:
+        """An engine on a new, empty directory beside this one that nobody reads yet."""
+        return TantivyEngine(self._stamped_dir(), time_limit_ms=int(self.time_limit * 1000),
+                             snippet_chars=self.snippet_chars, keep_writer=True, _generation=True)
+
+    def switch_to(self, generation: TantivyEngine) -> None:
+        """Point ``path`` at ``generation``'s directory in one rename; keep the previous one, drop older ones."""
+        generation.close()
+        previous = Path(os.path.realpath(self.path)) if self.path.exists() else None
+        if self.path.exists() and not self.path.is_symlink():  # an index made before generations: move it aside
+            with self._lock:
+                self._release_writer()
+            legacy = self._stamped_dir()
+            os.rename(self.path, legacy)
+            previous = legacy
+        self._link(Path(os.path.realpath(generation.path)))
+        keep = {Path(os.path.realpath(generation.path)).name, previous.name if previous else ""}
+        pattern = re.compile(re.escape(self.path.name) + r"-\d+")
+        for old in self.path.parent.iterdir():
+            if pattern.fullmatch(old.name) and old.name not in keep and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+        self._current()
+
+    def discard(self) -> None:
+        """Close and delete this (unfinished) generation's directory."""
+        self.close()
+        shutil.rmtree(Path(os.path.realpath(self.path)), ignore_errors=True)
+
+    # -- reading ---------------------------------------------------------------
+    def _searcher(self) -> Any:
+        try:
+            return self._current().searcher()
+        except (OSError, ValueError) as exc:
+            raise SearchUnavailable(f"search index error: {exc}") from exc
+
+    def indexed_ids(self) -> set[int]:
+        searcher = self._searcher()
+        if searcher.num_docs == 0:
+            return set()
+        result = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False,
+                                 order_by_field="id")
+        return {int(value) for value, _ in result.hits}
+
+    def count(self, scope: frozenset[str] | None = None) -> int:
+        searcher = self._searcher()
+        if scope is None:
+            return int(searcher.num_docs)
+        if not scope:
+            return 0
+        return int(searcher.search(_values("unit_code", scope), limit=1, count=True).count)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The page by block-max top-k (or a fast-field sort); the total and facets from the columns."""
+        if query.scope is not None and not query.scope:
+            return SearchResult(total=0, hits=[], facets={})
+        tquery, positive = build(query)
+        searcher = self._searcher()
+        facets = [f for f in query.facets if f in FACETS]
+        try:
+            aggs = searcher.aggregate(tquery, _aggregations(facets))
+        except ValueError as exc:
+            raise SearchUnavailable(f"search index error: {exc}") from exc
+        total = int(aggs.get("total", {}).get("value") or 0)
+        facet_values: dict[str, list[FacetValue]] = {}
+        for name in facets:
+            values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
+            values.sort(key=(lambda v: int(v.value)) if name == "year" else (lambda v: (-v.count, v.value)),
+                        reverse=name == "year")
+            facet_values[name] = values
+        if total == 0 or query.offset >= total:
+            return SearchResult(total=total, hits=[], facets=facet_values)
+        if positive and query.sort == "relevance":
+            found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset)
+        else:
+            field, order = ("up", tantivy.Order.Asc) if query.sort == "date_asc" else ("down", tantivy.Order.Desc)
+            found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset,
+                                    order_by_field=field, order=order)
+        hits = []
+        for score, address in found.hits:
+            stored = searcher.doc(address)
+            doc_id = int(stored["id"][0])
+            rank = float(score) if positive and query.sort == "relevance" else 0.0
+            if query.with_snippets:
+                subject, body = json.loads(bytes(stored["stored"][0]).decode("utf-8"))
+                hits.append(Hit(id=doc_id, score=rank, snippet=snippet(body, query.terms, self.snippet_chars,
+                                                                       fallback=subject)))
+            else:
+                hits.append(Hit(id=doc_id, score=rank))
+        return SearchResult(total=total, hits=hits, facets=facet_values)
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of the current generation (for the benchmarks)."""
+        target = Path(os.path.realpath(self.path))
+        return sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if os.getpid() == self._pid:
+                self._release_writer()
+            self._closed = True
+            self._index = None
