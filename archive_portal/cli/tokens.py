@@ -6,6 +6,16 @@ import click
 from . import console, main, open_archive
 
 
+def _audit(session, action: str, target: str, **details) -> None:
+    """Token commands leave the same trail as the portal's token pages (who ran them: the OS user)."""
+    import getpass
+
+    from ..services import audit
+
+    audit.record(session, action, username=f"cli:{getpass.getuser()}"[:150], new_unit_code="", target=target,
+                 details=details, client="cli")
+
+
 @main.group()
 def tokens() -> None:
     """Mã truy cập API (Authorization: Bearer …)."""
@@ -26,6 +36,8 @@ def tokens_create(username: str, days: int, label: str) -> None:
             if account is None:
                 raise TokenError(f"Không có tài khoản “{username}”.")
             info, clear = create_token(session, account, days=days, name=label, created_by="cli")
+            _audit(session, "api_token_create", f"ma-truy-cap:{info.id}", username=info.username, name=info.name,
+                   expires_at=info.expires_at.isoformat())
     except TokenError as error:
         raise click.ClickException(str(error)) from None
     console.print(f"Đã tạo mã truy cập số {info.id} cho {info.username}; hết hạn {info.expires_at:%d/%m/%Y %H:%M} (UTC).")
@@ -40,8 +52,9 @@ def tokens_list(username: str | None) -> None:
     from ..services.tokens import list_tokens
 
     archive = open_archive()
-    with archive.db.session() as session:
+    with archive.db.transaction() as session:
         rows = list_tokens(session, username=username)
+        _audit(session, "api_token_list", username or "", count=len(rows))
     states = {"active": "còn hiệu lực", "revoked": "đã thu hồi", "expired": "hết hạn"}
     if not rows:
         console.print("Không có mã truy cập nào.")
@@ -61,6 +74,7 @@ def tokens_revoke(token_id: int) -> None:
     try:
         with archive.db.transaction() as session:
             info = revoke_token(session, token_id)
+            _audit(session, "api_token_revoke", f"ma-truy-cap:{info.id}", username=info.username)
     except TokenError as error:
         raise click.ClickException(str(error)) from None
     console.print(f"Đã thu hồi mã truy cập số {info.id} của {info.username}.")

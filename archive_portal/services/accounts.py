@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .roles import LOOKUP, ROLES
-from archive_core.db.models import Account, NewUnit
+from archive_core.db.models import Account, ApiToken, NewUnit
 from archive_core.clock import utcnow
 from .password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from .password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
@@ -228,6 +228,14 @@ def end_sessions(account: Account) -> None:
     account.session_version = (account.session_version or 0) + 1
 
 
+def sign_out_everywhere(session: Session, account_id: int) -> None:
+    """Sign-out: the cookie just cleared, and any copy of it, stop working (every session of the account)."""
+    account = get_account(session, account_id)
+    if account is not None:
+        end_sessions(account)
+        session.flush()
+
+
 def disable_account(session: Session, account: Account) -> None:
     account.active = False
     account.disabled_at = utcnow()
@@ -275,8 +283,19 @@ def reset_password(session: Session, account: Account) -> str:
     account.failed_logins = 0
     account.locked_until = None
     end_sessions(account)
+    revoke_all_tokens(session, account)
     session.flush()
     return password
+
+
+def revoke_all_tokens(session: Session, account: Account) -> int:
+    """Revoke every live API token of the account (a reset means its credentials are not trusted); how many."""
+    live = list(session.scalars(select(ApiToken).where(ApiToken.account_id == account.id,
+                                                       ApiToken.revoked_at.is_(None))))
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+    return len(live)
 
 
 def change_password(session: Session, account: Account, current: str, new: str) -> None:

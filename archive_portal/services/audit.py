@@ -48,6 +48,7 @@ ACTION_LABELS: dict[str, str] = {
     "api_units": "API: đơn vị",
     "api_token_create": "Cấp mã truy cập API",
     "api_token_revoke": "Thu hồi mã truy cập API",
+    "api_token_list": "Xem danh sách mã truy cập API",
     "oai_harvest": "Thu thập OAI-PMH",
     "audit_view": "Xem nhật ký",
     "audit_export": "Xuất nhật ký CSV",

@@ -136,6 +136,8 @@ def authenticate_token(session: Session, clear: str) -> tuple[ApiToken, Account]
     account = session.get(Account, token.account_id)
     if account is None or account.role not in TOKEN_ROLES or not is_usable(account):
         return None
+    if account.must_change_password:  # a reset password not yet changed: nothing works but the change page
+        return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.flush()

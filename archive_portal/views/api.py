@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
+from flask import Blueprint, g, jsonify, request, send_file, url_for
 
 from ..auth.limits import limit_search
 from ..openapi import openapi_document
-from ..services import audit
-from ..services.documents import get_document
+from ..services.documents import deliver_file, get_document, stamp_for
+from ..services.signatures import as_json as signatures_json
 from ..services.search import FACET_TITLES, search_documents
 from ..services.succession import get_new_unit, list_new_units
+from ..services.stamp import StampError
+from ..web import current_archive, db_session
+from .auditing import audit_event
 from .bearer import identify, unauthorized
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,8 +46,7 @@ def _caller():
 
 def _audit(action: str, target: str = "", **details: Any) -> None:
     caller = _caller()
-    audit.record(current_app.extensions["archive"], action, account=caller.user, target=target,
-                 details={"via": caller.via, **details})
+    audit_event(action, account=caller.user, target=target, details={"via": caller.via, **details})
 
 
 def _not_found(action: str, target: str):
@@ -68,7 +70,7 @@ def openapi():
 @bp.route("/search")
 @limit_search
 def search():
-    result = search_documents(current_app.extensions["archive"], account_scope=_caller().scope, params=request.args)
+    result = search_documents(db_session(), current_archive(), account_scope=_caller().scope, params=request.args)
     params = result.params
     _audit("api_search", "", q=params.q, filters={k: v for k, v in params.to_args().items() if k not in ("q", "page")},
            total=result.total, page=params.page, error=result.error or "")
@@ -110,7 +112,7 @@ def search():
 @bp.route("/documents/<int:doc_id>")
 def document(doc_id: int):
     target = f"van-ban:{doc_id}"
-    doc = get_document(current_app.extensions["archive"], doc_id, _caller().scope)
+    doc = get_document(db_session(), current_archive(), doc_id, _caller().scope)
     if doc is None:
         return _not_found("api_document", target)
     _audit("api_document", target)
@@ -128,6 +130,8 @@ def document(doc_id: int):
         issuer=doc.issuer,
         page_count=doc.page_count,
         flags=doc.flags,
+        signature_status=doc.signature_status,
+        signature_label=doc.signature_label,
         fields=[asdict(f) for f in doc.fields],
         files=[
             {
@@ -140,6 +144,7 @@ def document(doc_id: int):
                 "download_url": url_for("documents.download", doc_id=doc.id, file_id=f.id) if f.available else None,
                 "api_url": url_for("api.file", doc_id=doc.id, file_id=f.id) if f.available else None,
                 "pages": [{"number": p.number, "text": p.text, "method": p.method} for p in f.pages],
+                "signatures": signatures_json(f.signatures),
             }
             for f in doc.files
         ],
@@ -151,7 +156,7 @@ def document(doc_id: int):
 @bp.route("/documents/<int:doc_id>/text")
 def text(doc_id: int):
     target = f"van-ban:{doc_id}"
-    doc = get_document(current_app.extensions["archive"], doc_id, _caller().scope)
+    doc = get_document(db_session(), current_archive(), doc_id, _caller().scope)
     if doc is None:
         return _not_found("api_text", target)
     _audit("api_text", target)
@@ -168,15 +173,10 @@ def text(doc_id: int):
 @bp.route("/documents/<int:doc_id>/files/<int:file_id>")
 def file(doc_id: int, file_id: int):
     """The original bytes for archivists; a stamped PDF for accounts that receive copies."""
-    from archive_core.clock import utcnow
-    from ..services.documents import ORIGINAL_ROLES, deliver_file
-    from ..services.stamp import Stamp, StampError
-
     target = f"van-ban:{doc_id}/tep:{file_id}"
-    user = _caller().user
-    stamp = None if user.role in ORIGINAL_ROLES else Stamp(username=user.username, unit_name=user.new_unit_name, at=utcnow())
+    stamp = stamp_for(_caller().user)
     try:
-        delivery = deliver_file(current_app.extensions["archive"], doc_id, file_id, _caller().scope, stamp)
+        delivery = deliver_file(db_session(), current_archive(), doc_id, file_id, _caller().scope, stamp)
     except StampError as error:
         _audit("api_file_download", target, refused=str(error))
         return jsonify(error=STAMP_REFUSED), 403
@@ -189,7 +189,7 @@ def file(doc_id: int, file_id: int):
     else:
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=True, download_name=delivery.filename, conditional=True, max_age=0)
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -209,7 +209,7 @@ def _unit_json(unit) -> dict:
 @bp.route("/units")
 def units():
     user = _caller().user
-    version, found = list_new_units(current_app.extensions["archive"], sees_all=user.scope is None,
+    version, found = list_new_units(db_session(), sees_all=user.scope is None,
                                     own_code=user.new_unit_code)
     _audit("api_units", "", count=len(found))
     return jsonify(
@@ -224,7 +224,7 @@ def units():
 @bp.route("/units/<code>")
 def unit(code: str):
     user = _caller().user
-    found = get_new_unit(current_app.extensions["archive"], code[:32], sees_all=user.scope is None,
+    found = get_new_unit(db_session(), code[:32], sees_all=user.scope is None,
                          own_code=user.new_unit_code)
     target = f"don-vi:{code[:32]}"
     if found is None:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..auth import mark_session_fresh, user_from_account
 from ..auth.limits import limit_login_per_account, limit_login_per_address, limit_password_change
 from ..forms import ChangePasswordForm, LoginForm, LogoutForm
-from ..services.accounts import AccountError, get_account
+from ..services.accounts import AccountError, get_account, sign_out_everywhere
 from ..services.accounts import change_password as change_own_password
 from ..services.signin import sign_in
 from .auditing import audit_event
@@ -72,6 +72,8 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         audit_event("logout")
+        with current_app.extensions["archive"].db.transaction() as db:
+            sign_out_everywhere(db, current_user.account_id)
         logout_user()
         session.clear()
         flash("Bạn đã đăng xuất.", "info")

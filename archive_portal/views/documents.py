@@ -5,12 +5,13 @@ outside it is a 404, exactly like one that does not exist.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, send_file
+from flask import Blueprint, Response, abort, g, render_template, request, send_file
 
 from ..auth import current_scope, roles_required
 from ..services.roles import DOCUMENT_READERS
 from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
 from ..services.stamp import StampError, stamp_png
+from ..web import current_archive, db_session
 from . import error_response
 from .auditing import audit_event, stamp_for_current_user
 
@@ -23,7 +24,7 @@ bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 @bp.route("/<int:doc_id>")
 @roles_required(*DOCUMENT_READERS)
 def show(doc_id: int):
-    doc = get_document(current_app.extensions["archive"], doc_id, current_scope())
+    doc = get_document(db_session(), current_archive(), doc_id, current_scope())
     if doc is None:
         audit_event("document_view", target=f"van-ban:{doc_id}", details={"found": False})
         abort(404)
@@ -35,7 +36,7 @@ def show(doc_id: int):
 @roles_required(*DOCUMENT_READERS)
 def page_image(doc_id: int, file_id: int, page_no: int):
     width = request.args.get("w", default=1000, type=int) or 1000
-    png = render_page_image(current_app.extensions["archive"], doc_id, file_id, page_no, current_scope(), width=width)
+    png = render_page_image(db_session(), current_archive(), doc_id, file_id, page_no, current_scope(), width=width)
     target = f"van-ban:{doc_id}/tep:{file_id}/trang:{page_no}"
     if png is None:
         audit_event("page_image", target=target, details={"found": False})
@@ -45,7 +46,7 @@ def page_image(doc_id: int, file_id: int, page_no: int):
         png = stamp_png(png, stamp)
     audit_event("page_image", target=target, details={"stamped": stamp is not None})
     response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "private, no-store"  # document bytes are never kept by a browser or proxy
     return response
 
 
@@ -54,7 +55,7 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     target = f"van-ban:{doc_id}/tep:{file_id}"
     stamp = stamp_for_current_user()
     try:
-        delivery = deliver_file(current_app.extensions["archive"], doc_id, file_id, current_scope(), stamp,
+        delivery = deliver_file(db_session(), current_archive(), doc_id, file_id, current_scope(), stamp,
                                 only_types=INLINE_TYPES if inline else None)
     except StampError as error:
         audit_event(action, target=target, details={"refused": str(error)})
@@ -73,7 +74,7 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     else:
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=not inline, download_name=delivery.filename, conditional=True, max_age=0)
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -173,6 +173,9 @@ def build_world(home: Path) -> World:
                        display_name="Cán bộ Sơn Nam")
         create_account(session, username="phohien", role="lookup", new_unit_code="11953", password=PASSWORD,
                        display_name="Cán bộ Phố Hiến")
+        # Tests that sign out use these: a sign-out ends every session of its account (issue 10).
+        create_account(session, username="sonnam.ra", role="lookup", new_unit_code="11983", password=PASSWORD)
+        create_account(session, username="phohien.ra", role="lookup", new_unit_code="11953", password=PASSWORD)
         create_account(session, username="hethan", role="lookup", new_unit_code="11983", password=PASSWORD,
                        expires_at=datetime.now() - timedelta(days=1))
         off, _ = create_account(session, username="khoa", role="lookup", new_unit_code="11983", password=PASSWORD)

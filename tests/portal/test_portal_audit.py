@@ -76,15 +76,15 @@ def test_reads_of_a_lookup_account_are_recorded_with_account_unit_and_address(ap
 
 def test_failed_sign_in_and_sign_out_are_recorded(app, world):
     client = app.test_client()
-    assert login(client, "phohien", "sai-mat-khau-roi").status_code == 401
+    assert login(client, "phohien.ra", "sai-mat-khau-roi").status_code == 401
     assert login(client, "khong-ton-tai", "sai-mat-khau-roi").status_code == 401
-    assert login(client, "phohien").status_code == 302
+    assert login(client, "phohien.ra").status_code == 302
     page = client.get("/").get_data(as_text=True)
     client.post("/dang-xuat", data={"csrf_token": csrf_token(page)})
     actions = [(e.action, e.username) for e in events(world)]
-    assert ("login_failed", "phohien") in actions
+    assert ("login_failed", "phohien.ra") in actions
     assert ("login_failed", "khong-ton-tai") in actions
-    assert actions[-1] == ("logout", "phohien")
+    assert actions[-1] == ("logout", "phohien.ra")
 
 
 def test_forwarded_address_is_believed_only_behind_a_configured_proxy(world):

@@ -70,19 +70,19 @@ def test_next_goes_back_but_never_off_site(client, world):
     doc = world.docs["lam_son"]
     token = csrf_token(client.get("/dang-nhap").get_data(as_text=True))
     r = client.post(f"/dang-nhap?next=/van-ban/{doc}",
-                    data={"username": "sonnam", "password": PASSWORD, "csrf_token": token})
+                    data={"username": "sonnam.ra", "password": PASSWORD, "csrf_token": token})
     assert r.headers["Location"] == f"/van-ban/{doc}"
     client.post("/dang-xuat", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
     for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"]:
         token = csrf_token(client.get("/dang-nhap").get_data(as_text=True))
         r = client.post("/dang-nhap", query_string={"next": evil},
-                        data={"username": "sonnam", "password": PASSWORD, "csrf_token": token})
+                        data={"username": "sonnam.ra", "password": PASSWORD, "csrf_token": token})
         assert r.headers["Location"] == "/", evil
         client.post("/dang-xuat", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
 
 
 def test_logout_is_post_with_csrf(client):
-    login(client, "sonnam")
+    login(client, "sonnam.ra")
     assert client.get("/dang-xuat").status_code == 405
     assert client.post("/dang-xuat").status_code == 400  # no token
     assert client.get("/").status_code == 200
