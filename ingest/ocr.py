@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
 
 from PIL import Image
 
 __all__ = [
     "OcrResult", "OcrUnavailable", "OcrFailed", "ocr_image", "check_languages", "prepare_image", "PREPROCESSORS",
-    "estimate_skew", "deskew", "detect_rotation",
+    "estimate_skew", "deskew", "detect_rotation", "OcrWord",
 ]
 
 DEFAULT_LANGUAGES = "vie+eng"
@@ -34,10 +34,24 @@ class OcrFailed(RuntimeError):
     """Tesseract ran but failed on this image."""
 
 
+@dataclass(frozen=True)
+class OcrWord:
+    """One word and its box in pixels of the image Tesseract read (after deskew)."""
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+
+
 @dataclass
 class OcrResult:
     text: str
     mean_confidence: float  # 0-100, mean over words with a confidence >= 0; 0.0 if no words
+    # The words with their boxes, for reading a page's layout (header columns) as a person sees it.
+    words: list[OcrWord] = field(default_factory=list)
+    size: tuple[int, int] = (0, 0)  # width, height of the image the boxes refer to
 
 
 # ------------------------------------------------------------------ page geometry
@@ -229,4 +243,10 @@ def _read(image: Image.Image, languages: str) -> OcrResult:
     except RuntimeError as exc:  # pytesseract's timeout (TesseractError is also a RuntimeError)
         raise OcrFailed(f"Tesseract quá thời gian (timed out after {_TIMEOUT_S}s)") from exc
     text, mean = _assemble(data)
-    return OcrResult(text=unicodedata.normalize("NFC", text), mean_confidence=round(mean, 2))
+    words = [
+        OcrWord(unicodedata.normalize("NFC", w.strip()), int(data["left"][i]), int(data["top"][i]),
+                int(data["width"][i]), int(data["height"][i]), float(data["conf"][i]))
+        for i, w in enumerate(data["text"]) if (w or "").strip() and float(data["conf"][i]) >= 0
+    ]
+    return OcrResult(text=unicodedata.normalize("NFC", text), mean_confidence=round(mean, 2), words=words,
+                     size=image.size)

@@ -1,0 +1,61 @@
+"""Folded text: fixed words are matched without diacritics and case, at the same positions.
+
+Text from PDF layers and OCR comes with tone errors and stray case, so the fixed words
+of a letter (``Số``, ``ngày``, the national motto) are matched on a *folded* copy (no
+diacritics, lower case, đ→d) that keeps every character's position: a match there
+slices the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "fold_keep", "clean_lines", "is_upper_text", "strip_junk", "cut"]
+
+
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", ch)[0]
+    low = base.lower()
+    return low if len(low) == 1 else base
+
+
+def fold_keep(text: str) -> str:
+    """Fold an NFC string character by character: same length, same positions."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def fold(text: str) -> str:
+    """Diacritics removed, lower case, đ→d, spaces collapsed (for comparisons)."""
+    return " ".join(fold_keep(unicodedata.normalize("NFC", text)).split())
+
+
+def clean_lines(text: str) -> list[str]:
+    """NFC lines with spaces collapsed; lines that hold no letter or digit (rules, stars) dropped."""
+    # Ð (U+00D0, eth) is never Vietnamese: it is OCR's reading of Đ.
+    text = unicodedata.normalize("NFC", text).replace("Ð", "Đ")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    return [line for line in lines if any(c.isalnum() for c in line)]
+
+
+def is_upper_text(s: str, ratio: float = 0.85) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) >= ratio
+
+
+def strip_junk(s: str) -> str:
+    return s.strip(" -_—–=*~.,:;|•·#£")
+
+
+def cut(line: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The pieces of `line` outside `spans`."""
+    pieces, pos = [], 0
+    for a, b in sorted(spans):
+        if a > pos:
+            pieces.append(line[pos:a])
+        pos = max(pos, b)
+    pieces.append(line[pos:])
+    return pieces
