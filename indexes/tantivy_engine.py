@@ -48,7 +48,7 @@ from .fold import exact, normalize_number
 from .highlight import fast_fold, snippet
 
 SCHEMA_VERSION = "1"
-FACETS = ("unit_code", "doc_type", "direction", "year")
+FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 _WORD_RE = re.compile(r"[^\W_]+")
 _EPOCH = date(1800, 1, 1).toordinal()
 _NO_DAY_UP = (1 << 31) - 1
@@ -65,9 +65,10 @@ def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_unsigned_field("id", stored=True, fast=True)
     b.add_text_field("key", tokenizer_name="raw", index_option="basic")  # str(id): deletes by term
-    for name in ("unit_code", "doc_type", "direction"):
+    for name in ("unit_code", "doc_type", "direction", "dossier"):
         b.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
-    b.add_text_field("number_norm", tokenizer_name="raw", index_option="basic")
+    for name in ("number_norm", "signature", "restricted"):
+        b.add_text_field(name, tokenizer_name="raw", index_option="basic")
     b.add_unsigned_field("year", indexed=True, fast=True)
     b.add_unsigned_field("down", fast=True)  # day << 32 | id, undated 0: newest first, undated last
     b.add_unsigned_field("up", indexed=True, fast=True)  # day << 32 | id, undated max: oldest first, undated last
@@ -116,6 +117,13 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     if doc.direction:
         d.add_text("direction", doc.direction)
     d.add_text("number_norm", normalize_number(doc.number))
+    # Fields other parts of the archive may add to IndexDocument; absent means empty.
+    dossier, signature = getattr(doc, "dossier", "") or "", getattr(doc, "signature", "") or ""
+    if dossier:
+        d.add_text("dossier", dossier)
+    if signature:
+        d.add_text("signature", signature)
+    d.add_text("restricted", "1" if getattr(doc, "restricted", False) else "0")
     if doc.issued_date:
         d.add_unsigned("year", doc.issued_date.year)
     d.add_unsigned("down", (day << 32) | int(doc.id))
@@ -177,7 +185,8 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
     """Filters as queries that match or not and add nothing to the score."""
     out: list[tantivy.Query] = []
     for field, values in (("unit_code", query.scope), ("unit_code", query.unit_codes or None),
-                          ("doc_type", query.doc_types or None), ("direction", query.directions or None)):
+                          ("doc_type", query.doc_types or None), ("direction", query.directions or None),
+                          ("dossier", getattr(query, "dossiers", ()) or None)):
         if values is not None:
             out.append(_values(field, values))
     if query.date_from or query.date_to:
@@ -186,6 +195,10 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
         out.append(tantivy.Query.range_query(SCHEMA, "up", tantivy.FieldType.Unsigned, low, high))
     if query.number_filter:
         out.append(tantivy.Query.term_query(SCHEMA, "number_norm", normalize_number(query.number_filter)))
+    if getattr(query, "signature", ""):
+        out.append(tantivy.Query.term_query(SCHEMA, "signature", query.signature))  # type: ignore[attr-defined]
+    if not getattr(query, "restricted_ok", False):  # restricted documents only for those allowed: fails closed
+        out.append(tantivy.Query.term_query(SCHEMA, "restricted", "0"))
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
 
 
