@@ -103,6 +103,8 @@ class Settings:
     max_file_bytes: int = 512 * 1024 * 1024
     max_image_pixels: int = 120_000_000
     max_pdf_pages: int = 5000
+    # PEM/DER root certificates (a file, or a folder of them) that PDF signatures must chain to.
+    trust_roots: str = ""
     session_cookie_secure: bool = False
     session_idle_minutes: int = 30
     ratelimit_storage_uri: str = "memory://"
@@ -160,6 +162,7 @@ class Settings:
             max_file_bytes=_env_int("ARCHIVE_MAX_FILE_BYTES", 512 * 1024 * 1024),
             max_image_pixels=_env_int("ARCHIVE_MAX_IMAGE_PIXELS", 120_000_000),
             max_pdf_pages=_env_int("ARCHIVE_MAX_PDF_PAGES", 5000),
+            trust_roots=os.environ.get("ARCHIVE_TRUST_ROOTS", ""),
             session_cookie_secure=_env_bool("ARCHIVE_SESSION_COOKIE_SECURE", False),
             session_idle_minutes=_env_int("ARCHIVE_SESSION_IDLE_MINUTES", 30),
             ratelimit_storage_uri=os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "") or "memory://",

@@ -35,6 +35,9 @@ from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun
 from archive_core.store import CHUNK, blob_path
 from indexes.base import SearchUnavailable
+from ingest.indexing import index_document
+from ingest.signature_checks import check_unchecked, recheck_all
+from ingest.signatures import STATUS_LABELS, UNSIGNED, VALID
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORDED_PROBLEMS = 500
@@ -44,7 +47,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Problem:
-    kind: str  # hash_mismatch | size_mismatch | missing_file | stray_file | manifest_mismatch | index_missing | index_extra | unit_count | index_unreachable
+    kind: str  # signature_invalid | hash_mismatch | size_mismatch | missing_file | stray_file | manifest_mismatch | index_missing | index_extra | unit_count | index_unreachable
     target: str
     message: str
     documents: list[int] = field(default_factory=list)
@@ -312,6 +315,34 @@ def _check_index(archive: Archive, report: VerificationReport) -> None:
         report.add("index_unreachable", archive.settings.index_engine, f"Không truy cập được chỉ mục / index unreachable: {error}")
 
 
+def _check_signatures(archive: Archive, report: VerificationReport, progress: Progress) -> None:
+    """Validate every PDF signature again: a certificate may be revoked since, or the trust store changed."""
+    report.counts["signatures_first_checked"] = check_unchecked(archive)
+    changed: set[int] = set()
+    for change in recheck_all(archive, progress):
+        if change.before != change.after:
+            changed.update(change.documents)
+        report.counts["signed_files_checked" if change.after != UNSIGNED else "unsigned_pdfs_checked"] += 1
+        report.counts["signed_files_valid"] += int(change.after == VALID)
+        if change.before == VALID and change.after != VALID:
+            report.add("signature_invalid", change.sha256,
+                       f"Chữ ký số hợp lệ khi nhận, nay: {STATUS_LABELS.get(change.after, change.after)} / "
+                       f"signature valid at ingest, now {change.after}", change.documents)
+    report.counts["signature_verdicts_changed"] = len(changed)
+    _reindex(archive, changed)
+
+
+def _reindex(archive: Archive, ids: set[int]) -> None:
+    """The index carries each document's signature verdict (the search filter): refresh the changed ones."""
+    if not ids:
+        return
+    with archive.db.session() as session:
+        documents = list(session.scalars(select(Document).where(
+            Document.id.in_(ids), Document.indexed_at.is_not(None), Document.withheld.is_(False))))
+        if documents:
+            archive.engine.index([index_document(session, d) for d in documents])
+
+
 # -- the run ----------------------------------------------------------------------------------
 def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress: Progress | None = None,
            record: bool = True) -> VerificationReport:
@@ -324,6 +355,9 @@ def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress:
     _check_manifests(archive, report, known)
     progress("kho / store")
     _check_stray(archive, report, known)
+    if not quick:
+        progress("chữ ký số / digital signatures")
+        _check_signatures(archive, report, progress)
     progress("chỉ mục / index")
     _check_index(archive, report)
     with archive.db.session() as session:

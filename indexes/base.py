@@ -26,6 +26,9 @@ class IndexDocument:
     issuer: str = ""
     signer: str = ""
     body: str = ""
+    dossier: str = ""  # ma_ho_so: the file (hồ sơ) it was filed in
+    signature: str = ""  # ingest.signatures verdict over its signed PDFs: "hop_le" = valid
+    restricted: bool = False  # chế độ sử dụng "Hạn chế": only for accounts allowed restricted material
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class SearchQuery:
     date_from: date | None = None
     date_to: date | None = None
     number_filter: str = ""
+    dossiers: tuple[str, ...] = ()
+    signature: str = ""  # only documents with this signature verdict ("hop_le": "có chữ ký số hợp lệ")
+    restricted_ok: bool = False  # restricted documents are left out unless the caller may see them (fails closed)
     sort: str = "relevance"  # relevance | date_desc | date_asc
     page: int = 1
     per_page: int = 20

@@ -50,7 +50,7 @@ EXACT_COLS = ("x_subject", "x_issuer", "x_body")
 # bm25 weights, in column order: number, subject, issuer, body (folded), then exact.
 WEIGHTS = (10.0, 5.0, 3.0, 1.0, 5.0, 3.0, 1.0)
 MAX_IDLE_READERS = 16
-FACETS = ("unit_code", "doc_type", "direction", "year")
+FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 TEXT_FIELDS = ("ma_van_ban", "number", "subject", "issuer", "signer", "body")
 
 # ``docs`` is kept narrow (filters and facets only) so joining 100k matches to it
@@ -64,7 +64,10 @@ CREATE TABLE IF NOT EXISTS docs (
     direction TEXT NOT NULL DEFAULT '',
     issued_date TEXT,
     year INTEGER,
-    number_norm TEXT NOT NULL DEFAULT ''
+    number_norm TEXT NOT NULL DEFAULT '',
+    dossier TEXT NOT NULL DEFAULT '',
+    signature TEXT NOT NULL DEFAULT '',
+    restricted INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS docs_unit_date ON docs (unit_code, issued_date);
 CREATE INDEX IF NOT EXISTS docs_date ON docs (issued_date);
@@ -130,14 +133,20 @@ def _texts(doc: IndexDocument) -> dict[str, str]:
 def _row(doc: IndexDocument) -> tuple[Any, ...]:
     issued = doc.issued_date.isoformat() if doc.issued_date else None
     return (int(doc.id), doc.unit_code, doc.doc_type or "", doc.direction or "", issued,
-            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number))
+            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number),
+            doc.dossier or "", doc.signature or "", int(bool(doc.restricted)))
 
 
 _ALL_FTS = ", ".join(FOLDED_COLS + EXACT_COLS)
 _FTS_INSERT = f"INSERT INTO docs_fts(rowid, {_ALL_FTS}) VALUES (?, {', '.join('?' * 7)})"
 _FTS_DELETE = f"INSERT INTO docs_fts(docs_fts, rowid, {_ALL_FTS}) VALUES ('delete', ?, {', '.join('?' * 7)})"
 _BM25 = f"bm25(f.docs_fts, {', '.join(map(str, WEIGHTS))})"
-_DOC_INSERT = "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)"
+_DOC_COLUMNS = ("id", "unit_code", "doc_type", "direction", "issued_date", "year", "number_norm",
+                "dossier", "signature", "restricted")
+_DOC_INSERT = f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(_DOC_COLUMNS))})"
+# Columns added after schema 2: an older index file gets them (empty) when opened.
+_ADDED_COLUMNS = {"dossier": "TEXT NOT NULL DEFAULT ''", "signature": "TEXT NOT NULL DEFAULT ''",
+                  "restricted": "INTEGER NOT NULL DEFAULT 0"}
 _TEXT_INSERT = f"INSERT INTO doc_text (id, {', '.join(TEXT_FIELDS)}) VALUES (?, {', '.join('?' * len(TEXT_FIELDS))})"
 
 
@@ -242,6 +251,10 @@ class SqliteFtsEngine:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                present = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
+                for column, declaration in _ADDED_COLUMNS.items():
+                    if column not in present:
+                        conn.execute(f"ALTER TABLE docs ADD COLUMN {column} {declaration}")
                 meta = dict(conn.execute("SELECT key, value FROM meta"))
                 if not meta:
                     conn.executemany("INSERT INTO meta VALUES (?, ?)",
@@ -396,7 +409,8 @@ class SqliteFtsEngine:
         for column, values in (("unit_code", sorted(query.scope) if query.scope is not None else None),
                                ("unit_code", query.unit_codes or None),
                                ("doc_type", query.doc_types or None),
-                               ("direction", query.directions or None)):
+                               ("direction", query.directions or None),
+                               ("dossier", query.dossiers or None)):
             if values is not None:
                 where.append(f"d.{column} IN (SELECT value FROM json_each(?))")
                 params.append(json.dumps(list(values)))
@@ -409,6 +423,11 @@ class SqliteFtsEngine:
         if query.number_filter:
             where.append("d.number_norm = ?")
             params.append(normalize_number(query.number_filter))
+        if query.signature:
+            where.append("d.signature = ?")
+            params.append(query.signature)
+        if not query.restricted_ok:
+            where.append("d.restricted = 0")
         return where, params
 
     def search(self, query: SearchQuery) -> SearchResult:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document
-from archive_core.clock import utcnow
 from indexes.base import IndexDocument
+
+from .signature_checks import check_unchecked, document_status
 
 INDEX_BATCH = 100
 
@@ -27,7 +29,8 @@ def index_document(session: Session, document: Document) -> IndexDocument:
         id=document.id, unit_code=document.unit_code, ma_van_ban=document.ma_van_ban,
         number=document.number or "", issued_date=document.issued_date, doc_type=document.doc_type or "",
         direction=document.direction or "", subject=document.subject or "", issuer=document.issuer or "",
-        signer=document.signer or "", body=document_text(document),
+        signer=document.signer or "", body=document_text(document), dossier=document.dossier or "",
+        signature=document_status(session, document),
     )
 
 
@@ -36,6 +39,7 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
     engine = archive.engine
     total = 0
     while True:
+        check_unchecked(archive, package_id)  # the index carries the signature verdict ("có chữ ký số hợp lệ")
         with archive.db.session() as session:
             query = (select(Document).where(Document.text_ready.is_(True), Document.withheld.is_(False),
                                             Document.indexed_at.is_(None))

@@ -213,7 +213,7 @@ def check_pdf(source: bytes | str | Path | BinaryIO, trust: TrustStore) -> PdfSi
         else:
             stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
             checks = asyncio.run(_check_stream(stream, trust))
-    except Exception as exc:  # noqa: BLE001 - a damaged file is a finding, not a crash
+    except Exception as exc:
         return PdfSignatures(checked_at, trust.fingerprint, error=f"{type(exc).__name__}: {exc}")
     return PdfSignatures(checked_at, trust.fingerprint, tuple(checks))
 
@@ -226,7 +226,7 @@ async def _check_stream(stream: BinaryIO, trust: TrustStore) -> list[SignatureCh
 async def _check_one(sig: EmbeddedPdfSignature, trust: TrustStore) -> SignatureCheck:
     try:
         status = await async_validate_pdf_signature(sig, trust.context(), key_usage_settings=_KEY_USAGE)
-    except Exception as exc:  # noqa: BLE001 - an unreadable signature is an invalid one
+    except Exception as exc:
         return _unverifiable(sig, f"{type(exc).__name__}: {exc}")
     expired_now = status.trust_problem_indic in _EXPIRY_PROBLEMS
     if expired_now and _trusted_timestamp(status) is not None:
@@ -263,11 +263,11 @@ def _certificate_facts(cert: x509.Certificate | None) -> dict[str, Any]:
 def _unverifiable(sig: EmbeddedPdfSignature, reason: str) -> SignatureCheck:
     try:
         facts = _certificate_facts(sig.signer_cert)
-    except Exception:  # noqa: BLE001
+    except Exception:
         facts = {}
     try:
-        name = sig.field_name
-    except Exception:  # noqa: BLE001
+        name = str(sig.field_name)
+    except Exception:
         name = ""
     return SignatureCheck(field_name=name, status=INVALID, problems=(f"Không kiểm tra được chữ ký: {reason}",), **facts)
 
@@ -319,7 +319,7 @@ def _verdict(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, expired_now:
     else:
         verdict = VALID
     return SignatureCheck(
-        field_name=sig.field_name,
+        field_name=str(sig.field_name),
         status=verdict,
         signing_time=status.signer_reported_dt,
         timestamp=timestamp,

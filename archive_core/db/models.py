@@ -278,3 +278,20 @@ class VerificationRun(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     problems: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class BlobSignatures(Base):
+    """pyHanko's verdict on the digital signatures of one PDF original (``ingest.signatures``).
+
+    Keyed by the bytes, so a file received twice is checked once; ``archive verify``
+    checks again (a certificate may have been revoked, the trust store changed).
+    """
+
+    __tablename__ = "blob_signatures"
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)  # ingest.signatures: hop_le | ... | khong_ky | loi
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    signatures: Mapped[list] = mapped_column(JSON, default=list)  # SignatureCheck.to_dict() each
+    error: Mapped[str] = mapped_column(Text, default="")
+    trust_store: Mapped[str] = mapped_column(String(64), default="")  # TrustStore.fingerprint
+    checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

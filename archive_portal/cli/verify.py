@@ -23,6 +23,7 @@ PROBLEM_LABELS = {
     "index_extra": "Thừa trong chỉ mục / extra in the index",
     "unit_count": "Số văn bản theo đơn vị lệch / per-unit count differs",
     "index_unreachable": "Không truy cập được chỉ mục / index unreachable",
+    "signature_invalid": "Chữ ký số không còn hợp lệ / signature no longer valid",
 }
 
 
@@ -61,6 +62,10 @@ def _print(report) -> None:
     _say(f"  văn bản / documents: {c.get('documents', 0)}; chỉ mục / index: {c.get('documents_indexed_engine', 0)} "
                   f"(cơ sở dữ liệu cần / database expects {c.get('documents_indexed_db', 0)}), "
                   f"{c.get('units_checked', 0)} đơn vị / units")
+    if not report.quick:
+        _say(f"  chữ ký số / digital signatures: {c.get('signed_files_checked', 0)} tệp có chữ ký / signed files, "
+             f"{c.get('signed_files_valid', 0)} hợp lệ / valid, {c.get('unsigned_pdfs_checked', 0)} PDF không ký / "
+             f"unsigned PDFs; kết luận thay đổi / verdicts changed: {c.get('signature_verdicts_changed', 0)} văn bản")
     for note in report.notes:
         _say(f"  [dim]ghi chú / note: {note}[/dim]")
     if report.ok:

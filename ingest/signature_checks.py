@@ -1,0 +1,120 @@
+"""Keep pyHanko's verdict on every stored PDF original (``BlobSignatures``), and read it back.
+
+Ingest checks the PDFs of a package before indexing them (``check_unchecked``,
+called from ``indexing.index_ready`` so ``archive ingest`` and ``archive worker``
+both do it); ``archive verify`` checks every one again (``recheck_all``): a
+verdict depends on the trust store and on time, not only on the bytes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive_core.context import Archive
+from archive_core.db.models import Blob, BlobSignatures, Document, DocumentFile
+from archive_core.store import blob_path
+
+from . import signatures as sig
+
+PDF = "application/pdf"
+BATCH = 100
+
+
+def trust_store(archive: Archive) -> sig.TrustStore:
+    return sig.TrustStore.load(archive.settings.trust_roots or None)
+
+
+def _record(sha256: str, result: sig.PdfSignatures) -> BlobSignatures:
+    return BlobSignatures(
+        blob_sha256=sha256, status=result.status, signature_count=len(result.signatures),
+        signatures=[s.to_dict() for s in result.signatures], error=result.error,
+        trust_store=result.trust_store, checked_at=result.checked_at.replace(tzinfo=None),
+    )
+
+
+def _is_pdf():
+    return (DocumentFile.media_type == PDF) | (Blob.media_type == PDF)
+
+
+def check_unchecked(archive: Archive, package_id: int | None = None) -> int:
+    """Check every extracted PDF original that has no verdict yet (of one package, or all); return the count."""
+    trust = trust_store(archive)
+    store_dir = archive.settings.store_dir
+    done = 0
+    while True:
+        with archive.db.session() as session:
+            query = (select(Blob.sha256).join(DocumentFile, DocumentFile.blob_sha256 == Blob.sha256)
+                     .where(DocumentFile.status == "extracted", _is_pdf())
+                     .where(~exists().where(BlobSignatures.blob_sha256 == Blob.sha256)))
+            if package_id is not None:
+                query = query.join(Document, Document.id == DocumentFile.document_id).where(
+                    Document.package_id == package_id)
+            shas = list(dict.fromkeys(session.scalars(query.limit(BATCH))))
+        if not shas:
+            return done
+        records = [_record(sha, sig.check_pdf(blob_path(store_dir, sha), trust)) for sha in shas]
+        try:
+            with archive.db.write_transaction() as session:
+                for record in records:
+                    session.merge(record)
+        except IntegrityError:
+            continue  # another process stored a verdict for one of these first; the rest are picked up again
+        done += len(records)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    sha256: str
+    before: str
+    after: str
+    documents: list[int]
+
+
+def recheck_all(archive: Archive, progress: Callable[[str], None] | None = None) -> list[Recheck]:
+    """Check every kept verdict again, store the new one, and return each of them (changed or not)."""
+    trust = trust_store(archive)
+    store_dir = archive.settings.store_dir
+    with archive.db.session() as session:
+        rows = list(session.execute(select(BlobSignatures.blob_sha256, BlobSignatures.status)
+                                    .order_by(BlobSignatures.blob_sha256)))
+    out: list[Recheck] = []
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start:start + BATCH]
+        results = {sha: sig.check_pdf(blob_path(store_dir, sha), trust) for sha, _ in batch}
+        with archive.db.write_transaction() as session:
+            for sha, before in batch:
+                session.merge(_record(sha, results[sha]))
+                documents = list(session.scalars(select(DocumentFile.document_id)
+                                                 .where(DocumentFile.blob_sha256 == sha).distinct()))
+                out.append(Recheck(sha, before, results[sha].status, sorted(documents)))
+        if progress:
+            progress(f"chữ ký số: {min(start + BATCH, len(rows))}/{len(rows)}")
+    return out
+
+
+# -- reading -------------------------------------------------------------------------------------
+def verdicts(session: Session, shas: Iterable[str | None]) -> dict[str, BlobSignatures]:
+    wanted = {s for s in shas if s}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(BlobSignatures).where(BlobSignatures.blob_sha256.in_(wanted)))
+    return {row.blob_sha256: row for row in rows}
+
+
+def combined_status(statuses: Iterable[str]) -> str:
+    """A document's status from its files': the worst of its signed files, else unsigned ("" without PDFs)."""
+    seen = list(statuses)
+    signed = [s for s in seen if s not in (sig.UNSIGNED, "")]
+    if signed:
+        return max(signed, key=lambda s: sig.STATUS_ORDER.index(s) if s in sig.STATUS_ORDER else len(sig.STATUS_ORDER))
+    return sig.UNSIGNED if seen else ""
+
+
+def document_status(session: Session, document: Document) -> str:
+    """What the search filter "có chữ ký số hợp lệ" reads: ``hop_le`` only if every signed file is valid."""
+    found = verdicts(session, (f.blob_sha256 for f in document.files))
+    return combined_status(found[f.blob_sha256].status for f in document.files if f.blob_sha256 in found)
