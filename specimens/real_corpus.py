@@ -39,6 +39,8 @@ def _check(record: dict[str, Any], name: str) -> None:
         lines = record[key]
         if not isinstance(lines, list) or not all(isinstance(x, str) and x.strip() for x in lines):
             raise CorpusError(f"{name}: {key} must be a list of non-empty lines")
+    if not (record["header_left"] or record["header_right"]) and "no letterhead" not in record["layout_notes"]:
+        raise CorpusError(f"{name}: an empty header is allowed only for copies published without letterhead")
     if not record["text"].strip() or not record["body"].strip():
         raise CorpusError(f"{name}: empty text or body")
     if record["body"] not in record["text"]:

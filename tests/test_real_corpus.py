@@ -25,7 +25,7 @@ def _nospace(s: str) -> str:
 
 
 def test_corpus_is_large_enough(docs: list[dict]) -> None:
-    # Issue 12 asks for 80; the corpus holds 59 so far (see its README, "Known gaps"). Raise as it grows.
+    # Issue 12 asks for 80; the corpus holds 70 so far (see its README, "Known gaps"). Raise as it grows.
     assert len(docs) >= 55
     assert len({d["id"] for d in docs}) == len(docs)
     assert len({d["id"].split("-")[0] for d in docs}) == len(docs), "each file has its own number"
@@ -74,6 +74,10 @@ def test_truth_is_visible_in_the_text(docs: list[dict]) -> None:
 def test_headers_are_the_two_columns(docs: list[dict]) -> None:
     for d in docs:
         left, right = d["header_left"], d["header_right"]
+        if not (left or right):
+            assert "no letterhead" in d["layout_notes"], d["id"]
+            assert d["truth"]["number"] is None and d["truth"]["issuer"] is None, d["id"]
+            continue
         assert left and right, d["id"]
         for line in left + right:
             assert line in d["text"], (d["id"], line)
