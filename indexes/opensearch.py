@@ -52,14 +52,15 @@ from .highlight import fast_fold, snippet
 
 log = logging.getLogger(__name__)
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 FOLDED_FIELDS = ("number_text^10", "subject^5", "issuer_text^3", "body")
 EXACT_FIELDS = ("subject.exact^5", "issuer_text.exact^3", "body.exact")
-FACETS = ("unit_code", "doc_type", "direction", "year")
+FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 FACET_SIZE = 1000
 NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts first
 MAX_WINDOW = 10_000  # index.max_result_window in the mapping file
 WALK_BATCH = 5_000
+POOL_SIZE = 8  # connections kept per node: bulk workers plus a portal process's threads
 RETRYABLE_STATUS = {429, 502, 503, 504}
 # Per-item bulk failures that mean "not now" rather than "never": a full write queue, a parent
 # circuit breaker counting heap not yet collected, a shard whose primary is moving to another node.
@@ -121,6 +122,9 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "issued_date": doc.issued_date.isoformat() if doc.issued_date else None,
         "year": doc.issued_date.year if doc.issued_date else None,
         "number_norm": normalize_number(doc.number),
+        "dossier": doc.dossier or "",
+        "signature": doc.signature or "",
+        "restricted": bool(doc.restricted),
         **text,
         "number_text": [f"{text['number']} {text['ma_van_ban']}", PRESENT],
         "subject": [text["subject"], PRESENT],
@@ -160,10 +164,14 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     if query.scope is not None:
         clauses.append({"terms": {"unit_code": sorted(query.scope)}})
+    if not query.restricted_ok:
+        clauses.append({"bool": {"must_not": [{"term": {"restricted": True}}]}})
     for field_name, values in (("unit_code", query.unit_codes), ("doc_type", query.doc_types),
-                               ("direction", query.directions)):
+                               ("direction", query.directions), ("dossier", query.dossiers)):
         if values:
             clauses.append({"terms": {field_name: list(values)}})
+    if query.signature:
+        clauses.append({"term": {"signature": query.signature}})
     if query.date_from or query.date_to:
         bounds = {}
         if query.date_from:
@@ -250,7 +258,7 @@ class _OpenSearchClient:
         # With several nodes, a refused connection is tried once on each other node; status codes
         # (429, 503) are left to the engine, which backs off instead of hammering a busy cluster.
         self.client = OpenSearch(hosts=hosts, timeout=timeout, max_retries=len(hosts) - 1, retry_on_status=(),
-                                 retry_on_timeout=False)
+                                 retry_on_timeout=False, pool_maxsize=POOL_SIZE)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         errors = self.errors
@@ -269,6 +277,12 @@ class _OpenSearchClient:
     def search(self, index: str, body: dict, timeout: float) -> dict:
         return self.client.search(index=index, body=body, request_timeout=timeout,
                                   allow_partial_search_results=False)
+
+    def msearch(self, index: str, bodies: list[dict], timeout: float) -> dict:
+        lines: list[dict] = []
+        for body in bodies:
+            lines += [{"index": index, "allow_partial_search_results": False}, body]
+        return self.client.msearch(body=lines, request_timeout=timeout)
 
     def count(self, index: str, query: dict) -> int:
         return int(self.client.count(index=index, body={"query": query})["count"])
@@ -318,7 +332,8 @@ class _ElasticsearchClient:
         self.errors = elasticsearch
         hosts = hosts_of(url)
         self.client = elasticsearch.Elasticsearch(hosts, request_timeout=timeout, max_retries=len(hosts) - 1,
-                                                  retry_on_status=(), retry_on_timeout=False)
+                                                  retry_on_status=(), retry_on_timeout=False,
+                                                  connections_per_node=POOL_SIZE)
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         if isinstance(exc, self.transport_errors.ConnectionTimeout):
@@ -338,6 +353,12 @@ class _ElasticsearchClient:
     def search(self, index: str, body: dict, timeout: float) -> dict:
         return self.client.options(request_timeout=timeout).search(
             index=index, allow_partial_search_results=False, **body).body
+
+    def msearch(self, index: str, bodies: list[dict], timeout: float) -> dict:
+        lines: list[dict] = []
+        for body in bodies:
+            lines += [{"index": index, "allow_partial_search_results": False}, body]
+        return self.client.options(request_timeout=timeout).msearch(searches=lines).body
 
     def count(self, index: str, query: dict) -> int:
         return int(self.client.count(index=index, query=query)["count"])
@@ -398,7 +419,7 @@ class ClusterEngine:
                  batch_bytes: int = 8 * 1024 * 1024, retry_budget_seconds: float = 600.0,
                  backoff_seconds: float = 0.5, max_backoff_seconds: float = 30.0, bulk_workers: int = 2,
                  refresh: bool = True, index_target: str | None = None, replicas: int | None = None,
-                 max_window: int = MAX_WINDOW) -> None:
+                 max_window: int = MAX_WINDOW, split_requests: bool = True) -> None:
         if flavour not in CLIENTS:
             raise ValueError(f"unknown cluster flavour: {flavour!r}")
         self.name = flavour
@@ -419,6 +440,7 @@ class ClusterEngine:
         self.refresh_after_write = refresh
         self.replicas = replicas
         self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
+        self.split_requests = split_requests
         self._target = index_target
         self._client: Any = None
         self._pid = os.getpid()
@@ -683,6 +705,17 @@ class ClusterEngine:
                 self._ready = False
             raise
 
+    def _msearch(self, bodies: list[dict]) -> list[dict]:
+        target = self.target
+        answers = self._call(lambda: self.client.msearch(target, bodies, self.time_limit))["responses"]
+        for answer in answers:
+            if "error" in answer:  # one failed search inside a 200 answer
+                error, status = answer["error"], answer.get("status")
+                if isinstance(error, dict) and "index_not_found" in str(error.get("type", "")):
+                    self._ready = False
+                raise SearchUnavailable(f"search cluster error {status}: {error}")
+        return answers
+
     def indexed_ids(self) -> set[int]:
         ids: set[int] = set()
         body: dict[str, Any] = {"query": {"match_all": {}}, "sort": [{"id": {"order": "asc"}}],
@@ -709,7 +742,18 @@ class ClusterEngine:
         deep = query.offset + query.per_page > self.max_window
         first = dict(body, track_total_hits=True, aggs=facet_aggs(facets), _source=source,
                      size=0 if deep else query.per_page, **({} if deep else {"from": query.offset}))
-        response = self._search(first)
+        if self.split_requests and not deep:
+            # Two requests run side by side on the cluster: the page (ranked with block-max WAND,
+            # no total) and the counts (total and facets, the query as an unscored filter).
+            page = dict(first, track_total_hits=False)
+            page.pop("aggs")
+            counts = {"query": {"bool": {"filter": [body["query"]]}}, "size": 0, "track_total_hits": True,
+                      "aggs": facet_aggs(facets)}
+            response, counted = self._msearch([page, counts])
+            response = dict(response, hits=dict(response["hits"], total=counted["hits"]["total"]),
+                            aggregations=counted.get("aggregations"))
+        else:
+            response = self._search(first)
         total = int(response["hits"]["total"]["value"])
         facet_values = read_facets(response.get("aggregations") or {}, facets)
         if total == 0:
