@@ -11,11 +11,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
 from archive_core.settings import Settings
@@ -173,31 +175,59 @@ def _subject(reference: dict, key: str) -> str:
     return next(d[2] for d in reference["documents"] if d[0] == key)
 
 
+def _claims(home: Path, url: str) -> dict[int, tuple[str, str]]:
+    """file id -> (claimed_by, status): the database is the record of who did what, not stdout."""
+    archive = Archive.open(Settings.load(home=home, database_url=url), migrate=False)
+    try:
+        with archive.db.session() as session:
+            return {i: (by, status) for i, by, status in
+                    session.execute(select(DocumentFile.id, DocumentFile.claimed_by, DocumentFile.status))}
+    finally:
+        archive.close()
+
+
+def _expire_leases(home: Path, url: str, worker_prefix: str) -> int:
+    """End the leases of a worker's claims by writing the time, as a lease that ran out would."""
+    archive = Archive.open(Settings.load(home=home, database_url=url), migrate=False)
+    try:
+        with archive.db.transaction() as session:
+            return session.execute(update(DocumentFile).where(DocumentFile.claimed_by.startswith(worker_prefix))
+                                   .values(lease_until=utcnow() - timedelta(seconds=1))).rowcount
+    finally:
+        archive.close()
+
+
 def test_a_killed_worker_loses_its_files_to_another_after_its_lease(database_url, package, reference, tmp_path):
     home, url = _home_and_url(tmp_path, database_url)
     ingest = Proc(["ingest", "--quiet", "--workers", "0", str(package)], _env(home, url))
     # the doomed worker says it runs on another machine: only the end of its lease frees its files
-    doomed = Proc(["worker", "--workers", "1", "--lease", "2"], _env(home, url, ARCHIVE_WORKER_NAME="may-khac"))
-    _wait_until(lambda: doomed.saved_files())
+    doomed = Proc(["worker", "--workers", "1", "--lease", "600"], _env(home, url, ARCHIVE_WORKER_NAME="may-khac"))
+
+    def doomed_saved_one_and_holds_more() -> bool:
+        mine = [status for by, status in _claims(home, url).values() if by.startswith("may-khac:")]
+        return "pending" in mine and any(status != "pending" for status in mine)
+
+    _wait_until(doomed_saved_one_and_holds_more)
     doomed.signal(signal.SIGKILL)
     doomed.wait()
-    doomed_id = doomed.worker_id()
-    archive = Archive.open(Settings.load(home=home, database_url=url))
-    with archive.db.session() as session:
-        held = set(session.scalars(select(DocumentFile.id).where(DocumentFile.claimed_by == doomed_id,
-                                                                 DocumentFile.status == "pending")))
-    assert held, "killed while holding claims"
-    rescuer = Proc(["worker", "--workers", "1", "--lease", "2", "--idle-exit", "600"], _env(home, url))
+    at_kill = _claims(home, url)
+    held = {i for i, (by, status) in at_kill.items() if by.startswith("may-khac:") and status == "pending"}
+    saved_by_doomed = {i for i, (by, status) in at_kill.items() if by.startswith("may-khac:") and status != "pending"}
+    assert held and saved_by_doomed, "the kill landed mid-run: files saved and files still held"
+    assert set(doomed.saved_files()) <= saved_by_doomed, "nothing reported saved that the database lacks"
+    assert _expire_leases(home, url, "may-khac:") >= len(held)
+    rescuer = Proc(["worker", "--workers", "1", "--lease", "600", "--idle-exit", "600"], _env(home, url))
     assert ingest.wait() == 0, "\n".join(ingest.lines)
     rescuer.signal(signal.SIGTERM)
     assert rescuer.wait(120) == 0, "\n".join(rescuer.lines)
-    assert held <= set(rescuer.saved_files()), "the dead worker's files were taken over"
-    done = doomed.saved_files() + rescuer.saved_files()
-    assert len(done) == len(set(done)) and set(done) == _extractable_files(home, url)
-    with archive.db.session() as session:
-        owners = dict(session.execute(select(DocumentFile.id, DocumentFile.claimed_by).where(DocumentFile.id.in_(held))).all())
-    archive.close()
-    assert set(owners.values()) == {rescuer.worker_id()}
+    after = _claims(home, url)
+    rescuer_id = rescuer.worker_id()
+    assert rescuer_id and all(after[i] == (rescuer_id, after[i][1]) and after[i][1] != "pending" for i in held), \
+        "the dead worker's files were taken over and finished by the rescuer"
+    assert not set(rescuer.saved_files()) & set(doomed.saved_files()), "no file extracted twice"
+    extractable = _extractable_files(home, url)
+    assert all(after[i][1] != "pending" for i in extractable), "every file extracted, none lost"
+    assert {i for i in extractable if after[i][0].startswith("may-khac:")} == saved_by_doomed & extractable
     state = _snapshot(home, url)
     assert state["documents"] == reference["documents"]
     assert state["indexed"] == reference["indexed"]
