@@ -59,7 +59,7 @@ class SearchQuery:
     sort: str = "relevance"  # relevance | date_desc | date_asc
     page: int = 1
     per_page: int = 20
-    facets: tuple[str, ...] = ("unit_code", "doc_type", "direction", "year")
+    facets: tuple[str, ...] = ("unit_code", "doc_type", "direction", "year", "dossier")
     with_snippets: bool = True
 
     @property
