@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from portal_helpers import PASSWORD, login
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import select
 
@@ -17,7 +18,6 @@ from archive_portal.services.tokens import create_token
 from archive_portal.services.units import import_mapping
 from indexes.base import SearchQuery
 from ingest.pipeline import IngestOptions, ingest_package
-from portal_helpers import PASSWORD, login
 from tests.ingest.packaging import write_package
 from tests.signing import TestCA, render_pdf, sign_pdf
 
