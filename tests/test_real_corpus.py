@@ -25,8 +25,7 @@ def _nospace(s: str) -> str:
 
 
 def test_corpus_is_large_enough(docs: list[dict]) -> None:
-    # Issue 12 asks for 80; the corpus holds 77 so far (see its README, "Known gaps"). Raise as it grows.
-    assert len(docs) >= 55
+    assert len(docs) >= 80
     assert len({d["id"] for d in docs}) == len(docs)
     assert len({d["id"].split("-")[0] for d in docs}) == len(docs), "each file has its own number"
 
