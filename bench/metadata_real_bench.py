@@ -32,7 +32,7 @@ from ingest.metadata.layout import PageLayout, layout_from_ocr, pdf_first_page_l
 from specimens.real import FIELDS, RealDocument, load_corpus, render_pdf, scan_images, scan_variant, score
 
 LANGUAGE_CHOICES = ("vie", "vie+eng", "choice")
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 Reader = Callable[[list[str], "PageLayout | None"], dict]
 
 

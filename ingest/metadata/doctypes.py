@@ -40,11 +40,13 @@ DOC_TYPES: dict[str, str] = {
     "PB": "Phiếu báo",
     "CV": "Công văn",
     "KL": "Kết luận",  # Đảng documents (Quy định 66-QĐ/TW)
+    "TT": "Thông tư",  # legal documents (Luật ban hành văn bản QPPL), also in older numbers '38-TT-MN'
 }
 # Names printed as the title line, beyond those the abbreviations give (older laws,
 # Đảng and đoàn thể documents, letters).
 _MORE_NAMES = (
     "Thư công",
+    "Thông tư liên bộ",
     "Luật",
     "Nghị định",
     "Thông tư",
@@ -108,7 +110,12 @@ def type_from_number(number: str) -> str | None:
     if not pieces:
         return None
     full = normalize_doc_type(pieces[0])
-    return full if fold(full) in TITLE_NAMES and full != pieces[0] else None
+    if fold(full) not in TITLE_NAMES or full == pieces[0]:
+        return None
+    joint = {"LB": "liên bộ", "LT": "liên tịch", "LN": "liên ngành"}.get(pieces[1].upper() if len(pieces) > 1 else "")
+    if joint and fold(f"{full} {joint}") in TITLE_NAMES:
+        return TITLE_NAMES[fold(f"{full} {joint}")]
+    return full
 
 
 def title_type(folded_line: str) -> tuple[str, str] | None:

@@ -38,10 +38,13 @@ MOTTO_RES = [
 _DOAN_RE = MOTTO_RES[4]
 DATE_WORDS_RE = re.compile(r"ngay\s*(\d{1,2})\s*thang\s*(\d{1,2})\s*nam\s*(\d{4})")
 DATE_NUM_RE = re.compile(r"ngay\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
+# A date line left blank for the day or month ('ngày ….. tháng 12 năm 2021'): right column, no date.
+_DATE_BLANK_RE = re.compile(r"ngay\s*[\d.…_ ]*\s*thang\s*[\d.…_ ]*\s*nam\s*\d{4}")
+_NUMBER_LABEL_RE = re.compile(r"^(?:[a-z ]{0,20}\s)?s\S?\s*[:.]")
 # On the original text: 'Số:', OCR's 'S6:' / 'Sô', then the number; old forms '97-CP',
 # '08-TTg-NN', Đảng '97-QĐ/TW', spaced '367 - QĐ/TWĐTN-VP', '33/2009/QĐ-UBND'.
 NUMBER_RE = re.compile(
-    r"(?<![^\W\d_])(?:S|SỐ|Số)[^\s:/]?\s*[:;.,]?\s*"
+    r"(?<![^\W\d_])(?:S|SỐ|Số|số)[^\s:/]?\s*[:;.,]?\s*"
     r"(\d{1,5}[a-zA-Z]?\s*[/–-]\s*[^\W_][\w&.]*(?:\s*[/–-]\s*[^\W_][\w&.]*)*)"
 )
 _VV_RE = re.compile(r"^(?:v\s*/\s*[vy]|ve\s*viec)(?![a-z])")
@@ -86,6 +89,9 @@ _ORGANS = sorted(
 _ORGAN_KEYS = {o for o, _ in _ORGANS}
 # Lines of the left column that name a function inside the body, not the body itself.
 _FUNCTION_LINES = {"ban thuong truc", "thuong truc"}
+# Lines that cannot be a body's whole name: the next line completes them.
+_INCOMPLETE = {"uy ban thuong vu", "thuong truc", "ban thuong truc", "ban thuong vu"}
+_TERM_RE = re.compile(r"^(?:nhiem ky|khoa [ivxlc\d]+|\*+$)")
 
 
 @dataclass
@@ -117,7 +123,7 @@ def place_before(before: str) -> str | None:
 
 
 def _date_span(line: str, f: str) -> tuple[int, int] | None:
-    for r in (DATE_WORDS_RE, DATE_NUM_RE):
+    for r in (DATE_WORDS_RE, DATE_NUM_RE, _DATE_BLANK_RE):
         d = r.search(f)
         if d:
             comma = f.rfind(",", 0, d.start())
@@ -155,22 +161,28 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
     head = Header()
     limit = min(len(lines), 16)
     seen_right = False
+    letterhead = any(
+        is_upper_text(line[m.start() : m.end()]) or r is MOTTO_RES[2]
+        for line, f in zip(lines[:8], folded[:8], strict=False)
+        for r in MOTTO_RES
+        for m in r.finditer(f)
+    )
     for i in range(limit):
         line, f = lines[i], folded[i]
-        if is_title_line(line, f):
+        if is_title_line(line, f) or (i == 0 and not letterhead and _is_plain_title(f)):
             head.title, head.end = i, i
             return head
-        spans = _right_spans(line, f)
         key = f.strip(" -*")
+        vv_mixed = _VV_RE.match(key) and not is_upper_text(line)
+        if i > 0 and (seen_right or head.left) and _BODY_START.match(key) and not vv_mixed:
+            head.end = i
+            return head
+        spans = _right_spans(line, f)
         if (
             not spans
             and i > 0
             and (seen_right or head.left)
-            and (
-                _BODY_START.match(key)
-                and not (_VV_RE.match(key) and not is_upper_text(line))
-                or (len(line) > 75 and not is_upper_text(line) and not _VV_RE.match(key))
-            )
+            and (len(line) > 75 and not is_upper_text(line) and not _VV_RE.match(key))
         ):
             head.end = i
             return head
@@ -185,10 +197,18 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
     return head
 
 
+def _is_plain_title(f: str) -> bool:
+    """A page without letterhead (printed from a portal) opening with 'Thông báo lịch tiếp ...'."""
+    hit = title_type(f)
+    return bool(hit and hit[1] and " " in f)
+
+
 def find_number(left: list[str]) -> tuple[str, int] | None:
     """(number, index of its piece) from the left column."""
     for k, piece in enumerate(left):
         m = NUMBER_RE.search(piece)
+        if not m and k + 1 < len(left) and re.fullmatch(r"s\S?\s*[:.]?", fold(piece)):  # 'Số:' / '14/2007/QĐ-UBND'
+            m = NUMBER_RE.search(f"{piece} {left[k + 1]}")
         if m:
             number = re.sub(r"\s+", "", m.group(1)).replace("–", "-").rstrip(".-/")
             return _fix_symbol(number), k
@@ -236,27 +256,33 @@ def find_date(pieces: list[str]) -> dict[str, object]:
 
 
 def find_issuer(left: list[str], right: list[str], stop: int | None) -> str | None:
-    """The issuing body: the lowest level of the letterhead, joined to its unit line
-    ('ỦY BAN NHÂN DÂN' + 'TỈNH SÓC TRĂNG'); a parent level above it is left out."""
+    """The issuing body: the lowest level of the letterhead, joined to the lines that complete
+    its name ('ỦY BAN NHÂN DÂN' + 'TỈNH SÓC TRĂNG', 'ỦY BAN THƯỜNG VỤ' + 'QUỐC HỘI'); a parent
+    level above it ('THÀNH PHỐ HỒ CHÍ MINH', 'BAN CHẤP HÀNH TRUNG ƯƠNG') is left out."""
     candidates: list[str] = []
     for piece in left[: stop if stop is not None else len(left)]:
         f = fold(piece)
-        if _VV_RE.match(f) or NUMBER_RE.search(piece):
+        if _VV_RE.match(f) or NUMBER_RE.search(piece) or _NUMBER_LABEL_RE.match(f):
             break
         piece = strip_junk(piece)
-        if len(piece) < 3 or not is_upper_text(piece, 0.7) or f.strip(" .") in _FUNCTION_LINES:
+        if len(piece) < 3 or not is_upper_text(piece, 0.7) or _TERM_RE.match(fold(piece)):
             continue
         candidates.append(piece)
+    while len(candidates) > 1 and fold(candidates[-1]).strip(" .") in _FUNCTION_LINES:
+        candidates.pop()
     if not candidates:
         return None
     merged: list[str] = []
+    join_next = False
     for c in candidates:
         fc = fold(c)
         prev_bare = merged and fold(merged[-1]) in _ORGAN_KEYS
-        if prev_bare and (any(fc.startswith(level + " ") for level, _ in _LEVELS) or fc in {"xa", "phuong"}):
+        is_level = any(fc.startswith(level + " ") for level, _ in _LEVELS) or fc in {"xa", "phuong"}
+        if merged and (join_next or (prev_bare and is_level)):
             merged[-1] = f"{merged[-1]} {c}"
         else:
             merged.append(c)
+        join_next = fc.strip(" .") in _INCOMPLETE
     issuer = merged[-1]
     fi = fold(issuer)
     if any(_DOAN_RE.search(fold(r)) for r in right) and fi.startswith("ban chap hanh") and "doan" not in fi:

@@ -86,11 +86,11 @@ def _lines(words: list[Word]) -> list[list[Word]]:
 
 
 def _pieces(line: list[Word]) -> list[_Piece]:
-    """A line split where the gap between words is wider than about two letters' height."""
+    """A line split where the gap between words is wider than a letter's height."""
     height = statistics.median(w.bottom - w.top for w in line)
     pieces = [_Piece([line[0]])]
     for w in line[1:]:
-        if w.x0 - pieces[-1].x1 > 1.6 * height:
+        if w.x0 - pieces[-1].x1 > 1.2 * height:
             pieces.append(_Piece([w]))
         else:
             pieces[-1].words.append(w)

@@ -20,111 +20,158 @@ AUTHORITY_RE = re.compile(
     r"thua uy quyen|thay mat)\s*[.:/]?\s"
 )
 _SIGNED = re.compile(r"^\(?\s*(?:da ky|ky ten|ky,|ky va|ky\)|chu ky|signed|da ky va dong dau|ky, ghi ro)")
-_TITLE_STEMS = (
-    "pho ",
-    "chu tich",
-    "giam doc",
-    "bi thu",
-    "thu tuong",
-    "bo truong",
-    "thu truong",
-    "chanh ",
-    "truong ",
-    "chu nhiem",
-    "tong ",
-    "cuc truong",
-    "vien truong",
-    "hieu truong",
-    "uy vien",
-    "thu ky",
-    "ke toan",
-    "chi huy",
-    "doi truong",
-    "can bo",
-    "cong chuc",
-    "quyen ",
-    "tl.",
-    "giam thi",
-    "chu toa",
-    "dai dien",
-    "nguoi ",
-    "thu quy",
+_TITLE_RE = re.compile(
+    r"^(?:pho |quyen |q\. ?)?(?:chu tich|giam doc|bi thu|tong bi thu|thu tuong|bo truong|thu truong|"
+    r"chanh (?:van phong|an|thanh tra)|truong (?:ban|phong|khoa|tram|thon|ap|cong an|doan|tieu ban|ty)|"
+    r"chu nhiem|tong (?:thu ky|giam doc|cuc truong|bien tap|thanh tra)|cuc truong|vien truong|hieu truong|"
+    r"uy vien|thu ky|ke toan|chi huy truong|doi truong|chanh thanh tra|trung doan truong|tu lenh|"
+    r"nguoi (?:ky|lap|viet)|can bo|cong chuc|dai dien|chu toa)(?![a-z])"
 )
 _NAME_BREAK = re.compile(r"[;:.)]\s+|\s{2,}")
-_NOT_NAMES = {
-    fold(w)
-    for w in [
-        "Như",
-        "Điều",
-        "Nơi",
-        "Căn",
-        "Kính",
-        "Ủy",
-        "Sở",
-        "Phòng",
-        "Ban",
-        "Các",
-        "Hội",
-        "Ông",
-        "Bà",
-        "Đồng",
-        "Chí",
-        "Trung",
-        "Ương",
-        "Tỉnh",
-        "Huyện",
-        "Xã",
-        "Thôn",
-        "Chương",
-        "Mục",
-        "Phần",
-        "Quyết",
-        "Định",
-        "Việt",
-        "Nam",
-        "Hà",
-        "Nội",
-        "Cộng",
-        "Hòa",
-        "Độc",
-        "Lập",
-        "Tự",
-        "Do",
-        "Hạnh",
-        "Phúc",
-        "Lưu",
-        "Thủ",
-        "Tướng",
-        "Bộ",
-        "Trưởng",
-        "Chủ",
-        "Tịch",
-        "Giám",
-        "Đốc",
-        "Chính",
-        "Phủ",
-        "Quốc",
-        "Hội",
-        "Đảng",
-        "Đoàn",
-        "Mặt",
-        "Trận",
-        "Tổ",
-        "Quốc",
-        "Nhân",
-        "Dân",
-        "Văn",
-        "Phòng",
-        "Thường",
-        "Trực",
-        "Công",
-        "Báo",
-        "Website",
-        "Cổng",
-        "Thông",
-        "Tin",
+# Exact words (tones matter: 'Trần' is a surname, 'Trận' is not).
+_NOT_NAMES = set(
+    [
+        "như",
+        "điều",
+        "nơi",
+        "căn",
+        "kính",
+        "ủy",
+        "uỷ",
+        "sở",
+        "phòng",
+        "ban",
+        "các",
+        "hội",
+        "ông",
+        "bà",
+        "đồng",
+        "chí",
+        "trung",
+        "ương",
+        "tỉnh",
+        "huyện",
+        "xã",
+        "thôn",
+        "chương",
+        "mục",
+        "phần",
+        "quyết",
+        "định",
+        "việt",
+        "nam",
+        "hà",
+        "nội",
+        "cộng",
+        "hòa",
+        "hoà",
+        "độc",
+        "lập",
+        "tự",
+        "do",
+        "hạnh",
+        "phúc",
+        "thủ",
+        "tướng",
+        "bộ",
+        "trưởng",
+        "chủ",
+        "tịch",
+        "giám",
+        "đốc",
+        "chính",
+        "phủ",
+        "quốc",
+        "đảng",
+        "đoàn",
+        "mặt",
+        "trận",
+        "tổ",
+        "nhân",
+        "dân",
+        "văn",
+        "thường",
+        "trực",
+        "công",
+        "báo",
+        "website",
+        "cổng",
+        "thông",
+        "tin",
+        "lưu",
     ]
-} - {"lưu"}
+)
+_SURNAMES = set(
+    [
+        "nguyễn",
+        "trần",
+        "lê",
+        "phạm",
+        "hoàng",
+        "huỳnh",
+        "phan",
+        "vũ",
+        "võ",
+        "đặng",
+        "bùi",
+        "đỗ",
+        "hồ",
+        "ngô",
+        "dương",
+        "lý",
+        "đào",
+        "đoàn",
+        "vương",
+        "trịnh",
+        "trương",
+        "lâm",
+        "mai",
+        "đinh",
+        "lưu",
+        "tạ",
+        "cao",
+        "hà",
+        "chu",
+        "kiều",
+        "lương",
+        "tô",
+        "quách",
+        "thái",
+        "la",
+        "đàm",
+        "lại",
+        "khổng",
+        "triệu",
+        "tăng",
+        "hứa",
+        "phùng",
+        "nghiêm",
+        "tống",
+        "doãn",
+        "mạc",
+        "vi",
+        "lục",
+        "giang",
+        "nông",
+        "âu",
+        "khúc",
+        "đồng",
+        "thân",
+        "lò",
+        "quản",
+        "hầu",
+        "viên",
+        "ninh",
+        "phí",
+        "kim",
+        "lã",
+        "mẫn",
+        "bế",
+        "hà",
+        "thạch",
+        "lưu",
+    ]
+)
 
 
 def _is_name(words: list[str]) -> bool:
@@ -132,9 +179,9 @@ def _is_name(words: list[str]) -> bool:
         return False
     if not all(w.isalpha() and w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words):
         return False
-    folded = [fold(w) for w in words]
-    common = sum(w in _NOT_NAMES for w in folded)
-    return common < len(words) - 1 or (common == 0)
+    if words[0].lower() in _SURNAMES:
+        return True
+    return sum(w.lower() in _NOT_NAMES for w in words) < len(words) - 1
 
 
 def _name_in(line: str) -> str | None:
@@ -148,7 +195,7 @@ def _name_in(line: str) -> str | None:
             2 <= len(words) <= 4
             and all(w.isalpha() for w in words)
             and is_upper_text(tail, 0.99)
-            and len(words[-1]) > 1
+            and words[0].lower() in _SURNAMES
         ):
             # An uppercase name ('NGUYỄN VĂN AN'): only trusted right under a title, see below.
             return "UPPER:" + " ".join(w.capitalize() for w in words)
@@ -160,7 +207,7 @@ def _title_in(line: str) -> str | None:
     f = fold(line).strip(" .:")
     if not f or AUTHORITY_RE.match(f + " ") or _SIGNED.match(f):
         return None
-    if f.startswith(_TITLE_STEMS) and len(line) <= 60 and (is_upper_text(line) or len(line.split()) <= 6):
+    if _TITLE_RE.match(f) and len(line) <= 60 and (is_upper_text(line) or len(line.split()) <= 6):
         return line.strip(" .:")
     words = line.split()
     tail: list[str] = []
@@ -174,7 +221,7 @@ def _title_in(line: str) -> str | None:
     if len(tail) >= 2:
         for k in range(len(tail) - 1):
             seg = " ".join(tail[k:])
-            if fold(seg).startswith(_TITLE_STEMS):
+            if _TITLE_RE.match(fold(seg)):
                 return seg.strip(" .:")
     return None
 
@@ -190,6 +237,17 @@ def _anchor(line: str) -> bool:
     )
 
 
+def _anchored_above(region: list[str], i: int) -> bool:
+    """An anchor above line i, past recipients ('- ...') and short lines, not past a paragraph."""
+    for j in range(i - 1, max(-1, i - 14), -1):
+        line = region[j]
+        if _anchor(line):
+            return True
+        if not (line.lstrip()[:1] in "-+•*" or fold(line).startswith("noi nhan") or len(line) < 70):
+            return False
+    return False
+
+
 def find_signature(lines: list[str], body_start: int) -> dict[str, object]:
     """signer and signer_title from the tail of the document."""
     start = max(body_start, len(lines) - 40, 0)
@@ -202,7 +260,7 @@ def find_signature(lines: list[str], body_start: int) -> dict[str, object]:
             continue
         above = region[max(0, i - 5) : i]
         below = region[i + 1 : i + 2]
-        near_above = any(_anchor(x) for x in above)
+        near_above = _anchored_above(region, i)
         signed_below = any(_SIGNED.match(fold(x)) for x in below)
         if name.startswith("UPPER:"):
             direct = [x for x in above[-2:] if not _SIGNED.match(fold(x))]

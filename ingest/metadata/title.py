@@ -28,8 +28,8 @@ _FIRST_STOP = re.compile(
     r"\(kem theo|thi hanh)"
 )
 _SECTION = re.compile(
-    r"^(?:[ivxlc]+\s*[.\-–:]\s|\d+\s*[.)/]\s|[a-z]\)\s|dieu \d|chuong [ivxlc\d]|phan [ivxlc\d]|"
-    r"muc [ivxlc\d]|quyet dinh\s*:|quyet nghi\s*:|nghi quyet\s*:)"
+    r"^(?:[ivxlc]+\s*[.\-–:]\s|\d+\s*[.)/]\s|[a-z]\)\s|dieu \d|(?:chuong|phan|muc) (?:[ivxlc]+|\d+)(?![a-z])|"
+    r"quyet dinh\s*:|quyet nghi\s*:|nghi quyet\s*:)"
 )
 _AUTHORITY_STARTS = (
     "chu tich",
@@ -75,8 +75,8 @@ _AUTHORITY_STARTS = (
 )
 # 'CỦA HỘI ĐỒNG BỘ TRƯỞNG SỐ 72/HĐBT NGÀY 17-9-1981 VỀ VIỆC' before the subject proper.
 _PREFACE = re.compile(
-    r"^cua\s.{3,90}?\s(?:so\s*\S+\s*,?\s*)?ngay\s*\d{1,2}(?:\s*thang\s*\d{1,2}\s*nam\s*\d{4}|\s*[-/.]\s*\d{1,2}"
-    r"\s*[-/.]\s*\d{2,4})\s*,?\s*(?:ve\s*viec\s*|v\s*/\s*v\s*)?"
+    r"^cua\s*.{3,90}?\s(?:(?:so\s*[\w/.\-– ]{1,30}?\s*,?\s*)?nga?y\s*\d{1,2}(?:\s*thang\s*\d{1,2}\s*nam\s*\d{4}"
+    r"|\s*[-/.–]\s*\d{1,2}\s*[-/.–]\s*\d{2,4})\s*,?\s*(?:ve\s*viec\s*|v\s*/\s*v\s*)?|(?:ve\s*viec|v\s*/\s*v)\s)"
 )
 _MAX_LINES = 8
 
@@ -88,6 +88,8 @@ def title_of(line: str) -> tuple[str, str]:
     name, rest = hit
     if not rest:
         return name, ""
+    if fold(name).startswith("lich "):  # 'Lịch tiếp công dân định kỳ ...' names itself
+        return name, line
     # The rest in the original letters: same number of words from the end.
     words = line.split()
     return name, " ".join(words[len(words) - len(rest.split()) :])
@@ -97,12 +99,17 @@ def _is_authority(line: str, f: str, issuer_f: str) -> bool:
     if not is_upper_text(line):
         return False
     f = f.strip(" :.")
-    return f.startswith(_AUTHORITY_STARTS) or (bool(issuer_f) and f.startswith(issuer_f)) or "ky hop" in f
+    return (
+        f.startswith(_AUTHORITY_STARTS)
+        or (bool(issuer_f) and f.startswith(issuer_f))
+        or re.match(r"^khoa [ivxlc\d]+\s*[,-]?\s*ky hop", f) is not None
+    )
 
 
 def _drop_preface(subject: str) -> str:
     m = _PREFACE.match(fold_keep(subject))
-    if m and m.end() < len(subject) - 5:
+    # 'Của UB MTTQ xã ... về việc ...' in a letter's own words stays; the Công báo preface goes.
+    if m and m.end() < len(subject) - 5 and (is_upper_text(subject) or "ngay" in m.group(0)):
         return subject[m.end() :].strip(" ,.:")
     return subject
 
