@@ -7,10 +7,12 @@ import multiprocessing
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from archive_core.clock import utcnow
 from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
 from archive_core.db.session import Database
 from ingest import claims
@@ -91,10 +93,10 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_new_owner(database_ur
     result, sha = extraction
     database = make_world(database_url, sha, documents=1, files_each=2)
     slow, fast = claims.new_worker_id("may-cham"), claims.new_worker_id("may-nhanh")
-    first = claims.claim_files(database, slow, 10, lease_seconds=0.2)
+    first = claims.claim_files(database, slow, 10, lease_seconds=3600)
     assert len(first) == 2
     assert claims.claim_files(database, fast, 10) == [], "a held lease is not claimable"
-    time.sleep(0.5)
+    expire_leases(database, slow)
     second = claims.claim_files(database, fast, 10)
     assert [c.file_id for c in second] == [c.file_id for c in first], "expired: taken over"
     assert claims.renew(database, slow) == 0, "the old owner holds nothing any more"
@@ -137,9 +139,9 @@ def test_files_of_a_dead_worker_are_taken_over(database_url, extraction):
     assert len(claims.claim_files(database, survivor, 10)) == 3
     assert claims.release(database, survivor) == 3
     # a worker of another machine that stopped answering: its files wait for the end of its lease
-    assert _claim_and_die(database_url, "may-khac", 1.5) == 3
+    assert _claim_and_die(database_url, "may-khac", 3600) == 3
     assert claims.claim_files(database, survivor, 10) == []
-    time.sleep(2.0)
+    expire_leases(database, "may-khac:")
     assert len(claims.claim_files(database, survivor, 10)) == 3
     database.dispose()
 
@@ -148,10 +150,32 @@ def test_the_heartbeat_keeps_a_long_extraction_claimed(database_url, extraction)
     _, sha = extraction
     database = make_world(database_url, sha, documents=1, files_each=1)
     owner, other = claims.new_worker_id("may-a"), claims.new_worker_id("may-b")
-    assert len(claims.claim_files(database, owner, 1, lease_seconds=1.5)) == 1
-    with claims.Heartbeat(database, owner, lease_seconds=1.5):
-        time.sleep(3.0)  # twice the lease: only renewals keep it
+    assert len(claims.claim_files(database, owner, 1, lease_seconds=6)) == 1
+    first_end = lease_end(database, owner)
+    with claims.Heartbeat(database, owner, lease_seconds=6):
+        # past the first lease's end: only renewals can still hold the file
+        wait_until(lambda: utcnow() > first_end and lease_end(database, owner) > first_end)
         assert claims.claim_files(database, other, 1) == []
-    time.sleep(2.0)
+    assert lease_end(database, owner) > utcnow(), "the heartbeat stopped; the last renewal still runs"
+    expire_leases(database, owner)
     assert len(claims.claim_files(database, other, 1)) == 1
     database.dispose()
+
+
+def lease_end(database: Database, worker: str) -> datetime:
+    with database.session() as session:
+        return session.scalar(select(func.max(DocumentFile.lease_until)).where(DocumentFile.claimed_by == worker))
+
+
+def expire_leases(database: Database, worker_prefix: str) -> None:
+    """End leases by writing the time, as a lease that ran out would, instead of sleeping."""
+    with database.transaction() as session:
+        session.execute(update(DocumentFile).where(DocumentFile.claimed_by.startswith(worker_prefix))
+                        .values(lease_until=utcnow() - timedelta(seconds=1)))
+
+
+def wait_until(condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
