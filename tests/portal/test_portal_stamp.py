@@ -72,13 +72,6 @@ def test_lookup_download_of_an_image_becomes_a_stamped_pdf(as_phohien, world):
     assert all("Tải bởi: phohien" in t for t in texts)
 
 
-def test_lookup_page_images_carry_a_stamp_band(as_phohien, as_admin, world):
-    lookup = Image.open(io.BytesIO(as_phohien.get(url(world, "district", "trang/1.png") + "?w=600").get_data()))
-    original = Image.open(io.BytesIO(as_admin.get(url(world, "district", "trang/1.png") + "?w=600").get_data()))
-    assert lookup.width == original.width
-    assert lookup.height > original.height  # the band with the stamp under the page
-
-
 def test_archivists_and_admins_download_the_original_bytes(app, as_admin, world):
     with world.archive.db.transaction() as session:
         create_account(session, username="luutru-stamp", role="archivist", password=PASSWORD)
