@@ -11,15 +11,15 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytesseract
 import pytest
+from conftest import FONT, build_world, make_pdf, store
 from PIL import Image, ImageChops, ImageDraw, ImageFont
+from portal_helpers import login
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 from sqlalchemy import select
 
 from archive_core.db.models import Document, DocumentFile, Package, Page
 from archive_portal import create_app
-from conftest import FONT, build_world, make_pdf, store
-from portal_helpers import login
 
 VN = timezone(timedelta(hours=7))
 TIME_RE = re.compile(r"(\d{2}/\d{2}/\d{4}) ?(\d{2}:\d{2})")
@@ -179,7 +179,7 @@ def test_scanned_pages_are_reencoded_with_the_stamp_in_their_pixels(burned):
             assert reddish(image.image) > image.image.width * image.image.height * 0.002
     stamped, original = renders(data, 2.0), renders(original_bytes, 2.0)
     assert len(stamped) == 2
-    for mine, theirs in zip(stamped, original):
+    for mine, theirs in zip(stamped, original, strict=True):
         stamp = stamp_only(mine, theirs)
         assert_stamp_in_every_region(stamp)
     assert_reads_back(read_stamp(stamp_only(stamped[1], original[1])), "phohien")
