@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=ROOT / ".cache" / "bench-cluster-node")
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--skip-build", action="store_true", help="measure the index already behind the alias")
+    parser.add_argument("--one-request", action="store_true",
+                        help="page, total and facets in one search (the engine's former shape)")
     parser.add_argument("--keep", action="store_true", help="leave the node running (and the index) at the end")
     args = parser.parse_args()
     refusals = _Refusals()
@@ -144,7 +146,7 @@ def main() -> None:
             sys.exit(done.stdout + done.stderr)
         url = done.stdout.strip().splitlines()[-1]
     corpus = Corpus(seed=11)
-    engine = ClusterEngine(url, alias=ALIAS, time_limit_ms=60_000)
+    engine = ClusterEngine(url, alias=ALIAS, time_limit_ms=60_000, split_requests=not args.one_request)
     try:
         print(f"cluster engine at {args.docs:,} documents, node heap {args.heap} (G1), {url}")
         if not args.skip_build:

@@ -149,12 +149,13 @@ def _phrase(text: str, fields: Sequence[str]) -> dict[str, Any]:
     return {"multi_match": {"query": text, "type": "phrase", "fields": list(fields), "tie_breaker": 1.0}}
 
 
-def term_clause(words: list[str], *, negated: bool) -> dict[str, Any]:
-    """One user term: a folded phrase, OR (tones typed) the exact phrase, which adds to the score."""
+def term_clause(words: list[str], *, negated: bool, scored: bool = True) -> dict[str, Any]:
+    """One user term: a folded phrase, OR (tones typed) the exact phrase, which adds to the score.
+    Unscored (counting), the folded phrase alone: every exact match is also a folded match."""
     folded_words = [fast_fold(w) for w in words]
     folded = _phrase(" ".join(folded_words), FOLDED_FIELDS)
     exact_words = [exact(w) for w in words]
-    if negated or exact_words == folded_words:
+    if negated or not scored or exact_words == folded_words:
         return folded
     return {"bool": {"should": [folded, _phrase(" ".join(exact_words), EXACT_FIELDS)], "minimum_should_match": 1}}
 
@@ -188,6 +189,21 @@ def scope_query(scope: frozenset[str] | None) -> dict[str, Any]:
     if scope is None:
         return {"match_all": {}}
     return {"bool": {"filter": [{"terms": {"unit_code": sorted(scope)}}]}}
+
+
+def count_request(query: SearchQuery) -> dict[str, Any]:
+    """The query that counts the total and the facets: the same documents as ``build_request``,
+    unscored (a filter), without the exact-tone alternatives and the number boost, which only rank."""
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    for term in query.terms:
+        words = _safe_words(term)
+        if words:
+            (must_not if term.negated else must).append(term_clause(words, negated=term.negated, scored=False))
+    boolean: dict[str, Any] = {"filter": filter_clauses(query) + must}
+    if must_not:
+        boolean["must_not"] = must_not
+    return {"bool": boolean}
 
 
 def build_request(query: SearchQuery) -> tuple[dict[str, Any], bool]:
@@ -747,7 +763,7 @@ class ClusterEngine:
             # no total) and the counts (total and facets, the query as an unscored filter).
             page = dict(first, track_total_hits=False)
             page.pop("aggs")
-            counts = {"query": {"bool": {"filter": [body["query"]]}}, "size": 0, "track_total_hits": True,
+            counts = {"query": count_request(query), "size": 0, "track_total_hits": True,
                       "aggs": facet_aggs(facets)}
             response, counted = self._msearch([page, counts])
             response = dict(response, hits=dict(response["hits"], total=counted["hits"]["total"]),
