@@ -14,7 +14,7 @@ TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libr
 # The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
 SEARCH_DEBS := openjdk-17-jdk-headless maven
 
-.PHONY: run serve check test test-random test-fast bench bench-scale opensearch-jars system-run system-test clean-home
+.PHONY: run serve check test test-random test-cluster test-fast bench bench-scale opensearch-jars system-run system-test clean-home
 
 system-run:
 	@scripts/ensure-system-packages $(RUN_DEBS)
@@ -68,6 +68,10 @@ test: system-test $(VENV)/.installed-test opensearch-jars
 # The same suites in a random order (pytest-randomly; the seed is printed to replay a failure).
 test-random: system-test $(VENV)/.installed-test opensearch-jars
 	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p randomly
+
+# The three-node OpenSearch failover test alone (~2 min; `make test` runs it too).
+test-cluster: system-test $(VENV)/.installed-test opensearch-jars
+	OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p no:randomly -m cluster tests/cluster
 
 # The edit-test loop: no OCR, browser, PostgreSQL, OpenSearch cluster or slow tests; skips allowed.
 test-fast: $(VENV)/.installed-test
