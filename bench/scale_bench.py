@@ -1,85 +1,135 @@
-"""``make bench-scale``: SQLite FTS5 and a real OpenSearch node side by side on one generated corpus.
+"""``make bench-scale``: the search engines side by side on a province-scale corpus.
 
-    .venv/bin/python -m bench.scale_bench            # BENCH_SCALE_DOCS (default 200000) documents
+    BENCH_DOCS=1000000 BENCH_DATA=/work/bench-data .venv/bin/python -m bench.scale_bench
 
-For each engine: indexing rate (docs/s, through ``SearchEngine.index`` in
-batches, as ingest does) and search latency, median and 95th percentile, per
-kind of query: plain words, folded words (typed without tones), phrases,
-number lookups, filtered (scope of a few units, type, direction, dates) and
-faceted (the same words with the four facets counted; the other kinds ask for
-no facets).  Snippets are made for every hit, as on the search page.  The
-OpenSearch node is started by ``scripts/opensearch-node`` on a free loopback
-port and stopped at the end.  Prints figures only; nothing asserts on time.
+The corpus is ``bench.corpus`` (real Hưng Yên units, administrative phrasing,
+1-6 KB a document), streamed: never a million documents in memory.  For each
+engine of ``BENCH_ENGINES`` (default ``tantivy,sqlite,sqlite-topk,opensearch``):
+
+* the index build through ``SearchEngine.index`` in batches of ``BENCH_BATCH``
+  (documents/s counts the engine's time only, not the generator's), the
+  index size on disk against the size of the text it holds;
+* p50/p95 of the portal's search (total, the four facets, a page of 20 with
+  snippets) per kind of query, unscoped (an archivist) and scoped to the old
+  units of one new commune (a lookup account).
+
+``sqlite-topk`` (the FTS5 redesign, ``indexes.sqlite_topk``) reads the index
+``sqlite`` built.  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
+and reused by the next run (``BENCH_REBUILD=1`` builds them again), so a run
+can measure queries again without an hour of indexing.  The OpenSearch node is
+started by ``scripts/opensearch-node`` and stopped at the end.  Prints figures
+only; nothing asserts on time.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from indexes.base import IndexDocument, SearchEngine
 from indexes.query import build_query
 
-from .search_bench import _percentile, run, synthetic_documents
+from .corpus import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS_PLAIN = ["kế hoạch", "đất đai", "bổ nhiệm cán bộ", "tổng kết năm", "hưng yên", "thủy lợi đê điều"]
-WORDS_FOLDED = ["ke hoach", "dat dai", "bo nhiem can bo", "tong ket nam", "hung yen", "thuy loi de dieu"]
-PHRASES = ['"ủy ban nhân dân"', '"xây dựng nông thôn mới"', '"giải phóng mặt bằng"', '"phòng chống thiên tai"',
-           '"tiếp công dân"', '"kế hoạch"']
+ALL_ENGINES = ("tantivy", "sqlite", "sqlite-topk", "opensearch")
 
 
-def _queries(documents: list[IndexDocument]) -> dict[str, list[tuple[str, dict[str, Any], bool]]]:
-    """kind -> [(text, build_query kwargs, with facets)]."""
-    step = max(1, len(documents) // 7)
-    numbers = [documents[i].number for i in range(0, len(documents), step)][:6]
-    scope = frozenset(f"X{i:04d}" for i in range(1, 6))  # a commune that succeeded five old units
-    filtered = [
-        ("đất đai", {"scope": scope}),
-        ("kế hoạch", {"scope": scope, "doc_types": ["KH"]}),
-        ("", {"scope": scope, "directions": ["den"]}),
-        ("bổ nhiệm", {"date_from": date(2010, 1, 1), "date_to": date(2015, 12, 31)}),
-        ("", {"doc_types": ["QĐ"], "date_from": date(2020, 1, 1)}),
-        ("thu hồi đất", {"unit_codes": ["X0007", "X0042"], "sort": "date_desc"}),
-    ]
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def queries(corpus: Corpus, count: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """kind -> [(text, build_query kwargs)]: what the portal sends, with values taken from the corpus."""
+    sample = [corpus.document(i) for i in range(1, count + 1, max(1, count // 9))][:8]
+    # A person's full name, quoted (in a handful of documents) and as bare words (three common syllables).
+    rare = [f'"{sample[0].signer}"', f'"{sample[1].signer}"', sample[2].signer, sample[3].signer]
+    numbers = [d.number for d in sample[4:8]]
     return {
-        "plain": [(q, {}, False) for q in WORDS_PLAIN],
-        "folded": [(q, {}, False) for q in WORDS_FOLDED],
-        "phrase": [(q, {}, False) for q in PHRASES],
-        "number": [(n, {}, False) for n in numbers],
-        "filtered": [(q, kw, False) for q, kw in filtered],
-        "faceted": [(q, {}, True) for q in WORDS_PLAIN[:3] + WORDS_FOLDED[3:]],
+        "common words": [("kế hoạch", {}), ("ủy ban", {}), ("báo cáo", {}), ("nhân dân xã", {})],
+        "folded": [("ke hoach", {}), ("giai phong mat bang", {}), ("thuy loi", {}), ("nong thon moi", {})],
+        "tone-exact": [("Hòa Bình", {}), ("đất đai", {}), ("thiên tai", {}), ("Hưng Yên", {})],
+        "phrase": [('"ủy ban nhân dân"', {}), ('"kế hoạch"', {}), ('"xây dựng nông thôn mới"', {}),
+                   ('"phòng chống thiên tai"', {})],
+        "several words": [("kế hoạch phòng chống thiên tai năm 2020", {}), ("thu hồi đất nông nghiệp thôn", {}),
+                          ("bổ nhiệm phó chỉ huy trưởng quân sự", {}), ("dự toán ngân sách xã", {})],
+        "names": [(name, {}) for name in rare],
+        "numbers": [(number, {}) for number in numbers],
+        "filters": [("", {"doc_types": ["Quyết định"], "date_from": date(2020, 1, 1)}),
+                    ("đất đai", {"directions": ["den"], "date_from": date(2010, 1, 1), "date_to": date(2015, 12, 31)}),
+                    ("kế hoạch", {"doc_types": ["Kế hoạch"], "sort": "date_desc"}),
+                    ("", {"sort": "date_desc"})],
     }
 
 
-def latency(engine: SearchEngine, queries: dict[str, list[tuple[str, dict, bool]]], repeat: int) -> dict:
+def _text_bytes(doc: IndexDocument) -> int:
+    return sum(len(v.encode("utf-8")) for v in (doc.number, doc.ma_van_ban, doc.subject, doc.issuer,
+                                                  doc.signer, doc.body))
+
+
+def _batches(documents: Iterator[IndexDocument], size: int) -> Iterator[list[IndexDocument]]:
+    while batch := list(islice(documents, size)):
+        yield batch
+
+
+def build(engine: SearchEngine, corpus: Corpus, count: int, batch: int, size: Callable[[], int]) -> dict:
+    """Index ``count`` documents; the engine's seconds only (the generator runs outside the clock)."""
+    seconds = 0.0
+    text = 0
+    done = 0
+    next_report = 100_000
+    for docs in _batches(corpus.documents(count), batch):
+        text += sum(_text_bytes(d) for d in docs)
+        t0 = time.perf_counter()
+        done += engine.index(docs)
+        seconds += time.perf_counter() - t0
+        if done >= next_report:
+            print(f"  {done} documents, {done / seconds:.0f}/s", flush=True)
+            next_report += 100_000
+    t0 = time.perf_counter()
+    finish = getattr(engine, "optimize", None)  # what a rebuild does before it switches
+    if finish:
+        finish()
+    seconds += time.perf_counter() - t0
+    return {"documents": done, "index_seconds": round(seconds, 1), "docs_per_second": round(done / seconds),
+            "text_bytes": text, "index_bytes": size(), "load": os.getloadavg()[0]}
+
+
+def latency(engine: SearchEngine, kinds: dict[str, list[tuple[str, dict[str, Any]]]],
+            scope: frozenset[str], repeat: int, slow_ms: float = 1000.0) -> dict:
+    """p50/p95 per kind, unscoped and scoped; a query slower than ``slow_ms`` is timed once (after a warm run)."""
     out: dict[str, dict] = {}
-    for kind, items in queries.items():
-        timings: list[float] = []
-        totals: list[int] = []
-        for text, kwargs, facets in items:
-            kwargs = dict(kwargs)
-            kwargs.setdefault("scope", None)
-            query = build_query(text, **kwargs)
-            if not facets:
-                query = replace(query, facets=())
-            engine.search(query)  # warm
-            for _ in range(repeat):
+    for kind, items in kinds.items():
+        for label, query_scope in (("unscoped", None), ("scoped", scope)):
+            timings: list[float] = []
+            totals: list[str] = []
+            for text, kwargs in items:
+                query = build_query(text, scope=query_scope, per_page=20, **kwargs)
                 t0 = time.perf_counter()
-                result = engine.search(query)
-                timings.append((time.perf_counter() - t0) * 1000)
-            totals.append(result.total)
-        out[kind] = {"queries": len(items), "median_ms": round(statistics.median(timings), 2),
-                     "p95_ms": round(_percentile(timings, 95), 2), "totals": totals}
+                result = engine.search(query)  # warm
+                first = (time.perf_counter() - t0) * 1000
+                runs = 1 if first > slow_ms else repeat
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    result = engine.search(query)
+                    timings.append((time.perf_counter() - t0) * 1000)
+                bound = "+" if getattr(result, "total_is_lower_bound", False) else ""
+                totals.append(f"{result.total}{bound}")
+            out[f"{kind} | {label}"] = {"p50_ms": round(statistics.median(timings), 1),
+                                        "p95_ms": round(_percentile(timings, 95), 1), "totals": totals}
+            print(f"  {kind:14} {label:9} p50 {out[f'{kind} | {label}']['p50_ms']:>8} ms  p95 "
+                  f"{out[f'{kind} | {label}']['p95_ms']:>8} ms  totals {' '.join(totals)}", flush=True)
     return out
 
 
@@ -89,64 +139,139 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def bench_engine(engine: SearchEngine, documents: list[IndexDocument], repeat: int) -> dict:
-    indexed = run(engine, documents, [], repeat=1, batch=5000)
-    figures = {"engine": engine.name, "documents": indexed["documents"], "index_seconds": indexed["index_seconds"],
-               "docs_per_second": indexed["docs_per_second"], "count": engine.count()}
-    figures["latency"] = latency(engine, _queries(documents), repeat)
-    return figures
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class _Built:
+    """An index under BENCH_DATA and the figures of its build (kept beside it)."""
+
+    def __init__(self, data: Path, engine: str, count: int, seed: int) -> None:
+        self.dir = data / f"{engine}-{count}-{seed}"
+        self.figures_file = self.dir / "build.json"
+
+    def figures(self) -> dict | None:
+        if os.environ.get("BENCH_REBUILD") == "1" or not self.figures_file.is_file():
+            return None
+        return json.loads(self.figures_file.read_text())
+
+    def fresh(self) -> Path:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        return self.dir
+
+    def save(self, figures: dict) -> None:
+        self.figures_file.write_text(json.dumps(figures))
+
+
+def _embedded(name: str, data: Path, corpus: Corpus, count: int, batch: int) -> tuple[SearchEngine, dict]:
+    from indexes.sqlite_fts import SqliteFtsEngine
+    from indexes.sqlite_topk import SqliteTopKEngine
+    from indexes.tantivy_engine import TantivyEngine
+
+    built = _Built(data, "sqlite" if name == "sqlite-topk" else name, count, corpus.seed)
+    figures = built.figures()
+    if name == "tantivy":
+        path = built.dir / "tantivy"
+        if figures is None:
+            built.fresh()
+            # A bulk load holds the writer (merges in the background), as ``archive reindex`` does.
+            engine = TantivyEngine(path, keep_writer=True)
+            figures = build(engine, corpus, count, batch, lambda: _dir_bytes(built.dir))
+            engine.close()
+            figures["index_bytes"] = _dir_bytes(built.dir)
+            built.save(figures)
+        return TantivyEngine(path, time_limit_ms=60_000), figures
+    path = built.dir / "fts.sqlite"
+    if figures is None:
+        if name == "sqlite-topk":
+            raise SystemExit("sqlite-topk reads the index sqlite builds: list sqlite before it in BENCH_ENGINES")
+        built.fresh()
+        engine = SqliteFtsEngine(path, time_limit_ms=600_000)
+        figures = build(engine, corpus, count, batch, lambda: _dir_bytes(built.dir))
+        engine.close()
+        figures["index_bytes"] = _dir_bytes(built.dir)
+        built.save(figures)
+    cls = SqliteTopKEngine if name == "sqlite-topk" else SqliteFtsEngine
+    return cls(path, time_limit_ms=600_000), figures
 
 
 def main() -> None:
-    count = int(os.environ.get("BENCH_SCALE_DOCS", 200_000))
-    repeat = int(os.environ.get("BENCH_SCALE_REPEAT", 10))
-    heap = os.environ.get("BENCH_OPENSEARCH_HEAP", "1g")
-    print(f"[bench-scale] generating {count} documents...", flush=True)
-    documents = synthetic_documents(count)
-    report: dict[str, Any] = {"documents": count, "cores": os.cpu_count(), "repeat": repeat}
-    with tempfile.TemporaryDirectory(prefix="archive-bench-scale-") as tmp:
-        work = Path(tmp)
-        from indexes.sqlite_fts import SqliteFtsEngine
-
-        print("[bench-scale] sqlite: indexing...", flush=True)
-        sqlite = SqliteFtsEngine(work / "fts.sqlite", time_limit_ms=60_000)
+    count = int(os.environ.get("BENCH_DOCS") or os.environ.get("BENCH_SCALE_DOCS") or 1_000_000)
+    repeat = int(os.environ.get("BENCH_SCALE_REPEAT", 5))
+    batch = int(os.environ.get("BENCH_BATCH", 5000))
+    seed = int(os.environ.get("BENCH_SEED", 11))
+    engines = [e.strip() for e in os.environ.get("BENCH_ENGINES", ",".join(ALL_ENGINES)).split(",") if e.strip()]
+    data = Path(os.environ.get("BENCH_DATA") or ROOT.parent / "bench-data")
+    data.mkdir(parents=True, exist_ok=True)
+    corpus = Corpus(seed=seed)
+    scope_name, scope = corpus.scope_of_new_unit()
+    kinds = queries(corpus, count)
+    report: dict[str, Any] = {"documents": count, "seed": seed, "cores": os.cpu_count(), "repeat": repeat,
+                              "scope": f"{scope_name} ({len(scope)} old units)", "engines": {}}
+    print(f"[bench-scale] {count} documents (seed {seed}), index data in {data}; load {os.getloadavg()}",
+          flush=True)
+    for name in engines:
+        if name not in ALL_ENGINES:
+            raise SystemExit(f"BENCH_ENGINES: unknown engine {name!r}")
+        print(f"[bench-scale] {name}: building or reusing the index...", flush=True)
+        if name == "opensearch":
+            report["engines"][name] = _opensearch(data, corpus, count, batch, kinds, scope, repeat)
+            continue
+        engine, figures = _embedded(name, data, corpus, count, batch)
         try:
-            report["sqlite"] = bench_engine(sqlite, documents, repeat)
+            print(f"  build: {figures['docs_per_second']} docs/s, index {figures['index_bytes'] / 1e9:.2f} GB "
+                  f"for {figures['text_bytes'] / 1e9:.2f} GB of text (load {figures.get('load')})", flush=True)
+            figures["load_before_queries"] = os.getloadavg()[0]
+            figures["latency"] = latency(engine, kinds, scope, repeat)
+            figures["load_after_queries"] = os.getloadavg()[0]
         finally:
-            sqlite.close()
-        (work / "fts.sqlite").unlink()
-
-        print(f"[bench-scale] opensearch: starting a node (heap {heap})...", flush=True)
-        node_dir = work / "node"
-        started = subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "start",
-                                  "--dir", str(node_dir), "--port", str(_free_port()),
-                                  "--transport-port", str(_free_port()), "--heap", heap,
-                                  "--parent-pid", str(os.getpid())],
-                                 capture_output=True, text=True)
-        if started.returncode != 0:
-            sys.exit(f"OpenSearch node did not start:\n{started.stderr}")
-        url = started.stdout.strip().splitlines()[-1]
-        from indexes.opensearch import ClusterEngine
-
-        cluster = ClusterEngine(url, flavour="opensearch", alias="bench-scale", time_limit_ms=60_000)
-        try:
-            print("[bench-scale] opensearch: indexing...", flush=True)
-            report["opensearch"] = bench_engine(cluster, documents, repeat)
-        finally:
-            cluster.close()
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "stop", "--dir", str(node_dir)])
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+            engine.close()
+        report["engines"][name] = figures
+    print(json.dumps(report, ensure_ascii=False, indent=1))
     _summary(report)
 
 
+def _opensearch(data: Path, corpus: Corpus, count: int, batch: int, kinds: dict, scope: frozenset[str],
+                repeat: int) -> dict:
+    """A fresh node each run (its data is not kept)."""
+    heap = os.environ.get("BENCH_OPENSEARCH_HEAP", "2g")
+    node_dir = data / "opensearch-node"
+    shutil.rmtree(node_dir, ignore_errors=True)
+    started = subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "start",
+                              "--dir", str(node_dir), "--port", str(_free_port()),
+                              "--transport-port", str(_free_port()), "--heap", heap,
+                              "--parent-pid", str(os.getpid())], capture_output=True, text=True)
+    if started.returncode != 0:
+        sys.exit(f"OpenSearch node did not start:\n{started.stderr}")
+    url = started.stdout.strip().splitlines()[-1]
+    from indexes.opensearch import ClusterEngine
+
+    engine = ClusterEngine(url, flavour="opensearch", alias="bench-scale", time_limit_ms=60_000)
+    try:
+        figures = build(engine, corpus, count, batch, lambda: _dir_bytes(node_dir))
+        figures["latency"] = latency(engine, kinds, scope, repeat)
+        return figures
+    finally:
+        engine.close()
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "stop", "--dir", str(node_dir)])
+
+
 def _summary(report: dict) -> None:
-    s, o = report["sqlite"], report["opensearch"]
-    print(f"\n== {report['documents']} documents, {report['cores']} cores ==")
-    print(f"{'':24}{'SQLite FTS5':>22}{'OpenSearch 2.19':>22}")
-    print(f"{'indexing docs/s':24}{s['docs_per_second']:>22}{o['docs_per_second']:>22}")
-    for kind in s["latency"]:
-        a, b = s["latency"][kind], o["latency"][kind]
-        print(f"{kind + ' median/p95 ms':24}{a['median_ms']:>11} /{a['p95_ms']:>8}{b['median_ms']:>12} /{b['p95_ms']:>8}")
+    engines = report["engines"]
+    names = list(engines)
+    print(f"\n== {report['documents']} documents, {report['cores']} cores, scoped = {report['scope']} ==")
+    print(f"{'':34}" + "".join(f"{n:>22}" for n in names))
+    print(f"{'index docs/s':34}" + "".join(f"{engines[n]['docs_per_second']:>22}" for n in names))
+    print(f"{'index GB / text GB':34}" + "".join(
+        f"{engines[n]['index_bytes'] / 1e9:>14.2f} / {engines[n]['text_bytes'] / 1e9:.2f}" for n in names))
+    for key in engines[names[0]]["latency"]:
+        cells = []
+        for n in names:
+            cell = engines[n]["latency"].get(key, {})
+            cells.append(f"{cell.get('p50_ms', '-'):>10} /{cell.get('p95_ms', '-'):>9}")
+        print(f"{key + ' p50/p95 ms':34}" + "".join(f"{c:>22}" for c in cells))
+    print(f"load average now: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

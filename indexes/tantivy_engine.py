@@ -44,15 +44,16 @@ from typing import Any
 import tantivy
 
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchUnavailable, Term
-from .fold import exact, normalize_number
-from .highlight import fast_fold, snippet
+from .fold import nfc, normalize_number
+from .highlight import snippet
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 _WORD_RE = re.compile(r"[^\W_]+")
 _EPOCH = date(1800, 1, 1).toordinal()
 _NO_DAY_UP = (1 << 31) - 1
 _WRITER_HEAP = 256_000_000
+BULK_COMMIT_DOCS = 100_000  # a bulk load (``keep_writer``) commits this often, and at ``optimize``/``close``
 _LOCK_WAIT_S = 120.0
 NUMBER_BOOST = 100_000.0  # an exact number ranks above any text score
 FIELD_BOOSTS = {"f_number": 10.0, "f_head": 4.0, "f_body": 1.0}
@@ -70,10 +71,12 @@ def _schema() -> tantivy.Schema:
     for name in ("number_norm", "signature", "restricted"):
         b.add_text_field(name, tokenizer_name="raw", index_option="basic")
     b.add_unsigned_field("year", indexed=True, fast=True)
+    b.add_unsigned_field("sample", indexed=True, fast=True)  # a hash of the id, 0-63: a 1/64 sample by range
     b.add_unsigned_field("down", fast=True)  # day << 32 | id, undated 0: newest first, undated last
     b.add_unsigned_field("up", indexed=True, fast=True)  # day << 32 | id, undated max: oldest first, undated last
-    for name in (*FIELD_BOOSTS, "x_text"):
-        b.add_text_field(name, tokenizer_name="vi_words", index_option="freq")
+    for name in FIELD_BOOSTS:
+        b.add_text_field(name, tokenizer_name="vi_fold", index_option="freq")
+    b.add_text_field("x_text", tokenizer_name="vi_exact", index_option="freq")
     for name in PAIR_BOOSTS:
         b.add_text_field(name, tokenizer_name="vi_pairs", index_option="freq")
     b.add_bytes_field("stored", stored=True)
@@ -81,19 +84,34 @@ def _schema() -> tantivy.Schema:
 
 
 SCHEMA = _schema()
-_SIGNATURE = json.dumps({"schema": SCHEMA_VERSION, "fold": fast_fold("ĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÊỀẾỂỄỆÔỒỐỔỖỘƠỜỚỞỠỢƯỪỨỬỮỰ")})
 
 
 def _analyzers() -> dict[str, Any]:
-    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W_]+")).filter(
-        tantivy.Filter.remove_long(64)).build()
-    pairs = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(
-        tantivy.Filter.remove_long(128)).build()
-    return {"vi_words": words, "vi_pairs": pairs}
+    """Folding and lower-casing run in Rust: Tantivy's ASCII folding maps every Vietnamese letter
+    as ``fold`` does (``đ`` to ``d``, tones and vowel marks removed; tested)."""
+    simple, whitespace, Filter = tantivy.Tokenizer.simple, tantivy.Tokenizer.whitespace, tantivy.Filter
+    return {
+        "vi_fold": tantivy.TextAnalyzerBuilder(simple()).filter(Filter.remove_long(64)).filter(
+            Filter.lowercase()).filter(Filter.ascii_fold()).build(),
+        "vi_exact": tantivy.TextAnalyzerBuilder(simple()).filter(Filter.remove_long(64)).filter(
+            Filter.lowercase()).build(),
+        # Pairs arrive as "ủy_ban ban_nhân ..." (lower case, made in Python): split on spaces, then fold.
+        "vi_pairs": tantivy.TextAnalyzerBuilder(whitespace()).filter(Filter.remove_long(128)).filter(
+            Filter.ascii_fold()).build(),
+    }
 
 
-def _pairs(words: Sequence[str]) -> str:
-    return " ".join([a + "_" + b for a, b in zip(words, words[1:], strict=False)])
+ANALYZERS = _analyzers()
+_FOLD = ANALYZERS["vi_fold"]
+_EXACT = ANALYZERS["vi_exact"]
+_PROBE = "ĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÊỀẾỂỄỆÔỒỐỔỖỘƠỜỚỞỠỢƯỪỨỬỮỰ"
+_SIGNATURE = json.dumps({"schema": SCHEMA_VERSION, "fold": " ".join(_FOLD.analyze(" ".join(_PROBE)))})
+
+
+def _pairs(text: str) -> str:
+    """Consecutive word pairs of lower-cased text, "a_b b_c ..." (the cheapest way found in Python)."""
+    words = _WORD_RE.findall(text)
+    return " ".join(map("_".join, zip(words, words[1:], strict=False)))
 
 
 def _day(value: date | None) -> int:
@@ -101,12 +119,10 @@ def _day(value: date | None) -> int:
 
 
 def _document(doc: IndexDocument) -> tantivy.Document:
-    """The Tantivy document of one archive document: every value derived here, once."""
-    number = f"{doc.number or ''} {doc.ma_van_ban or ''}"
-    issuer = f"{doc.issuer or ''} {doc.signer or ''}"
-    subject, body = doc.subject or "", doc.body or ""
-    f_number, f_subject, f_issuer, f_body = (fast_fold(t) for t in (number, subject, issuer, body))
-    head = [_pairs(_WORD_RE.findall(t)) for t in (f_number, f_subject, f_issuer)]
+    """The Tantivy document of one archive document: Python splits pairs, Rust does the rest."""
+    number = nfc(f"{doc.number or ''} {doc.ma_van_ban or ''}")
+    head = nfc(f"{doc.subject or ''}\n{doc.issuer or ''} {doc.signer or ''}")
+    subject, body = nfc(doc.subject or ""), nfc(doc.body or "")
     day = _day(doc.issued_date)
     d = tantivy.Document()
     d.add_unsigned("id", int(doc.id))
@@ -126,14 +142,17 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     d.add_text("restricted", "1" if getattr(doc, "restricted", False) else "0")
     if doc.issued_date:
         d.add_unsigned("year", doc.issued_date.year)
+    d.add_unsigned("sample", (int(doc.id) * 0x9E3779B1 >> 7) & 63)
     d.add_unsigned("down", (day << 32) | int(doc.id))
     d.add_unsigned("up", ((day or _NO_DAY_UP) << 32) | int(doc.id))
-    d.add_text("f_number", f_number)
-    d.add_text("f_head", f"{f_subject}\n{f_issuer}")
-    d.add_text("f_body", f_body)
-    d.add_text("x_text", exact(f"{subject}\n{issuer}\n{body}"))
-    d.add_text("p_head", "\n".join(head))
-    d.add_text("p_body", _pairs(_WORD_RE.findall(f_body)))
+    d.add_text("f_number", number)
+    d.add_text("f_head", head)
+    d.add_text("f_body", body)
+    d.add_text("x_text", head)
+    d.add_text("x_text", body)
+    d.add_text("p_head", _pairs(number.lower()))
+    d.add_text("p_head", _pairs(head.lower()))
+    d.add_text("p_body", _pairs(body.lower()))
     d.add_bytes("stored", json.dumps([subject, body], ensure_ascii=False).encode("utf-8"))
     return d
 
@@ -164,13 +183,15 @@ def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
 
 def term_query(words: list[str], *, negated: bool = False) -> tantivy.Query:
     """One word or phrase: folded in any field; exact tones add to the score."""
-    folded = [fast_fold(w) for w in words]
+    folded = [t for w in words for t in _FOLD.analyze(w)]
+    if not folded:
+        return tantivy.Query.empty_query()
     if len(folded) == 1:
         match = _any([_boost(_t(f, folded[0]), b) for f, b in FIELD_BOOSTS.items()])
     else:
         pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
         match = _any([_boost(_all([_t(f, p) for p in pairs]), b) for f, b in PAIR_BOOSTS.items()])
-    exact_words = [exact(w) for w in words]
+    exact_words = [t for w in words for t in _EXACT.analyze(w)]
     if negated or exact_words == folded:
         return match
     boost = _boost(_all([_t("x_text", w) for w in exact_words]), EXACT_BOOST)
@@ -235,9 +256,11 @@ class TantivyEngine:
     """The ``SearchEngine`` on one Tantivy directory.  Thread- and process-safe (one writer at a time).
 
     ``keep_writer`` holds the writer between ``index`` calls (a rebuild or a
-    bulk load: merges go on in the background); otherwise each call takes the
-    writer, commits, waits for its merges and lets it go, so that several
-    ingest processes can take turns.
+    bulk load, which nobody reads until it is switched to: merges go on in the
+    background and commits come every ``BULK_COMMIT_DOCS`` documents and at
+    ``optimize``/``close``); otherwise each call takes the writer, commits,
+    waits for its merges and lets it go, so that several ingest processes can
+    take turns and a document is searchable as soon as ``index`` returns.
     """
 
     name = "tantivy"
@@ -253,6 +276,7 @@ class TantivyEngine:
         self._pid = os.getpid()
         self._closed = False
         self._writer: Any = None
+        self._pending = 0  # documents added but not yet committed (bulk loads only)
         self._index: Any = None
         self._dir: Path | None = None
         self._open()
@@ -275,7 +299,7 @@ class TantivyEngine:
                 meta.write_text(_SIGNATURE, encoding="utf-8")
             self._stale = meta.read_text(encoding="utf-8") != _SIGNATURE
             index = tantivy.Index(SCHEMA, path=str(target), reuse=True)
-            for name, analyzer in _analyzers().items():
+            for name, analyzer in ANALYZERS.items():
                 index.register_tokenizer(name, analyzer)
         except (OSError, ValueError) as exc:
             raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
@@ -322,8 +346,12 @@ class TantivyEngine:
         return self._writer
 
     def _release_writer(self) -> None:
+        """Commit what a bulk load left pending, wait for the merges, let the writer lock go."""
         if self._writer is not None:
             writer, self._writer = self._writer, None
+            if self._pending:
+                writer.commit()
+                self._pending = 0
             writer.wait_merging_threads()
 
     def _write(self, work) -> Any:
@@ -334,12 +362,15 @@ class TantivyEngine:
             writer = self._take_writer()
             try:
                 result = work(writer)
-                writer.commit()
+                self._pending += int(result or 0)
+                if not self.keep_writer or self._pending >= BULK_COMMIT_DOCS:
+                    writer.commit()
+                    self._pending = 0
             except BaseException:
                 try:
                     writer.rollback()
                 finally:
-                    self._writer = None
+                    self._writer, self._pending = None, 0
                 raise
             finally:
                 if not self.keep_writer:
@@ -361,9 +392,10 @@ class TantivyEngine:
         return self._write(work)
 
     def delete(self, ids: Sequence[int]) -> None:
-        def work(writer: Any) -> None:
+        def work(writer: Any) -> int:
             for doc_id in ids:
                 writer.delete_documents_by_term("key", str(int(doc_id)))
+            return len(ids)
 
         self._write(work)
 
@@ -379,6 +411,13 @@ class TantivyEngine:
             (self._dir / META_FILE).write_text(_SIGNATURE, encoding="utf-8")
             self._stale = False
             self._index.reload()
+
+    def optimize(self) -> None:
+        """After a bulk load: let the held writer go once its merges are done (the next write takes it again)."""
+        with self._lock:
+            self._release_writer()
+            if self._index is not None:
+                self._index.reload()
 
     # -- rebuild: a new directory, then the symlink moves ---------------------
     def new_generation(self) -> TantivyEngine:
