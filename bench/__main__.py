@@ -7,6 +7,7 @@ and search latency on the ingested set and on a larger synthetic index; backup,
 verify and restore times on a home of BENCH_BACKUP_GB GiB (default 1, 0 skips).
 Sizes come from BENCH_* variables; nothing here asserts on time.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backup_bench, extract_bench, ingest_bench, memory_bench, search_bench
+from . import backup_bench, extract_bench, ingest_bench, memory_bench, metadata_real_bench, search_bench
 
 
 def _int(name: str, default: int) -> int:
@@ -32,6 +33,9 @@ def main() -> None:
         work = Path(tmp)
         print(f"[bench] raw extraction speeds ({n_pdf} born-digital, {n_scan} scanned)...", flush=True)
         figures["raw"] = extract_bench.run(work / "raw", n_pdf, n_scan)
+        n_real_scans = _int("BENCH_REAL_SCANS", 30)  # OCR readings are cached (BENCH_CACHE)
+        print(f"[bench] metadata on the real corpus (born-digital, {n_real_scans} scans)...", flush=True)
+        figures["metadata_real"] = metadata_real_bench.run(work / "real", scans=n_real_scans)
         print("[bench] building bags...", flush=True)
         bags = ingest_bench.build_bags(work / "bags", n_pdf, n_scan)
         ingest: dict[str, object] = {}
@@ -40,15 +44,17 @@ def main() -> None:
             ingest[kind] = ingest_bench.ingest_kind(work / f"home-{kind}", bag, workers)
         figures["ingest"] = ingest
         figures["search_on_ingested_set"] = ingest_bench.search_latency(
-            work / "home-born_digital", bags["born_digital"][1])
+            work / "home-born_digital", bags["born_digital"][1]
+        )
         print(f"[bench] synthetic index of {n_synthetic} documents...", flush=True)
         from indexes.sqlite_fts import SqliteFtsEngine
 
         engine = SqliteFtsEngine(work / "synthetic" / "fts.sqlite")
         try:
             started = time.perf_counter()
-            synthetic = search_bench.run(engine, search_bench.synthetic_documents(n_synthetic),
-                                         search_bench.DEFAULT_QUERIES, repeat=5)
+            synthetic = search_bench.run(
+                engine, search_bench.synthetic_documents(n_synthetic), search_bench.DEFAULT_QUERIES, repeat=5
+            )
             synthetic["wall_seconds"] = round(time.perf_counter() - started, 1)
             synthetic.pop("queries", None)
             figures["search_synthetic"] = synthetic
@@ -69,26 +75,37 @@ def main() -> None:
 def _print_summary(f: dict) -> None:
     raw, ingest = f["raw"], f["ingest"]
     print("\n== Tóm tắt / summary ==")
-    print(f"born-digital: ingest {ingest['born_digital']['pages_per_s']:.1f} pages/s "
-          f"({ingest['born_digital']['pages']} pages) | raw pypdfium2 text {raw['pdfium_text_pages_per_s']} pages/s")
+    print(
+        f"born-digital: ingest {ingest['born_digital']['pages_per_s']:.1f} pages/s "
+        f"({ingest['born_digital']['pages']} pages) | raw pypdfium2 text {raw['pdfium_text_pages_per_s']} pages/s"
+    )
     if "tesseract_pages_per_s" in raw:
-        print(f"scanned:      ingest {ingest['scanned']['pages_per_s']:.2f} pages/s "
-              f"({ingest['scanned']['pages']} pages) | raw tesseract CLI {raw['tesseract_pages_per_s']} pages/s "
-              f"({raw['tesseract_processes']} processes, 300 dpi)")
+        print(
+            f"scanned:      ingest {ingest['scanned']['pages_per_s']:.2f} pages/s "
+            f"({ingest['scanned']['pages']} pages) | raw tesseract CLI {raw['tesseract_pages_per_s']} pages/s "
+            f"({raw['tesseract_processes']} processes, 300 dpi)"
+        )
     s = f["search_on_ingested_set"]
     print(f"search on ingested set: median {s['median_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms ({s['queries']} queries)")
     y = f["search_synthetic"]
-    print(f"search on {y['documents']} synthetic docs: median {y['median_ms']} ms, p95 {y['p95_ms']} ms; "
-          f"indexing {y['docs_per_second']} docs/s")
+    print(
+        f"search on {y['documents']} synthetic docs: median {y['median_ms']} ms, p95 {y['p95_ms']} ms; "
+        f"indexing {y['docs_per_second']} docs/s"
+    )
     print(f"metadata accuracy born-digital: {raw['metadata_accuracy_born_digital']}")
     if "metadata_accuracy_scanned" in raw:
         print(f"metadata accuracy scanned:      {raw['metadata_accuracy_scanned']}")
+    if "metadata_real" in f:
+        for line in metadata_real_bench.summary(f["metadata_real"]):
+            print(line)
     if "memory" in f:
         m = f["memory"]
-        print(f"memory: {m['small_package_mb']} MB package peak {m['small_ingest']['peak_rss_all_processes_mb']} MB RSS "
-              f"(all processes); {m['big_package_mb']} MB package peak {m['big_ingest']['peak_rss_all_processes_mb']} MB "
-              f"RSS, largest process {m['big_ingest']['peak_rss_largest_process_mb']} MB; "
-              f"{m['big_ingest_mb_per_s']} MB/s")
+        print(
+            f"memory: {m['small_package_mb']} MB package peak {m['small_ingest']['peak_rss_all_processes_mb']} MB RSS "
+            f"(all processes); {m['big_package_mb']} MB package peak {m['big_ingest']['peak_rss_all_processes_mb']} MB "
+            f"RSS, largest process {m['big_ingest']['peak_rss_largest_process_mb']} MB; "
+            f"{m['big_ingest_mb_per_s']} MB/s"
+        )
     if "backup" in f:
         for line in backup_bench.summary(f["backup"]):
             print(line)

@@ -222,6 +222,7 @@ def run(
     processes: int = 2,
     before: Reader | None = None,
     docs: list[RealDocument] | None = None,
+    misses: bool = False,
 ) -> dict:
     docs = load_corpus() if docs is None else docs
     workdir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +232,8 @@ def run(
     if before is not None:
         readers = {"before": before, **readers}
     out["born_digital"] = {name: accuracy(docs, born, r)[0] for name, r in readers.items()}
-    out["born_digital_misses"] = accuracy(docs, born, _layout_reader)[1]
+    if misses:
+        out["born_digital_misses"] = accuracy(docs, born, _layout_reader)[1]
     scan_docs = docs if scans is None else docs[:scans]
     if scan_docs and languages:
         readings: dict[str, dict[str, dict]] = {}
@@ -251,7 +253,8 @@ def run(
             per["ocr"] = word_accuracy(scan_docs, reading)
             out["scanned"][lang] = per
         best = _best_language(out["scanned"])
-        out["scanned_misses"] = accuracy(scan_docs, scan_inputs(scan_docs, readings[best]), _layout_reader)[1]
+        if misses:
+            out["scanned_misses"] = accuracy(scan_docs, scan_inputs(scan_docs, readings[best]), _layout_reader)[1]
         out["best_language"] = best
     return out
 
@@ -303,7 +306,14 @@ def main(argv: list[str]) -> None:
         before = lambda pages, layout: module.read_metadata(metadata_text(pages))
     languages = tuple(x for x in args.languages.split(",") if x)
     with tempfile.TemporaryDirectory(prefix="metadata-real-") as tmp:
-        result = run(Path(tmp), scans=args.scans, languages=languages, processes=args.processes, before=before)
+        result = run(
+            Path(tmp),
+            scans=args.scans,
+            languages=languages,
+            processes=args.processes,
+            before=before,
+            misses=args.misses,
+        )
     if args.misses:
         for key in ("born_digital_misses", "scanned_misses"):
             for miss in result.get(key, []):
