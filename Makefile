@@ -81,9 +81,12 @@ test-fast: $(VENV)/.installed-test
 bench: system-run $(VENV)/.installed-run
 	$(BIN)/python -m bench
 
-# Indexing rate and query latency of SQLite FTS5 and a real OpenSearch node on one generated corpus.
+# The engines side by side on a province corpus (bench/corpus.py): index docs/s and size, p50/p95 per
+# kind of query, scoped and unscoped. `make bench-scale BENCH_DOCS=200000`; indexes kept in BENCH_DATA.
+BENCH_DOCS ?= 1000000
+BENCH_DATA ?= $(abspath $(CURDIR)/../bench-data)
 bench-scale: system-test $(VENV)/.installed-run opensearch-jars
-	$(BIN)/python -m bench.scale_bench
+	BENCH_DOCS=$(BENCH_DOCS) BENCH_DATA=$(BENCH_DATA) $(BIN)/python -m bench.scale_bench
 
 clean-home:
 	rm -rf $(ARCHIVE_HOME)
