@@ -159,8 +159,21 @@ def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path
     worker.join()
     assert not errors
     assert during, "no backup ran while the ingest was writing"
+
+    def ingest_state(name: str) -> tuple[int, int]:
+        """(documents of the big package, files still pending) in a snapshot's own database copy."""
+        copy = sqlite3.connect(f"file:{dest / 'snapshots' / name / 'data' / 'archive.sqlite'}?mode=ro", uri=True)
+        try:
+            documents = copy.execute("SELECT count(*) FROM document WHERE ma_van_ban LIKE 'BIG-%'").fetchone()[0]
+            pending = copy.execute("SELECT count(*) FROM document_file WHERE status = 'pending'").fetchone()[0]
+            return documents, pending
+        finally:
+            copy.close()
+
+    mid_ingest = [name for name in during if (lambda s: 0 < s[0] < 24 or s[1] > 0)(ingest_state(name))]
+    assert mid_ingest, "at least one snapshot caught the ingest half-way"
     final_documents = len(searches(home)[0][2])
-    spread = sorted({during[0], during[len(during) // 3], during[2 * len(during) // 3], during[-1]})
+    spread = sorted({during[0], mid_ingest[0], mid_ingest[-1], during[-1]})
     for index, name in enumerate(spread):
         target = tmp_path / f"restored-{index}"
         restore(dest, Settings.load(home=target, workers=1), snapshot=name)
