@@ -1,0 +1,89 @@
+"""What the Tantivy engine adds to the shared engine suite: its folding, its writers, its readers."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import date
+
+import pytest
+
+from indexes.base import IndexDocument
+from indexes.fold import fold
+from indexes.query import build_query
+from indexes.tantivy_engine import ANALYZERS, TantivyEngine
+
+pytestmark = pytest.mark.timeout(120)
+
+LETTERS = "aàáảãạăằắẳẵặâầấẩẫậđeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
+
+
+def _doc(i: int, body: str, unit: str = "U1") -> IndexDocument:
+    return IndexDocument(id=i, unit_code=unit, issued_date=date(2020, 1, 1), subject=f"Văn bản {i}", body=body)
+
+
+def _ids(engine: TantivyEngine, text: str) -> list[int]:
+    return [hit.id for hit in engine.search(build_query(text, scope=None)).hits]
+
+
+def test_index_folding_is_the_highlighters_folding():
+    """A word found by the index is the word the snippet marks: both fold every letter alike."""
+    for letter in LETTERS + LETTERS.upper():
+        assert ANALYZERS["vi_fold"].analyze(letter) == [fold(letter)], letter
+
+
+def test_phrase_of_common_syllables_needs_them_adjacent_and_in_order(tmp_path):
+    engine = TantivyEngine(tmp_path / "t")
+    engine.index([_doc(1, "Ủy ban nhân dân xã ban hành kế hoạch"), _doc(2, "nhân dân và ủy ban cùng bàn"),
+                  _doc(3, "dân nhân ban ủy"), _doc(4, "ủy ban nhân dân")])
+    assert sorted(_ids(engine, '"uy ban nhan dan"')) == [1, 4]
+    assert sorted(_ids(engine, '"nhân dân"')) == [1, 2, 4]
+    assert _ids(engine, '"dan nhan"') == [3]
+
+
+def test_decomposed_text_is_found_like_composed_text(tmp_path):
+    engine = TantivyEngine(tmp_path / "t")
+    engine.index([_doc(1, "Ke\u0302\u0301 hoa\u0323ch su\u031b\u0309 du\u0323ng đất")])  # NFD, as some PDFs give
+    assert _ids(engine, "kế hoạch") == [1]
+    assert _ids(engine, '"ke hoach su dung"') == [1]
+
+
+def test_two_engines_on_one_index_take_turns_writing_and_see_each_other(tmp_path):
+    first, second = TantivyEngine(tmp_path / "t"), TantivyEngine(tmp_path / "t")
+    first.index([_doc(1, "đê điều")])
+    second.index([_doc(2, "đê điều")])  # the first let the writer lock go when its call returned
+    first.index([_doc(3, "đê điều")])
+    deadline = time.monotonic() + 30
+    while sorted(_ids(second, "de dieu")) != [1, 2, 3] and time.monotonic() < deadline:
+        time.sleep(0.05)  # a reader picks up another writer's commit when the index files change
+    assert sorted(_ids(second, "de dieu")) == [1, 2, 3]
+    assert first.count() == 3
+
+
+def _write_in_child(path: str) -> None:
+    engine = TantivyEngine(path)
+    engine.index([_doc(10, "thủy lợi nội đồng", unit="U2")])
+    engine.close()
+
+
+def test_another_process_writes_and_this_one_reads(tmp_path):
+    engine = TantivyEngine(tmp_path / "t")
+    engine.index([_doc(1, "đê điều")])
+    child = multiprocessing.get_context("spawn").Process(target=_write_in_child, args=(str(tmp_path / "t"),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    deadline = time.monotonic() + 30
+    while _ids(engine, "thuy loi") != [10] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ids(engine, "thuy loi") == [10]
+    assert engine.count(frozenset({"U2"})) == 1
+
+
+def test_bulk_load_is_searchable_after_optimize_and_keeps_everything_on_close(tmp_path):
+    bulk = TantivyEngine(tmp_path / "t", keep_writer=True)
+    bulk.index([_doc(i, "xây dựng nông thôn mới") for i in range(1, 101)])
+    bulk.optimize()
+    assert bulk.search(build_query('"nong thon moi"', scope=None)).total == 100
+    bulk.index([_doc(i, "xây dựng nông thôn mới") for i in range(101, 151)])
+    bulk.close()  # commits what was pending
+    assert TantivyEngine(tmp_path / "t").count() == 150
