@@ -187,9 +187,9 @@ def _embedded(name: str, data: Path, corpus: Corpus, count: int, batch: int) -> 
         if name == "sqlite-topk":
             raise SystemExit("sqlite-topk reads the index sqlite builds: list sqlite before it in BENCH_ENGINES")
         built.fresh()
-        engine = SqliteFtsEngine(path, time_limit_ms=600_000)
-        figures = build(engine, corpus, count, batch, lambda: _dir_bytes(built.dir))
-        engine.close()
+        sqlite = SqliteFtsEngine(path, time_limit_ms=600_000)
+        figures = build(sqlite, corpus, count, batch, lambda: _dir_bytes(built.dir))
+        sqlite.close()
         figures["index_bytes"] = _dir_bytes(built.dir)
         built.save(figures)
     cls = SqliteTopKEngine if name == "sqlite-topk" else SqliteFtsEngine

@@ -217,8 +217,9 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
         out.append(tantivy.Query.range_query(SCHEMA, "up", tantivy.FieldType.Unsigned, low, high))
     if query.number_filter:
         out.append(tantivy.Query.term_query(SCHEMA, "number_norm", normalize_number(query.number_filter)))
-    if getattr(query, "signature", ""):
-        out.append(tantivy.Query.term_query(SCHEMA, "signature", query.signature))  # type: ignore[attr-defined]
+    signature = getattr(query, "signature", "")
+    if signature:
+        out.append(tantivy.Query.term_query(SCHEMA, "signature", signature))
     if not getattr(query, "restricted_ok", False):  # restricted documents only for those allowed: fails closed
         out.append(tantivy.Query.term_query(SCHEMA, "restricted", "0"))
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
