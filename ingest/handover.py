@@ -6,7 +6,6 @@ the store at ingest) and the number of rows of its manifest.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,11 +13,12 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
+from archive_core.cells import csv_writer
 from archive_core.context import Archive
 from archive_core.db.models import Document, IngestItem, OldUnit, Package
+from archive_core.store import blob_path
 
 from .report import OUTCOME_LABELS
-from archive_core.store import blob_path
 
 FILE_KINDS = ("manifest", "file", "attachment")
 CSV_COLUMNS = ("goi", "loai", "duong_dan", "sha256", "kich_thuoc", "ket_qua", "ly_do", "ma_van_ban")
@@ -138,7 +138,7 @@ def unit_handover(archive: Archive, unit_code: str) -> HandoverRecord | None:
 
 def to_csv(record: HandoverRecord) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)  # file names and numbers come from the package: no formulas
     writer.writerow(CSV_COLUMNS)
     for f in record.files:
         writer.writerow([f["package"], f["kind"], f["path"], f["sha256"], f["size"] if f["size"] is not None else "",

@@ -13,20 +13,21 @@ caller's change, e.g. an account created by an admin).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from archive_core.db.models import AuditEvent
+from archive_core.cells import csv_writer
 from archive_core.clock import utcnow
+from archive_core.db.models import AuditEvent
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_KEY = 0x41554449  # "AUDI": PostgreSQL advisory lock of the chain
@@ -218,7 +219,7 @@ _DATETIME_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2
 
 def to_local(at: datetime) -> datetime:
     """A stored (naive UTC) time in Vietnam time."""
-    return at.replace(tzinfo=timezone.utc).astimezone(VN_TZ)
+    return at.replace(tzinfo=UTC).astimezone(VN_TZ)
 
 
 def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
@@ -241,7 +242,7 @@ def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
     if end:
         local += timedelta(minutes=1) if match.group(4) else timedelta(days=1)
         local -= timedelta(microseconds=1)
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 # -- browsing -----------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def _iter_filtered(session: Session, flt: AuditFilter, batch: int = 2000) -> Ite
 def export_csv(session: Session, flt: AuditFilter) -> Iterable[str]:
     """The filtered trail as CSV text chunks (UTF-8 with BOM so spreadsheet programs read Vietnamese)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)  # a failed sign-in's user name is anyone's text: no formulas
     yield "\ufeff"
     writer.writerow(CSV_COLUMNS)
     for event in _iter_filtered(session, flt):
