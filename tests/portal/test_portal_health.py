@@ -1,8 +1,9 @@
-"""/healthz says whether database, store and index answer; /metrics serves Prometheus figures to monitoring only."""
+"""/healthz says whether database, store and index answer and the programs are installed; /metrics serves Prometheus figures to monitoring only."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -29,7 +30,21 @@ def test_healthz_ok(client):
     assert r.status_code == 200
     body = r.get_json()
     assert body["status"] == "ok"
-    assert {name: check["ok"] for name, check in body["checks"].items()} == {"database": True, "store": True, "index": True}
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {"database": True, "store": True, "index": True,
+                                                                        "programs": True}
+
+
+def test_healthz_names_a_missing_program(client, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for program in ("tesseract", "antiword"):  # catdoc is not installed here
+        (bin_dir / program).symlink_to(shutil.which(program))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    assert r.get_json()["checks"]["programs"] == {"ok": False, "ms": r.get_json()["checks"]["programs"]["ms"],
+                                                  "error": "missing: catdoc"}
+    assert str(tmp_path) not in r.get_data(as_text=True)
 
 
 def test_healthz_reports_a_missing_store_and_an_unreachable_database(tmp_path):
@@ -116,3 +131,23 @@ def test_metrics_are_summed_over_worker_processes(world, tmp_path):
                              capture_output=True, text=True).stdout
     assert _value(scraped, "archive_logins_total", '{outcome="failure"}') == 4
     assert _value(scraped, "archive_documents", '{state="visible"}') == 3
+
+
+def test_healthz_reports_a_search_cluster_that_is_down(tmp_path):
+    """The index part of /healthz on the cluster engine whose node does not answer (a closed port)."""
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = Settings.load(home=tmp_path / "home", secret_key="k", index_engine="opensearch",
+                             search_url=f"http://127.0.0.1:{closed_port}", search_timeout_ms=2000)
+    archive = Archive.open(settings)
+    try:
+        r = create_app(archive=archive).test_client().get("/healthz")
+        assert r.status_code == 503
+        checks = r.get_json()["checks"]
+        assert checks["index"]["ok"] is False and checks["database"]["ok"] and checks["store"]["ok"]
+        assert str(closed_port) not in r.get_data(as_text=True), "no address of the cluster on a public page"
+    finally:
+        archive.close()
