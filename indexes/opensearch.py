@@ -9,6 +9,8 @@ new one and moves the alias when it is complete.
 * Each query term is a phrase over the folded fields (number 10, subject 5,
   issuer 3, body 1, summed like bm25's columns) OR, when the user typed tones,
   over the exact fields, which then add to the score: exact tones rank first.
+  A term of two or more words is searched on the folded syllable pairs (``.pairs``):
+  "kế hoạch" is then one term, not a phrase of two syllables found in most documents.
 * A document whose normalised number is in the query gets a constant boost far
   above any text score, so it sorts first (``sqlite_fts`` sorts it first too).
 * The scope is a ``terms`` filter in every request; an empty scope is answered
@@ -52,9 +54,11 @@ from .highlight import fast_fold, snippet
 
 log = logging.getLogger(__name__)
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 FOLDED_FIELDS = ("number_text^10", "subject^5", "issuer_text^3", "body")
 EXACT_FIELDS = ("subject.exact^5", "issuer_text.exact^3", "body.exact")
+# Syllable pairs (shingles of two, folded): a phrase of n >= 2 words is n-1 pair terms there.
+PAIR_FIELDS = ("number_text.pairs^10", "subject.pairs^5", "issuer_text.pairs^3", "body.pairs")
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 FACET_SIZE = 1000
 NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts first
@@ -153,7 +157,7 @@ def term_clause(words: list[str], *, negated: bool, scored: bool = True) -> dict
     """One user term: a folded phrase, OR (tones typed) the exact phrase, which adds to the score.
     Unscored (counting), the folded phrase alone: every exact match is also a folded match."""
     folded_words = [fast_fold(w) for w in words]
-    folded = _phrase(" ".join(folded_words), FOLDED_FIELDS)
+    folded = _phrase(" ".join(folded_words), PAIR_FIELDS if len(folded_words) > 1 else FOLDED_FIELDS)
     exact_words = [exact(w) for w in words]
     if negated or not scored or exact_words == folded_words:
         return folded
