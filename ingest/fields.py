@@ -24,7 +24,8 @@ COLUMN_TO_ATTRIBUTE = {
     "so_trang": "page_count",
     "ghi_chu": "remarks",
 }
-KNOWN_COLUMNS = set(COLUMN_TO_ATTRIBUTE) | {"so_den", "ngay_den", "tep_dinh_kem"}
+# so_thu_tu (order within the dossier) is read by ``ingest.dossiers`` with the dossier list.
+KNOWN_COLUMNS = set(COLUMN_TO_ATTRIBUTE) | {"so_den", "ngay_den", "tep_dinh_kem", "so_thu_tu"}
 
 # English keys of Nghị định 30/2020 Phụ lục VI and edXML, read like the Vietnamese names
 ENGLISH_ALIASES = {
@@ -44,6 +45,8 @@ ENGLISH_ALIASES = {
     "attachments": "tep_dinh_kem",
     "direction": "huong",
     "notes": "ghi_chu",
+    "docordinal": "so_thu_tu",
+    "filecode": "ma_ho_so",
     "to": "noi_nhan",
 }
 PART_COLUMNS = {"codenumber", "codenotation"}  # joined into so_ky_hieu

@@ -30,7 +30,7 @@ def index_document(session: Session, document: Document) -> IndexDocument:
         number=document.number or "", issued_date=document.issued_date, doc_type=document.doc_type or "",
         direction=document.direction or "", subject=document.subject or "", issuer=document.issuer or "",
         signer=document.signer or "", body=document_text(document), dossier=document.dossier or "",
-        signature=document_status(session, document),
+        signature=document_status(session, document), restricted=bool(document.restricted),
     )
 
 

@@ -16,6 +16,7 @@ import zipfile
 import bagit
 
 from . import unzip
+from .dossier_list import find_dossier_list
 from .manifests import Manifest, find_manifest, read_manifest
 
 BAG_INFO_UNIT_TAGS = ("Unit-Code",)
@@ -46,6 +47,7 @@ class PackageContents:
     warnings: list[str] = field(default_factory=list)
     refused_members: list[tuple[str, str]] = field(default_factory=list)  # zip members refused, with reasons
     scratch: Path | None = None  # where a zip was unpacked; removed when the ingest is complete
+    dossier_list: Path | None = None  # ho_so.* (contract 3a), read by ``ingest.dossiers``
 
     @property
     def source_organization(self) -> str:
@@ -121,13 +123,14 @@ def _detailed_errors(bag: bagit.Bag, error: bagit.BagValidationError, workers: i
     return bagit.BagValidationError(str(error), details) if details else error
 
 
-def _payload_files(payload: Path, manifest: Path | None) -> list[str]:
+def _payload_files(payload: Path, *lists: Path | None) -> list[str]:
+    """Every payload file but the lists (documents.*, ho_so.*) and BagIt's own."""
     files = []
     for dirpath, dirnames, filenames in os.walk(payload, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
         for name in sorted(filenames):
             full = Path(dirpath) / name
-            if name in IGNORED_NAMES or (manifest is not None and full == manifest):
+            if name in IGNORED_NAMES or full in lists:
                 continue
             files.append(full.relative_to(payload).as_posix())
     return files
@@ -188,12 +191,13 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
     else:
         form = "bag" if is_bag else "folder"
         warnings.extend(manifest.warnings)
-    files = _payload_files(payload, manifest_path)
+    dossier_list = find_dossier_list(payload)
+    files = _payload_files(payload, manifest_path, dossier_list)
     if is_bag:
         files = [f for f in files if not f.startswith(("bagit.txt", "bag-info.txt"))]
     return PackageContents(
         source=path, payload=payload, form=form, verified=verified, unit_code=unit,
-        bag_info=bag_info, manifest=manifest, files=files, warnings=warnings,
+        bag_info=bag_info, manifest=manifest, files=files, warnings=warnings, dossier_list=dossier_list,
     )
 
 

@@ -98,6 +98,8 @@ class Account(Base):
     # Bumped to end every open session (disable, expire, reset, role change).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ldap_dn: Mapped[str | None] = mapped_column(String(1000))
+    # Lookup accounts see "Hạn chế" (restricted) documents only when allowed; other roles always do.
+    may_see_restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ApiToken(Base):
@@ -180,12 +182,15 @@ class Document(Base):
     confidentiality: Mapped[str] = mapped_column(String(32), default="")
     urgency: Mapped[str] = mapped_column(String(32), default="")
     dossier: Mapped[str] = mapped_column(String(200), default="")
+    dossier_order: Mapped[int | None] = mapped_column(Integer)  # so_thu_tu: its order within the dossier
     page_count: Mapped[int | None] = mapped_column(Integer)
     remarks: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     field_sources: Mapped[dict] = mapped_column(JSON, default=dict)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Inherited from its dossier's chế độ sử dụng "Hạn chế" (``ingest.dossiers.apply_access``).
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     text_ready: Mapped[bool] = mapped_column(Boolean, default=False)
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -295,3 +300,40 @@ class BlobSignatures(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     trust_store: Mapped[str] = mapped_column(String(64), default="")  # TrustStore.fingerprint
     checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Dossier(Base):
+    """A file (hồ sơ) of an old unit's fonds, with the fields of NĐ 30/2020 Phụ lục VI and TT 05/2025/TT-BNV.
+
+    Read from the package's ``ho_so.*`` list, or created from ``ma_ho_so`` on document rows
+    (code only).  Its documents inherit its retention and access regime.
+    """
+
+    __tablename__ = "dossier"
+    __table_args__ = (UniqueConstraint("unit_code", "code", name="uq_dossier_unit_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)  # the fonds: the old unit
+    code: Mapped[str] = mapped_column(String(200))  # ma_ho_so
+    title: Mapped[str] = mapped_column(Text, default="")
+    retention_raw: Mapped[str] = mapped_column(String(100), default="")  # thoi_han_bao_quan as written
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)  # Vĩnh viễn
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    access: Mapped[str] = mapped_column(String(16), default="")  # han_che | khong_han_che | "" (not given)
+    access_raw: Mapped[str] = mapped_column(String(100), default="")
+    reliability: Mapped[str] = mapped_column(String(100), default="")  # Bản chính | Bản sao | Số hóa
+    creator: Mapped[str] = mapped_column(String(300), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    start_date_raw: Mapped[str] = mapped_column(String(100), default="")
+    end_date: Mapped[date | None] = mapped_column(Date)
+    end_date_raw: Mapped[str] = mapped_column(String(100), default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    registered_documents: Mapped[int | None] = mapped_column(Integer)
+    registered_pages: Mapped[int | None] = mapped_column(Integer)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = mapped_column(String(16), default="list")  # list (ho_so.*) | rows (ma_ho_so only)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("package.id"))
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")  # the ho_so.* original it was read from
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

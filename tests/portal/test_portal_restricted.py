@@ -1,0 +1,129 @@
+"""A "Hạn chế" dossier's documents: hidden from lookup accounts not allowed restricted material, on every route.
+
+World: one real bag of old unit 11950 (→ new 11983) ingested with its ho_so.csv, where dossier
+HS-HC is restricted and HS-MO is not.  Accounts: a lookup of 11983 (not allowed), a lookup of
+11983 allowed restricted material, an archivist.  Every document route of the app (every rule
+taking a ``doc_id``) is tried, by session and by token; and the search, pages and API.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import url_for
+from portal_helpers import PASSWORD, login
+from sqlalchemy import select
+
+from archive_core.context import Archive
+from archive_core.db.models import Account, Document, DocumentFile
+from archive_core.settings import Settings
+from archive_portal import create_app
+from archive_portal.services.accounts import create_account
+from archive_portal.services.tokens import create_token
+from archive_portal.services.units import import_mapping
+from ingest.pipeline import IngestOptions, ingest_package
+from tests.ingest.packaging import write_package
+from tests.signing import render_pdf
+
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
+MARK = "kiemtrahanche"
+ALLOWED = {"sonnam": False, "sonnam.hc": True, "luutru": True}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("restricted")
+    files = root / "pkg" / "files"
+    files.mkdir(parents=True)
+    rows = []
+    for key, dossier in (("VB-HC", "HS-HC"), ("VB-MO", "HS-MO")):
+        (files / f"{key}.pdf").write_bytes(render_pdf([f"QUYẾT ĐỊNH {MARK}", f"Văn bản {key}"]))
+        rows.append({"ma_van_ban": key, "trich_yeu": f"Văn bản {MARK} {key}", "ma_ho_so": dossier,
+                     "tep_dinh_kem": f"files/{key}.pdf"})
+    (root / "pkg" / "ho_so.csv").write_text(
+        "ma_ho_so,tieu_de,che_do_su_dung\nHS-HC,Hồ sơ nhân sự,Hạn chế\nHS-MO,Hồ sơ hội nghị,Không hạn chế\n",
+        encoding="utf-8")
+    from tests.ingest import packaging
+
+    for column in ("ma_ho_so",):
+        if column not in packaging.COLUMNS:
+            packaging.COLUMNS.append(column)
+    package = write_package(root / "pkg", rows)
+    archive = Archive.open(Settings.load(home=root / "home", secret_key="restricted-secret"))
+    tokens = {}
+    with archive.db.transaction() as session:
+        import_mapping(session, UNITS_CSV)
+        for username, allowed in ALLOWED.items():
+            role = "archivist" if username == "luutru" else "lookup"
+            account, _ = create_account(session, username=username, role=role, password=PASSWORD,
+                                        new_unit_code=None if role == "archivist" else "11983")
+            account.may_see_restricted = allowed
+            session.flush()
+            _, tokens[username] = create_token(session, account, days=1, name="test")
+    ingest_package(archive, package, IngestOptions(workers=1))
+    with archive.db.session() as session:
+        docs = {d.ma_van_ban: d.id for d in session.scalars(select(Document))}
+        files_of = {d: session.scalar(select(DocumentFile.id).where(DocumentFile.document_id == i))
+                    for d, i in docs.items()}
+    app = create_app(archive=archive)
+    clients = {}
+    for username in ALLOWED:
+        client = app.test_client()
+        assert login(client, username).status_code == 302
+        clients[username] = client
+    yield archive, app, docs, files_of, clients, tokens
+    archive.close()
+
+
+def document_urls(app, doc_id: int, file_id: int) -> list[str]:
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "doc_id" not in rule.arguments or "GET" not in rule.methods:
+                continue
+            values = {"doc_id": doc_id, "file_id": file_id, "page_no": 1}
+            urls.append(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}))
+    return urls
+
+
+def test_every_document_route_hides_restricted_documents_from_lookups_not_allowed(world):
+    _, app, docs, files_of, clients, tokens = world
+    wrong = []
+    for key in docs:
+        urls = document_urls(app, docs[key], files_of[key])
+        assert len(urls) >= 5
+        for username, allowed in ALLOWED.items():
+            expected = 200 if allowed or key == "VB-MO" else 404
+            for url in urls:
+                got = clients[username].get(url).status_code
+                if got != expected:
+                    wrong.append((username, url, got, expected))
+                if url.startswith("/api/"):
+                    got = app.test_client().get(url, headers={"Authorization": f"Bearer {tokens[username]}"}).status_code
+                    if got != expected:
+                        wrong.append((username, "token", url, got, expected))
+    assert not wrong, wrong
+
+
+def test_search_leaves_restricted_documents_out_unless_allowed(world):
+    _, app, docs, _, clients, tokens = world
+    for username, allowed in ALLOWED.items():
+        expected = {docs["VB-HC"], docs["VB-MO"]} if allowed else {docs["VB-MO"]}
+        answer = app.test_client().get(f"/api/v1/search?q={MARK}",
+                                       headers={"Authorization": f"Bearer {tokens[username]}"}).get_json()
+        assert {h["id"] for h in answer["hits"]} == expected, username
+        assert answer["total"] == len(expected)
+        page = clients[username].get(f"/?q={MARK}").get_data(as_text=True)
+        assert (f"Văn bản {MARK} VB-HC" in page) is allowed, username
+
+
+def test_the_permission_is_read_at_each_request(world):
+    archive, app, docs, _, clients, tokens = world
+    with archive.db.transaction() as session:
+        session.scalar(select(Account).where(Account.username == "sonnam")).may_see_restricted = True
+    try:
+        assert clients["sonnam"].get(f"/van-ban/{docs['VB-HC']}").status_code == 200
+    finally:
+        with archive.db.transaction() as session:
+            session.scalar(select(Account).where(Account.username == "sonnam")).may_see_restricted = False
+    assert clients["sonnam"].get(f"/van-ban/{docs['VB-HC']}").status_code == 404
