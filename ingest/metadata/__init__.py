@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING
 
 from .doctypes import DOC_TYPES, normalize_doc_type, type_from_number
 from .folding import clean_lines, fold, fold_keep
-from .header import Header, find_date, find_issuer, find_number, is_title_line, readable_issuer, split_header
+from .header import (
+    Header,
+    find_date,
+    find_issuer,
+    find_number,
+    is_title_line,
+    opens_body,
+    readable_issuer,
+    split_header,
+)
 from .signature import find_signature
 from .title import leading_subject, subject_after_title, subject_vv, title_of
 
@@ -70,6 +79,8 @@ def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) 
     for i in range(head.end, min(head.end + _TITLE_SEARCH, len(lines))):
         if is_title_line(lines[i], fold_keep(lines[i])):
             head.title = i
+            break
+        if opens_body(lines[i]):
             break
     return _read(lines, head)
 

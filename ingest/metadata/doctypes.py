@@ -40,13 +40,17 @@ DOC_TYPES: dict[str, str] = {
     "PB": "Phiếu báo",
     "CV": "Công văn",
     "KL": "Kết luận",  # Đảng documents (Quy định 66-QĐ/TW)
-    "TT": "Thông tư",  # legal documents (Luật ban hành văn bản QPPL), also in older numbers '38-TT-MN'
+    "TT": "Thông tư",
+    "NĐ": "Nghị định",
+    "PL": "Pháp lệnh",  # legal documents (Luật ban hành văn bản QPPL), also in older numbers '38-TT-MN'
 }
 # Names printed as the title line, beyond those the abbreviations give (older laws,
 # Đảng and đoàn thể documents, letters).
 _MORE_NAMES = (
     "Thư công",
     "Thông tư liên bộ",
+    "Đề cương",
+    "Kịch bản",
     "Luật",
     "Nghị định",
     "Thông tư",

@@ -18,6 +18,7 @@ from .folding import cut, fold, fold_keep, is_upper_text, strip_junk
 __all__ = [
     "Header",
     "is_title_line",
+    "opens_body",
     "split_header",
     "find_number",
     "find_date",
@@ -144,7 +145,7 @@ def _right_spans(line: str, f: str) -> list[tuple[int, int]]:
 
 
 def is_title_line(line: str, f: str) -> bool:
-    if not is_upper_text(line):
+    if not is_upper_text(line) or line.rstrip().endswith(":"):  # 'QUYẾT ĐỊNH:' opens the articles
         return False
     hit = title_type(f)
     if not hit:
@@ -160,7 +161,7 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
     """The header's two columns and where the body starts, from lines in any column order."""
     head = Header()
     limit = min(len(lines), 16)
-    seen_right = False
+    seen_right = seen_date = False
     letterhead = any(
         is_upper_text(line[m.start() : m.end()]) or r is MOTTO_RES[2]
         for line, f in zip(lines[:8], folded[:8], strict=False)
@@ -188,6 +189,7 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
             return head
         if spans:
             seen_right = True
+            seen_date = seen_date or any(r.search(f) for r in (DATE_WORDS_RE, DATE_NUM_RE, _DATE_BLANK_RE))
             head.right += [line[a:b].strip() for a, b in sorted(spans)]
         for piece in cut(line, spans):
             piece = piece.strip(" ,;|")
@@ -195,6 +197,14 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
                 head.left.append(piece)
     head.end = limit
     return head
+
+
+def opens_body(line: str) -> bool:
+    """'Căn cứ ...', 'Kính gửi ...' or a long line of prose: the body has begun."""
+    key = fold(line).strip(" -*")
+    return bool(re.match(r"^(?:kinh gui|can cu|thuc hien|xet de nghi|theo de nghi|dieu \d)", key)) or (
+        len(line) > 75 and not is_upper_text(line)
+    )
 
 
 def _is_plain_title(f: str) -> bool:
@@ -276,7 +286,7 @@ def find_issuer(left: list[str], right: list[str], stop: int | None) -> str | No
     join_next = False
     for c in candidates:
         fc = fold(c)
-        prev_bare = merged and fold(merged[-1]) in _ORGAN_KEYS
+        prev_bare = merged and (fold(merged[-1]) in _ORGAN_KEYS or fold(merged[-1]) == "y ban nhan dan")
         is_level = any(fc.startswith(level + " ") for level, _ in _LEVELS) or fc in {"xa", "phuong"}
         if merged and (join_next or (prev_bare and is_level)):
             merged[-1] = f"{merged[-1]} {c}"
@@ -293,6 +303,8 @@ def find_issuer(left: list[str], right: list[str], stop: int | None) -> str | No
 def readable_issuer(name: str) -> str:
     """'UBND XÃ TÂN HƯNG' -> 'UBND xã Tân Hưng'; names it does not recognise come back as given."""
     name = " ".join(name.split())
+    if re.match(r"^Y BAN NH[AÂ]N D[AÂ]N\b", name):  # a text layer that lost the first glyph of ỦY
+        name = "Ủ" + name
     folded = fold(name)
     for prefix, readable in _ORGANS:
         if folded == prefix:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .folding import fold
+from .folding import fold, fold_keep
+from .header import is_title_line
 
 if TYPE_CHECKING:
     from ingest.ocr import OcrWord
@@ -120,6 +121,9 @@ def page_layout(words: Iterable[Word], width: float, height: float) -> PageLayou
     tolerance = 0.16 * width
     end = 0
     for k, pcs in enumerate(top_zone):
+        text = " ".join(p.text for p in pcs)
+        if is_title_line(text, fold_keep(text)):  # a short type line may stand near the right column
+            break
         sides = []
         for p in pcs:
             if p.x1 <= right_edge + 0.01 * width and p.centre < split:

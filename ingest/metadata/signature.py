@@ -272,14 +272,18 @@ def find_signature(lines: list[str], body_start: int) -> dict[str, object]:
     if names:
         at, name = names[-1]
         found["signer"] = name
-        for j in range(at - 1, max(-1, at - 6), -1):
-            f = fold(region[j])
+        for j in range(at - 1, max(-1, at - 9), -1):
+            line = region[j]
+            f = fold(line)
             if _SIGNED.match(f) or not f:
                 continue
-            title = _title_in(region[j])
+            title = _title_in(line)
             if title:
                 found["signer_title"] = title
-            if title or AUTHORITY_RE.match(f + " ") or not is_upper_text(region[j]):
+                break
+            if AUTHORITY_RE.match(f + " ") or len(line) > 80:
+                break
+            if not (line.lstrip()[:1] in "-+•*" or is_upper_text(line) or len(line) < 60):
                 break
         return found
     # No name: a title closing the document on its own (the name was not published).

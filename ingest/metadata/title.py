@@ -108,8 +108,7 @@ def _is_authority(line: str, f: str, issuer_f: str) -> bool:
 
 def _drop_preface(subject: str) -> str:
     m = _PREFACE.match(fold_keep(subject))
-    # 'Của UB MTTQ xã ... về việc ...' in a letter's own words stays; the Công báo preface goes.
-    if m and m.end() < len(subject) - 5 and (is_upper_text(subject) or "ngay" in m.group(0)):
+    if m and m.end() < len(subject) - 5:
         return subject[m.end() :].strip(" ,.:")
     return subject
 
@@ -149,11 +148,11 @@ def subject_after_title(lines: list[str], title: int, issuer: str | None) -> str
 
 
 def leading_subject(lines: list[str], start: int, issuer: str | None) -> str | None:
-    """A subject right after the header when the type line is missing ('VỀ NHIỆM VỤ ...')."""
+    """An uppercase subject right after the header when the type line is missing ('VỀ NHIỆM VỤ ...')."""
     if start >= len(lines):
         return None
     f = fold(lines[start])
-    if not (is_upper_text(lines[start]) and re.match(r"^(?:ve |v\s*/\s*v)", f)):
+    if not is_upper_text(lines[start]) or len(lines[start]) < 15 or _is_authority(lines[start], f, fold(issuer or "")):
         return None
     return _collect(lines, start + 1, lines[start], fold(issuer or "")).strip(" .") or None
 
