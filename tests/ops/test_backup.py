@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 
 from archive_portal.cli import main
+from archive_portal.services import audit
+from archive_portal.services.accounts import create_account
+from archive_portal.services.tokens import create_token
 from archive_core.db.models import Blob, Document, DocumentFile
 from archive_ops.backup import backup
 from archive_ops.restore import restore
@@ -46,7 +49,31 @@ def originals(archive) -> dict[str, str]:
     return {sha: sha256_file(blob_path(archive.settings.store_dir, sha))[0] for sha in shas}
 
 
+def database_rows(archive) -> dict[str, list[tuple]]:
+    """Every row of every table (accounts, tokens, audit chain, unit versions, page text...), in key order."""
+    metadata = MetaData()
+    metadata.reflect(archive.db.engine)
+    with archive.db.engine.connect() as connection:
+        return {name: [tuple(row) for row in connection.execute(
+                    select(table).order_by(*(table.primary_key.columns or table.columns)))]
+                for name, table in metadata.tables.items()}
+
+
+def people_and_their_trail(archive) -> None:
+    """What a running archive holds besides documents: accounts, an API token, audit records."""
+    with archive.db.transaction() as session:
+        phohien, _ = create_account(session, username="phohien", role="lookup", new_unit_code="11953",
+                                    password="Tra-cuu-2025-abc")
+        create_account(session, username="luutru", role="archivist", password="Luu-tru-2025-abc")
+        create_token(session, phohien, name="LGSP", days=30)
+        audit.record(session, "search", account=phohien, details={"q": "kế hoạch", "hits": 3})
+
+
 def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp_path):
+    people_and_their_trail(home)
+    before_rows = database_rows(home)
+    assert before_rows["account"] and before_rows["api_token"] and before_rows["audit_event"]
+    assert before_rows["page"] and before_rows["unit_mapping_version"]
     before_searches, before_originals = searches(home), originals(home)
     assert before_searches[0][1] == 7  # 8 documents, one of them secret (never indexed)
     n = len(before_originals)  # 8 PDFs, and each package's own manifests, kept as originals too
@@ -74,6 +101,7 @@ def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp
     try:
         assert searches(restored) == before_searches
         assert originals(restored) == before_originals
+        assert database_rows(restored) == before_rows, "every table back as it was"
         assert verify(restored).ok
     finally:
         restored.close()
