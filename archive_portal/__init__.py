@@ -21,16 +21,18 @@ CSP = (
 CSP_FRAMEABLE = "default-src 'self'; frame-ancestors 'self'"
 
 
-def create_app(settings: "Settings | None" = None, archive: "Archive | None" = None) -> "Flask":
+def create_app(settings: Settings | None = None, archive: Archive | None = None) -> Flask:
     """The web application over one archive (opened from ``settings`` when not given)."""
     from datetime import timedelta
 
     from flask import Flask, g
 
-    from . import auth
     from archive_core.context import Archive
-    from .services.formatting import ROLE_LABELS, direction_label, format_date
     from archive_core.settings import Settings
+
+    from . import auth, web
+    from .services.formatting import ROLE_LABELS, direction_label, format_date
+    from .services.roles import AUDIT_READERS, PACKAGE_READERS, TOKEN_HOLDERS
     from .views import register_blueprints, register_error_handlers
 
     if archive is None:
@@ -38,6 +40,7 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
     settings = archive.settings
 
     app = Flask(__name__)
+    web.init_app(app, archive)  # first: its commit hook runs after every other hook
     if settings.trusted_proxies > 0:  # client addresses (audit, throttling) from X-Forwarded-For
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -56,7 +59,6 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["archive"] = archive
 
     from flask_wtf.csrf import CSRFProtect
 
@@ -66,6 +68,7 @@ def create_app(settings: "Settings | None" = None, archive: "Archive | None" = N
     app.jinja_env.filters["vn_date"] = format_date
     app.jinja_env.filters["direction_label"] = direction_label
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.globals.update(AUDIT_READERS=AUDIT_READERS, PACKAGE_READERS=PACKAGE_READERS, TOKEN_HOLDERS=TOKEN_HOLDERS)
 
     register_blueprints(app)
     register_error_handlers(app)

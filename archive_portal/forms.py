@@ -6,6 +6,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from .services.formatting import ROLE_LABELS
+from .services.roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP
+
 
 class LoginForm(FlaskForm):
     username = StringField(
@@ -36,7 +39,7 @@ class LogoutForm(FlaskForm):
 try:  # WTForms >= 3.3 (tuples are deprecated there)
     from wtforms.fields.choices import SelectChoice as Choice
 except ImportError:  # pragma: no cover - older WTForms
-    def Choice(value: str, label: str):  # noqa: N802
+    def Choice(value: str, label: str):
         return (value, label)
 
 
@@ -44,9 +47,8 @@ class AccountCreateForm(FlaskForm):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=150)])
     display_name = StringField("Họ và tên", validators=[Length(max=300)])
     email = StringField("Email", validators=[Length(max=300)])
-    role = SelectField("Vai trò", choices=[Choice("lookup", "Tra cứu"), Choice("archivist", "Lưu trữ viên"),
-                                           Choice("auditor", "Kiểm tra"), Choice("admin", "Quản trị")],
-                       default="lookup")
+    role = SelectField("Vai trò", choices=[Choice(role, ROLE_LABELS[role]) for role in (LOOKUP, ARCHIVIST, AUDITOR, ADMIN)],
+                       default=LOOKUP)
     new_unit = SelectField("Đơn vị mới (tài khoản tra cứu)", choices=[], validate_choice=False)
     expires = StringField("Ngày hết hạn (dd/mm/yyyy; để trống: một năm với tài khoản tra cứu)",
                           validators=[Length(max=30)])

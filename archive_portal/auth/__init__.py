@@ -15,20 +15,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
-from flask import Flask, abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, flash, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
 from archive_core.db.models import Account, NewUnit
+
 from ..services.accounts import get_account, is_usable
-from ..services.roles import READ_ONLY_ROLES
+from ..services.roles import ADMIN, READ_ONLY_ROLES
 from ..services.scope import scope_for
+from ..web import archive_of, current_archive, db_session
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class PortalUser(UserMixin):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == ADMIN
 
     @property
     def read_only(self) -> bool:
@@ -94,7 +96,7 @@ def user_from_account(session, account: Account) -> PortalUser:
         role=account.role,
         new_unit_code=account.new_unit_code,
         new_unit_name=unit.name if unit else "",
-        scope=scope_for(session, account.role, account.new_unit_code),
+        scope=scope_for(session, account.role, account.new_unit_code, bool(account.may_see_restricted)),
         session_token=session_token(account),
         must_change_password=bool(account.must_change_password),
         source=account.source,
@@ -106,12 +108,11 @@ def _load_user(user_id: str) -> PortalUser | None:
     account_id, _, token = (user_id or "").partition(":")
     if not account_id.isdigit():
         return None
-    archive = current_app.extensions["archive"]
-    with archive.db.session() as session:
-        account = get_account(session, int(account_id))
-        if account is None or not is_usable(account) or session_token(account) != token:
-            return None
-        return user_from_account(session, account)
+    session = db_session()
+    account = get_account(session, int(account_id))
+    if account is None or not is_usable(account) or session_token(account) != token:
+        return None
+    return user_from_account(session, account)
 
 
 @login_manager.unauthorized_handler
@@ -161,7 +162,7 @@ def _guard_request():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
-    idle_limit = current_app.extensions["archive"].settings.session_idle_minutes * 60
+    idle_limit = current_archive().settings.session_idle_minutes * 60
     seen = session.get(IDLE_KEY)
     if not isinstance(seen, (int, float)):
         seen = None
@@ -199,7 +200,7 @@ def _refuse_writes_of_read_only_requests(db_session: Session, _context, _instanc
 def init_app(app: Flask) -> None:
     from .limits import limiter
 
-    settings = app.extensions["archive"].settings
+    settings = archive_of(app).settings
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     limiter.init_app(app)
     app.before_request(_guard_request)

@@ -8,11 +8,12 @@ Beside this throttle, an account itself locks after repeated failures
 """
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from ..services.accounts import normalize_username
+from ..web import current_archive
 
 PER_ACCOUNT = "5 per minute;20 per hour"
 PER_ADDRESS = "30 per minute;200 per hour"
@@ -52,7 +53,7 @@ limit_password_change = limiter.limit(
 
 
 def _search_limit() -> str:
-    return current_app.extensions["archive"].settings.search_rate_limit
+    return current_archive().settings.search_rate_limit
 
 
 def _searcher_key() -> str:
@@ -64,7 +65,7 @@ def _searcher_key() -> str:
     if not account_id and current_user.is_authenticated:
         account_id = current_user.account_id
     who = f"account:{account_id}" if account_id else f"address:{get_remote_address()}"
-    return f"{current_app.extensions['archive'].settings.home}|{who}"  # homes sharing one store stay apart
+    return f"{current_archive().settings.home}|{who}"  # homes sharing one store stay apart
 
 
 # Searches per account, whatever the address: one heavy query costs the engine the

@@ -24,15 +24,16 @@ from . import console, main, open_archive
 def search(query: tuple[str, ...], new_unit_code: str | None, units_, types, directions, date_from: str, date_to: str,
            number: str, sort: str, page: int, as_json: bool) -> None:
     """Search the archive with the portal's search and scoping."""
+    from ..services.roles import ADMIN, LOOKUP
     from ..services.scope import scope_for
     from ..services.search import search_documents
 
     archive = open_archive()
-    with archive.db.session() as session:
-        scope = scope_for(session, "lookup" if new_unit_code else "admin", new_unit_code)
     params = {"q": " ".join(query), "unit": list(units_), "type": list(types), "direction": list(directions),
               "from": date_from, "to": date_to, "number": number, "sort": sort, "page": str(page)}
-    result = search_documents(archive, account_scope=scope, params=params)
+    with archive.db.session() as session:
+        scope = scope_for(session, LOOKUP if new_unit_code else ADMIN, new_unit_code)
+        result = search_documents(session, archive, account_scope=scope, params=params)
     if result.error:
         raise click.ClickException(result.error)
     if as_json:

@@ -9,22 +9,24 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session, selectinload
 
-from archive_core.store import blob_path
-
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, OldUnit
-from .formatting import FIELD_LABELS, direction_label, format_date, source_label
+from archive_core.store import blob_path
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .stamp import Stamp
+from .formatting import FIELD_LABELS, direction_label, format_date, source_label
+from .pdfium_lock import PDFIUM_LOCK
+from .roles import ORIGINAL_RECEIVERS
+from .scope import may_read
+from .signatures import FileSignatures, document_status, file_signatures, status_label
+from .stamp import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ INLINE_TYPES = PDF_TYPES | {"image/png", "image/jpeg"}
 MIN_WIDTH, MAX_WIDTH = 100, 2000
 MAX_RENDER_PAGES = 10_000
 MAX_HEIGHT = 8000  # pixels: a very tall page is scaled down rather than rendered huge
-_PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe
+_PDFIUM_LOCK = PDFIUM_LOCK  # pdfium is not thread-safe: one lock with the stamps
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class FileView:
     available: bool  # the original is in the store
     inline: bool  # may be shown in the browser
     renderable: bool  # pages can be rendered as images
+    signatures: FileSignatures | None = None  # PDFs only: the verdict on their digital signatures
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class DocumentView:
     files: list[FileView]
     page_count: int
     extra: dict = field(default_factory=dict)
+    signature_status: str = ""  # ingest.signatures status over the signed files ("" without PDFs)
+    signature_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ def _visible(session: Session, doc_id: int, scope: frozenset[str] | None) -> Doc
     if not (0 < doc_id <= MAX_ID):
         return None
     doc = session.get(Document, doc_id, options=[selectinload(Document.files).selectinload(DocumentFile.pages)])
-    if doc is None or doc.withheld or not in_scope(doc.unit_code, scope):
+    if doc is None or not may_read(doc, scope):
         return None
     return doc
 
@@ -123,7 +128,8 @@ def _field_value(doc: Document, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _file_view(archive: Archive, session: Session, f: DocumentFile) -> FileView:
+def _file_view(archive: Archive, session: Session, f: DocumentFile,
+               signed: dict[str, FileSignatures] | None = None) -> FileView:
     blob = session.get(Blob, f.blob_sha256) if f.blob_sha256 else None
     available = blob is not None and blob_path(archive.settings.store_dir, blob.sha256).is_file()
     media = (f.media_type or (blob.media_type if blob else "")).lower()
@@ -139,45 +145,49 @@ def _file_view(archive: Archive, session: Session, f: DocumentFile) -> FileView:
         available=available,
         inline=available and media in INLINE_TYPES,
         renderable=available and media in (PDF_TYPES | IMAGE_TYPES),
+        signatures=(signed or {}).get(f.blob_sha256 or ""),
     )
 
 
-def get_document(archive: Archive, doc_id: int, scope: frozenset[str] | None) -> DocumentView | None:
+def get_document(session: Session, archive: Archive, doc_id: int, scope: frozenset[str] | None) -> DocumentView | None:
     """The document as a page shows it, or None (missing, withheld or out of scope)."""
-    with archive.db.session() as session:
-        doc = _visible(session, doc_id, scope)
-        if doc is None:
-            return None
-        unit = session.get(OldUnit, doc.unit_code)
-        sources = doc.field_sources or {}
-        fields = []
-        for name, label in FIELD_LABELS.items():
-            value = _field_value(doc, name)
-            if not value:
-                continue
-            src = str(sources.get(name, "") or "")
-            fields.append(MetaField(name, label, value, src, source_label(src)))
-        files = [_file_view(archive, session, f) for f in doc.files]
-        page_count = doc.page_count or sum(f.page_count for f in files)
-        return DocumentView(
-            id=doc.id,
-            unit_code=doc.unit_code,
-            unit_name=unit.name if unit else doc.unit_code,
-            ma_van_ban=doc.ma_van_ban,
-            number=doc.number,
-            issued_date=doc.issued_date,
-            issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
-            doc_type=doc.doc_type,
-            direction=doc.direction,
-            direction_label=direction_label(doc.direction),
-            subject=doc.subject,
-            issuer=doc.issuer,
-            fields=fields,
-            flags=[str(f) for f in (doc.flags or [])],
-            files=files,
-            page_count=page_count,
-            extra=dict(doc.extra or {}),
-        )
+    doc = _visible(session, doc_id, scope)
+    if doc is None:
+        return None
+    unit = session.get(OldUnit, doc.unit_code)
+    sources = doc.field_sources or {}
+    fields = []
+    for name, label in FIELD_LABELS.items():
+        value = _field_value(doc, name)
+        if not value:
+            continue
+        src = str(sources.get(name, "") or "")
+        fields.append(MetaField(name, label, value, src, source_label(src)))
+    signed = file_signatures(session, [f.blob_sha256 for f in doc.files])
+    files = [_file_view(archive, session, f, signed) for f in doc.files]
+    signature_status = document_status(signed)
+    page_count = doc.page_count or sum(f.page_count for f in files)
+    return DocumentView(
+        id=doc.id,
+        unit_code=doc.unit_code,
+        unit_name=unit.name if unit else doc.unit_code,
+        ma_van_ban=doc.ma_van_ban,
+        number=doc.number,
+        issued_date=doc.issued_date,
+        issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
+        doc_type=doc.doc_type,
+        direction=doc.direction,
+        direction_label=direction_label(doc.direction),
+        subject=doc.subject,
+        issuer=doc.issuer,
+        fields=fields,
+        flags=[str(f) for f in (doc.flags or [])],
+        files=files,
+        page_count=page_count,
+        extra=dict(doc.extra or {}),
+        signature_status=signature_status,
+        signature_label=status_label(signature_status),
+    )
 
 
 def _visible_file(
@@ -200,21 +210,27 @@ def _visible_file(
 
 
 def open_original(
-    archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None
+    session: Session, archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None
 ) -> OriginalFile | None:
     """Where the original of one file lives, with its name and type; None if not visible."""
-    with archive.db.session() as session:
-        found = _visible_file(archive, session, doc_id, file_id, scope)
-        if found is None:
-            return None
-        f, blob, path = found
-        media = (f.media_type or blob.media_type or "application/octet-stream").lower()
-        return OriginalFile(path=path, filename=f.filename or blob.sha256, media_type=media, size=blob.size)
+    found = _visible_file(archive, session, doc_id, file_id, scope)
+    if found is None:
+        return None
+    f, blob, path = found
+    media = (f.media_type or blob.media_type or "application/octet-stream").lower()
+    return OriginalFile(path=path, filename=f.filename or blob.sha256, media_type=media, size=blob.size)
 
 
 # Roles that receive the stored bytes unchanged; every other account gets a stamped copy.
-ORIGINAL_ROLES = frozenset({"admin", "archivist"})
+ORIGINAL_ROLES = ORIGINAL_RECEIVERS
 STAMPABLE_IMAGES = IMAGE_TYPES | {"image/gif", "image/bmp"}
+
+
+def stamp_for(user: Any) -> Stamp | None:
+    """The stamp a copy for ``user`` (the portal's signed-in user) carries now; None for roles that receive originals."""
+    if user.role in ORIGINAL_ROLES:
+        return None
+    return Stamp(username=user.username, unit_name=user.new_unit_name, at=utcnow())
 
 
 @dataclass
@@ -230,7 +246,7 @@ class Delivery:
 
 
 def deliver_file(
-    archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None, stamp: "Stamp | None",
+    session: Session, archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None, stamp: Stamp | None,
     only_types: frozenset[str] | set[str] | None = None,
 ) -> Delivery | None:
     """The original (``stamp`` None) or a stamped PDF of it; None if not visible
@@ -241,13 +257,12 @@ def deliver_file(
     """
     from .stamp import StampError, image_to_stamped_pdf, stamp_pdf
 
-    with archive.db.session() as session:
-        found = _visible_file(archive, session, doc_id, file_id, scope)
-        if found is None:
-            return None
-        f, blob, path = found
-        media = (f.media_type or blob.media_type or "application/octet-stream").lower()
-        filename, sha = f.filename or blob.sha256, blob.sha256
+    found = _visible_file(archive, session, doc_id, file_id, scope)
+    if found is None:
+        return None
+    f, blob, path = found
+    media = (f.media_type or blob.media_type or "application/octet-stream").lower()
+    filename, sha = f.filename or blob.sha256, blob.sha256
     if only_types is not None and media not in only_types:
         return None
     if stamp is None:
@@ -258,7 +273,7 @@ def deliver_file(
     out = tempfile.TemporaryFile(dir=settings.scratch_dir, prefix="stamped-")
     try:
         if media in PDF_TYPES:
-            stamp_pdf(path, out, stamp, settings.max_pdf_pages)
+            stamp_pdf(path, out, stamp, settings.max_pdf_pages, settings.max_image_pixels)
         else:
             image_to_stamped_pdf(path, out, stamp, settings.max_pdf_pages, settings.max_image_pixels)
             filename = f"{Path(filename).stem or 'tep'}.pdf"
@@ -270,6 +285,7 @@ def deliver_file(
 
 
 def render_page_image(
+    session: Session,
     archive: Archive,
     doc_id: int,
     file_id: int,
@@ -278,7 +294,7 @@ def render_page_image(
     width: int = 1000,
 ) -> bytes | None:
     """One page of a PDF or image file as PNG bytes, ``width`` pixels wide (clamped); None if not possible."""
-    original = open_original(archive, doc_id, file_id, scope)
+    original = open_original(session, archive, doc_id, file_id, scope)
     if original is None or not (1 <= page_no <= MAX_RENDER_PAGES):
         return None
     width = max(MIN_WIDTH, min(MAX_WIDTH, int(width)))
@@ -350,31 +366,31 @@ class ArchiveOverview:
     new_units: list[NewUnitSummary]
 
 
-def archive_overview(archive: Archive) -> ArchiveOverview:
+def archive_overview(session: Session) -> ArchiveOverview:
     """Counts and the units mapping in force, for the administration page."""
     from sqlalchemy import func, select
 
     from archive_core.db.models import Account, NewUnit, Package
+
     from .scope import predecessors
 
-    with archive.db.session() as session:
-        names = dict(session.execute(select(OldUnit.code, OldUnit.name)).all())
-        per_unit = dict(session.execute(
-            select(Account.new_unit_code, func.count()).where(Account.new_unit_code.is_not(None))
-            .group_by(Account.new_unit_code)
-        ).all())
-        units = [
-            NewUnitSummary(
-                code=unit.code, name=unit.name,
-                predecessors=sorted(((c, names.get(c, c)) for c in predecessors(session, unit.code)), key=lambda p: p[1]),
-                accounts=per_unit.get(unit.code, 0),
-            )
-            for unit in session.scalars(select(NewUnit).order_by(NewUnit.name))
-        ]
-        return ArchiveOverview(
-            documents=session.scalar(select(func.count()).select_from(Document)) or 0,
-            withheld=session.scalar(select(func.count()).select_from(Document).where(Document.withheld.is_(True))) or 0,
-            packages=session.scalar(select(func.count()).select_from(Package)) or 0,
-            accounts=session.scalar(select(func.count()).select_from(Account)) or 0,
-            new_units=units,
+    names = dict(session.execute(select(OldUnit.code, OldUnit.name)).all())
+    per_unit = dict(session.execute(
+        select(Account.new_unit_code, func.count()).where(Account.new_unit_code.is_not(None))
+        .group_by(Account.new_unit_code)
+    ).all())
+    units = [
+        NewUnitSummary(
+            code=unit.code, name=unit.name,
+            predecessors=sorted(((c, names.get(c, c)) for c in predecessors(session, unit.code)), key=lambda p: p[1]),
+            accounts=per_unit.get(unit.code, 0),
         )
+        for unit in session.scalars(select(NewUnit).order_by(NewUnit.name))
+    ]
+    return ArchiveOverview(
+        documents=session.scalar(select(func.count()).select_from(Document)) or 0,
+        withheld=session.scalar(select(func.count()).select_from(Document).where(Document.withheld.is_(True))) or 0,
+        packages=session.scalar(select(func.count()).select_from(Package)) or 0,
+        accounts=session.scalar(select(func.count()).select_from(Account)) or 0,
+        new_units=units,
+    )

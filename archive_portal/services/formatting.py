@@ -4,13 +4,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from archive_core.errors import UserError
+
+from .roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP
+
 DIRECTION_LABELS: dict[str, str] = {"den": "Đến", "di": "Đi", "noi_bo": "Nội bộ"}
 
 ROLE_LABELS: dict[str, str] = {
-    "admin": "Quản trị",
-    "archivist": "Lưu trữ viên",
-    "auditor": "Kiểm tra",
-    "lookup": "Tra cứu",
+    ADMIN: "Quản trị",
+    ARCHIVIST: "Lưu trữ viên",
+    AUDITOR: "Kiểm tra",
+    LOOKUP: "Tra cứu",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -56,7 +60,7 @@ def format_date(value: date | datetime | None, empty: str = "") -> str:
 def parse_user_date(text: str) -> date | None:
     """A date typed by a user: ``dd/mm/yyyy`` (also ``-`` or ``.``) or ISO; None if empty.
 
-    Raises ValueError with a Vietnamese message when the text is not a real date.
+    Raises ``UserError`` (a ``ValueError``) with a Vietnamese message when the text is not a real date.
     """
     text = (text or "").strip()
     if not text:
@@ -67,12 +71,12 @@ def parse_user_date(text: str) -> date | None:
     else:
         match = _ISO.match(text)
         if not match:
-            raise ValueError(f"Ngày “{text[:30]}” không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")
+            raise UserError(f"Ngày “{text[:30]}” không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")
         year, month, day = (int(g) for g in match.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"Ngày “{text[:30]}” không tồn tại.") from None
+        raise UserError(f"Ngày “{text[:30]}” không tồn tại.") from None
 
 
 def direction_label(value: str) -> str:

@@ -12,18 +12,19 @@ The protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from archive_core.context import Archive
-from archive_core.db.models import Document, OldUnit
 from archive_core.clock import utcnow
+from archive_core.db.models import Document, OldUnit
+
+from .scope import may_read, may_see_restricted
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -116,8 +117,8 @@ class ListRequest:
 class Provider:
     """Answers one OAI-PMH request for a caller whose scope is ``scope`` (None = all units)."""
 
-    def __init__(self, archive: Archive, repo: Repository, scope: frozenset[str] | None):
-        self.archive = archive
+    def __init__(self, session: Session, repo: Repository, scope: frozenset[str] | None):
+        self.session = session
         self.repo = repo
         self.scope = scope
         self.serializer = URLSafeTimedSerializer(repo.secret, salt="oai-pmh-resumption")
@@ -176,6 +177,8 @@ class Provider:
         stmt = stmt.where(Document.withheld.is_(False))
         if self.scope is not None:
             stmt = stmt.where(Document.unit_code.in_(sorted(self.scope)))
+        if not may_see_restricted(self.scope):
+            stmt = stmt.where(Document.restricted.is_(False))
         return stmt
 
     def _earliest(self, session: Session) -> datetime:
@@ -184,14 +187,14 @@ class Provider:
 
     def _get_visible(self, session: Session, doc_id: int) -> Document | None:
         doc = session.get(Document, doc_id, options=[selectinload(Document.files)])
-        if doc is None or doc.withheld or (self.scope is not None and doc.unit_code not in self.scope):
+        if doc is None or not may_read(doc, self.scope):
             return None
         return doc
 
     # -- verbs ---------------------------------------------------------------------------------
     def _Identify(self, root, params) -> int:
-        with self.archive.db.session() as session:
-            earliest = self._earliest(session)
+        session = self.session
+        earliest = self._earliest(session)
         el = etree.SubElement(root, _q(OAI_NS, "Identify"))
         for tag, value in (("repositoryName", self.repo.name), ("baseURL", self.repo.base_url),
                            ("protocolVersion", "2.0"), ("adminEmail", self.repo.admin_email),
@@ -209,9 +212,9 @@ class Provider:
     def _ListMetadataFormats(self, root, params) -> int:
         if "identifier" in params:
             doc_id = _doc_id(self.repo, params["identifier"])
-            with self.archive.db.session() as session:
-                if doc_id is None or self._get_visible(session, doc_id) is None:
-                    raise OaiError("idDoesNotExist", "Không có bản ghi với định danh này.")
+            session = self.session
+            if doc_id is None or self._get_visible(session, doc_id) is None:
+                raise OaiError("idDoesNotExist", "Không có bản ghi với định danh này.")
         el = etree.SubElement(root, _q(OAI_NS, "ListMetadataFormats"))
         for prefix, (schema, namespace) in METADATA_FORMATS.items():
             fmt = etree.SubElement(el, _q(OAI_NS, "metadataFormat"))
@@ -223,10 +226,10 @@ class Provider:
     def _ListSets(self, root, params) -> int:
         if "resumptionToken" in params:  # every set fits in one answer: no token is ever issued
             raise OaiError("badResumptionToken", "Mã tiếp tục không hợp lệ hoặc đã hết hạn.")
-        with self.archive.db.session() as session:
-            codes = session.scalars(self._visible(select(Document.unit_code).distinct()))
-            codes = sorted(set(codes))
-            names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all()) if codes else {}
+        session = self.session
+        codes = session.scalars(self._visible(select(Document.unit_code).distinct()))
+        codes = sorted(set(codes))
+        names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all()) if codes else {}
         codes = [c for c in codes if _valid_set_code(c)]
         if not codes:
             raise OaiError("noSetHierarchy", "Kho chưa có tập bản ghi nào trong phạm vi được phép.")
@@ -240,15 +243,15 @@ class Provider:
     def _GetRecord(self, root, params) -> int:
         prefix = params["metadataPrefix"]
         doc_id = _doc_id(self.repo, params["identifier"])
-        with self.archive.db.session() as session:
-            doc = self._get_visible(session, doc_id) if doc_id is not None else None
-            if doc is None:
-                raise OaiError("idDoesNotExist", "Không có bản ghi với định danh này.")
-            if prefix not in METADATA_FORMATS:
-                raise OaiError("cannotDisseminateFormat", f"Không hỗ trợ định dạng “{prefix[:40]}”; dùng oai_dc.")
-            names = self._unit_names(session, [doc])
-            el = etree.SubElement(root, _q(OAI_NS, "GetRecord"))
-            self._record(el, doc, names)
+        session = self.session
+        doc = self._get_visible(session, doc_id) if doc_id is not None else None
+        if doc is None:
+            raise OaiError("idDoesNotExist", "Không có bản ghi với định danh này.")
+        if prefix not in METADATA_FORMATS:
+            raise OaiError("cannotDisseminateFormat", f"Không hỗ trợ định dạng “{prefix[:40]}”; dùng oai_dc.")
+        names = self._unit_names(session, [doc])
+        el = etree.SubElement(root, _q(OAI_NS, "GetRecord"))
+        self._record(el, doc, names)
         return 1
 
     def _ListIdentifiers(self, root, params) -> int:
@@ -264,26 +267,26 @@ class Provider:
         )
         stmt = self._list_filter(request)
         page_size = max(1, self.repo.page_size)
-        with self.archive.db.session() as session:
-            total = session.scalar(stmt.with_only_columns(func.count(Document.id)).order_by(None)) or 0
-            query = stmt.where(Document.id > request.after_id).order_by(Document.id).limit(page_size + 1)
-            if verb == "ListRecords":
-                query = query.options(selectinload(Document.files))
-            docs = list(session.scalars(query))
-            if not docs:
-                if request.cursor == 0:
-                    raise OaiError("noRecordsMatch", "Không có bản ghi nào thỏa điều kiện.")
-                raise OaiError("badResumptionToken", "Mã tiếp tục không còn dùng được.")
-            more = len(docs) > page_size
-            docs = docs[:page_size]
-            el = etree.SubElement(root, _q(OAI_NS, verb))
-            if verb == "ListRecords":
-                names = self._unit_names(session, docs)
-                for doc in docs:
-                    self._record(el, doc, names)
-            else:
-                for doc in docs:
-                    self._header(el, doc)
+        session = self.session
+        total = session.scalar(stmt.with_only_columns(func.count(Document.id)).order_by(None)) or 0
+        query = stmt.where(Document.id > request.after_id).order_by(Document.id).limit(page_size + 1)
+        if verb == "ListRecords":
+            query = query.options(selectinload(Document.files))
+        docs = list(session.scalars(query))
+        if not docs:
+            if request.cursor == 0:
+                raise OaiError("noRecordsMatch", "Không có bản ghi nào thỏa điều kiện.")
+            raise OaiError("badResumptionToken", "Mã tiếp tục không còn dùng được.")
+        more = len(docs) > page_size
+        docs = docs[:page_size]
+        el = etree.SubElement(root, _q(OAI_NS, verb))
+        if verb == "ListRecords":
+            names = self._unit_names(session, docs)
+            for doc in docs:
+                self._record(el, doc, names)
+        else:
+            for doc in docs:
+                self._header(el, doc)
         if more or request.cursor > 0:
             token_el = etree.SubElement(el, _q(OAI_NS, "resumptionToken"), cursor=str(request.cursor))
             token_el.set("completeListSize", str(max(total, 1)))

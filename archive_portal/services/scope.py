@@ -12,11 +12,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_core.db.models import OldUnit, Succession
+from archive_core.db.models import Document, OldUnit, Succession
+
+from .roles import SEE_EVERY_UNIT
 from .units import current_version_id
 
 ALL_UNITS = None
-ROLES_SEEING_ALL = {"admin", "archivist", "auditor"}
+ROLES_SEEING_ALL = SEE_EVERY_UNIT
 
 
 def predecessors(session: Session, new_unit_code: str, on: date | None = None) -> frozenset[str]:
@@ -38,10 +40,45 @@ def predecessors(session: Session, new_unit_code: str, on: date | None = None) -
     return frozenset(olds | districts)
 
 
-def scope_for(session: Session, role: str, new_unit_code: str | None) -> frozenset[str] | None:
-    """Old unit codes visible to an account; None means every unit; empty means none."""
+class Scope(frozenset):
+    """Old unit codes an account may see, and whether it may see "Hạn chế" (restricted) documents.
+
+    A plain frozenset (or any set made from one) carries no permission: restricted material
+    stays hidden unless a Scope says otherwise (fails closed).  None (every unit) sees it all.
+    """
+
+    restricted_ok: bool
+
+    def __new__(cls, codes=(), restricted_ok: bool = False) -> Scope:
+        scope = super().__new__(cls, codes)
+        scope.restricted_ok = restricted_ok
+        return scope
+
+    def __reduce__(self):
+        return (Scope, (frozenset(self), self.restricted_ok))
+
+
+def may_see_restricted(scope: frozenset[str] | None) -> bool:
+    return scope is None or bool(getattr(scope, "restricted_ok", False))
+
+
+def may_read(document: Document, scope: frozenset[str] | None) -> bool:
+    """The one test every document route applies: not withheld, in scope, and not restricted unless allowed."""
+    if document.withheld:
+        return False
+    if scope is not None and document.unit_code not in scope:
+        return False
+    return not document.restricted or may_see_restricted(scope)
+
+
+def scope_for(session: Session, role: str, new_unit_code: str | None,
+              restricted: bool = False) -> frozenset[str] | None:
+    """Old unit codes visible to an account; None means every unit; empty means none.
+
+    ``restricted``: the account is allowed restricted material (``Account.may_see_restricted``).
+    """
     if role in ROLES_SEEING_ALL:
         return ALL_UNITS
     if not new_unit_code:
-        return frozenset()
-    return predecessors(session, new_unit_code)
+        return Scope((), restricted)
+    return Scope(predecessors(session, new_unit_code), restricted)

@@ -3,33 +3,43 @@
 Parse (here) → build (``indexes.query.build_query``) → run (the engine) →
 hydrate (the database).  The account's scope goes into the query, and every
 hit and facet is checked against it again before it leaves this module.
+
+Every function reads through the session it is given (the web request's unit
+of work, or a CLI's own): one search page is one session.
 """
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-
-from indexes.base import SearchUnavailable
+from sqlalchemy.orm import Session
 
 from archive_core.context import Archive
 from archive_core.db.models import Document, OldUnit
+from archive_core.errors import USER_ERRORS, UserError
+from indexes.base import SearchUnavailable
+from indexes.query import build_query
+
+from .scope import may_read, may_see_restricted
 from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
 
 log = logging.getLogger(__name__)
 
 SORTS = {"relevance": "Liên quan nhất", "date_desc": "Mới nhất", "date_asc": "Cũ nhất"}
-FACET_TITLES = {"unit_code": "Đơn vị cũ", "doc_type": "Loại văn bản", "direction": "Hướng", "year": "Năm"}
+FACET_TITLES = {"unit_code": "Đơn vị cũ", "doc_type": "Loại văn bản", "direction": "Hướng", "year": "Năm",
+                "dossier": "Hồ sơ"}
+SIGNED_VALID = "hop_le"  # ?chu_ky=hop_le: "có chữ ký số hợp lệ" (ingest.signatures.VALID)
 MAX_FILTER_VALUES = 20
 MAX_PARAM_LENGTH = 500
 
 
-class SearchInputError(ValueError):
+class SearchInputError(UserError):
     """The request cannot be searched; the message is Vietnamese and shown as is."""
 
 
@@ -42,19 +52,22 @@ class SearchParams:
     date_from_text: str = ""
     date_to_text: str = ""
     number: str = ""
+    dossiers: list[str] = field(default_factory=list)
+    signed: bool = False  # only documents whose digital signatures are all valid
     sort: str = "relevance"
     page: int = 1
 
     @property
     def is_empty(self) -> bool:
         return not (self.q or self.units or self.types or self.directions
-                    or self.date_from_text or self.date_to_text or self.number)
+                    or self.date_from_text or self.date_to_text or self.number or self.dossiers or self.signed)
 
     def to_args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for this search, with ``changes`` applied (for links)."""
         args: dict[str, Any] = {
             "q": self.q, "unit": self.units, "type": self.types, "direction": self.directions,
             "from": self.date_from_text, "to": self.date_to_text, "number": self.number,
+            "ho_so": self.dossiers, "chu_ky": SIGNED_VALID if self.signed else "",
             "sort": self.sort if self.sort != "relevance" else "", "page": self.page if self.page > 1 else "",
         }
         args.update(changes)
@@ -154,36 +167,34 @@ def parse_params(params: Mapping[str, Any]) -> SearchParams:
         date_from_text=_get_one(params, "from"),
         date_to_text=_get_one(params, "to"),
         number=_get_one(params, "number"),
+        dossiers=_get_list(params, "ho_so"),
+        signed=_get_one(params, "chu_ky") == SIGNED_VALID,
         sort=sort if sort in SORTS else "relevance",
         page=max(1, page),
     )
 
 
-def unit_names(archive: Archive, codes: set[str] | frozenset[str]) -> dict[str, str]:
+def unit_names(session: Session, codes: set[str] | frozenset[str]) -> dict[str, str]:
     if not codes:
         return {}
-    with archive.db.session() as session:
-        rows = session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(list(codes))))
-        return {code: name for code, name in rows}
+    rows = session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(list(codes))))
+    return {code: name for code, name in rows}
 
 
-def units_in_scope(archive: Archive, scope: frozenset[str] | None) -> list[tuple[str, str]]:
+def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[tuple[str, str]]:
     """(code, name) of the old units a search may be narrowed to, by name."""
-    with archive.db.session() as session:
-        stmt = select(OldUnit.code, OldUnit.name).order_by(OldUnit.level, OldUnit.name)
-        if scope is not None:
-            if not scope:
-                return []
-            stmt = stmt.where(OldUnit.code.in_(list(scope)))
-        return [(code, name) for code, name in session.execute(stmt)]
+    stmt = select(OldUnit.code, OldUnit.name).order_by(OldUnit.level, OldUnit.name)
+    if scope is not None:
+        if not scope:
+            return []
+        stmt = stmt.where(OldUnit.code.in_(list(scope)))
+    return [(code, name) for code, name in session.execute(stmt)]
 
 
 def search_documents(
-    archive: Archive, *, account_scope: frozenset[str] | None, params: Mapping[str, Any]
+    session: Session, archive: Archive, *, account_scope: frozenset[str] | None, params: Mapping[str, Any]
 ) -> SearchPage:
     """Run one search for an account; errors of the user's making come back in ``.error``."""
-    from indexes.query import QueryError, build_query
-
     parsed = parse_params(params)
     per_page = archive.settings.search_page_size
     result_page = SearchPage(params=parsed, page=parsed.page, per_page=per_page)
@@ -202,9 +213,10 @@ def search_documents(
         query = build_query(
             parsed.q, scope=account_scope, unit_codes=tuple(parsed.units), doc_types=tuple(parsed.types),
             directions=tuple(parsed.directions), date_from=date_from, date_to=date_to,
-            number=parsed.number, sort=parsed.sort, page=parsed.page, per_page=per_page,
+            number=parsed.number, dossiers=tuple(parsed.dossiers), signature=SIGNED_VALID if parsed.signed else "",
+            restricted_ok=may_see_restricted(account_scope), sort=parsed.sort, page=parsed.page, per_page=per_page,
         )
-    except (QueryError, SearchInputError, ValueError) as exc:
+    except USER_ERRORS as exc:
         result_page.error = str(exc) or "Yêu cầu tìm kiếm không hợp lệ."
         return result_page
     try:
@@ -215,26 +227,23 @@ def search_documents(
         result_page.unavailable = True
         return result_page
     result_page.searched = True
-    result_page.hits, dropped = _hydrate(archive, result.hits, account_scope)
+    result_page.hits, dropped = _hydrate(session, result.hits, account_scope)
     result_page.total = max(0, result.total - dropped)
-    result_page.facets = _facets(archive, result.facets, account_scope, parsed)
+    result_page.facets = _facets(session, result.facets, account_scope, parsed)
     return result_page
 
 
-def _hydrate(archive: Archive, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
+def _hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
     ids = [h.id for h in hits]
     if not ids:
         return [], 0
-    with archive.db.session() as session:
-        docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
-        names = {c: n for c, n in session.execute(
-            select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_({d.unit_code for d in docs.values()}))
-        )}
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    names = unit_names(session, {d.unit_code for d in docs.values()})
     out: list[HitView] = []
     dropped = 0
     for hit in hits:
         doc = docs.get(hit.id)
-        if doc is None or doc.withheld or (scope is not None and doc.unit_code not in scope):
+        if doc is None or not may_read(doc, scope):
             log.error("search hit %s dropped: missing, withheld or outside the account's scope", hit.id)
             dropped += 1
             continue
@@ -249,10 +258,11 @@ def _hydrate(archive: Archive, hits, scope: frozenset[str] | None) -> tuple[list
     return out, dropped
 
 
-def _facets(archive: Archive, facets, scope: frozenset[str] | None, params: SearchParams) -> dict[str, list[FacetView]]:
-    selected = {"unit_code": params.units, "doc_type": params.types, "direction": params.directions}
+def _facets(session: Session, facets, scope: frozenset[str] | None, params: SearchParams) -> dict[str, list[FacetView]]:
+    selected = {"unit_code": params.units, "doc_type": params.types, "direction": params.directions,
+                "dossier": params.dossiers}
     unit_values = {v.value for v in facets.get("unit_code", [])}
-    names = unit_names(archive, unit_values)
+    names = unit_names(session, unit_values)
     out: dict[str, list[FacetView]] = {}
     for name in FACET_TITLES:
         values = []
@@ -274,15 +284,14 @@ def _facets(archive: Archive, facets, scope: frozenset[str] | None, params: Sear
     return out
 
 
-def doc_types_in_scope(archive: Archive, scope: frozenset[str] | None) -> list[str]:
+def doc_types_in_scope(session: Session, scope: frozenset[str] | None) -> list[str]:
     """The document types present among the visible documents, for the type filter."""
     if scope is not None and not scope:
         return []
-    with archive.db.session() as session:
-        stmt = select(Document.doc_type).where(Document.doc_type != "", Document.withheld.is_(False)).distinct()
-        if scope is not None:
-            stmt = stmt.where(Document.unit_code.in_(list(scope)))
-        return sorted(session.scalars(stmt), key=str.lower)
+    stmt = select(Document.doc_type).where(Document.doc_type != "", Document.withheld.is_(False)).distinct()
+    if scope is not None:
+        stmt = stmt.where(Document.unit_code.in_(list(scope)))
+    return sorted(session.scalars(stmt), key=str.lower)
 
 
 def facet_args(params: SearchParams, facet: str, value: str) -> dict[str, Any]:
@@ -291,7 +300,7 @@ def facet_args(params: SearchParams, facet: str, value: str) -> dict[str, Any]:
         return params.to_args(**{"from": f"01/01/{value}", "to": f"31/12/{value}", "page": ""})
     key, current = {
         "unit_code": ("unit", params.units), "doc_type": ("type", params.types),
-        "direction": ("direction", params.directions),
+        "direction": ("direction", params.directions), "dossier": ("ho_so", params.dossiers),
     }[facet]
     values = [v for v in current if v != value] if value in current else [*current, value]
     return params.to_args(**{key: values, "page": ""})

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_core.context import Archive
 from archive_core.db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
+
 from .scope import predecessors
 from .units import current_version_id
 
@@ -84,26 +84,24 @@ def mapping_in_force(session: Session) -> MappingVersion | None:
     return MappingVersion(version.id, version.source_name, version.effective_date, version.loaded_at)
 
 
-def list_new_units(archive: Archive, *, sees_all: bool, own_code: str | None) -> tuple[MappingVersion | None, list[NewUnitView]]:
+def list_new_units(session: Session, *, sees_all: bool, own_code: str | None) -> tuple[MappingVersion | None, list[NewUnitView]]:
     """The mapping version in force and the new units the account may see, by code."""
-    with archive.db.session() as session:
-        version = mapping_in_force(session)
-        version_id = version.id if version else None
-        units = []
-        for code in _visible_codes(session, sees_all, own_code):
-            unit = session.get(NewUnit, code)
-            if unit is not None:
-                units.append(_view(session, unit, version_id))
-        return version, units
+    version = mapping_in_force(session)
+    version_id = version.id if version else None
+    units = []
+    for code in _visible_codes(session, sees_all, own_code):
+        unit = session.get(NewUnit, code)
+        if unit is not None:
+            units.append(_view(session, unit, version_id))
+    return version, units
 
 
-def get_new_unit(archive: Archive, code: str, *, sees_all: bool, own_code: str | None) -> NewUnitView | None:
+def get_new_unit(session: Session, code: str, *, sees_all: bool, own_code: str | None) -> NewUnitView | None:
     """One new unit and its predecessors, or None (unknown, or not the account's)."""
     if not sees_all and code != own_code:
         return None
-    with archive.db.session() as session:
-        unit = session.get(NewUnit, code)
-        if unit is None:
-            return None
-        version = mapping_in_force(session)
-        return _view(session, unit, version.id if version else None)
+    unit = session.get(NewUnit, code)
+    if unit is None:
+        return None
+    version = mapping_in_force(session)
+    return _view(session, unit, version.id if version else None)

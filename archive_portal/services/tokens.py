@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_core.db.models import Account, ApiToken
 from archive_core.clock import utcnow
+from archive_core.db.models import Account, ApiToken
+
 from .accounts import is_usable, normalize_username
+from .roles import TOKEN_HOLDERS
 
 TOKEN_PREFIX = "hya_"
-TOKEN_ROLES = ("lookup", "archivist")
+TOKEN_ROLES = TOKEN_HOLDERS
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
 MAX_NAME = 100

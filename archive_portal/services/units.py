@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive_core.db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
+from archive_core.errors import UserError
 
 REQUIRED_COLUMNS = ("old_code", "old_name", "old_level", "new_code", "new_name")
 LEVELS = {"tinh", "huyen", "xa"}
 
 
-class UnitsFileError(ValueError):
+class UnitsFileError(UserError):
     """The mapping file cannot be loaded; the message says which row and why."""
 
 
@@ -339,3 +340,20 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
         dropped_units=sorted((n, new_names.get(n, n)) for n in news_before - news_after),
         scope_changes=scope_changes, names=names,
     )
+
+
+def new_unit_names(session: Session) -> dict[str, str]:
+    """Code → name of every new unit, ordered by name (the accounts pages' choices and labels)."""
+    return {unit.code: unit.name for unit in session.scalars(select(NewUnit).order_by(NewUnit.name))}
+
+
+@dataclass(frozen=True)
+class NewUnitRef:
+    code: str
+    name: str
+
+
+def find_new_unit(session: Session, code: str | None) -> NewUnitRef | None:
+    """One new unit by code; None when there is no code or no such unit."""
+    unit = session.get(NewUnit, code) if code else None
+    return NewUnitRef(unit.code, unit.name) if unit else None

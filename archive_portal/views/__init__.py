@@ -7,7 +7,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from indexes.base import SearchUnavailable
+from ..services.search import SearchUnavailable
+from ..web import rollback
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,24 @@ SEARCH_UNAVAILABLE = "Dịch vụ tìm kiếm tạm thời không sẵn sàng. V
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, admin_accounts, api, archivist, audit_log, auth, documents, health, oai, search, tokens, units_admin
+    from . import (
+        admin,
+        admin_accounts,
+        api,
+        archivist,
+        audit_log,
+        auth,
+        documents,
+        fonds,
+        health,
+        oai,
+        search,
+        tokens,
+        units_admin,
+    )
 
-    for module in (auth, search, documents, api, admin, archivist, audit_log, units_admin, admin_accounts, tokens, oai, health):
+    for module in (auth, search, documents, api, admin, archivist, fonds, audit_log, units_admin, admin_accounts, tokens,
+                   oai, health):
         app.register_blueprint(module.bp)
 
 
@@ -43,13 +59,17 @@ def error_response(code: int, message: str | None = None):
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Every error answers with a Vietnamese page (JSON under /api/) and drops the request's uncommitted changes."""
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
+        rollback()
         return error_response(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
 
     @app.errorhandler(SearchUnavailable)
     def _search_down(exc: SearchUnavailable):
         # The cluster (or the index file) cannot answer: a 503 page, never a stack trace.
+        rollback()
         log.error("search engine unavailable on %s: %s", request.path, exc)
         return error_response(503, SEARCH_UNAVAILABLE)
 
@@ -57,9 +77,11 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        rollback()
         return error_response(exc.code if exc.code in ERROR_MESSAGES else 500 if exc.code >= 500 else 400)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        rollback()
         log.exception("unhandled error on %s", request.path)
         return error_response(500)

@@ -1,17 +1,19 @@
-"""Administration (admins only): counts and the units mapping in force."""
+"""Administration (admins only): counts, the units mapping in force and the last verification."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from ..auth import roles_required
 from ..services.documents import archive_overview
-from archive_ops.verify import last_verification
+from ..services.roles import ADMINS
+from ..services.verification import last_verification
+from ..web import db_session
 
 bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 
 
 @bp.route("/")
-@roles_required("admin")
+@roles_required(*ADMINS)
 def index():
-    archive = current_app.extensions["archive"]
-    return render_template("admin.html", overview=archive_overview(archive), verification=last_verification(archive))
+    session = db_session()
+    return render_template("admin.html", overview=archive_overview(session), verification=last_verification(session))

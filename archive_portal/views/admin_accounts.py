@@ -6,12 +6,12 @@ stored in clear, never in a URL); the bulk result can also be taken as CSV.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from archive_core.errors import UserError
 
 from ..auth import roles_required
-from archive_core.db.models import NewUnit
-from ..forms import AccountCreateForm, Choice, AccountExpiryForm, AccountImportForm, ActionForm
+from ..forms import AccountCreateForm, AccountExpiryForm, AccountImportForm, ActionForm, Choice
 from ..services.account_import import ImportFileError, create_from_rows, read_officials, results_csv
 from ..services.accounts import (
     AccountError,
@@ -27,6 +27,8 @@ from ..services.accounts import (
 )
 from ..services.formatting import parse_user_date
 from ..services.roles import ACCOUNT_ADMINS, LOOKUP
+from ..services.units import find_new_unit, new_unit_names
+from ..web import db_session
 from .auditing import audit_event
 
 bp = Blueprint("accounts_admin", __name__, url_prefix="/quan-tri/tai-khoan")
@@ -45,13 +47,16 @@ def _allow_the_list_upload(state) -> None:
     state.app.before_request_funcs.setdefault(None, []).insert(0, allow)
 
 
-def _archive():
-    return current_app.extensions["archive"]
-
-
 def _unit_choices(session) -> list:
-    units = session.scalars(select(NewUnit).order_by(NewUnit.name))
-    return [Choice("", "— không —")] + [Choice(u.code, f"{u.name} ({u.code})") for u in units]
+    return [Choice("", "— không —")] + [Choice(code, f"{name} ({code})") for code, name in new_unit_names(session).items()]
+
+
+def _shown_once(session, account, password: str) -> dict:
+    """One row of the page showing a new password (once)."""
+    unit = find_new_unit(session, account.new_unit_code)
+    return dict(username=account.username, display_name=account.display_name, role=account.role,
+                new_unit_code=account.new_unit_code or "", new_unit_name=unit.name if unit else "",
+                expires_at=account.expires_at, password=password, email=account.email)
 
 
 def _account_or_404(session, account_id: int):
@@ -68,26 +73,23 @@ def index():
     form = AccountCreateForm()
     errors: list[str] = []
     status = 200
-    with _archive().db.session() as session:
-        form.new_unit.choices = _unit_choices(session)
+    session = db_session()
+    form.new_unit.choices = _unit_choices(session)
     if form.validate_on_submit():
         try:
             expires = parse_user_date(form.expires.data)
-        except ValueError as error:
+        except UserError as error:
             errors.append(str(error))
         else:
             try:
-                with _archive().db.transaction() as session:
-                    account, password = create_account(
-                        session, username=form.username.data, role=form.role.data,
-                        new_unit_code=form.new_unit.data if form.role.data == LOOKUP else None,
-                        display_name=form.display_name.data or "", email=form.email.data or "", expires_at=expires,
-                    )
-                    unit = session.get(NewUnit, account.new_unit_code) if account.new_unit_code else None
-                    created = dict(username=account.username, display_name=account.display_name, role=account.role,
-                                   new_unit_code=account.new_unit_code or "", new_unit_name=unit.name if unit else "",
-                                   expires_at=account.expires_at, password=password, email=account.email)
+                account, password = create_account(
+                    session, username=form.username.data, role=form.role.data,
+                    new_unit_code=form.new_unit.data if form.role.data == LOOKUP else None,
+                    display_name=form.display_name.data or "", email=form.email.data or "", expires_at=expires,
+                )
+                created = _shown_once(session, account, password)
             except AccountError as error:
+                session.rollback()
                 errors.append(str(error))
             else:
                 audit_event("account_create", target=created["username"],
@@ -96,19 +98,17 @@ def index():
         status = 400
     elif request.method == "POST":
         status = 400
-    with _archive().db.session() as session:
-        accounts = [(a, account_status(a)) for a in list_accounts(session)]
-        units = {u.code: u.name for u in session.scalars(select(NewUnit))}
-    return render_template("admin_accounts.html", form=form, errors=errors, accounts=accounts, units=units), status
+    accounts = [(a, account_status(a)) for a in list_accounts(session)]
+    return render_template("admin_accounts.html", form=form, errors=errors, accounts=accounts, units=new_unit_names(session)), status
 
 
 @bp.route("/<int:account_id>")
 @roles_required(*ACCOUNT_ADMINS)
 def show(account_id: int):
-    with _archive().db.session() as session:
-        account = _account_or_404(session, account_id)
-        unit = session.get(NewUnit, account.new_unit_code) if account.new_unit_code else None
-        status = account_status(account)
+    session = db_session()
+    account = _account_or_404(session, account_id)
+    unit = find_new_unit(session, account.new_unit_code)
+    status = account_status(account)
     return render_template("admin_account.html", account=account, unit=unit, status=status,
                            action_form=ActionForm(), expiry_form=AccountExpiryForm())
 
@@ -117,15 +117,15 @@ def _act(account_id: int, audit_action: str, change, done: str, **details):
     """Apply ``change(session, account)`` to one account and come back to its page."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    session = db_session()
+    account = _account_or_404(session, account_id)
     try:
-        with _archive().db.transaction() as session:
-            account = _account_or_404(session, account_id)
-            change(session, account)
-            username = account.username
+        change(session, account)
     except AccountError as error:
+        session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".show", account_id=account_id))
-    audit_event(audit_action, target=username, details=details)
+    audit_event(audit_action, target=account.username, details=details)
     flash(done, "info")
     return redirect(url_for(".show", account_id=account_id))
 
@@ -159,7 +159,7 @@ def extend(account_id: int):
         return redirect(url_for(".show", account_id=account_id))
     try:
         day = parse_user_date(form.expires.data)
-    except ValueError as error:
+    except UserError as error:
         flash(str(error), "error")
         return redirect(url_for(".show", account_id=account_id))
     return _act(account_id, "account_expire", lambda session, account: set_expiry(session, account, day),
@@ -171,15 +171,12 @@ def extend(account_id: int):
 def reset(account_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
+    session = db_session()
+    account = _account_or_404(session, account_id)
     try:
-        with _archive().db.transaction() as session:
-            account = _account_or_404(session, account_id)
-            password = reset_password(session, account)
-            unit = session.get(NewUnit, account.new_unit_code) if account.new_unit_code else None
-            row = dict(username=account.username, display_name=account.display_name, role=account.role,
-                       new_unit_code=account.new_unit_code or "", new_unit_name=unit.name if unit else "",
-                       expires_at=account.expires_at, password=password, email=account.email)
+        row = _shown_once(session, account, reset_password(session, account))
     except AccountError as error:
+        session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".show", account_id=account_id))
     audit_event("account_password_reset", target=row["username"])
@@ -200,10 +197,10 @@ def import_list():
         except ImportFileError as error:
             errors.append(str(error))
         else:
-            with _archive().db.transaction() as session:
-                results = create_from_rows(session, rows)
+            results = create_from_rows(db_session(), rows)
             audit_event("account_bulk_create", target=(upload.filename or "")[:200],
                         details={"created": [r.username for r in results if r.ok],
+                                 "roles": {r.username: r.role for r in results if r.ok},
                                  "refused": sum(not r.ok for r in results)})
             if form.output.data == "csv":
                 return Response(results_csv(results), mimetype="text/csv; charset=utf-8",

@@ -16,10 +16,10 @@ from flask import Blueprint, g, jsonify, request, send_file, url_for
 from ..auth.limits import limit_search
 from ..openapi import openapi_document
 from ..services.documents import deliver_file, get_document, stamp_for
-from ..services.signatures import as_json as signatures_json
 from ..services.search import FACET_TITLES, search_documents
-from ..services.succession import get_new_unit, list_new_units
+from ..services.signatures import as_json as signatures_json
 from ..services.stamp import StampError
+from ..services.succession import get_new_unit, list_new_units
 from ..web import current_archive, db_session
 from .auditing import audit_event
 from .bearer import identify, unauthorized

@@ -3,21 +3,15 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, render_template
 from markupsafe import Markup
-
-from ingest import handover
-from ingest.report import KIND_LABELS, OUTCOME_LABELS
 
 from ..auth import roles_required
 from ..services import packages
+from ..services.roles import PACKAGE_READERS
+from ..web import current_archive, db_session
 
 bp = Blueprint("archivist", __name__, url_prefix="/luu-tru")
-ARCHIVIST_ROLES = ("archivist", "admin")
-
-
-def _archive():
-    return current_app.extensions["archive"]
 
 
 def _download(body: str, filename: str, mimetype: str) -> Response:
@@ -25,26 +19,26 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
 
 
 @bp.route("/")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def index():
-    archive = _archive()
-    return render_template("archivist/packages.html", packages=packages.list_packages(archive),
-                           units=packages.units_with_packages(archive))
+    session = db_session()
+    return render_template("archivist/packages.html", packages=packages.list_packages(session),
+                           units=packages.units_with_packages(session))
 
 
 @bp.route("/goi/<int:package_id>")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def report(package_id: int):
-    found = packages.package_report(_archive(), package_id)
+    found = packages.package_report(db_session(), current_archive(), package_id)
     if found is None:
         abort(404)
-    return render_template("archivist/report.html", report=found, outcome_labels=OUTCOME_LABELS, kind_labels=KIND_LABELS)
+    return render_template("archivist/report.html", report=found, **packages.REPORT_LABELS)
 
 
 @bp.route("/goi/<int:package_id>/bao-cao.json")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def report_json(package_id: int):
-    found = packages.package_report(_archive(), package_id)
+    found = packages.package_report(db_session(), current_archive(), package_id)
     if found is None:
         abort(404)
     return _download(json.dumps(found, ensure_ascii=False, indent=2, default=str), f"bao-cao-goi-{package_id}.json",
@@ -52,7 +46,7 @@ def report_json(package_id: int):
 
 
 def _record_or_404(**selector):
-    record = packages.handover_record(_archive(), **selector)
+    record = packages.handover_record(current_archive(), **selector)
     if record is None:
         abort(404)
     return record
@@ -60,7 +54,7 @@ def _record_or_404(**selector):
 
 def _handover_page(view_prefix: str, **selector):
     record = _record_or_404(**selector)
-    return render_template("archivist/handover.html", record=record, fragment=Markup(handover.to_html_fragment(record)),
+    return render_template("archivist/handover.html", record=record, fragment=Markup(packages.handover_fragment(record)),
                            csv_url=(f"archivist.{view_prefix}_csv", selector),
                            html_url=(f"archivist.{view_prefix}_html", selector))
 
@@ -69,41 +63,41 @@ def _handover_file(kind: str, name: str, **selector) -> Response:
     """The record as CSV (every file) or as a standalone printable page, to download."""
     record = _record_or_404(**selector)
     if kind == "csv":
-        return _download(handover.to_csv(record), f"{name}.csv", "text/csv; charset=utf-8")
-    return _download(handover.to_html(record), f"{name}.html", "text/html; charset=utf-8")
+        return _download(packages.handover_csv(record), f"{name}.csv", "text/csv; charset=utf-8")
+    return _download(packages.handover_html(record), f"{name}.html", "text/html; charset=utf-8")
 
 
 @bp.route("/goi/<int:package_id>/bien-ban")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def package_handover(package_id: int):
     return _handover_page("package_handover", package_id=package_id)
 
 
 @bp.route("/goi/<int:package_id>/bien-ban.csv")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def package_handover_csv(package_id: int):
     return _handover_file("csv", f"bien-ban-goi-{package_id}", package_id=package_id)
 
 
 @bp.route("/goi/<int:package_id>/bien-ban.html")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def package_handover_html(package_id: int):
     return _handover_file("html", f"bien-ban-goi-{package_id}", package_id=package_id)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def unit_handover(unit_code: str):
     return _handover_page("unit_handover", unit_code=unit_code)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban.csv")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def unit_handover_csv(unit_code: str):
     return _handover_file("csv", f"bien-ban-don-vi-{unit_code}", unit_code=unit_code)
 
 
 @bp.route("/don-vi/<unit_code>/bien-ban.html")
-@roles_required(*ARCHIVIST_ROLES)
+@roles_required(*PACKAGE_READERS)
 def unit_handover_html(unit_code: str):
     return _handover_file("html", f"bien-ban-don-vi-{unit_code}", unit_code=unit_code)

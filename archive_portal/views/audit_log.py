@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from ..auth import roles_required
 from ..services.audit import ACTION_LABELS, AuditFilter, browse, export_csv, parse_local_datetime, to_local
+from ..services.roles import AUDIT_READERS
+from ..web import db_session
 from .auditing import audit_event
 
 bp = Blueprint("audit_log", __name__, url_prefix="/nhat-ky")
 
-READERS = ("admin", "auditor")
 PER_PAGE = 50
 FILTER_ARGS = ("username", "unit", "action", "since", "until")
 
@@ -39,13 +40,11 @@ def _filter_details(raw: dict[str, str]) -> dict[str, str]:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@roles_required(*AUDIT_READERS)
 def index():
     flt, raw, errors = _filter_from_args()
     page_no = max(1, min(request.args.get("page", default=1, type=int) or 1, 100_000))
-    archive = current_app.extensions["archive"]
-    with archive.db.session() as session:
-        page = browse(session, flt, page=page_no, per_page=PER_PAGE)
+    page = browse(db_session(), flt, page=page_no, per_page=PER_PAGE)
     audit_event("audit_view", details={"filters": _filter_details(raw), "page": page_no, "total": page.total})
     args = {k: v for k, v in raw.items() if v}
 
@@ -59,7 +58,7 @@ def index():
 
 
 @bp.route("/csv")
-@roles_required(*READERS)
+@roles_required(*AUDIT_READERS)
 def export():
     flt, raw, errors = _filter_from_args()
     if errors:
@@ -67,11 +66,9 @@ def export():
 
         return error_response(400, " ".join(errors))
     audit_event("audit_export", details={"filters": _filter_details(raw)})
-    archive = current_app.extensions["archive"]
 
     def rows():
-        with archive.db.session() as session:
-            yield from export_csv(session, flt)
+        yield from export_csv(db_session(), flt)  # streamed after the commit, in the request's session
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")

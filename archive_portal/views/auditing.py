@@ -1,21 +1,27 @@
-"""What the views hand to the audit trail: who is asking, and what a search or a stamp says."""
+"""What the views hand to the audit trail: who is asking, and what a search or a stamp says.
+
+Records join the request's unit of work (``web.at_commit``): they commit together
+with the change a view made, and are still written when the request failed.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import request
 from flask_login import current_user
 
 from ..services import audit
-from ..services.documents import ORIGINAL_ROLES
+from ..services.documents import stamp_for
 from ..services.stamp import Stamp
+from ..web import at_commit
 
 
 def audit_event(action: str, *, target: Any = "", details: dict | None = None, **who: Any) -> None:
     """Record ``action`` for the signed-in user (or whoever ``who`` names) at this request's address."""
     if "account" not in who and "username" not in who and current_user.is_authenticated:
-        who["account"] = current_user
-    audit.record(current_app.extensions["archive"], action, target=str(target), details=details, **who)
+        who["account"] = current_user._get_current_object()  # as it is now: a sign-out may follow
+    client = request.remote_addr or ""
+    at_commit(lambda session: audit.record(session, action, target=str(target), details=details, client=client, **who))
 
 
 def search_details(result) -> dict:
@@ -28,8 +34,4 @@ def search_details(result) -> dict:
 
 def stamp_for_current_user() -> Stamp | None:
     """The stamp a copy for the signed-in user carries; None for roles that receive originals."""
-    from archive_core.clock import utcnow
-
-    if current_user.role in ORIGINAL_ROLES:
-        return None
-    return Stamp(username=current_user.username, unit_name=current_user.new_unit_name, at=utcnow())
+    return stamp_for(current_user)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import mark_session_fresh, user_from_account
@@ -12,6 +12,7 @@ from ..forms import ChangePasswordForm, LoginForm, LogoutForm
 from ..services.accounts import AccountError, get_account, sign_out_everywhere
 from ..services.accounts import change_password as change_own_password
 from ..services.signin import sign_in
+from ..web import current_archive, db_session
 from .auditing import audit_event
 
 bp = Blueprint("auth", __name__)
@@ -43,10 +44,9 @@ def login():
     error = ""
     status = 200
     if form.validate_on_submit():
-        archive = current_app.extensions["archive"]
-        with archive.db.transaction() as db:
-            account = sign_in(db, archive.settings, form.username.data, form.password.data)
-            user = user_from_account(db, account) if account is not None else None
+        db = db_session()
+        account = sign_in(db, current_archive().settings, form.username.data, form.password.data)
+        user = user_from_account(db, account) if account is not None else None
         if user is not None:
             session.clear()  # no session fixation: a fresh session for the signed-in user
             session.permanent = True
@@ -61,7 +61,7 @@ def login():
         audit_event("login_failed", username=(form.username.data or "").strip().lower()[:150], new_unit_code="")
     elif request.method == "POST":
         status = 400
-    hint = LOGIN_HINT.format(minutes=current_app.extensions["archive"].settings.login_lockout_minutes) if error else ""
+    hint = LOGIN_HINT.format(minutes=current_archive().settings.login_lockout_minutes) if error else ""
     return render_template("login.html", form=form, error=error, hint=hint), status
 
 
@@ -72,8 +72,7 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         audit_event("logout")
-        with current_app.extensions["archive"].db.transaction() as db:
-            sign_out_everywhere(db, current_user.account_id)
+        sign_out_everywhere(db_session(), current_user.account_id)
         logout_user()
         session.clear()
         flash("Bạn đã đăng xuất.", "info")
@@ -91,13 +90,13 @@ def change_password():
     errors: list[str] = []
     status = 200
     if form.validate_on_submit():
-        archive = current_app.extensions["archive"]
+        db = db_session()
         try:
-            with archive.db.transaction() as db:
-                account = get_account(db, current_user.account_id)
-                change_own_password(db, account, form.current.data, form.new.data)
-                user = user_from_account(db, account)
+            account = get_account(db, current_user.account_id)
+            change_own_password(db, account, form.current.data, form.new.data)
+            user = user_from_account(db, account)
         except AccountError as error:
+            db.rollback()
             errors = [str(error)]
             status = 400
         else:

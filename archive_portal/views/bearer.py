@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_login import current_user
 
 from ..services.tokens import authenticate_token, bearer_token
+from ..web import db_session
 
 INVALID = "Mã truy cập không hợp lệ, đã bị thu hồi hoặc đã hết hạn."
 MISSING = "Cần mã truy cập (Authorization: Bearer …)."
@@ -43,14 +44,15 @@ def identify(*, allow_session: bool = True) -> Caller | None:
     if header is not None:
         token = bearer_token(header)
         if token:
-            archive = current_app.extensions["archive"]
-            # Recording the token's last use is the token's bookkeeping, not a write by the reader.
+            # Recording the token's last use is the token's bookkeeping, not a write by the reader:
+            # committed at once, so the rest of the request holds no write lock.
             g.read_only = False
-            with archive.db.transaction() as session:
-                found = authenticate_token(session, token)
-                if found is not None:
-                    api_token, account = found
-                    caller = Caller(user_from_account(session, account), api_token.id)
+            session = db_session()
+            found = authenticate_token(session, token)
+            if found is not None:
+                api_token, account = found
+                caller = Caller(user_from_account(session, account), api_token.id)
+            session.commit()
         # The portal's read-only rule holds for tokens too: a lookup token writes only the audit trail.
         g.read_only = caller is None or bool(getattr(caller.user, "read_only", False))
     elif allow_session and current_user.is_authenticated:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, render_template, request, send_file
 
 from ..auth import current_scope, roles_required
-from ..services.roles import DOCUMENT_READERS
 from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
+from ..services.roles import DOCUMENT_READERS
 from ..services.stamp import StampError, stamp_png
 from ..web import current_archive, db_session
 from . import error_response

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from ..services.health import check_health
 from ..services.metrics import LOGINS, SEARCH_SECONDS, DatabaseCollector, exposition
 from ..services.tokens import bearer_token
+from ..web import current_archive, db_session
 
 bp = Blueprint("health", __name__)
 
@@ -28,7 +29,7 @@ PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"
 
 @bp.route("/healthz")
 def healthz():
-    checks = check_health(current_app.extensions["archive"])
+    checks = check_health(db_session(), current_archive())
     ok = all(c.ok for c in checks)
     body = {"status": "ok" if ok else "fail",
             "checks": {c.name: {"ok": c.ok, "ms": c.ms, **({"error": c.error} if c.error else {})} for c in checks}}
@@ -36,7 +37,7 @@ def healthz():
 
 
 def _metrics_allowed() -> bool:
-    configured = current_app.extensions["archive"].settings.metrics_token
+    configured = current_archive().settings.metrics_token
     offered = bearer_token(request.headers.get("Authorization"))
     if configured and offered:
         return hmac.compare_digest(offered.encode(), configured.encode())
@@ -54,7 +55,7 @@ def _metrics_allowed() -> bool:
 def metrics():
     if not _metrics_allowed():
         abort(404)
-    collector = current_app.extensions.setdefault("archive_metrics", DatabaseCollector(current_app.extensions["archive"]))
+    collector = current_app.extensions.setdefault("archive_metrics", DatabaseCollector(current_archive()))
     return Response(exposition(collector), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 

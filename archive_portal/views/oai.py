@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from ..services import audit
 from ..services.oai import Provider, Repository
+from ..web import current_archive, db_session
+from .auditing import audit_event
 from .bearer import identify, unauthorized
 
 bp = Blueprint("oai", __name__)
@@ -23,8 +24,7 @@ bp.record_once(lambda state: state.app.extensions["csrf"].exempt(bp))
 
 @bp.route("/oai", methods=["GET", "POST"])
 def endpoint():
-    archive = current_app.extensions["archive"]
-    settings = archive.settings
+    settings = current_archive().settings
     if not settings.oai_enabled:
         abort(404)
     caller = identify(allow_session=False)
@@ -37,8 +37,8 @@ def endpoint():
     )
     source = request.form if request.method == "POST" else request.args
     args = {key: source.getlist(key) for key in source.keys()}
-    body, verb, count = Provider(archive, repo, caller.scope).respond(args)
-    audit.record(archive, "oai_harvest", account=caller.user, target=verb or "badVerb",
-                 details={"via": caller.via, "arguments": {k: v[:1] for k, v in args.items() if k != "resumptionToken"},
-                          "items": count})
+    body, verb, count = Provider(db_session(), repo, caller.scope).respond(args)
+    audit_event("oai_harvest", account=caller.user, target=verb or "badVerb",
+                details={"via": caller.via, "arguments": {k: v[:1] for k, v in args.items() if k != "resumptionToken"},
+                         "items": count})
     return Response(body, status=200, content_type="text/xml; charset=utf-8")

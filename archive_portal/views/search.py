@@ -1,15 +1,13 @@
 """The search page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
-from flask import request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth import current_scope, roles_required
 from ..auth.limits import limit_search
-from ..services.roles import DOCUMENT_READERS
 from ..services.formatting import DIRECTION_LABELS
-from .auditing import audit_event, search_details
+from ..services.roles import DOCUMENT_READERS
 from ..services.search import (
     FACET_TITLES,
     SORTS,
@@ -18,6 +16,8 @@ from ..services.search import (
     search_documents,
     units_in_scope,
 )
+from ..web import current_archive, db_session
+from .auditing import audit_event, search_details
 
 bp = Blueprint("search", __name__)
 
@@ -26,9 +26,9 @@ bp = Blueprint("search", __name__)
 @roles_required(*DOCUMENT_READERS)
 @limit_search
 def index():
-    archive = current_app.extensions["archive"]
+    session = db_session()
     scope = current_scope()
-    result = search_documents(archive, account_scope=scope, params=request.args)
+    result = search_documents(session, current_archive(), account_scope=scope, params=request.args)
     params = result.params
     audit_event("search", details=search_details(result))
 
@@ -43,8 +43,8 @@ def index():
         "search.html",
         result=result,
         params=params,
-        units=units_in_scope(archive, scope),
-        doc_types=doc_types_in_scope(archive, scope),
+        units=units_in_scope(session, scope),
+        doc_types=doc_types_in_scope(session, scope),
         directions=DIRECTION_LABELS,
         sorts=SORTS,
         facet_titles=FACET_TITLES,

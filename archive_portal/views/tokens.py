@@ -1,7 +1,7 @@
 """The signed-in user's own API tokens: list, create (shown once), revoke."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
@@ -10,7 +10,17 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..auth import roles_required
 from ..services import audit
 from ..services.accounts import get_account
-from ..services.tokens import DEFAULT_DAYS, MAX_DAYS, MAX_NAME, TOKEN_ROLES, TokenError, create_token, list_tokens, revoke_token
+from ..services.tokens import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    MAX_NAME,
+    TOKEN_ROLES,
+    TokenError,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from ..web import db_session
 
 bp = Blueprint("tokens", __name__, url_prefix="/ma-truy-cap")
 
@@ -28,9 +38,7 @@ class RevokeTokenForm(FlaskForm):
 
 
 def _page(form: CreateTokenForm, new_token: str = "", status: int = 200):
-    archive = current_app.extensions["archive"]
-    with archive.db.session() as session:
-        tokens = list_tokens(session, account_id=current_user.account_id)
+    tokens = list_tokens(db_session(), account_id=current_user.account_id)
     return render_template("tokens.html", form=form, revoke_form=RevokeTokenForm(), tokens=tokens,
                            new_token=new_token), status
 
@@ -47,15 +55,15 @@ def create():
     form = CreateTokenForm()
     if not form.validate_on_submit():
         return _page(form, status=400)
-    archive = current_app.extensions["archive"]
+    session = db_session()
     try:
-        with archive.db.transaction() as session:
-            account = get_account(session, current_user.account_id)
-            info, clear = create_token(session, account, days=form.days.data, name=form.name.data or "",
-                                       created_by=current_user.username)
-            audit.record(session, "api_token_create", account=current_user, target=f"ma-truy-cap:{info.id}",
-                         details={"name": info.name, "expires_at": info.expires_at.isoformat()})
+        account = get_account(session, current_user.account_id)
+        info, clear = create_token(session, account, days=form.days.data, name=form.name.data or "",
+                                   created_by=current_user.username)
+        audit.record(session, "api_token_create", account=current_user, target=f"ma-truy-cap:{info.id}",
+                     details={"name": info.name, "expires_at": info.expires_at.isoformat()})
     except TokenError as error:
+        session.rollback()
         form.days.errors = [*form.days.errors, str(error)]
         return _page(form, status=400)
     # Shown in this response only: never in a redirect, a flash message or the session.
@@ -67,12 +75,11 @@ def create():
 def revoke(token_id: int):
     if not RevokeTokenForm().validate_on_submit():
         abort(400)
-    archive = current_app.extensions["archive"]
+    session = db_session()
     try:
-        with archive.db.transaction() as session:
-            info = revoke_token(session, token_id, account_id=current_user.account_id)
-            audit.record(session, "api_token_revoke", account=current_user, target=f"ma-truy-cap:{info.id}")
+        info = revoke_token(session, token_id, account_id=current_user.account_id)
+        audit.record(session, "api_token_revoke", account=current_user, target=f"ma-truy-cap:{info.id}")
     except TokenError:
-        abort(404)
+        abort(404)  # rolled back with the request
     flash(f"Đã thu hồi mã truy cập số {info.id}.", "info")
     return redirect(url_for("tokens.index"))

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -20,7 +20,9 @@ from wtforms.validators import DataRequired, Regexp
 
 from ..auth import roles_required
 from ..services.audit import to_local
+from ..services.roles import ADMINS
 from ..services.units import UnitsFileError, diff_mapping, import_mapping, list_versions, successions_in_force
+from ..web import current_archive, db_session
 from .auditing import audit_event
 
 bp = Blueprint("units_admin", __name__, url_prefix="/quan-tri/don-vi")
@@ -38,7 +40,7 @@ class ApplyForm(FlaskForm):
 
 
 def _pending_dir() -> Path:
-    path = current_app.extensions["archive"].settings.home / "pending" / "units"
+    path = current_archive().settings.home / "pending" / "units"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -53,22 +55,21 @@ def _limits(state) -> None:
 
 
 def _page(**extra):
-    archive = current_app.extensions["archive"]
-    with archive.db.session() as session:
-        versions = list_versions(session)
-        units = successions_in_force(session)
+    session = db_session()
+    versions = list_versions(session)
+    units = successions_in_force(session)
     return render_template("units_admin.html", versions=versions, units=units, to_local=to_local,
                            upload=extra.pop("upload", None) or UploadForm(), **extra)
 
 
 @bp.route("/")
-@roles_required("admin")
+@roles_required(*ADMINS)
 def index():
     return _page()
 
 
 @bp.route("/xem-truoc", methods=["POST"])
-@roles_required("admin")
+@roles_required(*ADMINS)
 def preview():
     request.max_content_length = MAX_UPLOAD
     form = UploadForm()
@@ -76,10 +77,8 @@ def preview():
         return _page(upload=form, error="Biểu mẫu không hợp lệ hoặc đã hết hạn; chọn lại tệp."), 400
     data = form.mapping.data.read(MAX_UPLOAD + 1)
     filename = Path(form.mapping.data.filename or "units.csv").name[:200]
-    archive = current_app.extensions["archive"]
     try:
-        with archive.db.session() as session:
-            diff = diff_mapping(session, data)
+        diff = diff_mapping(db_session(), data)
     except (UnitsFileError, UnicodeDecodeError) as error:
         return _page(upload=form, error=f"Không đọc được tệp đơn vị: {error}"), 400
     pending = _pending_dir()
@@ -90,7 +89,7 @@ def preview():
 
 
 @bp.route("/ap-dung", methods=["POST"])
-@roles_required("admin")
+@roles_required(*ADMINS)
 def apply():
     form = ApplyForm()
     if not form.validate_on_submit():
@@ -102,12 +101,12 @@ def apply():
         flash("Tệp xem trước không còn (hoặc đã bị thay đổi); vui lòng tải lên lại.", "error")
         return redirect(url_for("units_admin.index"))
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    archive = current_app.extensions["archive"]
+    session = db_session()
     try:
-        with archive.db.transaction() as session:
-            result = import_mapping(session, path, loaded_by=current_user.username,
-                                    source_name=meta.get("filename") or path.name)
+        result = import_mapping(session, path, loaded_by=current_user.username,
+                                source_name=meta.get("filename") or path.name)
     except UnitsFileError as error:
+        session.rollback()
         flash(f"Không nạp được tệp đơn vị: {error}", "error")
         return redirect(url_for("units_admin.index"))
     if not result.unchanged:

@@ -67,7 +67,8 @@ def test_lookup_token_downloads_a_stamped_copy(client, world):
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     from archive_portal.services.documents import open_original
 
-    original = open_original(world.archive, world.docs["lam_son"], world.files["lam_son"], None)
+    with world.archive.db.session() as session:
+        original = open_original(session, world.archive, world.docs["lam_son"], world.files["lam_son"], None)
     assert r.data != original.path.read_bytes()  # a stamped copy, not the original
 
 
