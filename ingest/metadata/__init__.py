@@ -9,7 +9,8 @@ before `Nơi nhận`. Fields that are not in the text are left out rather than g
 * ``read_metadata_pages(pages, first_page)`` also takes the first page's layout
   (``layout.PageLayout`` from pdfplumber or Tesseract word boxes), whose header columns are
   separated as a person sees them;
-* ``metadata_text(pages)`` is the text to read: the first two pages and the last one.
+* ``metadata_text(pages)`` is the text to read: the first two pages and the last one;
+* ``read_document_metadata(pages, first_original, ...)`` is what ingest calls at finalisation.
 
 Modules: ``header`` (columns, number, date, issuer), ``title`` (type and subject),
 ``signature`` (signer and title), ``doctypes``, ``folding``, ``layout`` (positioned words).
@@ -17,6 +18,7 @@ Modules: ``header`` (columns, number, date, issuer), ``title`` (type and subject
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .doctypes import DOC_TYPES, normalize_doc_type, type_from_number
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DOC_TYPES",
     "read_metadata",
+    "read_document_metadata",
     "read_metadata_pages",
     "metadata_text",
     "normalize_doc_type",
@@ -83,6 +86,31 @@ def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) 
         if opens_body(lines[i]):
             break
     return _read(lines, head)
+
+
+def read_document_metadata(
+    pages: list[str], first_original: Path | None = None, *, first_page_from_text_layer: bool = False
+) -> dict[str, object]:
+    """What ingest reads when a document is finalised: its first file's page texts, and, when
+    the first page came from a PDF text layer, that page's layout read from the original by
+    pdfplumber (so the letterhead's columns separate as printed). A layout that disagrees
+    with the stored text (a legacy-font layer the extractor converted) is not used."""
+    layout = None
+    if first_original is not None and first_page_from_text_layer and pages:
+        from .layout import pdf_first_page_layout
+
+        with open(first_original, "rb") as fh:
+            is_pdf = fh.read(1024).lstrip().startswith(b"%PDF")
+        layout = pdf_first_page_layout(first_original) if is_pdf else None
+        if layout is not None and not _agrees(layout.text(), pages[0]):
+            layout = None
+    return read_metadata_pages(pages, layout)
+
+
+def _agrees(layout_text: str, page_text: str) -> bool:
+    words = set(fold(layout_text).split())
+    page = set(fold(page_text).split())
+    return bool(words) and len(words & page) >= 0.8 * len(words)
 
 
 def _read(lines: list[str], head: Header) -> dict[str, object]:

@@ -132,3 +132,40 @@ def test_degraded_scan_gives_the_signer_with_tones(corpus, number):
     right = score(found, doc)
     assert right["signer"] and right["number"] and right["issued_date"], {f: found.get(f) for f in FIELDS}
     assert sum(right.values()) >= 6, {f: (found.get(f), doc.expected[f]) for f in FIELDS if not right[f]}
+
+
+def test_ingest_reader_uses_the_original_pdf_layout(born_digital):
+    """read_document_metadata (what ingest calls at finalisation) reads the first page's columns
+    from the original PDF; on a row-interleaved letter it finds what the text layer alone mixes up."""
+    from ingest.metadata import read_document_metadata
+
+    doc, pages, pdf = _doc(born_digital, "042")  # signature block beside a long Nơi nhận, drawn row by row
+    found = read_document_metadata(pages, pdf, first_page_from_text_layer=True)
+    assert all(score(found, doc).values()), found
+    assert found["signer_title"] == "CHÁNH VĂN PHÒNG" and found["signer"] == "Thái Hữu Phép"
+
+
+def test_ingest_reader_ignores_a_layout_that_disagrees_with_the_converted_text(tmp_path, corpus):
+    """A .VnTime PDF: pdfplumber sees TCVN3 codes, the extractor converted them; the text wins."""
+    from reportlab.pdfgen import canvas
+
+    from ingest.encodings import encode_tcvn3
+    from ingest.metadata import read_document_metadata
+
+    doc = next(d for d in corpus if d.id.startswith("037-"))
+    path = tmp_path / "old.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("Helvetica", 10)
+    y = 800
+    for left, right in zip(doc.header_left + [""] * 3, doc.header_right + [""] * 4, strict=False):
+        pdf.drawString(40, y, encode_tcvn3(left))
+        pdf.drawString(320, y, encode_tcvn3(right))
+        y -= 14
+    for line in doc.body[:6] + doc.body[-3:]:
+        pdf.drawString(40, y, encode_tcvn3(line[:95]))
+        y -= 14
+    pdf.save()
+    result = extract(path)
+    found = read_document_metadata([p.text for p in result.pages], path, first_page_from_text_layer=True)
+    right = score(found, doc)
+    assert right["number"] and right["issued_date"] and right["issuer"] and right["signer"], found
