@@ -246,13 +246,14 @@ def run(
         if "choice" in languages and len(readings) > 1:
             readings["choice"] = choose_pages(readings)
         out["scanned_documents"] = len(scan_docs)
-        out["scanned"] = {}
+        scanned: dict[str, dict] = {}
         for lang, reading in readings.items():
             inputs = scan_inputs(scan_docs, reading)
-            per = {name: accuracy(scan_docs, inputs, r)[0] for name, r in readers.items()}
+            per: dict[str, dict] = {name: accuracy(scan_docs, inputs, r)[0] for name, r in readers.items()}
             per["ocr"] = word_accuracy(scan_docs, reading)
-            out["scanned"][lang] = per
-        best = _best_language(out["scanned"])
+            scanned[lang] = per
+        out["scanned"] = scanned
+        best = _best_language(scanned)
         if misses:
             out["scanned_misses"] = accuracy(scan_docs, scan_inputs(scan_docs, readings[best]), _layout_reader)[1]
         out["best_language"] = best
@@ -301,6 +302,7 @@ def main(argv: list[str]) -> None:
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("metadata_before", args.before)
+        assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         before = lambda pages, layout: module.read_metadata(metadata_text(pages))

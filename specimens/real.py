@@ -73,9 +73,8 @@ class RealDocument:
 
 
 def _lines(value: object) -> list[str]:
-    if isinstance(value, str):
-        value = value.split("\n")
-    return [" ".join(str(x).split()) for x in (value or []) if str(x).strip()]
+    items = value.split("\n") if isinstance(value, str) else list(value) if isinstance(value, list) else []
+    return [" ".join(str(x).split()) for x in items if str(x).strip()]
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> list[RealDocument]:
