@@ -20,12 +20,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .roles import LOOKUP, ROLES
-from archive_core.db.models import Account, ApiToken, NewUnit
 from archive_core.clock import utcnow
+from archive_core.db.models import Account, ApiToken, NewUnit
+from archive_core.errors import UserError
+
 from .password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from .password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from .password_policy import generate_password, password_problems
+from .roles import LOOKUP, ROLES
 
 __all__ = [
     "ROLES", "LOOKUP_DEFAULT_LIFETIME", "MIN_PASSWORD_LENGTH", "MAX_PASSWORD_LENGTH", "AccountError",
@@ -43,7 +45,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
+class AccountError(UserError):
     """An account cannot be created or changed as asked; the message (Vietnamese) says why."""
 
 

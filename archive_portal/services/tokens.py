@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from archive_core.clock import utcnow
 from archive_core.db.models import Account, ApiToken
+from archive_core.errors import UserError
 
 from .accounts import is_usable, normalize_username
 from .roles import TOKEN_HOLDERS
@@ -33,7 +34,7 @@ MAX_TOKEN_LENGTH = 200
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # last_used_at is written at most this often
 
 
-class TokenError(ValueError):
+class TokenError(UserError):
     """A token cannot be created or revoked as asked; the message (Vietnamese) says why."""
 
 
