@@ -249,3 +249,41 @@ def test_two_ingests_of_the_same_package_at_once_share_it(database_url, package,
         assert session.scalar(select(func.count()).select_from(Blob)) == len(
             {p.name for p in archive.settings.store_dir.rglob("*") if p.is_file() and ".incoming" not in p.parts})
     archive.close()
+
+
+@pytest.fixture(scope="module")
+def scans_package(tmp_path_factory, specs) -> Path:
+    """Three one-page scans: each takes the worker seconds of OCR, so a signal lands mid-extraction."""
+    root = tmp_path_factory.mktemp("scans") / "bag"
+    (root / "files").mkdir(parents=True)
+    rows = []
+    for index, spec in enumerate(specs[:3], start=1):
+        render_scan(spec, root / "files" / f"scan-{index}.pdf", fmt="pdf", dpi=200)
+        rows.append(row_for(spec, f"S-{index}", f"files/scan-{index}.pdf"))
+    return write_package(root, rows, unit_code="11956")
+
+
+def test_sigterm_mid_extraction_finishes_the_file_being_read_and_releases_the_rest(database_url, scans_package,
+                                                                                   tmp_path):
+    home, url = _home_and_url(tmp_path, database_url)
+    ingest = Proc(["ingest", "--quiet", "--workers", "0", str(scans_package)], _env(home, url))
+    worker = Proc(["worker", "--workers", "1", "--lease", "600"], _env(home, url, ARCHIVE_WORKER_NAME="dung-lai"))
+
+    def reading() -> bool:
+        return any(by.startswith("dung-lai:") and status == "pending" for by, status in _claims(home, url).values())
+
+    _wait_until(reading)
+    held = {i for i, (by, status) in _claims(home, url).items() if by.startswith("dung-lai:") and status == "pending"}
+    worker.signal(signal.SIGTERM)  # what `systemctl stop` sends
+    assert worker.wait(300) == 0, "\n".join(worker.lines)
+    after = _claims(home, url)
+    finished = {i for i in held if after[i][0].startswith("dung-lai:") and after[i][1] != "pending"}
+    released = {i for i in held if after[i] == ("", "pending")}
+    assert finished, "the file being read when the signal came was finished and saved"
+    assert finished | released == held, "every other claim handed back, none left to a lease"
+    assert not any(by.startswith("dung-lai:") and status == "pending" for by, status in after.values())
+    rescuer = Proc(["worker", "--workers", "1", "--lease", "600", "--idle-exit", "600"], _env(home, url))
+    assert ingest.wait() == 0, "\n".join(ingest.lines)
+    rescuer.signal(signal.SIGTERM)
+    assert rescuer.wait(300) == 0
+    assert all(status != "pending" for _, status in _claims(home, url).values())
