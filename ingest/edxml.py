@@ -21,10 +21,16 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
 
+from . import secrecy
+
 NAMESPACES = ("http://www.mic.gov.vn/TBT/QCVN_102_2016", "http://www.go.vn/eDoc")
 ROOT_NAMES = {"edXML", "edXMLEnvelope", "EdXMLEnvelope"}
 _SAFE_NAME = re.compile(r"[^\w.\-() ]+", re.UNICODE)
 OFFICE_ZIP_MARKERS = ("[Content_Types].xml", "mimetype")
+# elements of the header that carry the độ mật, matched by lower-cased local name at any depth
+# (QCVN 102:2016 systems differ: SecurityLevel, SecretLevel, Confidentiality, DoMat ...)
+CONFIDENTIALITY_ELEMENTS = {"securitylevel", "secretlevel", "secret", "security", "confidentiality",
+                            "confidentiallevel", "classification", "domat", "mucdomat", "dobaomat"}
 
 
 class EdxmlError(ValueError):
@@ -100,9 +106,22 @@ def _header_fields(header: Element) -> tuple[dict[str, str], str]:
     put("do_khan", {"0": "", "1": "Khẩn", "2": "Thượng khẩn", "3": "Hỏa tốc"}.get(
         _text(header, "OtherInfo", "Priority"), _text(header, "OtherInfo", "Priority")))
     put("so_trang", _text(header, "OtherInfo", "PageAmount"))
+    put("do_mat", _confidentiality(header))
     content = _child(header, "Content")
     body = "\n".join(line.strip() for line in (content.text or "").splitlines()) if content is not None else ""
     return fields, body.strip()
+
+
+def _confidentiality(header: Element) -> str:
+    """The header's độ mật: a confidentiality element (``0`` is the ordinary level), or a secrecy
+    mark written as the SphereOfPromulgation (phạm vi lưu hành); fails closed on any other value."""
+    for element in header.iter():
+        name, value = _local(element.tag), " ".join(" ".join(element.itertext()).split())
+        if name.lower() in CONFIDENTIALITY_ELEMENTS and secrecy.compact(value) not in secrecy.EDXML_NOT_SECRET:
+            return value
+        if name == "SphereOfPromulgation" and secrecy.mark_in_line(value):
+            return value
+    return ""
 
 
 def _decode(encoded: str, max_bytes: int) -> bytes:

@@ -189,6 +189,8 @@ class Document(Base):
     field_sources: Mapped[dict] = mapped_column(JSON, default=dict)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why (``ingest.secrecy``: the value or mark that withheld it, or the archivist's reason)
+    withheld_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Inherited from its dossier's chế độ sử dụng "Hạn chế" (``ingest.dossiers.apply_access``).
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     text_ready: Mapped[bool] = mapped_column(Boolean, default=False)
