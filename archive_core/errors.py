@@ -12,6 +12,7 @@ error must not be turned into a message to the user.  The query parser's
 ``indexes.query.QueryError`` lives on the floor below and is a user error too
 (``USER_ERRORS`` names both).
 """
+
 from __future__ import annotations
 
 from indexes.query import QueryError

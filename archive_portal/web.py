@@ -12,6 +12,7 @@ request's session just before the commit, and again in a fresh transaction
 after a rollback, so the trail is written both when the view's change commits
 (together with it) and when the request failed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

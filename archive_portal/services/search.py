@@ -26,8 +26,8 @@ from archive_core.errors import USER_ERRORS, UserError
 from indexes.base import SearchUnavailable
 from indexes.query import build_query
 
-from .scope import may_read, may_see_restricted
 from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
+from .scope import may_read, may_see_restricted
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
 """The archive's own checks as the administration page shows them (``archive verify`` records each run)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -36,7 +36,7 @@ def endpoint():
         page_size=settings.oai_page_size, secret=current_app.config["SECRET_KEY"],
     )
     source = request.form if request.method == "POST" else request.args
-    args = {key: source.getlist(key) for key in source.keys()}
+    args = {key: source.getlist(key) for key in source}
     body, verb, count = Provider(db_session(), repo, caller.scope).respond(args)
     audit_event("oai_harvest", account=caller.user, target=verb or "badVerb",
                 details={"via": caller.via, "arguments": {k: v[:1] for k, v in args.items() if k != "resumptionToken"},

@@ -3,6 +3,7 @@
 Counted with SQLAlchemy's own events on the archive's engine: transactions begun
 and committed, connections taken from the pool, and the statements that write.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,10 @@ class DatabaseCost:
 
     def line(self, name: str) -> str:
         written = ", ".join(f"{verb} {table} ×{n}" for (verb, table), n in sorted(self.writes.items())) or "nothing"
-        return (f"{name}: {self.checkouts} connection(s), {self.begins} transaction(s), {self.commits} commit(s), "
-                f"{self.rollbacks} rollback(s); wrote {written}")
+        return (
+            f"{name}: {self.checkouts} connection(s), {self.begins} transaction(s), {self.commits} commit(s), "
+            f"{self.rollbacks} rollback(s); wrote {written}"
+        )
 
 
 @contextmanager
@@ -52,8 +55,13 @@ def database_cost(engine):
         if match:
             cost.writes[(match.group(1).split()[0].upper(), match.group(2).lower())] += 1
 
-    listeners = [(engine, "begin", on_begin), (engine, "commit", on_commit), (engine, "rollback", on_rollback),
-                 (engine.pool, "checkout", on_checkout), (engine, "before_cursor_execute", on_execute)]
+    listeners = [
+        (engine, "begin", on_begin),
+        (engine, "commit", on_commit),
+        (engine, "rollback", on_rollback),
+        (engine.pool, "checkout", on_checkout),
+        (engine, "before_cursor_execute", on_execute),
+    ]
     for target, name, fn in listeners:
         event.listen(target, name, fn)
     try:
@@ -113,7 +121,14 @@ def test_a_refused_read_is_still_in_the_trail(as_sonnam, world):
 
 def test_every_request_gives_its_connection_back(app, as_admin, world):
     pool = world.archive.db.engine.pool
-    for url in ("/", "/?q=bao+cao", f"/van-ban/{world.docs['lam_son']}", "/quan-tri/", "/nhat-ky/",
-                "/api/v1/units", "/khong-co-trang-nay"):
+    for url in (
+        "/",
+        "/?q=bao+cao",
+        f"/van-ban/{world.docs['lam_son']}",
+        "/quan-tri/",
+        "/nhat-ky/",
+        "/api/v1/units",
+        "/khong-co-trang-nay",
+    ):
         as_admin.get(url)
         assert pool.checkedout() == 0, url
