@@ -23,6 +23,7 @@ class Archive:
     def __post_init__(self) -> None:
         self.settings.ensure_dirs()
         self.db = Database(self.settings.database_url)
+        self.db.set_session_info(archive=self)  # the audit trail finds its key files through it
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> "Archive":

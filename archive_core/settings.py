@@ -123,6 +123,9 @@ class Settings:
     oai_page_size: int = 100
     # /metrics: loopback without proxy headers, or this bearer token when set.
     metrics_token: str = field(default="", repr=False)
+    # The audit trail's HMAC key and signed checkpoints: files outside the database, never in a backup.
+    audit_key_path: str = ""  # default $ARCHIVE_HOME/audit.key
+    audit_checkpoint_path: str = ""  # default $ARCHIVE_HOME/audit-checkpoints.jsonl
 
     @property
     def store_dir(self) -> Path:
@@ -139,6 +142,14 @@ class Settings:
     @property
     def scratch_dir(self) -> Path:
         return self.home / "scratch"
+
+    @property
+    def audit_key_file(self) -> Path:
+        return Path(self.audit_key_path) if self.audit_key_path else self.home / "audit.key"
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        return Path(self.audit_checkpoint_path) if self.audit_checkpoint_path else self.home / "audit-checkpoints.jsonl"
 
     @classmethod
     def load(cls, **overrides) -> "Settings":
@@ -177,6 +188,8 @@ class Settings:
             oai_admin_email=os.environ.get("ARCHIVE_OAI_ADMIN_EMAIL", "") or cls.oai_admin_email,
             oai_page_size=_env_int("ARCHIVE_OAI_PAGE_SIZE", 100),
             metrics_token=os.environ.get("ARCHIVE_METRICS_TOKEN", ""),
+            audit_key_path=os.environ.get("ARCHIVE_AUDIT_KEY_FILE", ""),
+            audit_checkpoint_path=os.environ.get("ARCHIVE_AUDIT_CHECKPOINT_FILE", ""),
         )
         if overrides:
             settings = replace(settings, **overrides)

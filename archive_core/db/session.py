@@ -32,6 +32,11 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def set_session_info(self, **values: object) -> None:
+        """What every session made from now on carries in ``Session.info`` (e.g. the archive, for
+        the audit trail's key files)."""
+        self._sessions.configure(info=dict(values))
+
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied, all of them or none."""
         from alembic import command

@@ -24,7 +24,9 @@ def audit_verify() -> None:
     with archive.db.session() as session:
         result = verify(session)
         if result.ok:
-            console.print(f"Nhật ký nguyên vẹn: {result.records} bản ghi; hash cuối {result.last_hash}",
+            how = (f"khóa HMAC, {result.checkpoints} mốc kiểm tra có chữ ký khớp" if result.keyed
+                   else "chưa có khóa nhật ký: chỉ kiểm tra SHA-256")
+            console.print(f"Nhật ký nguyên vẹn: {result.records} bản ghi ({how}); hash cuối {result.last_hash}",
                           soft_wrap=True, highlight=False)
             return
         problem = result.problem

@@ -1,8 +1,12 @@
 """The audit trail: append-only, hash-chained records of sign-ins, reads and admin actions.
 
-Every record carries the SHA-256 of a canonical JSON of its own fields plus
-the hash of the record before it, so a record changed or deleted afterwards
-breaks the chain at that point (``verify``).  Appending takes the chain's
+Every record carries an HMAC-SHA-256, keyed by a secret kept outside the
+database (``audit_keys``), of a canonical JSON of its own fields plus the hash
+of the record before it, so a record changed or deleted afterwards breaks the
+chain at that point, and nobody without the key can re-hash the rest
+(``verify``); signed checkpoints in a file outside the database catch the
+deletion of the newest records too. Records written before the key existed
+keep their plain SHA-256 and still verify.  Appending takes the chain's
 lock first (SQLite: ``BEGIN IMMEDIATE``, or the write lock the caller's
 transaction already holds; PostgreSQL: a transaction-scoped advisory lock),
 so two processes writing at once queue instead of forking the chain.
@@ -18,10 +22,12 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -29,8 +35,11 @@ from archive_core.cells import csv_writer
 from archive_core.clock import utcnow
 from archive_core.db.models import AuditEvent
 
+from .audit_keys import AuditKey, append_checkpoints, create_key, load_key, read_checkpoints
+
 GENESIS = "0" * 64
 ADVISORY_LOCK_KEY = 0x41554449  # "AUDI": PostgreSQL advisory lock of the chain
+_PENDING = "audit_checkpoints_pending"  # Session.info: checkpoints to write once the transaction commits
 
 # What the trail shows for each action (Vietnamese labels of the portal).
 ACTION_LABELS: dict[str, str] = {
@@ -100,11 +109,43 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def compute_hash(event: AuditEvent, prev_hash: str) -> str:
-    """SHA-256 over the canonical JSON of the record's fields and the previous record's hash."""
+def compute_hash(event: AuditEvent, prev_hash: str, key: AuditKey | None = None) -> str:
+    """HMAC-SHA-256 with the trail's key (plain SHA-256 for records older than the key) over the
+    canonical JSON of the record's fields and the previous record's hash."""
     payload = _fields(event)
     payload["prev_hash"] = prev_hash
+    if key is not None and (event.id or 0) > key.legacy_until:
+        return key.mac(_canonical(payload))
     return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+def _key_files(session: Session) -> tuple[Path, Path] | None:
+    """The key and checkpoint files of the archive this session belongs to (None: a bare database)."""
+    archive = session.info.get("archive")
+    if archive is None:
+        return None
+    return archive.settings.audit_key_file, archive.settings.audit_checkpoint_file
+
+
+def _write_checkpoints(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        path, key, records = pending
+        append_checkpoints(path, key, records)
+
+
+def _forget_checkpoints(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _checkpoint_after_commit(session: Session, path: Path, key: AuditKey, record_id: int, record_hash: str) -> None:
+    """The record's checkpoint is written once its transaction has committed (never for a rolled-back one)."""
+    if _PENDING not in session.info:
+        session.info[_PENDING] = (path, key, [])
+        if not sa_event.contains(session, "after_commit", _write_checkpoints):
+            sa_event.listen(session, "after_commit", _write_checkpoints)
+            sa_event.listen(session, "after_soft_rollback", lambda s, _t: _forget_checkpoints(s))
+    session.info[_PENDING][2].append((record_id, record_hash))
 
 
 def _lock_chain(session: Session) -> None:
@@ -132,6 +173,12 @@ def _append(session: Session, action: str, username: str, unit: str, client: str
     _lock_chain(session)
     last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    files = _key_files(session)
+    key = None
+    if files is not None:
+        key, new = create_key(files[0], legacy_until=prev_id)  # under the chain's lock: the boundary is exact
+        if new and prev_id:
+            _checkpoint_after_commit(session, files[1], key, prev_id, prev_hash)  # pins the older stretch
     event = AuditEvent(
         id=prev_id + 1, at=utcnow(), action=action[:64], username=username, new_unit_code=unit,
         client_address=client[:MAX_CLIENT], target=target[:MAX_TARGET],
@@ -139,9 +186,11 @@ def _append(session: Session, action: str, username: str, unit: str, client: str
         details=json.loads(_canonical(details or {})),
         prev_hash=prev_hash,
     )
-    event.hash = compute_hash(event, prev_hash)
+    event.hash = compute_hash(event, prev_hash, key)
     session.add(event)
     session.flush()
+    if files is not None and key is not None:
+        _checkpoint_after_commit(session, files[1], key, event.id, event.hash)
     return event
 
 
@@ -184,6 +233,8 @@ class VerifyResult:
     records: int
     last_hash: str
     problem: ChainProblem | None
+    checkpoints: int = 0  # signed checkpoints found intact
+    keyed: bool = False  # the chain is checked with the key (else: plain SHA-256 only)
 
     @property
     def ok(self) -> bool:
@@ -191,25 +242,63 @@ class VerifyResult:
 
 
 def verify(session: Session, batch: int = 2000) -> VerifyResult:
-    """Walk the chain in id order; the first record whose hash, link or position is wrong."""
+    """Walk the chain in id order, then the checkpoints: the first record whose hash, link or
+    position is wrong, or that a checkpoint saw and the database no longer has as it was."""
+    files = _key_files(session)
+    key = load_key(files[0]) if files is not None else None
+    if files is not None and key is None and files[1].exists():
+        return VerifyResult(0, GENESIS, ChainProblem(0, f"mất khóa nhật ký {files[0]} (có mốc kiểm tra nhưng không có khóa)"))
+    chain = _verify_chain(session, key, batch)
+    if chain.problem is not None or key is None or files is None:
+        return chain
+    return _verify_checkpoints(session, files[1], key, chain)
+
+
+def _verify_chain(session: Session, key: AuditKey | None, batch: int) -> VerifyResult:
     prev_hash, expected_id, count, last_id = GENESIS, 1, 0, 0
+    keyed = key is not None
     while True:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).all()
         if not events:
-            return VerifyResult(count, prev_hash, None)
+            return VerifyResult(count, prev_hash, None, keyed=keyed)
         for event in events:
             if event.id != expected_id:
                 return VerifyResult(count, prev_hash, ChainProblem(
-                    event.id, f"thiếu bản ghi #{expected_id}–#{event.id - 1} (đã bị xóa)"))
+                    event.id, f"thiếu bản ghi #{expected_id}–#{event.id - 1} (đã bị xóa)"), keyed=keyed)
             if event.prev_hash != prev_hash:
                 return VerifyResult(count, prev_hash, ChainProblem(
-                    event.id, "liên kết tới bản ghi trước không khớp (bản ghi trước đã bị sửa hoặc xóa)"))
-            if compute_hash(event, prev_hash) != event.hash:
-                return VerifyResult(count, prev_hash, ChainProblem(event.id, "nội dung đã bị sửa (hash không khớp)"))
+                    event.id, "liên kết tới bản ghi trước không khớp (bản ghi trước đã bị sửa hoặc xóa)"), keyed=keyed)
+            if compute_hash(event, prev_hash, key) != event.hash:
+                return VerifyResult(count, prev_hash, ChainProblem(
+                    event.id, "nội dung đã bị sửa hoặc tính lại hash (không khớp khóa nhật ký)"), keyed=keyed)
             prev_hash, expected_id, count, last_id = event.hash, event.id + 1, count + 1, event.id
         session.expunge_all()
+
+
+def _verify_checkpoints(session: Session, path: Path, key: AuditKey, chain: VerifyResult) -> VerifyResult:
+    checkpoints = read_checkpoints(path, key)
+    if chain.records > key.legacy_until and not checkpoints:
+        return replace(chain, problem=ChainProblem(0, f"mất tệp mốc kiểm tra {path}"))
+    by_id: dict[int, str] = {}
+    for point in checkpoints:
+        if not point.signed:
+            return replace(chain, problem=ChainProblem(
+                point.id, f"mốc kiểm tra dòng {point.line} của {path.name} không có chữ ký hợp lệ"))
+        by_id[point.id] = point.hash
+    intact = 0
+    ids = sorted(by_id)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        stored = dict(session.execute(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(chunk))).all())
+        for rid in chunk:
+            if rid not in stored:
+                return replace(chain, problem=ChainProblem(rid, "bản ghi đã có mốc kiểm tra nay không còn (đã bị xóa)"))
+            if stored[rid] != by_id[rid]:
+                return replace(chain, problem=ChainProblem(rid, "bản ghi khác với mốc kiểm tra (đã bị sửa)"))
+            intact += 1
+    return replace(chain, checkpoints=intact)
 
 
 # -- times: stored in UTC, shown and typed in Vietnam time (UTC+7, no daylight saving) -------
