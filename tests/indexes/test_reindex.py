@@ -160,3 +160,37 @@ def test_cli_reindex(archive, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "30 văn bản" in result.output
     assert archive.engine.count() == 30
+
+
+def _generations(archive: Archive) -> set[str]:
+    """The indexes that exist for this archive: files/directories (embedded) or cluster indices."""
+    settings = archive.settings
+    if settings.index_engine in ("sqlite", "tantivy"):
+        return {p.name for p in settings.index_dir.iterdir()}
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{settings.search_url}/_cat/indices/{settings.search_index}-*?format=json") as answer:
+        return {row["index"] for row in json.load(answer)}
+
+
+def test_a_reindex_that_fails_half_way_leaves_the_old_index_serving(archive):
+    reindex(archive)  # a settled archive: one generation serving
+    before_generations = _generations(archive)
+    before = {text: archive.engine.search(build_query(text, scope=None, per_page=50)) for text in ("de dieu", "")}
+
+    def disk_full(done: int, total: int) -> None:
+        if done < total:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        reindex(archive, batch=2, progress=disk_full)
+    for text, result in before.items():
+        after = archive.engine.search(build_query(text, scope=None, per_page=50))
+        assert (after.total, [h.id for h in after.hits]) == (result.total, [h.id for h in result.hits])
+    assert _generations(archive) == before_generations, "the half-built index was discarded"
+    reopened = Archive.open(archive.settings, migrate=False)  # a process started after the failure
+    try:
+        assert reopened.engine.count() == 30
+    finally:
+        reopened.close()
