@@ -119,6 +119,11 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "archivist.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
     "archivist.unit_handover_csv": (ROLE, frozenset({"admin", "archivist"})),
     "archivist.unit_handover_html": (ROLE, frozenset({"admin", "archivist"})),
+    "fonds.index": (ROLE, frozenset({"admin", "archivist"})),
+    "fonds.show": (ROLE, frozenset({"admin", "archivist"})),
+    "fonds.export": (ROLE, frozenset({"admin", "archivist"})),
+    "fonds.dossier": (ROLE, frozenset({"admin", "archivist"})),
+    "fonds.retention": (ROLE, frozenset({"admin", "archivist"})),
     "tokens.index": (ROLE, frozenset({"lookup", "archivist"})),  # the account's own tokens
     "tokens.create": (ROLE, frozenset({"lookup", "archivist"})),
     "tokens.revoke": (ROLE, frozenset({"lookup", "archivist"})),
@@ -128,7 +133,8 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
 }
 # Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
 # Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).
-ROLE_ARGS = {"package_id": 999_999, "unit_code": "11950", "account_id": 999_999, "token_id": 999_999}
+ROLE_ARGS = {"package_id": 999_999, "unit_code": "11950", "account_id": 999_999, "token_id": 999_999,
+             "dossier_id": 999_999}
 
 
 @dataclass
