@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from .dossier_list import find_dossier_list
 from .manifests import Manifest, find_manifest, read_manifest
 
 BAG_INFO_UNIT_TAGS = ("Unit-Code",)
+# administrative-unit codes (12523) and agency e-ID codes (000.00.23.H31): nothing that could reach a header or a path
+UNIT_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", ".unpacked"}
 IGNORED_DIRS = {"__MACOSX"}
 
@@ -136,10 +139,38 @@ def _payload_files(payload: Path, *lists: Path | None) -> list[str]:
     return files
 
 
+LINK_REASON = "Liên kết tượng trưng (symlink) trong gói: bị từ chối, tệp có thể nằm ngoài gói"
+
+
+def _links(root: Path) -> list[str]:
+    """Every symbolic link in the package, the root itself included (walked without following any)."""
+    if root.is_symlink():
+        return ["."]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in (*dirnames, *filenames):
+            full = Path(dirpath) / name
+            if full.is_symlink():
+                found.append(full.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _refuse_links(root: Path) -> None:
+    """A link anywhere (root, data/, the manifest, any folder or file) could publish files from outside."""
+    links = _links(root)
+    if links:
+        raise PackageRefused(
+            f"{LINK_REASON} ({len(links)}: {', '.join(links[:5])}{' ...' if len(links) > 5 else ''})",
+            problems=[{"path": link, "problem": "symlink", "reason": LINK_REASON} for link in links])
+
+
 def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag: bool = False,
                  workers: int = 1, scratch_dir: Path | None = None) -> PackageContents:
     """Recognise the form of ``path`` and validate it; raise PackageRefused if it must not go in."""
     path = Path(path)
+    if path.is_symlink():
+        raise PackageRefused(f"{LINK_REASON} (chính đường dẫn gói là liên kết)",
+                             problems=[{"path": str(path), "problem": "symlink", "reason": LINK_REASON}])
     if path.is_file() and zipfile.is_zipfile(path):
         return _open_zip(path, unit_code=unit_code, accept_invalid_bag=accept_invalid_bag, workers=workers,
                          scratch_dir=scratch_dir)
@@ -150,6 +181,7 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
         raise PackageRefused("Gói phải là một thư mục hoặc một tệp zip")
     if not path.is_dir():
         raise PackageRefused(f"Không tìm thấy thư mục gói: {path}")
+    _refuse_links(path)
     warnings: list[str] = []
     is_bag = (path / "bagit.txt").is_file()
     bag_info = _read_bag_info(path)
@@ -161,6 +193,9 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
         unit = unit_code
     if not unit:
         raise PackageRefused("Gói không có Unit-Code (bag-info.txt) và không có --unit: không được đoán nguồn gốc", facts=facts)
+    if not UNIT_CODE.fullmatch(unit):
+        raise PackageRefused(f"Unit-Code {unit!r} không hợp lệ: chỉ gồm chữ số, chữ cái không dấu, '.', '-' hoặc '_' "
+                             "(tối đa 32 ký tự)", facts=facts)
 
     if is_bag:
         try:
