@@ -132,3 +132,45 @@ def test_every_request_gives_its_connection_back(app, as_admin, world):
     ):
         as_admin.get(url)
         assert pool.checkedout() == 0, url
+
+
+def _app_with_routes(world):
+    """A fresh portal over the test archive, with two routes that change an account: one succeeds, one fails."""
+    from archive_portal import create_app
+    from archive_portal.services.accounts import find_account
+    from archive_portal.web import db_session
+
+    app = create_app(archive=world.archive)
+
+    @app.route("/_thu/doi-ten/<name>")
+    def rename(name: str):
+        find_account(db_session(), "uow-test").display_name = name
+        return "ok"
+
+    @app.route("/_thu/doi-ten-roi-loi/<name>")
+    def rename_then_fail(name: str):
+        find_account(db_session(), "uow-test").display_name = name
+        db_session().flush()
+        raise RuntimeError("a bug after the change")
+
+    return app
+
+
+def test_a_request_commits_its_change_once_and_an_error_drops_it(world):
+    from archive_portal.services.accounts import create_account, find_account
+
+    with world.archive.db.transaction() as s:
+        if find_account(s, "uow-test") is None:
+            create_account(s, username="uow-test", role="archivist", display_name="Trước")
+    client = _app_with_routes(world).test_client()
+
+    with database_cost(world.archive.db.engine) as cost:
+        assert client.get("/_thu/doi-ten/Sau").status_code == 200
+    assert cost.commits == 1 and cost.writes == Counter({("UPDATE", "account"): 1})
+    with world.archive.db.session() as s:
+        assert find_account(s, "uow-test").display_name == "Sau"
+
+    assert client.get("/_thu/doi-ten-roi-loi/Hong").status_code == 500
+    with world.archive.db.session() as s:
+        assert find_account(s, "uow-test").display_name == "Sau"
+    assert world.archive.db.engine.pool.checkedout() == 0
