@@ -130,4 +130,6 @@ def title_type(folded_line: str) -> tuple[str, str] | None:
             return TITLE_NAMES[name], ""
         if key.startswith(name + " "):
             return TITLE_NAMES[name], key[len(name) + 1 :]
+        if " " in name and key.startswith(name) and key[len(name)].isalpha():  # 'KỊCH BẢNCHƯƠNG TRÌNH'
+            return TITLE_NAMES[name], key[len(name) :]
     return None

@@ -90,9 +90,8 @@ def title_of(line: str) -> tuple[str, str]:
         return name, ""
     if fold(name).startswith("lich "):  # 'Lịch tiếp công dân định kỳ ...' names itself
         return name, line
-    # The rest in the original letters: same number of words from the end.
-    words = line.split()
-    return name, " ".join(words[len(words) - len(rest.split()) :])
+    m = re.match(r"^\W*" + r"\s*".join(map(re.escape, fold(name).split())), fold_keep(line))
+    return name, (line[m.end() :] if m else rest).strip(" :.-")
 
 
 def _is_authority(line: str, f: str, issuer_f: str) -> bool:
