@@ -69,3 +69,9 @@ class AccountImportForm(FlaskForm):
         FileAllowed(["csv", "xlsx", "txt"], "Chỉ nhận tệp CSV hoặc Excel (.xlsx)."),
     ])
     output = SelectField("Kết quả", choices=[Choice("html", "Trang để in"), Choice("csv", "Tệp CSV")], default="html")
+
+
+class ReasonForm(FlaskForm):
+    """Withhold or release a document: the reason goes into the audit trail."""
+
+    reason = StringField("Lý do", validators=[DataRequired("Cần ghi lý do."), Length(max=500)])

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from archive_core.db.models import Document
 from indexes.fold import fold
 
-from .withholding import mark_withheld, released
-
 CONFIDENTIALITY_MAX = 32  # the width of Document.confidentiality; the full value goes in the reason
 NOT_SECRET = {"", "thuong"}  # compact folded values that do not withhold
 # edXML numeric codes: 0 is the ordinary level (as for Priority); any other number withholds
@@ -38,6 +36,7 @@ _BODY_START = re.compile(r"^(kinh gui|can cu|thuc hien|theo de nghi|xet de nghi)
 _MARK = r"(tuyetmat|toimat|mat)"
 _URGENCY = r"(thuongkhan|khan|hoatochengio|hoatoc)"
 _MARK_LINE = re.compile(rf"^(?:{_URGENCY})?{_MARK}(?:[abc])?(?:{_URGENCY})?$")
+RELEASE_KEY = "giai_toa"  # Document.extra: an admin released it (a secrecy mark in its text no longer withholds it)
 LEVEL_NAMES = {"mat": "Mật", "toimat": "Tối mật", "tuyetmat": "Tuyệt mật"}
 
 
@@ -137,3 +136,20 @@ def withhold_if_marked(document: Document) -> bool:
     if found is not None:
         mark_withheld(document, found.reason, found.level)
     return found is not None
+
+
+def mark_withheld(document: Document, reason: str, level: str = "") -> None:
+    """Set the flags on a loaded document (the caller commits, then deletes it from the engine)."""
+    document.withheld = True
+    document.withheld_reason = reason
+    document.indexed_at = None
+    if level:  # the level that withheld it replaces the ordinary one ("", "Thường") shown so far
+        document.confidentiality = level
+    extra = dict(document.extra or {})
+    if extra.pop(RELEASE_KEY, None) is not None:
+        document.extra = extra
+
+
+def released(document: Document) -> bool:
+    """An admin released it: a secrecy mark found in its text later does not withhold it again."""
+    return RELEASE_KEY in (document.extra or {})

@@ -20,9 +20,10 @@ from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
 
+from . import claims
 from .indexing import index_ready
-
-RELEASE_KEY = "giai_toa"  # Document.extra: an admin released it (a secrecy mark in its text no longer withholds)
+from .secrecy import RELEASE_KEY, mark_withheld
+from .worker import ExtractionLoop
 
 
 class NoSuchDocument(LookupError):
@@ -51,18 +52,6 @@ def withhold(archive: Archive, document_id: int, reason: str, *, by: str = "") -
     return change
 
 
-def mark_withheld(document: Document, reason: str, level: str = "") -> None:
-    """Set the flags on a loaded document (the caller commits, then deletes it from the engine)."""
-    document.withheld = True
-    document.withheld_reason = reason
-    document.indexed_at = None
-    if level:  # the level that withheld it replaces the ordinary one ("", "Thường") shown so far
-        document.confidentiality = level
-    extra = dict(document.extra or {})
-    if extra.pop(RELEASE_KEY, None) is not None:
-        document.extra = extra
-
-
 def release(archive: Archive, document_id: int, reason: str, *, by: str = "") -> Change:
     """Release ``document_id``: searchable again (now if its text is ready)."""
     with archive.db.write_transaction() as session:
@@ -84,6 +73,13 @@ def release(archive: Archive, document_id: int, reason: str, *, by: str = "") ->
     return Change(document_id, unit, changed, previous, 1 if pending is not None else 0)
 
 
-def released(document: Document) -> bool:
-    """An admin released it: a secrecy mark found in its text later does not withhold it again."""
-    return RELEASE_KEY in (document.extra or {})
+def extract_released(archive: Archive, document_id: int) -> None:
+    """Read the files of a released document that was withheld at ingest (never read then), and index it."""
+    with archive.db.session() as session:
+        document = session.get(Document, document_id)
+        if document is None or document.withheld:
+            return
+        package_id = document.package_id
+    ExtractionLoop(archive, processes=1, package_id=package_id).run()
+    claims.finalize_documents_without_pending(archive.db, package_id)
+    index_ready(archive, package_id)

@@ -43,10 +43,11 @@ def register_blueprints(app: Flask) -> None:
         search,
         tokens,
         units_admin,
+        withholding,
     )
 
     for module in (auth, search, documents, api, admin, archivist, fonds, audit_log, units_admin, admin_accounts, tokens,
-                   oai, health):
+                   oai, health, withholding):
         app.register_blueprint(module.bp)
 
 
