@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import click
-
 from rich.console import Console
 
+from ..services.roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP
 from . import console, main, open_archive
 
 err_console = Console(stderr=True)
@@ -58,7 +58,7 @@ def accounts() -> None:
 @accounts.command("create")
 @click.option("--username", required=True)
 @click.option("--new-unit", "new_unit_code", default=None, help="New unit code (lookup accounts).")
-@click.option("--role", type=click.Choice(["lookup", "archivist", "admin", "auditor"]), default="lookup")
+@click.option("--role", type=click.Choice([LOOKUP, ARCHIVIST, ADMIN, AUDITOR]), default=LOOKUP)
 @click.option("--password", default=None, help="Initial password (default: generated, printed, to change at first login).")
 @click.option("--name", "display_name", default="")
 @click.option("--email", default="")
@@ -175,19 +175,42 @@ def accounts_unlock(username: str) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the result list with initial passwords (CSV); default: standard output.")
-def accounts_import(source: Path, output: Path | None) -> None:
-    """Create lookup accounts from a CSV/XLSX list of officials (name, username, new unit, email, expiry)."""
-    from ..services.account_import import ImportFileError, create_from_rows, read_officials, results_csv
+@click.option("--with-roles", is_flag=True,
+              help="Also create the other roles the list's role column names, after showing them for confirmation.")
+@click.option("--yes", is_flag=True, help="With --with-roles: the roles shown are confirmed without asking.")
+def accounts_import(source: Path, output: Path | None, with_roles: bool, yes: bool) -> None:
+    """Create lookup accounts from a CSV/XLSX list of officials (name, username, new unit, email, expiry).
+
+    Rows naming another role are refused, unless --with-roles: the roles are then listed
+    first and applied only once confirmed."""
+    from ..services.account_import import (
+        LOOKUP_ONLY,
+        ROLE_LABELS,
+        ImportFileError,
+        create_from_rows,
+        read_officials,
+        results_csv,
+        roles_asked,
+    )
+    from ..services.roles import ROLES
 
     archive = open_archive()
     try:
         rows = read_officials(source.read_bytes(), source.name)
     except ImportFileError as error:
         raise _fail(error) from None
+    allowed = LOOKUP_ONLY
+    if with_roles:
+        asked = roles_asked(rows)
+        for role, names in sorted(asked.items()):
+            err_console.print(f"Vai trò {ROLE_LABELS.get(role, role)} ({role}): {', '.join(names)}", markup=False)
+        if asked and not (yes or click.confirm("Tạo các tài khoản với những vai trò trên?", err=True)):
+            raise click.ClickException("Chưa tạo tài khoản nào.")
+        allowed = frozenset(ROLES)
     with archive.db.transaction() as session:
-        results = create_from_rows(session, rows)
+        results = create_from_rows(session, rows, allowed_roles=allowed)
         _audit(session, "account_bulk_create", source.name, created=[r.username for r in results if r.ok],
-               refused=sum(not r.ok for r in results))
+               roles={r.username: r.role for r in results if r.ok}, refused=sum(not r.ok for r in results))
     text = results_csv(results)
     if output is None:
         sys.stdout.write(text)

@@ -1,7 +1,10 @@
 """Bulk creation of lookup accounts from a list of officials (CSV or XLSX).
 
 One row per official: name, username, new unit (code or exact name), email,
-expiry (dd/mm/yyyy; empty = one year), optionally a role.  Headers are matched
+expiry (dd/mm/yyyy; empty = one year).  The import creates **lookup accounts only**:
+a row whose role column names another role is refused, unless the caller passed
+``allowed_roles`` after showing those roles and having them confirmed (the
+separate path ``archive accounts import --with-roles``).  Headers are matched
 with or without diacritics (``Họ và tên`` = ``ho va ten`` = ``name``).  Each row
 is created in a savepoint of its own: a bad row is reported and the others
 go on.  The result lists each row with its initial password, to print once
@@ -20,10 +23,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_core.cells import csv_writer
 from archive_core.db.models import NewUnit
+from archive_core.errors import UserError
+
 from .accounts import AccountError, create_account
 from .formatting import format_date, parse_user_date
-from .roles import LOOKUP, ROLES
+from .roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP, ROLES
 
 MAX_ROWS = 5000
 
@@ -37,11 +43,30 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-ROLE_WORDS = {"tra cuu": "lookup", "luu tru vien": "archivist", "luu tru": "archivist", "quan tri": "admin",
-              "kiem tra": "auditor", "": LOOKUP}
+ROLE_WORDS = {"tra cuu": LOOKUP, "luu tru vien": ARCHIVIST, "luu tru": ARCHIVIST, "quan tri": ADMIN,
+              "kiem tra": AUDITOR, "": LOOKUP}
 
 
-class ImportFileError(ValueError):
+ROLE_LABELS = {LOOKUP: "Tra cứu", ARCHIVIST: "Lưu trữ viên", ADMIN: "Quản trị", AUDITOR: "Kiểm tra"}
+LOOKUP_ONLY = frozenset({LOOKUP})
+
+
+def row_role(row: OfficialRow) -> str:
+    """The role a row asks for (lookup when the column is empty or absent)."""
+    return ROLE_WORDS.get(header_key(row.role), header_key(row.role)) or LOOKUP
+
+
+def roles_asked(rows: list[OfficialRow]) -> dict[str, list[str]]:
+    """Usernames per role other than lookup: what the separate path shows before applying."""
+    asked: dict[str, list[str]] = {}
+    for row in rows:
+        role = row_role(row)
+        if role != LOOKUP:
+            asked.setdefault(role, []).append(row.username.strip().lower())
+    return asked
+
+
+class ImportFileError(UserError):
     """The list cannot be read at all (format, missing columns); the message is Vietnamese."""
 
 
@@ -67,10 +92,15 @@ class ImportResult:
     expires_at: datetime | None
     password: str = ""
     error: str = ""
+    role: str = LOOKUP
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
 
 
 def header_key(text: str) -> str:
@@ -166,8 +196,11 @@ def _unit_lookup(session: Session) -> tuple[dict[str, NewUnit], dict[str, list[N
     return {u.code: u for u in units}, by_name
 
 
-def create_from_rows(session: Session, rows: list[OfficialRow]) -> list[ImportResult]:
-    """Create one account per row (savepoint each); every row gets a result, created or refused."""
+def create_from_rows(session: Session, rows: list[OfficialRow],
+                     allowed_roles: frozenset[str] = LOOKUP_ONLY) -> list[ImportResult]:
+    """Create one account per row (savepoint each); every row gets a result, created or refused.
+
+    Only lookup accounts unless ``allowed_roles`` says otherwise (see the module docstring)."""
     by_code, by_name = _unit_lookup(session)
     results: list[ImportResult] = []
     for row in rows:
@@ -178,10 +211,14 @@ def create_from_rows(session: Session, rows: list[OfficialRow]) -> list[ImportRe
         result = ImportResult(line=row.line, username=row.username.strip().lower(), display_name=row.display_name,
                               new_unit_code=unit.code if unit else row.new_unit, new_unit_name=unit.name if unit else "",
                               email=row.email, expires_at=None)
-        role = ROLE_WORDS.get(header_key(row.role), header_key(row.role)) or LOOKUP
+        role = row_role(row)
+        result.role = role
         try:
             if role not in ROLES:
                 raise AccountError(f"Vai trò “{row.role}” không hợp lệ.")
+            if role not in allowed_roles:
+                raise AccountError(f"Danh sách chỉ tạo tài khoản tra cứu; vai trò “{ROLE_LABELS[role]}” cần bước "
+                                   "xác nhận riêng (archive accounts import --with-roles).")
             if role == LOOKUP and unit is None:
                 raise AccountError(f"Không tìm thấy đơn vị mới “{row.new_unit}” (nhập mã hoặc đúng tên đơn vị).")
             try:
@@ -205,11 +242,11 @@ def create_from_rows(session: Session, rows: list[OfficialRow]) -> list[ImportRe
 def results_csv(results: list[ImportResult]) -> str:
     """The printable list as CSV (UTF-8 with BOM, so Excel shows the Vietnamese right)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Dòng", "Họ và tên", "Tên đăng nhập", "Mã đơn vị mới", "Đơn vị mới", "Email",
+    writer = csv_writer(out)  # names come from the uploaded list: no formulas beside the passwords
+    writer.writerow(["Dòng", "Họ và tên", "Tên đăng nhập", "Vai trò", "Mã đơn vị mới", "Đơn vị mới", "Email",
                      "Ngày hết hạn", "Mật khẩu ban đầu", "Kết quả"])
     for r in results:
-        writer.writerow([r.line, r.display_name, r.username, r.new_unit_code, r.new_unit_name, r.email,
+        writer.writerow([r.line, r.display_name, r.username, r.role_label, r.new_unit_code, r.new_unit_name, r.email,
                          format_date(r.expires_at.date() if r.expires_at else None), r.password,
                          "Đã tạo (đổi mật khẩu khi đăng nhập lần đầu)" if r.ok else f"Không tạo: {r.error}"])
     return "\ufeff" + out.getvalue()
