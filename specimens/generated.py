@@ -46,6 +46,7 @@ class Specimen:
     addressee: str = ""  # "Kính gửi: ..." target, "" for none
     preamble: str = ""  # e.g. "CHỦ TỊCH ỦY BAN NHÂN DÂN XÃ TÂN HƯNG" in a Quyết định
     extra: dict[str, str] = field(default_factory=dict)
+    secrecy: str = ""  # "MẬT" / "TỐI MẬT" / "TUYỆT MẬT": the boxed stamp drawn under the number (NĐ 30/2020)
 
     @property
     def date_line(self) -> str:
@@ -405,6 +406,12 @@ def _draw_header(lay: _Layout, spec: Specimen) -> None:
         for line in _wrap(spec.subject, lay.regular, 12, 68 * _MM):
             lay.centred(line, lay.regular, 12, left_x, y)
             y -= 14
+    if spec.secrecy:  # the độ mật stamp: bold capitals in a box, under the number
+        y -= 6
+        lay.centred(spec.secrecy, lay.bold, 13, left_x, y)
+        half = c.stringWidth(spec.secrecy, lay.bold, 13) / 2 + 6
+        c.rect(left_x - half, y - 5, 2 * half, 19, stroke=1, fill=0)
+        y -= 19
     # Right column: national title, motto, rule, place and date.
     lay.centred("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", lay.bold, 12, right_x, top)
     lay.centred("Độc lập - Tự do - Hạnh phúc", lay.bold, 13, right_x, top - 15)
