@@ -14,13 +14,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive_core.clock import utcnow
 from archive_core.context import Archive
-from archive_core.db.models import Blob, Document, DocumentFile, OldUnit
+from archive_core.db.models import Blob, Document, DocumentFile, Dossier, OldUnit
 from archive_core.store import blob_path
+from ingest.dossiers import ACCESS_LABELS
 
+from .fonds import retention_label
 from .formatting import FIELD_LABELS, direction_label, format_date, source_label
 from .pdfium_lock import PDFIUM_LOCK
 from .roles import ORIGINAL_RECEIVERS
@@ -93,6 +96,29 @@ class DocumentView:
     extra: dict = field(default_factory=dict)
     signature_status: str = ""  # ingest.signatures status over the signed files ("" without PDFs)
     signature_label: str = ""
+    dossier: DossierRef | None = None  # the hồ sơ it is filed in, with what it inherits
+
+
+@dataclass(frozen=True)
+class DossierRef:
+    """The dossier a document is filed in: code, title, its order there, and the regime it inherits."""
+
+    code: str
+    title: str
+    order: int | None
+    retention: str
+    access: str  # han_che | khong_han_che | ""
+    access_label: str
+
+
+def _dossier_ref(session: Session, doc: Document) -> DossierRef | None:
+    if not doc.dossier:
+        return None
+    found = session.scalar(select(Dossier).where(Dossier.unit_code == doc.unit_code, Dossier.code == doc.dossier))
+    if found is None:
+        return DossierRef(doc.dossier, "", doc.dossier_order, "", "", "")
+    return DossierRef(found.code, found.title, doc.dossier_order, retention_label(found), found.access,
+                      ACCESS_LABELS.get(found.access, found.access))
 
 
 @dataclass(frozen=True)
@@ -187,6 +213,7 @@ def get_document(session: Session, archive: Archive, doc_id: int, scope: frozens
         extra=dict(doc.extra or {}),
         signature_status=signature_status,
         signature_label=status_label(signature_status),
+        dossier=_dossier_ref(session, doc),
     )
 
 

@@ -379,8 +379,12 @@ def dublin_core(doc: Document, unit_name: str) -> list[tuple[str, str]]:
     if doc.number:
         out.append(("identifier", doc.number))
     out.append(("identifier", doc.ma_van_ban))
+    if doc.dossier:
+        order = f", số thứ tự {doc.dossier_order}" if doc.dossier_order is not None else ""
+        out.append(("relation", f"Hồ sơ {doc.dossier}{order}"))
     out.append(("language", "vi"))
     out.append(("coverage", unit_name))
+    out.append(("rights", "Hạn chế sử dụng" if doc.restricted else "Không hạn chế"))
     return [(tag, _xml_safe(value)) for tag, value in out if value]
 
 

@@ -132,6 +132,7 @@ def document(doc_id: int):
         flags=doc.flags,
         signature_status=doc.signature_status,
         signature_label=doc.signature_label,
+        dossier=asdict(doc.dossier) if doc.dossier else None,
         fields=[asdict(f) for f in doc.fields],
         files=[
             {

@@ -7,11 +7,14 @@ taking a ``doc_id``) is tried, by session and by token; and the search, pages an
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import schemathesis
 from flask import url_for
 from portal_helpers import PASSWORD, login
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import select
 
 from archive_core.context import Archive
@@ -127,3 +130,23 @@ def test_the_permission_is_read_at_each_request(world):
         with archive.db.transaction() as session:
             session.scalar(select(Account).where(Account.username == "sonnam")).may_see_restricted = False
     assert clients["sonnam"].get(f"/van-ban/{docs['VB-HC']}").status_code == 404
+
+
+def test_document_page_api_and_oai_carry_the_dossier(world):
+    archive, app, docs, _, clients, tokens = world
+    html = clients["luutru"].get(f"/van-ban/{docs['VB-HC']}").get_data(as_text=True)
+    assert "HS-HC" in html and "Hồ sơ nhân sự" in html and "Hạn chế" in html
+    assert "ho_so=HS-HC" in html  # the link to the dossier's documents in the search
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    case = schema.make_case(operation=schema["/api/v1/documents/{doc_id}"]["GET"],
+                            path_parameters={"doc_id": docs["VB-HC"]})
+    answer = case.call_and_validate(headers={"Authorization": f"Bearer {tokens['sonnam.hc']}"},
+                                    checks=[not_a_server_error, response_schema_conformance]).json()
+    assert answer["dossier"] == {"code": "HS-HC", "title": "Hồ sơ nhân sự", "order": None, "retention": "",
+                                 "access": "han_che", "access_label": "Hạn chế"}
+    oai_app = create_app(archive=Archive.open(replace(archive.settings, oai_enabled=True)))
+    for username, allowed in (("sonnam", False), ("sonnam.hc", True)):
+        xml = oai_app.test_client().get("/oai?verb=ListRecords&metadataPrefix=oai_dc",
+                                        headers={"Authorization": f"Bearer {tokens[username]}"}).get_data(as_text=True)
+        assert ("Hồ sơ HS-HC" in xml) is allowed and "Hồ sơ HS-MO" in xml, username
+        assert ("Hạn chế sử dụng" in xml) is allowed
