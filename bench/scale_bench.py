@@ -14,7 +14,9 @@ engine of ``BENCH_ENGINES`` (default ``tantivy,sqlite,sqlite-topk,opensearch``):
   units of one new commune (a lookup account).
 
 ``sqlite-topk`` (the FTS5 redesign, ``indexes.sqlite_topk``) reads the index
-``sqlite`` built.  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
+``sqlite`` built; ``tantivy-estimate`` reads the one ``tantivy`` built and
+answers the total and the facets of more than ``ESTIMATE_ABOVE`` matches from a
+1/16 sample (a lower-bound total, "hơn ...").  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
 and reused by the next run (``BENCH_REBUILD=1`` builds them again), so a run
 can measure queries again without an hour of indexing.  The OpenSearch node is
 started by ``scripts/opensearch-node`` and stopped at the end.  Prints figures
@@ -42,7 +44,8 @@ from indexes.query import build_query
 from .corpus import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_ENGINES = ("tantivy", "sqlite", "sqlite-topk", "opensearch")
+ALL_ENGINES = ("tantivy", "tantivy-estimate", "sqlite", "sqlite-topk", "opensearch")
+ESTIMATE_ABOVE = 100_000  # tantivy-estimate: totals and facets from a 1/16 sample above this many matches
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -169,8 +172,12 @@ def _embedded(name: str, data: Path, corpus: Corpus, count: int, batch: int) -> 
     from indexes.sqlite_topk import SqliteTopKEngine
     from indexes.tantivy_engine import TantivyEngine
 
-    built = _Built(data, "sqlite" if name == "sqlite-topk" else name, count, corpus.seed)
+    built = _Built(data, {"sqlite-topk": "sqlite", "tantivy-estimate": "tantivy"}.get(name, name), count, corpus.seed)
     figures = built.figures()
+    if name == "tantivy-estimate":
+        if figures is None:
+            raise SystemExit("tantivy-estimate reads the index tantivy builds: list tantivy before it")
+        return TantivyEngine(built.dir / "tantivy", estimate_above=ESTIMATE_ABOVE), figures
     if name == "tantivy":
         path = built.dir / "tantivy"
         if figures is None:

@@ -87,3 +87,15 @@ def test_bulk_load_is_searchable_after_optimize_and_keeps_everything_on_close(tm
     bulk.index([_doc(i, "xây dựng nông thôn mới") for i in range(101, 151)])
     bulk.close()  # commits what was pending
     assert TantivyEngine(tmp_path / "t").count() == 150
+
+
+def test_estimated_counts_are_a_flagged_lower_bound_and_small_counts_stay_exact(tmp_path):
+    engine = TantivyEngine(tmp_path / "t", estimate_above=100)
+    engine.index([_doc(i, "đê điều" if i <= 3000 else "thủy lợi") for i in range(1, 3021)])
+    broad = engine.search(build_query("de dieu", scope=None))
+    assert getattr(broad, "total_is_lower_bound", False)
+    assert 1000 <= broad.total <= 3000  # "hơn ...": never more than the truth
+    assert len(broad.hits) == 20 and all(hit.id <= 3000 for hit in broad.hits)
+    narrow = engine.search(build_query("thuy loi", scope=None))
+    assert narrow.total == 20 and not getattr(narrow, "total_is_lower_bound", False)
+    assert {v.value: v.count for v in narrow.facets["unit_code"]} == {"U1": 20}
