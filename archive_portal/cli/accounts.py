@@ -125,6 +125,20 @@ def accounts_enable(username: str) -> None:
     console.print(f"Đã kích hoạt lại tài khoản {username}.")
 
 
+@accounts.command("restricted")
+@click.argument("username")
+@click.option("--allow/--deny", default=True, help="Allow (default) or stop its access to restricted material.")
+def accounts_restricted(username: str, allow: bool) -> None:
+    """Let a lookup account see "Hạn chế" (restricted) documents, or stop it; other roles always see them."""
+
+    def set_flag(_session, account) -> None:
+        account.may_see_restricted = allow
+
+    _with_account(username, set_flag, "account_restricted_access", allowed=allow)
+    state = "được xem" if allow else "không còn được xem"
+    console.print(f"Tài khoản {username} {state} tài liệu hạn chế sử dụng.")
+
+
 @accounts.command("expire")
 @click.argument("username")
 @click.option("--on", "on", default="", help="New expiry date dd/mm/yyyy; without it the account expires now.")
