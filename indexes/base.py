@@ -89,6 +89,9 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # True when an engine counted a sample: ``total`` is then a lower bound ("hơn 780.000") and the
+    # facet counts are estimates.  Engines that count every match leave it False.
+    total_is_lower_bound: bool = False
 
 
 class SearchEngine(Protocol):

@@ -15,20 +15,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from .base import FacetValue, SearchQuery, SearchResult
 from .sqlite_fts import _BM25, FACETS, SqliteFtsEngine, match_expression
 
 CAP = 10_000
-
-
-@dataclass
-class CappedResult(SearchResult):
-    """A result whose total (and facet counts) may be lower bounds."""
-
-    total_is_lower_bound: bool = False
 
 
 class SqliteTopKEngine(SqliteFtsEngine):
@@ -42,7 +34,7 @@ class SqliteTopKEngine(SqliteFtsEngine):
 
     def search(self, query: SearchQuery) -> SearchResult:
         if query.scope is not None and not query.scope:
-            return CappedResult(total=0, hits=[], facets={})
+            return SearchResult(total=0, hits=[], facets={})
         deadline = time.monotonic() + self.time_limit
         positive, negative = match_expression(query.terms)
         where, params = self._filters(query)
@@ -99,6 +91,6 @@ class SqliteTopKEngine(SqliteFtsEngine):
         capped = total > self.cap
         total = min(total, self.cap)
         if total == 0:
-            return CappedResult(total=0, hits=[], facets=facet_values)
-        return CappedResult(total=total, hits=self._hits(ranked, query, deadline), facets=facet_values,
+            return SearchResult(total=0, hits=[], facets=facet_values)
+        return SearchResult(total=total, hits=self._hits(ranked, query, deadline), facets=facet_values,
                             total_is_lower_bound=capped)

@@ -269,11 +269,7 @@ def _lower_bound(sample_count: int) -> int:
 
 
 def _result(total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], estimated: bool) -> SearchResult:
-    result = SearchResult(total=total, hits=hits, facets=facets)
-    if estimated:
-        # Read by the portal as "hơn {total}"; an attribute until SearchResult has the field.
-        result.total_is_lower_bound = True  # type: ignore[attr-defined]
-    return result
+    return SearchResult(total=total, hits=hits, facets=facets, total_is_lower_bound=estimated)
 
 
 # -- the engine ----------------------------------------------------------------
