@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import bagit
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from archive_core import programs
 from archive_core.context import Archive
 from archive_core.store import blob_path
 
@@ -38,6 +38,8 @@ from .snapshots import (
     write_objects,
 )
 
+DUMP_TIMEOUT_S = 12 * 3600  # pg_dump of a province's database: hours at most; a hung dump must not hold the lock forever
+
 
 # -- backup -----------------------------------------------------------------------------------
 def _dump_database(archive: Archive, data: Path) -> tuple[str, list[tuple[str, int]]]:
@@ -55,20 +57,19 @@ def _dump_database(archive: Archive, data: Path) -> tuple[str, list[tuple[str, i
         return "sqlite", objects
     if not url.startswith("postgresql"):
         raise BackupError(f"Chưa hỗ trợ sao lưu cơ sở dữ liệu này: {make_url(url).drivername}")
-    if shutil.which("pg_dump") is None:
-        raise BackupError("Không tìm thấy lệnh pg_dump (cài gói postgresql-client)")
+    if programs.find("pg_dump") is None:
+        raise BackupError(str(programs.ProgramMissing("pg_dump")))
     # The blob list is read on the very snapshot pg_dump dumps, so the two agree exactly.
     with archive.db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         with connection.begin():
             snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
             objects = [(sha, int(size)) for sha, size in
                        connection.execute(text("SELECT sha256, size FROM blob ORDER BY sha256"))]
-            done = subprocess.run(
-                ["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot_id}",
-                 f"--file={data / PG_DUMP}"],
-                env=libpq_env(url), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BackupError(f"pg_dump thất bại: {done.stderr.strip()}")
+            try:
+                programs.run("pg_dump", ["--format=custom", "--no-owner", f"--snapshot={snapshot_id}",
+                                         f"--file={data / PG_DUMP}"], env=libpq_env(url), timeout=DUMP_TIMEOUT_S)
+            except programs.ProgramError as error:
+                raise BackupError(f"pg_dump thất bại: {error}") from error
     return "postgresql", objects
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import bagit
@@ -10,6 +9,7 @@ from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
+from archive_core import programs
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
 from archive_core.settings import Settings
@@ -34,6 +34,8 @@ from .snapshots import (
     read_objects,
     sqlite_path,
 )
+
+RESTORE_TIMEOUT_S = 12 * 3600  # pg_restore of a province's database: hours at most
 
 
 # -- restore ----------------------------------------------------------------------------------
@@ -132,10 +134,11 @@ def _restore_database(settings: Settings, data: Path) -> None:
         raise BackupError("Bản sao lưu không có cơ sở dữ liệu")
     if not url.startswith("postgresql"):
         raise BackupError("Bản sao lưu là PostgreSQL nhưng ARCHIVE_DATABASE_URL không phải PostgreSQL")
-    done = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={make_url(url).database}",
-                           str(data / PG_DUMP)], env=libpq_env(url), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BackupError(f"pg_restore thất bại: {done.stderr.strip()}")
+    try:
+        programs.run("pg_restore", ["--no-owner", "--exit-on-error", f"--dbname={make_url(url).database}",
+                                    str(data / PG_DUMP)], env=libpq_env(url), timeout=RESTORE_TIMEOUT_S)
+    except programs.ProgramError as error:
+        raise BackupError(f"pg_restore thất bại: {error}") from error
 
 
 def sync_index(archive: Archive, *, rebuild: bool = False) -> int:

@@ -30,6 +30,7 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
+from archive_core import programs
 from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, IngestItem, Package, VerificationRun
@@ -47,7 +48,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Problem:
-    kind: str  # signature_invalid | hash_mismatch | size_mismatch | missing_file | stray_file | manifest_mismatch | index_missing | index_extra | unit_count | index_unreachable
+    kind: str  # signature_invalid | hash_mismatch | size_mismatch | missing_file | stray_file | manifest_mismatch | index_missing | index_extra | unit_count | index_unreachable | program_missing
     target: str
     message: str
     documents: list[int] = field(default_factory=list)
@@ -343,6 +344,14 @@ def _reindex(archive: Archive, ids: set[int]) -> None:
             archive.engine.index([index_document(session, d) for d in documents])
 
 
+def _check_programs(archive: Archive, report: VerificationReport) -> None:
+    """The external programs the configuration needs (OCR and its languages, old Word files, pg_dump)."""
+    for status in programs.check(archive.settings):
+        report.counts["programs_checked"] += 1
+        if not status.ok:
+            report.add("program_missing", status.program, status.message)
+
+
 # -- the run ----------------------------------------------------------------------------------
 def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress: Progress | None = None,
            record: bool = True) -> VerificationReport:
@@ -360,6 +369,8 @@ def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress:
         _check_signatures(archive, report, progress)
     progress("chỉ mục / index")
     _check_index(archive, report)
+    progress("chương trình / programs")
+    _check_programs(archive, report)
     with archive.db.session() as session:
         report.counts["documents"] = session.scalar(select(func.count()).select_from(Document)) or 0
     report.counts["problems"] = len(report.problems)

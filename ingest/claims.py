@@ -30,16 +30,15 @@ from typing import Union
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from archive_core.db.models import Document, DocumentFile, Page
 from archive_core.clock import utcnow
+from archive_core.db.models import Document, DocumentFile, Page
 from archive_core.db.session import Database
-from indexes.fold import normalize_number
+from archive_core.store import BlobStore
 
 from .extract import Extraction
-from .metadata import read_metadata
+from .finalize import finalize_document, first_original
 
 LEASE_SECONDS = 600
-TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
 
 
 def new_worker_id(name: str = "") -> str:
@@ -191,7 +190,8 @@ def _held_file(session: Session, worker: str, file_id: int) -> DocumentFile | No
     )
 
 
-def save_extraction(db: Database, worker: str, claim: Claim, result: Result) -> Saved:
+def save_extraction(db: Database, worker: str, claim: Claim, result: Result, *,
+                    store: BlobStore | None = None) -> Saved:
     """Store the pages (or the refusal) of a claimed file, only if the claim still holds."""
     with db.write_transaction() as session:
         document = _lock_document(session, claim.document_id)
@@ -214,10 +214,10 @@ def save_extraction(db: Database, worker: str, claim: Claim, result: Result) -> 
                 session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
                                  ocr_confidence=page.ocr_confidence))
         session.flush()
-        return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document))
+        return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document, store))
 
 
-def copy_known_extraction(db: Database, worker: str, claim: Claim) -> Saved | None:
+def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: BlobStore | None = None) -> Saved | None:
     """Reuse the pages of a file with the same bytes already extracted (no OCR twice); None if there is none."""
     with db.session() as session:
         source_id = session.scalar(
@@ -241,11 +241,11 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim) -> Saved | No
                              ocr_confidence=page.ocr_confidence))
         session.flush()
         return Saved(saved=True, status=file.status, pages=source.page_count, copied=True,
-                     finalized=_finalize_if_last(session, document))
+                     finalized=_finalize_if_last(session, document, store))
 
 
 # -- finishing documents --------------------------------------------------------------------------
-def _finalize_if_last(session: Session, document: Document) -> bool:
+def _finalize_if_last(session: Session, document: Document, store: BlobStore | None) -> bool:
     """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
     if document.text_ready:
         return False
@@ -255,37 +255,12 @@ def _finalize_if_last(session: Session, document: Document) -> bool:
     )
     if still_pending:
         return False
-    finalize_document(document)
+    finalize_document(document, first_original(document, store))
     return True
 
 
-def finalize_document(document: Document) -> None:
-    """Fill empty fields from the text (manifest values always win) and mark the document ready."""
-    if document.withheld:
-        document.text_ready = True
-        return
-    first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
-    if first_text:
-        head = "\n".join(p.text for f in document.files[:1] for p in f.pages[:2])
-        found = read_metadata(head)
-        sources = dict(document.field_sources or {})
-        for name in TEXT_FIELDS:
-            value = found.get(name)
-            if value and not getattr(document, name):
-                setattr(document, name, value)
-                sources[name] = "text"
-        if sources.get("issued_date") == "text" and found.get("issued_date_raw"):
-            document.issued_date_raw = str(found["issued_date_raw"])
-        if sources.get("number") == "text":
-            document.number_norm = normalize_number(document.number)
-        document.field_sources = sources
-    if document.page_count is None:
-        pages = sum(f.page_count for f in document.files)
-        document.page_count = pages or None
-    document.text_ready = True
-
-
-def finalize_documents_without_pending(db: Database, package_id: int | None = None) -> int:
+def finalize_documents_without_pending(db: Database, package_id: int | None = None, *,
+                                       store: BlobStore | None = None) -> int:
     """Finalise documents that wait for no file (all refused, missing, or text carried by edXML)."""
     with db.session() as session:
         query = (select(Document.id).where(Document.text_ready.is_(False))
@@ -297,7 +272,7 @@ def finalize_documents_without_pending(db: Database, package_id: int | None = No
     for document_id in ids:
         with db.write_transaction() as session:
             document = _lock_document(session, document_id)
-            if document is not None and _finalize_if_last(session, document):
+            if document is not None and _finalize_if_last(session, document, store):
                 done += 1
     return done
 

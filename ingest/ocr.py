@@ -1,19 +1,24 @@
 """The only module that runs Tesseract: its flags, threads and failure modes live here.
 
-One `image_to_data` call gives both the words (assembled in Tesseract's reading
-order: block → paragraph → line) and their confidences; a second
-`image_to_string` call would double the cost for the same text.
+One TSV reading gives both the words (assembled in Tesseract's reading
+order: block → paragraph → line) and their confidences; a second plain-text
+reading would double the cost for the same text.  Tesseract runs through the
+archive's runner of programs (time limit, missing-program message); the page
+goes to it on stdin as an uncompressed PNM, so no temporary file and no PNG
+compression per page.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from PIL import Image
+
+from archive_core import programs
 
 __all__ = [
     "OcrResult", "OcrUnavailable", "OcrFailed", "ocr_image", "check_languages", "prepare_image", "PREPROCESSORS",
@@ -22,7 +27,9 @@ __all__ = [
 
 DEFAULT_LANGUAGES = "vie+eng"
 # --oem 1: LSTM engine only; --psm 3: automatic page segmentation (no OSD).
-_CONFIG = "--oem 1 --psm 3"
+_READ_ARGS = ["--oem", "1", "--psm", "3", "tsv"]
+_OSD_ARGS = ["-l", "osd", "--psm", "0"]
+_ENV = {"OMP_THREAD_LIMIT": "1"}  # one thread per process; parallelism is per page
 _TIMEOUT_S = 300
 
 
@@ -105,15 +112,20 @@ def deskew(image: Image.Image) -> Image.Image:
 
 def detect_rotation(image: Image.Image) -> int:
     """Clockwise degrees (0/90/180/270) that put the page upright, by Tesseract's OSD; 0 if unsure."""
-    pytesseract = _tesseract()
     try:
-        osd = pytesseract.image_to_osd(image, config="--psm 0", output_type=pytesseract.Output.DICT,
-                                       timeout=_TIMEOUT_S)
-    except (pytesseract.TesseractError, RuntimeError):  # too little text to tell, or OSD data missing
+        output = _tesseract(image, _OSD_ARGS)
+    except programs.ProgramMissing as exc:
+        raise OcrUnavailable(str(exc)) from exc
+    except programs.ProgramError:  # too little text to tell, OSD data missing, or too slow
         return 0
-    if float(osd.get("orientation_conf", 0)) < _OSD_MIN_CONFIDENCE:
+    osd = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+    try:
+        confidence, rotate = float(osd.get("Orientation confidence", 0)), int(osd.get("Rotate", 0))
+    except ValueError:
         return 0
-    return int(osd.get("rotate", 0)) % 360
+    if confidence < _OSD_MIN_CONFIDENCE:
+        return 0
+    return rotate % 360
 
 
 def _rotate_upright(image: Image.Image, clockwise: int) -> Image.Image:
@@ -147,23 +159,34 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image
 
 
-def _tesseract():
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # one thread per process; parallelism is per page
-    import pytesseract
+def _tesseract(image: Image.Image, args: list[str]) -> str:
+    """Tesseract's output for ``image`` (given on stdin as PNM: no temporary file, no compression)."""
+    pnm = io.BytesIO()
+    image.save(pnm, format="PPM")  # PIL writes greyscale as PGM and bilevel as PBM
+    done = programs.run("tesseract", ["stdin", "stdout", *args], timeout=_TIMEOUT_S, input=pnm.getvalue(), env=_ENV)
+    return done.stdout.decode("utf-8", errors="replace")
 
-    return pytesseract
+
+def _tsv(output: str) -> dict[str, list]:
+    """Tesseract's TSV as columns; numbers as integers (confidences truncated, as pytesseract did)."""
+    rows = [row.split("\t") for row in output.strip().split("\n")]
+    if len(rows) < 2:
+        return {"text": []}
+    header = rows.pop(0)
+    data: dict[str, list] = {name: [] for name in header}
+    for row in rows:
+        row += [""] * (len(header) - len(row))
+        for name, value in zip(header, row, strict=False):
+            data[name].append(value if name == "text" else int(float(value)))
+    return data
 
 
 @lru_cache(maxsize=8)
 def _installed_languages() -> frozenset[str]:
-    pytesseract = _tesseract()
     try:
-        return frozenset(pytesseract.get_languages(config=""))
-    except pytesseract.TesseractNotFoundError as exc:
-        raise OcrUnavailable(
-            "Không tìm thấy Tesseract (tesseract is not installed or not on PATH; "
-            "apt-get install tesseract-ocr tesseract-ocr-vie)"
-        ) from exc
+        return programs.tesseract_languages()
+    except programs.ProgramError as exc:
+        raise OcrUnavailable(str(exc)) from exc
 
 
 def check_languages(languages: str) -> None:
@@ -230,18 +253,15 @@ def ocr_image(image: Image.Image, languages: str = DEFAULT_LANGUAGES, *, correct
 
 
 def _read(image: Image.Image, languages: str) -> OcrResult:
-    pytesseract = _tesseract()
     try:
-        data = pytesseract.image_to_data(
-            image, lang=languages, config=_CONFIG, output_type=pytesseract.Output.DICT, timeout=_TIMEOUT_S
-        )
-    except pytesseract.TesseractNotFoundError as exc:
+        data = _tsv(_tesseract(image, ["-l", languages, *_READ_ARGS]))
+    except programs.ProgramMissing as exc:
         _installed_languages.cache_clear()
-        raise OcrUnavailable("Không tìm thấy Tesseract (tesseract is not installed or not on PATH)") from exc
-    except pytesseract.TesseractError as exc:
-        raise OcrFailed(f"Tesseract lỗi (failed): {exc.message or exc}") from exc
-    except RuntimeError as exc:  # pytesseract's timeout (TesseractError is also a RuntimeError)
+        raise OcrUnavailable(str(exc)) from exc
+    except programs.ProgramTimedOut as exc:
         raise OcrFailed(f"Tesseract quá thời gian (timed out after {_TIMEOUT_S}s)") from exc
+    except programs.ProgramFailed as exc:
+        raise OcrFailed(f"Tesseract lỗi (failed): {exc.stderr or exc}") from exc
     text, mean = _assemble(data)
     words = [
         OcrWord(unicodedata.normalize("NFC", w.strip()), int(data["left"][i]), int(data["top"][i]),

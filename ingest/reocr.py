@@ -16,13 +16,15 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile, Page
-from archive_core.clock import utcnow
+from archive_core.pages import PageRefused, page_image
+from archive_core.store import blob_path
 
 from .extract import ExtractionRefused, ExtractLimits
+from .indexing import index_document
 from .ocr import OcrFailed, ocr_image
-from archive_core.store import blob_path
 
 __all__ = ["PageChange", "low_confidence_pages", "select_pages", "render_page", "reocr"]
 
@@ -78,27 +80,10 @@ def select_pages(
 
 def render_page(path: Path, media_type: str, number: int, limits: ExtractLimits) -> Image.Image:
     """Page `number` (1-based) of a stored original as an image, as the extractors render it."""
-    if media_type == "application/pdf":
-        from .extract.pdf import _open, _render
-
-        pdf = _open(path)
-        try:
-            if not 1 <= number <= len(pdf):
-                raise ExtractionRefused(f"không có trang {number} (page out of range)")
-            page = pdf[number - 1]
-            try:
-                return _render(page, limits, number, [])
-            finally:
-                page.close()
-        finally:
-            pdf.close()
-    with Image.open(path) as image:
-        w, h = image.size
-        if w * h > limits.max_image_pixels:
-            raise ExtractionRefused("ảnh quá lớn (decompression bomb refused)")
-        image.seek(number - 1)
-        image.load()
-        return image.copy()
+    try:
+        return page_image(path, media_type, number, dpi=limits.dpi, max_pixels=limits.max_image_pixels).image
+    except PageRefused as refused:
+        raise ExtractionRefused(refused.reason) from None
 
 
 def reocr(
@@ -106,8 +91,6 @@ def reocr(
     document_id: int | None = None, below: float | None = None, progress=None,
 ) -> list[PageChange]:
     """Re-OCR the selected pages, store better readings, re-index the documents that changed."""
-    from .pipeline import index_document
-
     settings = archive.settings
     limits = ExtractLimits(
         ocr_languages=settings.ocr_languages, dpi=settings.ocr_dpi, max_image_pixels=settings.max_image_pixels,
@@ -140,11 +123,11 @@ def reocr(
         changes.append(change)
         if progress:
             progress(done, len(chosen))
-    _reindex(archive, sorted({c.document_id for c in changes if c.replaced}), index_document)
+    _reindex(archive, sorted({c.document_id for c in changes if c.replaced}))
     return changes
 
 
-def _reindex(archive: Archive, document_ids: list[int], index_document) -> None:
+def _reindex(archive: Archive, document_ids: list[int]) -> None:
     """Re-index the documents already in the index (others are the ingest's business)."""
     for start in range(0, len(document_ids), 100):
         batch = document_ids[start : start + 100]

@@ -63,10 +63,11 @@ def build_report(archive: Archive, package_id: int) -> dict:
         }
 
 
-def write_report(archive: Archive, package_id: int) -> tuple[Path, Path]:
+def write_report(archive: Archive, package_id: int) -> dict:
+    """Build the report, write it as JSON and HTML (``report_paths``), and return it."""
     report = build_report(archive, package_id)
     json_path, html_path = report_paths(archive, package_id)
     json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     html = _env.get_template("report.html").render(report=report, outcome_labels=OUTCOME_LABELS, kind_labels=KIND_LABELS)
     html_path.write_text(html, encoding="utf-8")
-    return json_path, html_path
+    return report

@@ -15,17 +15,18 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from archive_core.context import Archive
+from archive_core.store import BlobStore
 
 from . import claims
 from .claims import Claim, Saved
 from .extract import Extraction, ExtractionRefused, ExtractLimits, extract
+from .indexing import index_ready
 from .ocr import OcrUnavailable
-from archive_core.store import BlobStore
 
 log = logging.getLogger("ingest.worker")
 POLL_SECONDS = 1.0
@@ -39,7 +40,7 @@ def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
         return refused.reason
     except OcrUnavailable:
         raise  # the machine, not the file, is at fault: stop the run with the reason
-    except Exception as error:  # noqa: BLE001 - one bad file must never stop the rest
+    except Exception as error:
         return f"Lỗi khi đọc tệp: {type(error).__name__}: {error}"
 
 
@@ -126,7 +127,7 @@ class ExtractionLoop:
                         for claim in claims.claim_files(db, self.worker_id, window - len(running),
                                                         lease_seconds=self.lease_seconds, package_id=self.package_id):
                             claimed += 1
-                            copied = claims.copy_known_extraction(db, self.worker_id, claim)
+                            copied = claims.copy_known_extraction(db, self.worker_id, claim, store=self.store)
                             if copied is not None:
                                 self._saved(claim, copied)
                             else:
@@ -141,7 +142,7 @@ class ExtractionLoop:
                             if result is None:  # stopping: the file goes back to the queue
                                 self.stats.released += claims.release(db, self.worker_id, [claim.file_id])
                                 continue
-                            self._saved(claim, claims.save_extraction(db, self.worker_id, claim, result))
+                            self._saved(claim, claims.save_extraction(db, self.worker_id, claim, result, store=self.store))
                         continue
                     if claimed:
                         idle_since = time.monotonic()
@@ -177,7 +178,7 @@ class ExtractionLoop:
             return future.result()
         except OcrUnavailable:
             raise
-        except Exception as error:  # noqa: BLE001 - a dead pool process is this file's refusal
+        except Exception as error:
             if self.stop_event.is_set():
                 return None
             if isinstance(error, cf.BrokenExecutor) and self._pool is not None:
@@ -225,14 +226,12 @@ class Worker:
         self.loop.stop()
 
     def run(self) -> LoopStats:
-        from .indexing import index_ready
-
         self.report(f"worker {self.worker_id}: bắt đầu ({self.loop.processes} tiến trình, "
                     f"thời hạn nhận việc {self.loop.lease_seconds:g} s)")
         try:
             self.loop.run()
         finally:
-            claims.finalize_documents_without_pending(self.archive.db)
+            claims.finalize_documents_without_pending(self.archive.db, store=self.loop.store)
             self.loop.stats.indexed += index_ready(self.archive)
         stats = self.loop.stats
         self.report(f"worker {self.worker_id}: dừng; trích xuất {stats.extracted} tệp, sao chép {stats.copied}, "
@@ -251,12 +250,10 @@ class Worker:
             self._index()
 
     def _on_idle(self) -> None:
-        claims.finalize_documents_without_pending(self.archive.db)
+        claims.finalize_documents_without_pending(self.archive.db, store=self.loop.store)
         self._index()
 
     def _index(self) -> None:
-        from .indexing import index_ready
-
         self.loop.stats.indexed += index_ready(self.archive)
         self._finalized_since_index = 0
         self._last_index = time.monotonic()

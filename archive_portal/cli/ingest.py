@@ -30,8 +30,8 @@ STAGE_LABELS = {"store": "Lưu bản gốc", "rows": "Đọc bảng kê", "extra
 def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float, accept_invalid_bag: bool, as_json: bool,
            quiet: bool) -> None:
     """Ingest an export package (bag, folder or loose files)."""
-    from ingest.pipeline import IngestOptions, ingest_package
-    from ingest.report import build_report, report_paths
+    from ingest.pipeline import IngestOptions, ingest_with_report
+    from ingest.report import report_paths
 
     archive = open_archive()
     with Progress(
@@ -49,10 +49,10 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float,
             rate = f"{pages / seconds:.1f} trang/s" if stage == "extract" else ""
             progress.update(tasks[stage], completed=done, total=total or 1, rate=rate)
 
-        package_id = ingest_package(archive, path, IngestOptions(
+        ingested = ingest_with_report(archive, path, IngestOptions(
             unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress,
             lease_seconds=lease))
-    report = build_report(archive, package_id)
+    package_id, report = ingested.package_id, ingested.report
     from ..services.audit import record
 
     record(archive, "ingest", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""), client="cli",

@@ -24,6 +24,7 @@ PROBLEM_LABELS = {
     "unit_count": "Số văn bản theo đơn vị lệch / per-unit count differs",
     "index_unreachable": "Không truy cập được chỉ mục / index unreachable",
     "signature_invalid": "Chữ ký số không còn hợp lệ / signature no longer valid",
+    "program_missing": "Thiếu chương trình / program missing",
 }
 
 

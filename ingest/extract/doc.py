@@ -1,4 +1,4 @@
-"""DOC (Word 97-2003): Debian's antiword, else catdoc, as subprocesses with a timeout.
+"""DOC (Word 97-2003): Debian's antiword, else catdoc, through the runner of programs (with a time limit).
 
 antiword keeps the layout best but gives up on some files (very short ones,
 fast-saved ones); catdoc reads almost anything. Text typed in the old TCVN3/VNI
@@ -7,9 +7,9 @@ fonts comes out as Latin-1 look-alikes and is converted by `text_extraction`.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
+
+from archive_core import programs
 
 from .base import Extraction, ExtractionRefused, ExtractLimits, Extractor, register, text_extraction
 from .sniff import DOC
@@ -25,7 +25,7 @@ def _check_word_stream(path: Path) -> None:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             fib = ole.openstream("WordDocument").read(32)
-    except Exception as exc:  # noqa: BLE001 - olefile raises several types on damage
+    except Exception as exc:
         raise ExtractionRefused(f"DOC hỏng, không đọc được (corrupt DOC: {exc})") from None
     if len(fib) < 12 or fib[:2] not in (b"\xec\xa5", b"\xdc\xa5"):
         raise ExtractionRefused("DOC hỏng: thiếu phần đầu WordDocument (corrupt DOC)")
@@ -33,14 +33,13 @@ def _check_word_stream(path: Path) -> None:
         raise ExtractionRefused("DOC có mật khẩu (password-protected DOC)")
 
 
-def _run(command: list[str]) -> str | None:
-    if shutil.which(command[0]) is None:
-        return None
+def _run(program: str, args: list[str]) -> str | None:
+    """The program's text, or None when it is not installed, fails or gives nothing (the next one tries)."""
     try:
-        done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise ExtractionRefused(f"đọc DOC quá thời gian ({command[0]} > {TIMEOUT_S}s)") from None
-    if done.returncode != 0:
+        done = programs.run(program, args, timeout=TIMEOUT_S)
+    except programs.ProgramTimedOut:
+        raise ExtractionRefused(f"đọc DOC quá thời gian ({program} > {TIMEOUT_S}s)") from None
+    except (programs.ProgramMissing, programs.ProgramFailed):
         return None
     text = done.stdout.decode("utf-8", errors="replace")
     return text if text.strip() else None
@@ -56,7 +55,7 @@ def _keep_tcvn3_u_horn(path: Path, text: str) -> str:
         return text
     try:
         pieces = read_doc_text(path)
-    except Exception:  # noqa: BLE001 - an unusual structure: antiword's text stands
+    except Exception:
         return text
     return pieces if detect_legacy(pieces) == TCVN3 else text
 
@@ -65,11 +64,11 @@ def _keep_tcvn3_u_horn(path: Path, text: str) -> str:
 class DocExtractor(Extractor):
     def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
         _check_word_stream(path)
-        text = _run(["antiword", "-m", "UTF-8.txt", "-w", "0", str(path)])
+        text = _run("antiword", ["-m", "UTF-8.txt", "-w", "0", str(path)])
         if text is None:
-            text = _run(["catdoc", "-d", "utf-8", "-w", str(path)])
+            text = _run("catdoc", ["-d", "utf-8", "-w", str(path)])
         if text is None:
-            if not (shutil.which("antiword") or shutil.which("catdoc")):
+            if not (programs.find("antiword") or programs.find("catdoc")):
                 raise ExtractionRefused("máy chủ chưa cài antiword/catdoc để đọc DOC (apt-get install antiword catdoc)")
             raise ExtractionRefused("DOC không đọc được bằng antiword/catdoc (unreadable DOC)")
         text = _keep_tcvn3_u_horn(path, text)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from archive_core.pages import PageRefused, open_pdf, render_pdf_page
+
+from ..ocr import OcrFailed, ocr_image
 from .base import ExtractedPage, Extraction, ExtractionRefused, ExtractLimits, Extractor, letter_count, nfc, register
 
 log = logging.getLogger(__name__)
@@ -23,17 +26,10 @@ def _check_complete(path: Path) -> None:
 
 
 def _open(path: Path):
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
     try:
-        return pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        if exc.err_code == raw.FPDF_ERR_PASSWORD:
-            raise ExtractionRefused("PDF có mật khẩu (password-protected PDF)") from None
-        if exc.err_code == raw.FPDF_ERR_SECURITY:
-            raise ExtractionRefused("PDF dùng cơ chế bảo mật không hỗ trợ (unsupported security handler)") from None
-        raise ExtractionRefused(f"PDF hỏng: không mở được (corrupt PDF: {exc})") from None
+        return open_pdf(path)
+    except PageRefused as refused:
+        raise ExtractionRefused(refused.reason) from None
 
 
 def _page_text(page) -> str:
@@ -47,26 +43,17 @@ def _page_text(page) -> str:
 
 def _render(page, limits: ExtractLimits, number: int, warnings: list[str]):
     """Greyscale PIL image of the page at limits.dpi, scaled down to fit max_image_pixels."""
-    width_pt, height_pt = page.get_size()
-    scale = limits.dpi / 72
-    pixels = width_pt * scale * height_pt * scale
-    if pixels > limits.max_image_pixels:
-        scale *= (limits.max_image_pixels / pixels) ** 0.5
+    rendered = render_pdf_page(page, limits.dpi, max_pixels=limits.max_image_pixels)
+    if rendered.reduced:
         warnings.append(
-            f"trang {number}: trang rất lớn, OCR ở {round(scale * 72)} dpi thay vì {limits.dpi} (page too large)"
+            f"trang {number}: trang rất lớn, OCR ở {round(rendered.dpi)} dpi thay vì {limits.dpi} (page too large)"
         )
-    bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
-    try:
-        return bitmap.to_pil().convert("L")  # a copy: the bitmap buffer can go
-    finally:
-        bitmap.close()
+    return rendered.image
 
 
 @register("application/pdf")
 class PdfExtractor(Extractor):
     def extract(self, path: Path, media_type: str, limits: ExtractLimits) -> Extraction:
-        from ingest.ocr import OcrFailed, ocr_image
-
         _check_complete(path)
         pdf = _open(path)
         warnings: list[str] = []

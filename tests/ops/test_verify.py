@@ -91,7 +91,7 @@ def test_quick_check_finds_lost_files_and_withheld_document_in_the_index(home):
     blob_path(home.settings.store_dir, lost_sha).unlink()
     with home.db.session() as session:
         secret = session.scalar(select(Document).where(Document.withheld.is_(True)))
-        from ingest.pipeline import index_document
+        from ingest.indexing import index_document
 
         home.engine.index([index_document(session, secret)])
     report = verify(home, quick=True)

@@ -1,16 +1,38 @@
-"""The outcome of every row and every file of a package: indexed, duplicate, withheld or refused."""
+"""The outcome of every row and every file of a package (indexed, duplicate, withheld or refused), and its counts."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from archive_core.clock import utcnow
 from archive_core.db.models import Document, DocumentFile, IngestItem, Package
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .packages import PackageContents
-    from .pipeline import RunState
+from ..packages import PackageContents
+from .run import IngestRun, RunState
+
+
+def record_outcomes(run: IngestRun) -> None:
+    """Replace the package's items with this run's outcomes; count them; mark the package done."""
+    contents = run.contents
+    with run.archive.db.write_transaction() as session:
+        # another run of the same package may record at the same moment: one after the other
+        package = session.scalars(select(Package).where(Package.id == run.package_id).with_for_update()).one()
+        items = compute_outcomes(session, package, contents, run.state)
+        session.execute(delete(IngestItem).where(IngestItem.package_id == run.package_id))
+        session.add_all(items)
+        counts: dict[str, int] = defaultdict(int)
+        for item in items:
+            counts[f"{item.kind}_{item.outcome}"] += 1
+            counts[f"{item.kind}_total"] += 1
+        counts["documents_added_this_run"] = run.state.created
+        counts["manifest_rows"] = len(contents.manifest.rows) if contents.manifest else 0
+        counts["payload_files"] = len(contents.files) + (1 if contents.manifest else 0)
+        package.counts = dict(counts)
+        package.status = "done"
+        package.finished_at = utcnow()
 
 
 def _document_outcome(document: Document) -> tuple[str, str]:
@@ -21,7 +43,9 @@ def _document_outcome(document: Document) -> tuple[str, str]:
     return "refused", "Chưa đánh chỉ mục được (chạy lại lệnh nhập để hoàn tất)"
 
 
-def compute_outcomes(session: Session, package: Package, contents: "PackageContents", state: "RunState") -> list[IngestItem]:
+def compute_outcomes(
+    session: Session, package: Package, contents: PackageContents, state: RunState
+) -> list[IngestItem]:
     items: list[IngestItem] = []
 
     def add(kind: str, key: str, outcome: str, reason: str = "", **extra) -> None:
@@ -32,10 +56,14 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
     for key, reason in state.row_duplicates.items():
         add("row", key, "duplicate", reason)
 
-    documents = list(session.scalars(
-        select(Document).where(Document.package_id == package.id)
-        .options(selectinload(Document.files)).order_by(Document.id)
-    ))
+    documents = list(
+        session.scalars(
+            select(Document)
+            .where(Document.package_id == package.id)
+            .options(selectinload(Document.files))
+            .order_by(Document.id)
+        )
+    )
     files_by_path: dict[str, list[tuple[Document, DocumentFile]]] = {}
     for document in documents:
         outcome, reason = _document_outcome(document)
@@ -46,8 +74,14 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
 
     if contents.manifest is not None and package.manifest_sha256:
         size = contents.manifest.path.stat().st_size
-        add("manifest", contents.manifest.path.relative_to(contents.payload).as_posix(), "indexed",
-            f"Bảng kê văn bản: {len(contents.manifest.rows)} dòng", sha256=package.manifest_sha256, size=size)
+        add(
+            "manifest",
+            contents.manifest.path.relative_to(contents.payload).as_posix(),
+            "indexed",
+            f"Bảng kê văn bản: {len(contents.manifest.rows)} dòng",
+            sha256=package.manifest_sha256,
+            size=size,
+        )
     for member, reason in contents.refused_members:
         add("file", f"zip:{member}", "refused", reason)
     files = [("file", rel, info) for rel, info in state.files.items()]
@@ -70,6 +104,12 @@ def compute_outcomes(session: Session, package: Package, contents: "PackageConte
         elif any(d.indexed_at is not None for d, _ in owners):
             add(kind, rel, "indexed", "", document_id=owners[0][0].id, **sizes)
         else:
-            add(kind, rel, "refused", "Chưa xử lý xong (chạy lại lệnh nhập để hoàn tất)",
-                document_id=owners[0][0].id, **sizes)
+            add(
+                kind,
+                rel,
+                "refused",
+                "Chưa xử lý xong (chạy lại lệnh nhập để hoàn tất)",
+                document_id=owners[0][0].id,
+                **sizes,
+            )
     return items

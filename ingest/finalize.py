@@ -1,0 +1,55 @@
+"""Finish a document once its last file is read: empty fields from its text, then ready for indexing.
+
+Manifest values always win; a field read from the text is noted as such in
+``field_sources``.  This runs inside the transaction that saves the document's
+last file (``claims``), so exactly once per document, in whichever process
+saved it.  ``first_original`` is the stored original of the document's first
+file (None when the store is not at hand or the first file has no original):
+the place where the metadata reader may look at the first page's layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archive_core.db.models import Document
+from archive_core.store import BlobStore
+from indexes.fold import normalize_number
+
+from .metadata import read_metadata
+
+TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
+
+
+def first_original(document: Document, store: BlobStore | None) -> Path | None:
+    """Where the original of the document's first file is kept, if it has one."""
+    first = document.files[0] if document.files else None
+    if store is None or first is None or not first.blob_sha256:
+        return None
+    return store.path(first.blob_sha256)
+
+
+def finalize_document(document: Document, first_original: Path | None = None) -> None:
+    """Fill empty fields from the text (manifest values always win) and mark the document ready."""
+    if document.withheld:
+        document.text_ready = True
+        return
+    first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
+    if first_text:
+        head = "\n".join(p.text for f in document.files[:1] for p in f.pages[:2])
+        found = read_metadata(head)
+        sources = dict(document.field_sources or {})
+        for name in TEXT_FIELDS:
+            value = found.get(name)
+            if value and not getattr(document, name):
+                setattr(document, name, value)
+                sources[name] = "text"
+        if sources.get("issued_date") == "text" and found.get("issued_date_raw"):
+            document.issued_date_raw = str(found["issued_date_raw"])
+        if sources.get("number") == "text":
+            document.number_norm = normalize_number(document.number)
+        document.field_sources = sources
+    if document.page_count is None:
+        pages = sum(f.page_count for f in document.files)
+        document.page_count = pages or None
+    document.text_ready = True

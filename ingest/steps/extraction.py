@@ -1,0 +1,54 @@
+"""Extract the package's pending files here (with whoever else works on it), or follow ``archive worker``s."""
+
+from __future__ import annotations
+
+import time
+
+from .. import claims
+from ..worker import ExtractionLoop
+from .run import IngestRun
+
+WAIT_POLL_SECONDS = 2.0
+
+
+def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> None:
+    """Claim this package's pending files and extract them in ``processes`` processes."""
+    db = run.archive.db
+    claims.finalize_documents_without_pending(db, run.package_id, store=run.store)
+    total = claims.pending_count(db, run.package_id)
+    done = 0
+    run.progress("extract", 0, total)
+
+    def on_saved(_claim: claims.Claim, saved: claims.Saved) -> None:
+        nonlocal done
+        run.state.pages_done += saved.pages if saved.saved and not saved.copied else 0
+        done += 1
+        run.progress("extract", done, max(total, done))
+
+    def on_wait() -> None:  # files claimed by other processes: show their progress too
+        run.progress("extract", max(done, total - claims.pending_count(db, run.package_id)), total)
+
+    ExtractionLoop(
+        run.archive,
+        processes=processes,
+        lease_seconds=lease_seconds,
+        package_id=run.package_id,
+        on_saved=on_saved,
+        on_wait=on_wait,
+    ).run()
+    run.progress("extract", total, total)
+
+
+def wait_for_workers(run: IngestRun) -> None:
+    """``--workers 0``: the files are extracted by ``archive worker`` processes; follow their progress."""
+    db = run.archive.db
+    claims.finalize_documents_without_pending(db, run.package_id, store=run.store)
+    total = claims.pending_count(db, run.package_id)
+    remaining = total
+    while True:
+        run.progress("extract", total - remaining, total)
+        if remaining == 0:
+            break
+        time.sleep(WAIT_POLL_SECONDS)
+        remaining = claims.pending_count(db, run.package_id)
+    claims.finalize_documents_without_pending(db, run.package_id, store=run.store)
