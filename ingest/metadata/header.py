@@ -187,6 +187,10 @@ def split_header(lines: list[str], folded: list[str]) -> Header:
         ):
             head.end = i
             return head
+        closed = seen_date and any(NUMBER_RE.search(x) for x in head.left)
+        if closed and not spans and is_upper_text(line) and len(line) > 20 and not _VV_RE.match(key):
+            head.end = i  # an uppercase subject right under a complete header (type line lost)
+            return head
         if spans:
             seen_right = True
             seen_date = seen_date or any(r.search(f) for r in (DATE_WORDS_RE, DATE_NUM_RE, _DATE_BLANK_RE))

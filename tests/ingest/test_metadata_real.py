@@ -169,3 +169,25 @@ def test_ingest_reader_ignores_a_layout_that_disagrees_with_the_converted_text(t
     found = read_document_metadata([p.text for p in result.pages], path, first_page_from_text_layer=True)
     right = score(found, doc)
     assert right["number"] and right["issued_date"] and right["issuer"] and right["signer"], found
+
+
+@pytest.mark.parametrize("order", ["left-first", "right-first", "rows"])
+def test_header_columns_in_any_order_give_the_same_fields(corpus, order):
+    """OCR returns a two-column header left column first, right column first, or row by row."""
+    from itertools import zip_longest
+
+    def header(doc: RealDocument) -> list[str]:
+        if order == "left-first":
+            return doc.header_left + doc.header_right
+        if order == "right-first":
+            return doc.header_right + doc.header_left
+        return [" ".join(x for x in pair if x) for pair in zip_longest(doc.header_left, doc.header_right, fillvalue="")]
+
+    docs = [d for d in corpus if d.header_left and d.header_right]
+    fields = ("number", "issued_date", "issuer", "doc_type", "subject")
+    right = {f: 0 for f in fields}
+    for doc in docs:
+        ok = score(read_metadata("\n".join(header(doc) + doc.body)), doc)
+        for f in fields:
+            right[f] += ok[f]
+    assert all(r / len(docs) >= BORN_DIGITAL_MIN for r in right.values()), right
