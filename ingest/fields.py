@@ -6,6 +6,8 @@ from datetime import date
 
 from indexes.fold import fold
 
+from . import secrecy
+
 # canonical column -> Document attribute
 COLUMN_TO_ATTRIBUTE = {
     "ma_van_ban": "ma_van_ban",
@@ -76,12 +78,10 @@ def normalize_direction(value: str) -> str:
     return DIRECTIONS.get(header_key(value), "")
 
 
-SECRET_LEVELS = {"mat": "Mật", "toimat": "Tối mật", "tuyetmat": "Tuyệt mật"}
-
-
 def secret_level(value: str) -> str:
-    """The secrecy level if the document must be withheld, else an empty string."""
-    return SECRET_LEVELS.get(header_key(value), "")
+    """The level to show if ``do_mat`` withholds the document (``secrecy``: anything but empty or Thường), else ""."""
+    found = secrecy.from_manifest(value)
+    return found.level if found is not None else ""
 
 
 _DATE_PATTERNS = (

@@ -14,6 +14,7 @@ from archive_core.context import Archive
 from archive_core.db.models import Document
 from indexes.base import IndexDocument
 
+from . import secrecy
 from .signature_checks import check_unchecked, document_status
 
 INDEX_BATCH = 100
@@ -49,10 +50,17 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
             documents = list(session.scalars(query))
             if not documents:
                 return total
-            engine.index([index_document(session, d) for d in documents])
-            ids = [d.id for d in documents]
+            # the last gate before the engine: a secrecy stamp in the text withholds (``secrecy``)
+            stamped = {d.id: found for d in documents if (found := secrecy.from_document(d)) is not None}
+            ready = [d for d in documents if d.id not in stamped]
+            if ready:
+                engine.index([index_document(session, d) for d in ready])
+            ids = [d.id for d in ready]
         with archive.db.write_transaction() as session:
             now = utcnow()
-            for document in session.scalars(select(Document).where(Document.id.in_(ids))):
-                document.indexed_at = now
+            for document in session.scalars(select(Document).where(Document.id.in_([*ids, *stamped]))):
+                if document.id in stamped:
+                    secrecy.mark_withheld(document, stamped[document.id].reason, stamped[document.id].level)
+                else:
+                    document.indexed_at = now
         total += len(ids)

@@ -6,7 +6,6 @@ so the views cannot tell (nor reveal) which of the three it was.
 """
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, Dossier, OldUnit
+from archive_core.filenames import download_name
+from archive_core.pages import PageRefused, image_frame, pdf_page_image, to_png
 from archive_core.store import blob_path
 from ingest.dossiers import ACCESS_LABELS
 
@@ -289,7 +290,7 @@ def deliver_file(
         return None
     f, blob, path = found
     media = (f.media_type or blob.media_type or "application/octet-stream").lower()
-    filename, sha = f.filename or blob.sha256, blob.sha256
+    filename, sha = download_name(f.filename, blob.sha256), blob.sha256  # safe in Content-Disposition
     if only_types is not None and media not in only_types:
         return None
     if stamp is None:
@@ -336,44 +337,20 @@ def render_page_image(
 
 
 def _render_pdf(path: Path, page_no: int, width: int) -> bytes | None:
-    import pypdfium2 as pdfium
-
     with _PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(str(path))
         try:
-            if page_no > len(pdf):
-                return None
-            page = pdf[page_no - 1]
-            try:
-                page_width, page_height = page.get_size()
-                scale = min(width / max(page_width, 1), MAX_HEIGHT / max(page_height, 1), 8.0)
-                image = page.render(scale=scale).to_pil()
-            finally:
-                page.close()
-        finally:
-            pdf.close()
-    return _png(image)
+            rendered = pdf_page_image(path, page_no, fit=(width, MAX_HEIGHT), max_pixels=MAX_WIDTH * MAX_HEIGHT,
+                                      grey=False)
+        except PageRefused:
+            return None
+    return to_png(rendered.image)
 
 
 def _render_image(path: Path, page_no: int, width: int, max_pixels: int) -> bytes | None:
-    from PIL import Image
-
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    with Image.open(path) as image:
-        frames = getattr(image, "n_frames", 1)
-        if page_no > frames:
-            return None
-        image.seek(page_no - 1)
-        frame = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
-        if frame.width > width or frame.height > MAX_HEIGHT:
-            frame.thumbnail((width, MAX_HEIGHT))
-        return _png(frame)
-
-
-def _png(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
-    return out.getvalue()
+    try:
+        return to_png(image_frame(path, page_no, fit=(width, MAX_HEIGHT), max_pixels=max_pixels).image)
+    except PageRefused:
+        return None
 
 
 @dataclass(frozen=True)

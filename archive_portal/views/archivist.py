@@ -6,6 +6,8 @@ import json
 from flask import Blueprint, Response, abort, render_template
 from markupsafe import Markup
 
+from archive_core.filenames import download_name
+
 from ..auth import roles_required
 from ..services import packages
 from ..services.roles import PACKAGE_READERS
@@ -15,7 +17,8 @@ bp = Blueprint("archivist", __name__, url_prefix="/luu-tru")
 
 
 def _download(body: str, filename: str, mimetype: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    safe = download_name(filename)  # a unit code from the URL never reaches the header as typed
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
 
 
 @bp.route("/")
