@@ -34,4 +34,4 @@ def db_upgrade() -> None:
     console.print(f"Cơ sở dữ liệu đã cập nhật: {archive.settings.database_url}")
 
 
-from . import accounts, audit, backup, ingest, reindex, reocr, search, units, tokens, verify, withholding, worker  # noqa: E402,F401  (command registration)
+from . import accounts, audit, backup, export, ingest, reindex, reocr, search, units, tokens, verify, withholding, worker  # noqa: E402,F401  (command registration)

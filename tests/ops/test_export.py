@@ -1,0 +1,166 @@
+"""archive export: BagIt in this archive's contract; export -> ingest into a fresh home gives the same archive."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import bagit
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from archive_core.context import Archive
+from archive_core.db.models import Document, Dossier
+from archive_core.settings import Settings
+from archive_ops.export import ExportError, export
+from archive_portal.cli import main
+from archive_portal.services.units import import_mapping
+from indexes.base import SearchQuery
+from indexes.query import build_query
+from ingest.pipeline import IngestOptions, ingest_package
+from ingest.signature_checks import document_status
+from specimens import make_specimens, render_pdf
+from tests.signing import TestCA, sign_pdf
+
+from ..ingest.packaging import row_for
+
+UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
+COLUMNS = ["ma_van_ban", "huong", "so_ky_hieu", "ngay_ban_hanh", "loai_van_ban", "trich_yeu", "co_quan_ban_hanh",
+           "nguoi_ky", "do_mat", "ma_ho_so", "so_thu_tu", "so_trang", "Kho lưu", "tep_dinh_kem"]
+QUERIES = ["kế hoạch", "quyết định", "ủy ban", "sắp xếp", "báo cáo", "74/KH-UBND"]
+
+
+def source_bag(root: Path, ca: TestCA, roots: Path) -> Path:
+    """A bag of old unit 11950 with everything the contract allows that an export must carry back."""
+    specs = make_specimens(5, seed=21, issuer="UBND phường Lam Sơn", year=2024)
+    files = root / "files"
+    files.mkdir(parents=True)
+    rows = []
+    for n, spec in enumerate(specs[:4], start=1):
+        render_pdf(spec, files / f"vb{n}.pdf")
+        row = row_for(spec, f"VB-{n}", f"files/vb{n}.pdf", ma_ho_so="HS-01" if n <= 2 else "HS-02",
+                      so_thu_tu=str(3 - n) if n <= 2 else "", **{"Kho lưu": f"Kệ {n}"})
+        if n == 3:  # a row that gave only its key: the rest is read from the text
+            row = {"ma_van_ban": "VB-3", "tep_dinh_kem": "files/vb3.pdf", "ma_ho_so": "HS-02"}
+        rows.append(row)
+    signed = sign_pdf((files / "vb4.pdf").read_bytes(), ca, ca.issue("Nguyễn Văn An", "UBND phường Lam Sơn"))
+    (files / "vb4.pdf").write_bytes(signed)
+    rows.append({"ma_van_ban": "VB-MAT", "trich_yeu": "Văn bản mật", "do_mat": "Mật", "tep_dinh_kem": ""})
+    rows.append({"ma_van_ban": "VB-THIEU", "trich_yeu": "Kế hoạch thiếu tệp", "tep_dinh_kem": "files/khong-co.pdf",
+                 "so_trang": "2"})
+    (files / "le").mkdir()
+    render_pdf(specs[4], files / "le" / "khong-trong-bang-ke.pdf")  # an unreferenced file: its own document
+    with open(root / "documents.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in COLUMNS})
+    (root / "ho_so.csv").write_text(
+        "ma_ho_so,tieu_de,thoi_han_bao_quan,che_do_su_dung,ngay_bat_dau,ngay_ket_thuc,Vị trí\n"
+        "HS-01,Hồ sơ sắp xếp đơn vị hành chính,Vĩnh viễn,Hạn chế,02/01/2024,30/12/2024,Kho A\n"
+        "HS-02,Hồ sơ hội nghị,10 năm,Không hạn chế,05/01/2024,,\n", encoding="utf-8")
+    bagit.make_bag(str(root), bag_info={"Source-Organization": "UBND phường Lam Sơn", "Unit-Code": "11950",
+                                        "Unit-Level": "xa", "Parent-Unit-Code": "323"}, checksums=["sha256"])
+    return root
+
+
+def new_home(path: Path, roots: Path) -> Archive:
+    archive = Archive.open(Settings.load(home=path, trust_roots=str(roots)))
+    with archive.db.transaction() as session:
+        import_mapping(session, UNITS_CSV)
+    return archive
+
+
+def snapshot(archive: Archive) -> dict:
+    """What a user would notice: each document's fields, files, text and signature verdict; dossiers; searches."""
+    out: dict = {"documents": {}, "dossiers": {}, "searches": {}}
+    with archive.db.session() as session:
+        ids = {}
+        for d in session.scalars(select(Document).options(selectinload(Document.files))):
+            ids[d.id] = d.ma_van_ban
+            out["documents"][d.ma_van_ban] = {
+                "fields": {k: getattr(d, k) for k in (
+                    "unit_code", "origin", "direction", "number", "issued_date", "issued_date_raw", "doc_type",
+                    "subject", "issuer", "signer", "signer_title", "recipients", "confidentiality", "dossier",
+                    "dossier_order", "page_count", "remarks", "extra", "field_sources", "withheld", "restricted")},
+                "files": [(f.filename, f.blob_sha256, f.status, [p.text for p in f.pages]) for f in d.files],
+                "signature": document_status(session, d),
+            }
+        for dossier in session.scalars(select(Dossier)):
+            out["dossiers"][dossier.code] = {k: getattr(dossier, k) for k in (
+                "title", "retention_raw", "permanent", "retention_years", "access", "start_date", "end_date",
+                "extra", "origin", "registered_documents")}
+    for text in QUERIES:
+        for restricted_ok in (False, True):
+            query = build_query(text, scope=None, restricted_ok=restricted_ok, per_page=50)
+            out["searches"][(text, restricted_ok)] = sorted(ids[h.id] for h in archive.engine.search(query).hits)
+    out["searches"]["signed"] = sorted(ids[h.id] for h in archive.engine.search(
+        SearchQuery(scope=None, signature="hop_le", restricted_ok=True)).hits)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ca() -> TestCA:
+    return TestCA()
+
+
+@pytest.fixture()
+def source(tmp_path, ca):
+    roots = ca.write_roots(tmp_path / "roots.pem")
+    archive = new_home(tmp_path / "a", roots)
+    ingest_package(archive, source_bag(tmp_path / "bag", ca, roots), IngestOptions(workers=1))
+    yield archive, roots
+    archive.close()
+
+
+def test_round_trip_gives_the_same_documents_fields_and_search_results(source, tmp_path):
+    archive, roots = source
+    before = snapshot(archive)
+    assert before["documents"]["VB-MAT"]["fields"]["withheld"]
+    result = export(archive, tmp_path / "out", unit="11950")
+    [unit] = result.units
+    bag = bagit.Bag(str(unit.path))
+    bag.validate()  # every payload file and the handover record match their manifests
+    record = json.loads((unit.path / "bien-ban-ban-giao.json").read_text(encoding="utf-8"))
+    assert record["so_luong"]["van_ban"] == 6 and record["so_luong"]["van_ban_mat_khong_xuat"] == 1
+    assert record["so_luong"]["van_ban_han_che"] == 2 and record["so_luong"]["ho_so"] == 2
+    assert record["ma_kiem_tra_sha256"]["data/files/vb1.pdf"] == bag.entries["data/files/vb1.pdf"]["sha256"]
+    assert "bien-ban-ban-giao.json" in {Path(p).name for p in bag.tagfile_entries()}
+    copy = new_home(tmp_path / "b", roots)
+    try:
+        ingest_package(copy, unit.path, IngestOptions(workers=1))
+        after = snapshot(copy)
+    finally:
+        copy.close()
+    expected = {k: v for k, v in before["documents"].items() if k != "VB-MAT"}  # secrets never leave
+    assert after["documents"] == expected
+    assert after["dossiers"] == before["dossiers"]
+    assert after["searches"] == before["searches"]
+    assert after["searches"]["signed"] == ["VB-4"]
+
+
+def test_export_of_one_dossier_and_of_a_new_unit(source, tmp_path):
+    archive, _ = source
+    [one] = export(archive, tmp_path / "hs", dossier="HS-01").units
+    with open(one.path / "data" / "documents.csv", encoding="utf-8") as handle:
+        assert sorted(r["ma_van_ban"] for r in csv.DictReader(handle)) == ["VB-1", "VB-2"]
+    assert (one.path / "data" / "ho_so.csv").read_text(encoding="utf-8").count("\n") == 2  # header + HS-01
+    successor = export(archive, tmp_path / "moi", new_unit="11983")  # Sơn Nam succeeded Lam Sơn
+    assert [u.unit_code for u in successor.units] == ["11950"] and successor.documents == 6
+    with pytest.raises(ExportError):
+        export(archive, tmp_path / "moi", unit="11950")  # never overwrites
+    with pytest.raises(ExportError):
+        export(archive, tmp_path / "rong", unit="99999")
+
+
+def test_cli_export(source, tmp_path, monkeypatch):
+    archive, _ = source
+    monkeypatch.setenv("ARCHIVE_HOME", str(archive.settings.home))
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "cli"), "--unit", "11950", "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [package] = json.loads(result.output)["packages"]
+    assert package["documents"] == 6 and package["withheld_left_out"] == 1
+    assert CliRunner().invoke(main, ["export", str(tmp_path / "x")]).exit_code != 0
