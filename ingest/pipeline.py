@@ -22,7 +22,7 @@ time (one package record, one document per key, one blob per SHA-256).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive_core.context import Archive
@@ -31,13 +31,14 @@ from archive_core.store import BlobStore
 from . import claims, unzip
 from .indexing import index_ready
 from .packages import PackageContents, PackageRefused, open_package
+from .provenance import check_unit
 from .report import write_report
+from .steps.dossiers import register_package_dossiers
 from .steps.extraction import extract_pending, wait_for_workers
 from .steps.outcomes import record_outcomes
 from .steps.package_record import find_or_create_package, record_refused_package
 from .steps.register import register_rows, register_unreferenced_files
 from .steps.run import IngestRun, Progress
-from .steps.dossiers import register_package_dossiers
 from .steps.store_originals import keep_package_manifests, store_payload
 
 
@@ -47,6 +48,7 @@ class IngestOptions:
     workers: int | None = None  # None: one per core; 0: extract nothing here, wait for `archive worker`s
     lease_seconds: float = claims.LEASE_SECONDS
     accept_invalid_bag: bool = False
+    allow_unknown_unit: bool = False  # a Unit-Code the loaded units do not know goes in with a warning
     progress: Progress | None = None  # (stage, done, total, pages)
 
 
@@ -54,6 +56,7 @@ class IngestOptions:
 class Ingested:
     package_id: int
     report: dict  # as ``report.build_report`` gives it, and as written next to the archive's other reports
+    raised: dict[int, str] = field(default_factory=dict)  # documents a re-export withheld (id -> why), to audit
 
 
 def ingest_package(archive: Archive, path: Path, options: IngestOptions | None = None) -> int:
@@ -73,17 +76,27 @@ def ingest_with_report(archive: Archive, path: Path, options: IngestOptions | No
             workers=max(1, workers),
             scratch_dir=archive.settings.scratch_dir,
         )
+        _check_unit(archive, contents, options)
     except PackageRefused as refusal:
         package_id = record_refused_package(archive, Path(path), refusal, options.unit_code)
         return Ingested(package_id, write_report(archive, package_id))
-    package_id = _run_steps(archive, contents, max(0, workers), options)
-    report = write_report(archive, package_id)
+    run = _run_steps(archive, contents, max(0, workers), options)
+    report = write_report(archive, run.package_id)
     if contents.scratch is not None:  # every original is in the store now
         unzip.remove(contents.scratch)
-    return Ingested(package_id, report)
+    return Ingested(run.package_id, report, {i: why for i, why in run.state.raised.values()})
 
 
-def _run_steps(archive: Archive, contents: PackageContents, workers: int, options: IngestOptions) -> int:
+def _check_unit(archive: Archive, contents: PackageContents, options: IngestOptions) -> None:
+    try:
+        check_unit(archive, contents, allow_unknown=options.allow_unknown_unit)
+    except PackageRefused:
+        if contents.scratch is not None:
+            unzip.remove(contents.scratch)
+        raise
+
+
+def _run_steps(archive: Archive, contents: PackageContents, workers: int, options: IngestOptions) -> IngestRun:
     run = IngestRun(
         archive,
         contents,
@@ -103,4 +116,4 @@ def _run_steps(archive: Archive, contents: PackageContents, workers: int, option
         wait_for_workers(run)
     index_ready(archive, run.package_id)
     record_outcomes(run)
-    return run.package_id
+    return run

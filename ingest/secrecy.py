@@ -61,16 +61,18 @@ def clean(value: str) -> str:
 
 
 def _level(value: str) -> str:
-    """Document.confidentiality: the value as given (cut to the column's width)."""
+    """Document.confidentiality: the level's name for a plain level (``TUYET MAT``), else the value as given."""
+    if compact(value) in LEVEL_NAMES:
+        return LEVEL_NAMES[compact(value)]
     shown = clean(value)
     return shown if len(shown) <= CONFIDENTIALITY_MAX else shown[: CONFIDENTIALITY_MAX - 1] + "…"
 
 
-def from_manifest(value: str) -> Secrecy | None:
-    """The manifest's ``do_mat``: anything but empty or ``Thường`` withholds."""
+def from_manifest(value: str, source: str = "bảng kê") -> Secrecy | None:
+    """The manifest's ``do_mat`` (or the edXML header's, ``source``): anything but empty or ``Thường`` withholds."""
     if compact(value) in NOT_SECRET:
         return None
-    return Secrecy(_level(value), f"Độ mật trong bảng kê: «{clean(value)}»")
+    return Secrecy(_level(value), f"Độ mật trong {source}: «{clean(value)}»")
 
 
 def from_edxml(element: str, value: str) -> Secrecy | None:

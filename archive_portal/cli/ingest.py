@@ -25,10 +25,12 @@ STAGE_LABELS = {"store": "Lưu bản gốc", "rows": "Đọc bảng kê", "extra
 @click.option("--lease", type=float, default=600.0, show_default=True, metavar="SECONDS",
               help="How long a claimed file stays this run's without renewal (shared database).")
 @click.option("--accept-invalid-bag", is_flag=True, help="Ingest a bag whose payload does not match its manifest.")
+@click.option("--allow-unknown-unit", is_flag=True,
+              help="Ingest a package whose Unit-Code the loaded units do not know (with a warning).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float, accept_invalid_bag: bool, as_json: bool,
-           quiet: bool) -> None:
+def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float, accept_invalid_bag: bool,
+           allow_unknown_unit: bool, as_json: bool, quiet: bool) -> None:
     """Ingest an export package (bag, folder or loose files)."""
     from ingest.pipeline import IngestOptions, ingest_with_report
     from ingest.report import report_paths
@@ -51,13 +53,16 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float,
 
         ingested = ingest_with_report(archive, path, IngestOptions(
             unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress,
-            lease_seconds=lease))
+            lease_seconds=lease, allow_unknown_unit=allow_unknown_unit))
     package_id, report = ingested.package_id, ingested.report
     from ..services.audit import record
 
     record(archive, "ingest", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""), client="cli",
            target=f"goi:{package_id}", details={"path": str(path), "status": report["package"]["status"],
                                                  "unit_code": report["package"]["unit_code"]})
+    for document_id, why in ingested.raised.items():  # a re-export raised its secrecy: withheld, audited
+        record(archive, "document_withhold", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""),
+               client="cli", target=f"van-ban:{document_id}", details={"reason": why, "package_id": package_id})
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

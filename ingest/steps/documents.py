@@ -5,12 +5,13 @@ from __future__ import annotations
 from archive_core.db.models import Document
 from indexes.fold import normalize_number
 
-from ..fields import COLUMN_TO_ATTRIBUTE, normalize_direction, parse_date, secret_level
+from .. import secrecy
+from ..fields import COLUMN_TO_ATTRIBUTE, normalize_direction, parse_date
 from ..manifests import Row
 from ..metadata import normalize_doc_type
 
 
-def document_from_row(row: Row, *, package_id: int, unit_code: str) -> Document:
+def document_from_row(row: Row, *, package_id: int, unit_code: str, source: str = "bảng kê") -> Document:
     """The document a row describes; what cannot be read is kept as given and flagged."""
     values = row.values
     document = Document(
@@ -55,9 +56,8 @@ def document_from_row(row: Row, *, package_id: int, unit_code: str) -> Document:
             document.flags.append(f"Ngày ban hành không đọc được, giữ nguyên: {document.issued_date_raw}")
         else:
             sources["issued_date"] = "manifest"
-    level = secret_level(document.confidentiality)
-    if level:
-        document.confidentiality = level
-        document.withheld = True
+    secret = secrecy.from_manifest(document.confidentiality, source)  # fails closed: anything but empty/Thường
+    if secret is not None:
+        secrecy.mark_withheld(document, secret.reason, secret.level)
     document.field_sources = sources
     return document

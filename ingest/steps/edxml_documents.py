@@ -6,6 +6,7 @@ import posixpath
 
 from archive_core.db.models import Document, DocumentFile, Page
 
+from .. import secrecy
 from ..fields import COLUMN_TO_ATTRIBUTE
 from ..manifests import Row
 from .documents import document_from_row
@@ -64,7 +65,8 @@ def apply_edxml_fields(run: IngestRun, document: Document, rel: str) -> None:
     """Fill the fields the manifest left empty from the message header (source: edxml)."""
     sources = dict(document.field_sources or {})
     from_message = document_from_row(
-        Row(line=0, values=run.state.edxml[rel].fields), package_id=run.package_id, unit_code=run.contents.unit_code
+        Row(line=0, values=run.state.edxml[rel].fields), package_id=run.package_id, unit_code=run.contents.unit_code,
+        source="thông điệp edXML",
     )
     for attribute in (*COLUMN_TO_ATTRIBUTE.values(), "issued_date", "number_norm"):
         if attribute == "ma_van_ban":
@@ -76,5 +78,5 @@ def apply_edxml_fields(run: IngestRun, document: Document, rel: str) -> None:
                 sources[attribute] = "edxml"
     document.field_sources = sources
     document.flags = [*document.flags, *(f"edXML: {flag}" for flag in from_message.flags)]
-    if from_message.withheld:
-        document.withheld, document.confidentiality = True, from_message.confidentiality
+    if from_message.withheld and not document.withheld:
+        secrecy.mark_withheld(document, from_message.withheld_reason, from_message.confidentiality)

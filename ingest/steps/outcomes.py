@@ -37,7 +37,8 @@ def record_outcomes(run: IngestRun) -> None:
 
 def _document_outcome(document: Document) -> tuple[str, str]:
     if document.withheld:
-        return "withheld", f"Văn bản {document.confidentiality}: lưu giữ nhưng không cho tra cứu"
+        why = document.withheld_reason or f"Văn bản {document.confidentiality}"  # names the value that withheld it
+        return "withheld", f"{why}: lưu giữ nhưng không cho tra cứu"
     if document.indexed_at is not None:
         return "indexed", "; ".join(document.flags or [])
     return "refused", "Chưa đánh chỉ mục được (chạy lại lệnh nhập để hoàn tất)"
@@ -53,8 +54,8 @@ def compute_outcomes(
 
     for label, reason in state.row_refusals.items():
         add("row", label, "refused", reason)
-    for key, reason in state.row_duplicates.items():
-        add("row", key, "duplicate", reason)
+    for key, reason in state.row_duplicates.items():  # a re-export that raised secrecy withheld its document
+        add("row", key, "withheld" if key in state.raised else "duplicate", reason)
 
     documents = list(
         session.scalars(
@@ -100,7 +101,8 @@ def compute_outcomes(
         if refused:
             add(kind, rel, "refused", refused[0].reason, document_id=owners[0][0].id, **sizes)
         elif all(d.withheld for d, _ in owners):
-            add(kind, rel, "withheld", "Thuộc văn bản mật", document_id=owners[0][0].id, **sizes)
+            why = owners[0][0].withheld_reason or "Thuộc văn bản mật"
+            add(kind, rel, "withheld", why, document_id=owners[0][0].id, **sizes)
         elif any(d.indexed_at is not None for d, _ in owners):
             add(kind, rel, "indexed", "", document_id=owners[0][0].id, **sizes)
         else:

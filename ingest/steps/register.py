@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from archive_core.db.models import Document, DocumentFile
 
 from ..manifests import Row
+from ..secrecy import mark_withheld
 from .documents import document_from_row
 from .edxml_documents import apply_edxml_fields, edxml_files
 from .run import IngestRun
+from .secrecy_checks import held_reason, match_payload_path, raise_secrecy, withdraw_raised
 
 ROW_BATCH = 200
 UNLISTED_FLAG = "Tệp không có trong bảng kê: tạo văn bản riêng, siêu dữ liệu đọc từ nội dung"
@@ -37,6 +39,7 @@ def register_rows(run: IngestRun) -> None:
         with run.archive.db.write_transaction() as session:
             for row in rows[start : start + ROW_BATCH]:
                 _register_row(run, session, row, seen)
+        withdraw_raised(run)
         run.progress("rows", min(start + ROW_BATCH, len(rows)), len(rows))
     if not rows:
         run.progress("rows", 0, 0)
@@ -48,6 +51,7 @@ def register_unreferenced_files(run: IngestRun) -> None:
     unit = run.contents.unit_code
     flags = [UNLISTED_FLAG] if run.contents.manifest is not None else []
     with run.archive.db.write_transaction() as session:
+        held = held_reason(run, session)
         for rel, info in state.files.items():
             if rel in state.referenced or info.refused:
                 continue
@@ -92,6 +96,8 @@ def register_unreferenced_files(run: IngestRun) -> None:
                         status="pending",
                     )
                 ]
+            if held and not document.withheld:
+                mark_withheld(document, held)
             if not _insert_document(run, session, document, files):
                 mine = _existing_document(run, session, key)
                 if mine is not None and mine.package_id != run.package_id:
@@ -132,7 +138,8 @@ def _register_row(run: IngestRun, session: Session, row: Row, seen: dict[str, in
         existing = _existing_document(run, session, row.key)  # another run inserted it first
         if existing is None:
             raise RuntimeError(f"document {row.key!r} neither inserted nor found")  # cannot happen: the key clashed
-    if existing.package_id != run.package_id:
+    raise_secrecy(run, existing, row)
+    if existing.package_id != run.package_id and row.key not in state.row_duplicates:
         state.row_duplicates[row.key] = f"Đã có trong kho (văn bản #{existing.id}, gói #{existing.package_id})"
         for rel in row.attachments:
             state.file_duplicates.setdefault(safe_rel(run, rel) or rel, "Thuộc văn bản đã có trong kho")
@@ -174,7 +181,7 @@ def safe_rel(run: IngestRun, rel: str) -> str | None:
     normal = posixpath.normpath(rel)
     if normal.startswith("..") or "/../" in f"/{normal}/":
         return None
-    return normal
+    return match_payload_path(run, normal)
 
 
 def _file_for(run: IngestRun, document: Document, position: int, rel: str) -> DocumentFile:

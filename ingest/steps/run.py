@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from archive_core.context import Archive
 from archive_core.store import BlobStore
 
+from ..attachments import PayloadPaths
 from ..packages import PackageContents
 
 Progress = Callable[[str, int, int, int], None]  # (stage, done, total, pages)
@@ -43,6 +44,8 @@ class RunState:
     derived: dict[str, FileInfo] = field(default_factory=dict)  # "message#n/name" -> decoded attachment
     created: int = 0
     pages_done: int = 0
+    raised: dict[str, tuple[int, str]] = field(default_factory=dict)  # row key -> (document id, why withheld)
+    paths: PayloadPaths | None = None  # attachment path matching (NFC, then case), built on first use
 
 
 @dataclass
