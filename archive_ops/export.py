@@ -14,7 +14,7 @@ so that another instance ingests it and holds the same documents, fields and sea
 
 Each bag carries its handover record (biên bản) as a tag file ``bien-ban-ban-giao.json`` (and a
 readable ``bien-ban-ban-giao.txt``), listed in the bag's tag manifest: counts, and the SHA-256 of
-every payload file.  The E-ARK form is ``archive_ops.eark``.
+every payload file.  The E-ARK form is ``archive_ops.eark``; ``archive_ops.transfer`` picks one.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import csv
 import hashlib
 import json
 import posixpath
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -167,14 +166,79 @@ class UnitExport:
     restricted: int = 0
     withheld_left_out: int = 0
     missing_originals: list[str] = field(default_factory=list)
-    checksums: dict[str, str] = field(default_factory=dict)  # payload path -> sha256
+    fixity_failures: list[str] = field(default_factory=list)  # copies whose bytes differ from the stored hash
+    checksums: dict[str, str] = field(default_factory=dict)  # payload path -> sha256 of the copy
+    stored_sha256: dict[str, str] = field(default_factory=dict)  # payload path -> sha256 recorded at ingest
 
 
-def _copy(archive: Archive, sha: str, target: Path) -> int:
+def _copy(archive: Archive, sha: str, target: Path) -> tuple[int, str]:
+    """Copy one original, hashing the bytes written: (size, SHA-256 of the copy)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = blob_path(archive.settings.store_dir, sha)
-    shutil.copyfile(source, target)
-    return target.stat().st_size
+    digest = hashlib.sha256()
+    size = 0
+    with open(blob_path(archive.settings.store_dir, sha), "rb") as source, open(target, "wb") as out:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def load_documents(session: Session, ids: list[int]) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.id.in_(ids))
+                                .options(selectinload(Document.files)).order_by(Document.id)))
+
+
+def copy_originals(archive: Archive, documents: list[Document], data_dir: Path, result: UnitExport) -> dict[str, str]:
+    """Every original at its package path under ``data_dir``; returns path -> SHA-256 of what was written.
+
+    A copy whose hash differs from the stored one is a failed fixity check: recorded in
+    ``result.fixity_failures`` (and in the biên bản), never silently shipped as good.
+    """
+    copied: dict[str, str] = {}
+    for document in documents:
+        result.documents += 1
+        result.restricted += int(bool(document.restricted))
+        for f in document.files:
+            rel = f.path_in_package
+            if "#" in rel or not f.blob_sha256 or rel in copied:  # decoded edXML parts travel in their message
+                continue
+            safe = posixpath.normpath(rel)
+            if safe.startswith(("../", "/")) or safe in ("documents.csv", "ho_so.csv"):
+                continue
+            try:
+                size, actual = _copy(archive, f.blob_sha256, data_dir / safe)
+            except FileNotFoundError:
+                result.missing_originals.append(rel)
+                continue
+            if actual != f.blob_sha256:
+                result.fixity_failures.append(rel)
+            result.bytes += size
+            copied[rel] = actual
+            result.checksums[safe] = actual
+            result.stored_sha256[safe] = f.blob_sha256
+    result.files = len(copied)
+    return copied
+
+
+def write_lists(session: Session, unit_code: str, documents: list[Document], folder: Path,
+                result: UnitExport) -> list[str]:
+    """documents.csv (rows of manifest documents) and ho_so.csv (listed dossiers) in ``folder``; their names."""
+    rows = [document_row(d) for d in documents if d.origin == "manifest"]
+    result.rows = len(rows)
+    written = []
+    if rows:
+        _write_csv(folder / "documents.csv", DOCUMENT_COLUMNS, rows)
+        written.append("documents.csv")
+    codes = {d.dossier for d in documents if d.dossier}
+    listed = [d for d in session.scalars(select(Dossier).where(Dossier.unit_code == unit_code,
+                                                                Dossier.code.in_(sorted(codes)))
+                                         .order_by(Dossier.code)) if d.origin == "list"]
+    result.dossiers = len(codes)
+    if listed:
+        _write_csv(folder / "ho_so.csv", DOSSIER_COLUMNS, (dossier_row(d) for d in listed))
+        written.append("ho_so.csv")
+    return written
 
 
 def _unit_facts(session: Session, unit_code: str) -> dict[str, str]:
@@ -196,50 +260,19 @@ def export_unit_bag(archive: Archive, session: Session, unit_code: str, ids: lis
     """One bag of one old unit's documents (``ids``) at ``target``."""
     result = UnitExport(unit_code=unit_code, path=target, withheld_left_out=withheld)
     target.mkdir(parents=True)
-    documents = list(session.scalars(select(Document).where(Document.id.in_(ids))
-                                     .options(selectinload(Document.files)).order_by(Document.id)))
-    rows = []
-    written: set[str] = set()
-    for document in documents:
-        result.documents += 1
-        result.restricted += int(bool(document.restricted))
-        if document.origin == "manifest":
-            rows.append(document_row(document))
-        for f in document.files:
-            rel = f.path_in_package
-            if "#" in rel or not f.blob_sha256 or rel in written:  # decoded edXML parts travel in their message
-                continue
-            safe = posixpath.normpath(rel)
-            if safe.startswith(("../", "/")) or safe in ("documents.csv", "ho_so.csv"):
-                continue
-            try:
-                result.bytes += _copy(archive, f.blob_sha256, target / safe)
-            except FileNotFoundError:
-                result.missing_originals.append(rel)
-                continue
-            written.add(rel)
-            result.checksums[safe] = f.blob_sha256
-    result.files = len(written)
-    result.rows = len(rows)
-    if rows:
-        _write_csv(target / "documents.csv", DOCUMENT_COLUMNS, rows)
-    codes = {d.dossier for d in documents if d.dossier}
-    listed = [d for d in session.scalars(select(Dossier).where(Dossier.unit_code == unit_code,
-                                                                Dossier.code.in_(sorted(codes)))
-                                         .order_by(Dossier.code)) if d.origin == "list"]
-    result.dossiers = len(codes)
-    if listed:
-        _write_csv(target / "ho_so.csv", DOSSIER_COLUMNS, (dossier_row(d) for d in listed))
-    for name in ("documents.csv", "ho_so.csv"):
-        if (target / name).is_file():
-            result.checksums[name] = hashlib.sha256((target / name).read_bytes()).hexdigest()
+    documents = load_documents(session, ids)
+    copy_originals(archive, documents, target, result)
+    for name in write_lists(session, unit_code, documents, target, result):
+        result.checksums[name] = hashlib.sha256((target / name).read_bytes()).hexdigest()
     bag = bagit.make_bag(str(target), bag_info=_unit_facts(session, unit_code), checksums=["sha256"])
-    _write_record(target, result, label or f"don-vi-cu {unit_code}", dossier)
+    write_record(target, result, label or f"don-vi-cu {unit_code}", dossier, prefix="data/")
     bag.save(manifests=True)  # the tag manifest now lists the handover record too
     return result
 
 
-def _write_record(target: Path, result: UnitExport, label: str, dossier: str) -> None:
+def write_record(folder: Path, result: UnitExport, label: str, dossier: str, *, prefix: str,
+                 more: dict[str, str] | None = None) -> None:
+    """The handover record (biên bản), JSON and text, in ``folder``; paths of files under ``prefix``."""
     record = {
         "bien_ban": "Biên bản bàn giao tài liệu số (xuất từ kho lưu trữ)",
         "lap_luc_utc": utcnow().isoformat(timespec="seconds"),
@@ -249,51 +282,19 @@ def _write_record(target: Path, result: UnitExport, label: str, dossier: str) ->
         "so_luong": {"van_ban": result.documents, "dong_bang_ke": result.rows, "tep": result.files,
                      "byte": result.bytes, "ho_so": result.dossiers, "van_ban_han_che": result.restricted,
                      "van_ban_mat_khong_xuat": result.withheld_left_out,
-                     "ban_goc_thieu_trong_kho": len(result.missing_originals)},
+                     "ban_goc_thieu_trong_kho": len(result.missing_originals),
+                     "sai_ma_kiem_tra": len(result.fixity_failures)},
         "ban_goc_thieu": result.missing_originals,
-        "ma_kiem_tra_sha256": {f"data/{k}": v for k, v in sorted(result.checksums.items())},
+        "sai_ma_kiem_tra": result.fixity_failures,
+        "ma_kiem_tra_sha256": {**{f"{prefix}{k}": v for k, v in sorted(result.checksums.items())}, **(more or {})},
     }
-    (target / f"{RECORD_NAME}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    (folder / f"{RECORD_NAME}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     lines = [
         "BIÊN BẢN BÀN GIAO TÀI LIỆU SỐ",
         f"Phạm vi: {label}; đơn vị cũ (phông): {result.unit_code}",
         f"Số văn bản: {result.documents} (hạn chế sử dụng: {result.restricted}); dòng bảng kê: {result.rows}",
         f"Số tệp: {result.files}, tổng {result.bytes:,} byte; hồ sơ: {result.dossiers}",
         f"Văn bản mật không xuất: {result.withheld_left_out}; bản gốc thiếu trong kho: {len(result.missing_originals)}",
-        "Mã kiểm tra SHA-256 của từng tệp: xem bien-ban-ban-giao.json và manifest-sha256.txt.",
+        "Mã kiểm tra SHA-256 của từng tệp: xem bien-ban-ban-giao.json (và manifest của gói).",
     ]
-    (target / f"{RECORD_NAME}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-@dataclass
-class ExportResult:
-    destination: Path
-    units: list[UnitExport]
-    form: str
-
-    @property
-    def documents(self) -> int:
-        return sum(u.documents for u in self.units)
-
-
-def export(archive: Archive, destination: Path, *, unit: str = "", new_unit: str = "", dossier: str = "",
-           form: str = "bag") -> ExportResult:
-    """Write the packages under ``destination`` (which must not exist yet): one per old unit."""
-    destination = Path(destination)
-    if destination.exists():
-        raise ExportError(f"Thư mục đích đã tồn tại: {destination} (không ghi đè).")
-    with archive.db.session() as session:
-        selection = select_documents(session, unit=unit, new_unit=new_unit, dossier=dossier)
-        units = []
-        for code, ids in sorted(selection.documents.items()):
-            target = destination / code
-            if form == "eark":
-                from .eark import export_unit_eark
-
-                units.append(export_unit_eark(archive, session, code, ids, target, dossier=selection.dossier,
-                                              withheld=selection.withheld.get(code, 0), label=selection.label))
-            else:
-                units.append(export_unit_bag(archive, session, code, ids, target, dossier=selection.dossier,
-                                             withheld=selection.withheld.get(code, 0), label=selection.label))
-    return ExportResult(destination, units, form)
-
+    (folder / f"{RECORD_NAME}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

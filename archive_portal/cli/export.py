@@ -19,7 +19,7 @@ from . import console, main, open_archive
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def export_command(destination: Path, unit: str, new_unit: str, dossier: str, form: str, as_json: bool) -> None:
     """Export packages under DESTINATION (one per old unit); withheld documents are never exported."""
-    from archive_ops.export import ExportError, export
+    from archive_ops.transfer import ExportError, export
 
     if bool(unit) + bool(new_unit) > 1 or not (unit or new_unit or dossier):
         raise click.UsageError("Chọn một trong --unit, --new-unit, --dossier (--dossier có thể kèm --unit).")

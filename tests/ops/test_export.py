@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
 import bagit
+import metsrw
 import pytest
+import xmlschema
 from click.testing import CliRunner
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive_core.context import Archive
 from archive_core.db.models import Document, Dossier
 from archive_core.settings import Settings
-from archive_ops.export import ExportError, export
+from archive_ops.transfer import ExportError, export
 from archive_portal.cli import main
 from archive_portal.services.units import import_mapping
 from indexes.base import SearchQuery
@@ -164,3 +168,76 @@ def test_cli_export(source, tmp_path, monkeypatch):
     [package] = json.loads(result.output)["packages"]
     assert package["documents"] == 6 and package["withheld_left_out"] == 1
     assert CliRunner().invoke(main, ["export", str(tmp_path / "x")]).exit_code != 0
+
+
+# -- E-ARK ----------------------------------------------------------------------------------------
+METS_XSD = Path(metsrw.__file__).parent / "resources" / "mets.xsd"  # METS 1.x schema, as metsrw ships it
+XLINK_XSD = Path(__file__).parent / "schemas" / "xlink-loc.xsd"  # stand-in: see the file's comment
+NS = {"mets": "http://www.loc.gov/METS/", "xlink": "http://www.w3.org/1999/xlink",
+      "premis": "http://www.loc.gov/premis/v3"}
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_eark_package_validates_and_carries_fixity_ingest_and_signature_events(source, tmp_path):
+    archive, _ = source
+    [unit] = export(archive, tmp_path / "eark", unit="11950", form="eark").units
+    root = unit.path
+    assert root.name.startswith("phong-11950-")
+    mets_path = root / "METS.xml"
+    schema = xmlschema.XMLSchema(str(METS_XSD), locations={NS["xlink"]: str(XLINK_XSD)})
+    schema.validate(str(mets_path))  # raises on any violation of the METS schema
+    mets = etree.parse(str(mets_path))
+    assert mets.getroot().get("OBJID") == root.name
+    assert mets.getroot().get("PROFILE") == "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
+    # Every file the METS lists is there, with the size and SHA-256 it states; and every payload file is listed.
+    listed = set()
+    for file_el in mets.iterfind(".//mets:file", NS):
+        href = file_el.find("mets:FLocat", NS).get(f"{{{NS['xlink']}}}href")
+        path = root / href
+        assert path.stat().st_size == int(file_el.get("SIZE")), href
+        assert sha256_of(path) == file_el.get("CHECKSUM") and file_el.get("CHECKSUMTYPE") == "SHA-256"
+        listed.add(href)
+    payload = {p.relative_to(root).as_posix() for p in (root / "representations").rglob("*") if p.is_file()}
+    assert payload and payload <= listed
+    for ref in mets.iterfind(".//mets:mdRef", NS):
+        path = root / ref.get(f"{{{NS['xlink']}}}href")
+        assert sha256_of(path) == ref.get("CHECKSUM"), path
+    assert {r.get("MDTYPE") for r in mets.iterfind(".//mets:mdRef", NS)} == {"DC", "OTHER", "PREMIS"}
+    assert mets.find("mets:structMap", NS).get("TYPE") == "PHYSICAL"  # CSIP's (metsrw reads Archivematica's "physical")
+
+    # PREMIS 3.0: no schema is installable here, so the structure is checked element by element.
+    premis = etree.parse(str(root / "metadata" / "preservation" / "premis.xml")).getroot()
+    assert premis.tag == f"{{{NS['premis']}}}premis" and premis.get("version") == "3.0"
+    objects = {}
+    for obj in premis.iterfind("premis:object", NS):
+        value = obj.findtext("premis:objectIdentifier/premis:objectIdentifierValue", namespaces=NS)
+        digest = obj.findtext("premis:objectCharacteristics/premis:fixity/premis:messageDigest", namespaces=NS)
+        assert obj.findtext("premis:objectCharacteristics/premis:fixity/premis:messageDigestAlgorithm",
+                            namespaces=NS) == "SHA-256"
+        assert digest == sha256_of(root / value), value
+        objects[value] = obj
+    assert set(objects) == payload
+    agents = {a.findtext("premis:agentIdentifier/premis:agentIdentifierValue", namespaces=NS)
+              for a in premis.iterfind("premis:agent", NS)}
+    events: dict[str, list] = {}
+    for event in premis.iterfind("premis:event", NS):
+        for child in ("eventIdentifier", "eventType", "eventDateTime", "eventOutcomeInformation"):
+            assert event.find(f"premis:{child}", NS) is not None, child
+        linked = [e.text for e in event.iterfind(
+            "premis:linkingObjectIdentifier/premis:linkingObjectIdentifierValue", NS)]
+        assert linked and set(linked) <= set(objects)
+        assert event.findtext("premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue",
+                              namespaces=NS) in agents
+        outcome = event.findtext("premis:eventOutcomeInformation/premis:eventOutcome", namespaces=NS)
+        events.setdefault(event.findtext("premis:eventType", namespaces=NS), []).append((outcome, linked))
+    assert {o for o, _ in events["fixity check"]} == {"success"} and len(events["fixity check"]) == len(payload)
+    assert [o for o, _ in events["ingestion"]] == ["success"]
+    signed = [linked for outcome, linked in events["digital signature validation"] if outcome == "hop_le"]
+    assert signed == [["representations/rep1/data/files/vb4.pdf"]]
+    record = json.loads((root / "documentation" / "bien-ban-ban-giao.json").read_text(encoding="utf-8"))
+    assert record["so_luong"]["van_ban"] == 6 and record["so_luong"]["sai_ma_kiem_tra"] == 0
+    assert record["ma_kiem_tra_sha256"]["representations/rep1/data/files/vb1.pdf"] == \
+        sha256_of(root / "representations/rep1/data/files/vb1.pdf")
