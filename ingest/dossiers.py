@@ -138,10 +138,10 @@ def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, doss
                 session.add(Dossier(unit_code=unit_code, code=code, package_id=package_id, origin="rows",
                                     extra={}, flags=[]))
                 outcome.from_rows += 1
-        for row in rows or []:
-            order = row.values.get("so_thu_tu", "")
-            if order and row.key:
-                _set_order(session, package_id, row.key, order)
+        for document_row in rows or []:
+            order = document_row.values.get("so_thu_tu", "")
+            if order and document_row.key:
+                _set_order(session, package_id, document_row.key, order)
         session.flush()
         changed = apply_access(session, unit_code)
     reindex(archive, changed)

@@ -139,7 +139,7 @@ def _heirs(session: Session, children: list[tuple[str, str]]) -> list[tuple[str,
 
 
 def administrative_history(unit: OldUnit, parent: OldUnit | None, successors: list[Successor],
-                           children: list[tuple[str, str]], heirs: list[tuple[str, str]] = ()) -> list[str]:
+                           children: list[tuple[str, str]], heirs: list[tuple[str, str]] | None = None) -> list[str]:
     """The history of the creating unit, in Vietnamese, from the mapping's facts only."""
     level = LEVEL_LABELS.get(unit.level, unit.level)
     first = f"{unit.name} (mã {unit.code}) là đơn vị hành chính {level}"
@@ -163,6 +163,7 @@ def administrative_history(unit: OldUnit, parent: OldUnit | None, successors: li
         else:
             text = f"{when}, {unit.name} được sắp xếp thành {s.new_name} (mã {s.new_code})"
         paragraphs.append(text + (f". Căn cứ: {s.basis}" if s.basis else "."))
+    heirs = heirs or []
     if not successors and heirs:
         paragraphs.append(f"Các đơn vị mới kế thừa địa bàn của {unit.name} (theo các xã trực thuộc): "
                           f"{', '.join(f'{n} (mã {c})' for c, n in heirs)}; tài liệu của phông thuộc phạm vi "
