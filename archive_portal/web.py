@@ -15,12 +15,15 @@ after a rollback, so the trail is written both when the view's change commits
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
 from archive_core.context import Archive
+
+log = logging.getLogger(__name__)
 
 _EXTENSION = "archive"
 
@@ -72,7 +75,18 @@ def _commit(response: Response) -> Response:
 
 
 def _close(_exc: BaseException | None) -> None:
+    """Close the session; work for the commit that never came (even the error page failed) still gets written."""
+    pending: list[AtCommit] = g.pop("_at_commit", [])
     session = g.pop("db", None)
+    if pending:
+        session = session or current_archive().db.session()
+        try:
+            session.rollback()
+            for work in pending:
+                work(session)
+            session.commit()
+        except Exception:  # teardown must not raise; the request has already failed
+            log.exception("work of a failed request could not be written at teardown")
     if session is not None:
         session.close()  # rolls back whatever was not committed
 

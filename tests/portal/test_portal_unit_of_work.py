@@ -174,3 +174,29 @@ def test_a_request_commits_its_change_once_and_an_error_drops_it(world):
     with world.archive.db.session() as s:
         assert find_account(s, "uow-test").display_name == "Sau"
     assert world.archive.db.engine.pool.checkedout() == 0
+
+
+def test_the_trail_is_written_even_when_the_error_page_fails(world):
+    """A view records a read, then fails, and so does the error page: the record is written at teardown."""
+    import pytest
+
+    from archive_portal.views.auditing import audit_event
+
+    app = _app_with_routes(world)
+
+    @app.route("/_thu/doc-roi-hong")
+    def read_then_fail():
+        audit_event("document_view", username="uow-teardown", target="van-ban:0")
+        raise KeyError("a bug")
+
+    @app.errorhandler(KeyError)
+    @app.errorhandler(500)
+    def broken_error_page(_error):
+        raise RuntimeError("the error page fails too")
+
+    with pytest.raises(RuntimeError):
+        app.test_client().get("/_thu/doc-roi-hong")
+    with world.archive.db.session() as s:
+        written = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.username == "uow-teardown"))
+    assert written == 1
+    assert world.archive.db.engine.pool.checkedout() == 0
