@@ -81,7 +81,7 @@ def _tesseract_pages_per_s(pngs: list[Path], languages: str) -> tuple[float, flo
     return rate, TESSERACT_PROCESSES / rate, texts
 
 
-def run(workdir: Path, n_pdf: int, n_scan: int, *, languages: str = "vie+eng") -> dict:
+def run(workdir: Path, n_pdf: int, n_scan: int, *, languages: str = "vie") -> dict:
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     result: dict[str, object] = {"n_pdf": n_pdf, "n_scan": n_scan, "ocr_dpi": OCR_DPI, "languages": languages}

@@ -25,7 +25,7 @@ __all__ = [
     "estimate_skew", "deskew", "detect_rotation", "OcrWord",
 ]
 
-DEFAULT_LANGUAGES = "vie+eng"
+DEFAULT_LANGUAGES = "vie"  # `vie` alone keeps Đ and tones that `vie+eng` loses (bench.metadata_real_bench)
 # --oem 1: LSTM engine only; --psm 3: automatic page segmentation (no OSD).
 _READ_ARGS = ["--oem", "1", "--psm", "3", "tsv"]
 _OSD_ARGS = ["-l", "osd", "--psm", "0"]

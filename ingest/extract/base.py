@@ -54,7 +54,7 @@ class ExtractionRefused(Exception):
 
 @dataclass(frozen=True)
 class ExtractLimits:
-    ocr_languages: str = "vie+eng"
+    ocr_languages: str = "vie"
     dpi: int = 300
     max_image_pixels: int = 120_000_000
     max_pages: int = 5000
