@@ -20,6 +20,7 @@ from archive_core.context import Archive
 from archive_core.db.models import Document, Dossier
 from indexes.fold import fold
 
+from . import secrecy
 from .dossier_list import DossierRow, read_dossier_list
 from .fields import parse_date
 from .indexing import index_document
@@ -187,6 +188,8 @@ def reindex(archive: Archive, ids: list[int]) -> None:
     with archive.db.session() as session:
         documents = list(session.scalars(select(Document).where(
             Document.id.in_(ids), Document.text_ready.is_(True), Document.withheld.is_(False))))
+        # a stamped document waits for index_ready, which withholds it (``secrecy``)
+        documents = [d for d in documents if secrecy.from_document(d) is None]
         if documents:
             archive.engine.index([index_document(session, d) for d in documents])
             ready = [d.id for d in documents]

@@ -22,6 +22,7 @@ from archive_core.db.models import Document, DocumentFile, Page
 from archive_core.pages import PageRefused, page_image
 from archive_core.store import blob_path
 
+from . import secrecy
 from .extract import ExtractionRefused, ExtractLimits
 from .indexing import index_document
 from .ocr import OcrFailed, ocr_image
@@ -136,6 +137,10 @@ def _reindex(archive: Archive, document_ids: list[int]) -> None:
                 select(Document).where(Document.id.in_(batch), Document.indexed_at.is_not(None),
                                        Document.withheld.is_(False))
             ))
+            stamped = [d.id for d in documents if secrecy.withhold_if_marked(d)]  # better OCR may show the stamp
+            if stamped:
+                archive.engine.delete(stamped)
+                documents = [d for d in documents if not d.withheld]
             if documents:
                 archive.engine.index([index_document(session, d) for d in documents])
                 now = utcnow()
