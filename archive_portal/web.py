@@ -8,9 +8,14 @@ that session as an argument; they never open one of their own.
 
 Work that must reach the database whatever the outcome of the request (the
 audit trail of a refused read, say) is handed to ``at_commit``: it runs in the
-request's session just before the commit, and again in a fresh transaction
-after a rollback, so the trail is written both when the view's change commits
-(together with it) and when the request failed.
+request's session just before the one commit, so it commits together with the
+view's change; when an error answered the request, it runs after the rollback,
+alone; and should even the error page fail, at teardown.  A search page is
+thus one connection and one transaction: its reads, then one audit record.
+
+A view that catches a service's refusal (a ``UserError``) after the service may
+have changed something calls ``rollback()`` itself.  Background work and the
+CLI open their own transaction (``archive.db.transaction()``).
 """
 
 from __future__ import annotations
