@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from archive_core.cells import csv_writer
 from archive_core.clock import utcnow
 from archive_core.db.models import AuditEvent
+from archive_core.errors import UserError
 
 from .audit_keys import AuditKey, append_checkpoints, create_key, load_key, read_checkpoints
 
@@ -315,7 +316,7 @@ def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
     """``dd/mm/yyyy`` or ``dd/mm/yyyy HH:MM`` typed in Vietnam time, as naive UTC; None if empty.
 
     With ``end``, the last moment of that day (or minute), so a range includes it.
-    Raises ValueError (Vietnamese message) for anything else.
+    Raises ``UserError`` (a ``ValueError``; Vietnamese message) for anything else.
     """
     text = (text or "").strip()
     if not text:
@@ -327,7 +328,7 @@ def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
         day, month, year, hour, minute = match.groups()
         local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=VN_TZ)
     except ValueError:
-        raise ValueError(f"“{text[:40]}” không phải thời điểm dạng dd/mm/yyyy hoặc dd/mm/yyyy HH:MM") from None
+        raise UserError(f"“{text[:40]}” không phải thời điểm dạng dd/mm/yyyy hoặc dd/mm/yyyy HH:MM") from None
     if end:
         local += timedelta(minutes=1) if match.group(4) else timedelta(days=1)
         local -= timedelta(microseconds=1)

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
+from archive_core.errors import UserError
+
 from ..auth import roles_required
 from ..services.audit import ACTION_LABELS, AuditFilter, browse, export_csv, parse_local_datetime, to_local
 from ..services.roles import AUDIT_READERS
@@ -24,11 +26,11 @@ def _filter_from_args() -> tuple[AuditFilter, dict[str, str], list[str]]:
     since = until = None
     try:
         since = parse_local_datetime(raw["since"])
-    except ValueError as error:
+    except UserError as error:
         errors.append(f"Từ ngày: {error}")
     try:
         until = parse_local_datetime(raw["until"], end=True)
-    except ValueError as error:
+    except UserError as error:
         errors.append(f"Đến ngày: {error}")
     action = raw["action"] if raw["action"] in ACTION_LABELS else ""
     flt = AuditFilter(username=raw["username"], new_unit_code=raw["unit"], action=action, since=since, until=until)
