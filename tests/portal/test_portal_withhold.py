@@ -202,6 +202,8 @@ def test_archivist_withholds_on_the_page_and_only_an_admin_releases(world):
     page, word = f"/luu-tru/van-ban/{doc}", ORDINARY["VB-RUT"]
     assert all(seen_by(world, "VB-RUT", word).values())
     assert clients["sonnam"].get(page).status_code == 403
+    assert page in clients["luutru"].get(f"/van-ban/{doc}").get_data(as_text=True)  # the way there
+    assert page not in clients["sonnam"].get(f"/van-ban/{doc}").get_data(as_text=True)
     assert clients["sonnam"].post(f"{page}/giu-lai", data={"reason": "x"}).status_code in (400, 403)
     # without the CSRF token nothing happens
     assert clients["luutru"].post(f"{page}/giu-lai", data={"reason": "x"}).status_code == 400
