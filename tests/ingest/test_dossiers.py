@@ -15,7 +15,7 @@ from indexes.base import SearchQuery
 from ingest.dossier_list import read_dossier_list
 from ingest.dossiers import HAN_CHE, KHONG_HAN_CHE, parse_access, parse_retention
 from ingest.pipeline import IngestOptions, ingest_package
-from tests.signing import render_pdf
+from specimens.signing import render_pdf
 
 from .packaging import write_package
 

@@ -14,7 +14,7 @@ from indexes.base import SearchQuery
 from ingest import signatures as sig
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.signature_checks import document_status, recheck_all
-from tests.signing import TestCA, render_pdf, sign_pdf
+from specimens.signing import TestCA, render_pdf, sign_pdf
 
 from .packaging import write_package
 

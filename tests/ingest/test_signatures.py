@@ -10,7 +10,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from ingest import signatures as sig
-from tests.signing import NOW, TestCA, render_pdf, sign_pdf
+from specimens.signing import NOW, TestCA, render_pdf, sign_pdf
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
 from ingest.signature_checks import document_status
 from specimens import make_specimens, render_pdf
-from tests.signing import TestCA, sign_pdf
+from specimens.signing import TestCA, sign_pdf
 
 from ..ingest.packaging import row_for
 

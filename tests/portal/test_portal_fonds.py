@@ -15,8 +15,8 @@ from archive_portal import create_app
 from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
 from ingest.pipeline import IngestOptions, ingest_package
+from specimens.signing import render_pdf
 from tests.ingest.packaging import write_package
-from tests.signing import render_pdf
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 HO_SO = """ma_ho_so,tieu_de,thoi_han_bao_quan,che_do_su_dung,ngay_bat_dau,ngay_ket_thuc

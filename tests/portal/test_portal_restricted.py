@@ -25,8 +25,8 @@ from archive_portal.services.accounts import create_account
 from archive_portal.services.tokens import create_token
 from archive_portal.services.units import import_mapping
 from ingest.pipeline import IngestOptions, ingest_package
+from specimens.signing import render_pdf
 from tests.ingest.packaging import write_package
-from tests.signing import render_pdf
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 MARK = "kiemtrahanche"

@@ -18,8 +18,8 @@ from archive_portal.services.tokens import create_token
 from archive_portal.services.units import import_mapping
 from indexes.base import SearchQuery
 from ingest.pipeline import IngestOptions, ingest_package
+from specimens.signing import TestCA, render_pdf, sign_pdf
 from tests.ingest.packaging import write_package
-from tests.signing import TestCA, render_pdf, sign_pdf
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 

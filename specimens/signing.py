@@ -1,4 +1,4 @@
-"""A certificate authority of the tests' own and real PDF signatures made with pyHanko.
+"""A certificate authority of our own and real PDF signatures made with pyHanko (tests, bench, demo).
 
 Builds what an eOffice system produces: a PDF rendered with reportlab in a
 Vietnamese font, signed by an official's certificate issued under a root CA,
