@@ -9,9 +9,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from archive_core.context import Archive
-from archive_core.db.models import Document, DocumentFile, IngestItem, Package, Page
+from archive_core.db.models import BlobSignatures, Document, DocumentFile, Dossier, IngestItem, Package, Page
 
+from .dossiers import ACCESS_LABELS
 from .reocr import low_confidence_pages
+from .signatures import STATUS_LABELS
 
 OUTCOME_LABELS = {
     "indexed": "Đã đánh chỉ mục",
@@ -41,6 +43,19 @@ def build_report(archive: Archive, package_id: int) -> dict:
         )
         low_confidence = low_confidence_pages(session, package_id, archive.settings.ocr_min_confidence)
         summary = Counter((i.kind, i.outcome) for i in items)
+        signed = [
+            {"ma_van_ban": key, "file": name, "status": status, "label": STATUS_LABELS.get(status, status)}
+            for key, name, status in session.execute(
+                select(Document.ma_van_ban, DocumentFile.filename, BlobSignatures.status)
+                .join(DocumentFile, DocumentFile.document_id == Document.id)
+                .join(BlobSignatures, BlobSignatures.blob_sha256 == DocumentFile.blob_sha256)
+                .where(Document.package_id == package_id).order_by(Document.id, DocumentFile.position))
+        ]
+        dossiers = [
+            {"code": d.code, "title": d.title, "access": ACCESS_LABELS.get(d.access, d.access), "origin": d.origin,
+             "flags": list(d.flags or [])}
+            for d in session.scalars(select(Dossier).where(Dossier.package_id == package_id).order_by(Dossier.code))
+        ]
         return {
             "package": {
                 "id": package.id, "source_path": package.source_path, "form": package.form,
@@ -55,6 +70,10 @@ def build_report(archive: Archive, package_id: int) -> dict:
             "pages": {"text": pages.get("text", 0), "ocr": pages.get("ocr", 0), "none": pages.get("none", 0)},
             "ocr_confidence_threshold": archive.settings.ocr_min_confidence,
             "low_confidence_pages": low_confidence,  # redo them with `archive reocr --package ID`
+            # Digital signatures of the package's PDFs (``ingest.signatures``), unsigned ones counted only.
+            "signatures": dict(sorted(Counter(x["status"] for x in signed).items())),
+            "signed_files": [x for x in signed if x["status"] != "khong_ky"],
+            "dossiers": dossiers,
             "items": [
                 {"kind": i.kind, "key": i.key, "outcome": i.outcome, "reason": i.reason,
                  "document_id": i.document_id, "sha256": i.sha256 or None, "size": i.size}

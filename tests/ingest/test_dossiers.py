@@ -15,6 +15,7 @@ from indexes.base import SearchQuery
 from ingest.dossier_list import read_dossier_list
 from ingest.dossiers import HAN_CHE, KHONG_HAN_CHE, parse_access, parse_retention
 from ingest.pipeline import IngestOptions, ingest_package
+from ingest.report import build_report
 from specimens.signing import render_pdf
 
 from .packaging import write_package
@@ -74,6 +75,10 @@ def test_dossiers_are_read_with_their_fields(archive):
     assert short.end_date is None and short.end_date_raw == "31/13/2024" and short.flags
     # Named only on a row: a dossier of its own, code only.
     assert dossiers["HS-2024-09"].origin == "rows" and dossiers["HS-2024-09"].title == ""
+    report = build_report(archive, kept.package_id)
+    assert [(d["code"], d["access"]) for d in report["dossiers"]] == [
+        ("HS-2024-07", "Hạn chế"), ("HS-2024-08", "Không hạn chế"), ("HS-2024-09", "Không ghi")]
+    assert any("31/13/2024" in f for f in report["dossiers"][1]["flags"])
 
 
 def test_documents_keep_their_order_and_inherit_access(archive):

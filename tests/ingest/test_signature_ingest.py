@@ -13,6 +13,7 @@ from archive_ops.verify import verify
 from indexes.base import SearchQuery
 from ingest import signatures as sig
 from ingest.pipeline import IngestOptions, ingest_package
+from ingest.report import build_report, report_paths
 from ingest.signature_checks import document_status, recheck_all
 from specimens.signing import TestCA, render_pdf, sign_pdf
 
@@ -72,6 +73,14 @@ def test_ingest_keeps_a_verdict_per_pdf(ingested):
         [one] = valid.signatures
         assert one["signer"] == "Nguyễn Văn Hùng" and one["intact"] and one["trusted"]
     assert with_valid_signature(ingested) == {"VB-1"}
+    # The ingest report tells the archivist which files are signed and what the check found.
+    with ingested.db.session() as session:
+        package_id = session.scalar(select(Document.package_id).limit(1))
+    report = build_report(ingested, package_id)
+    assert report["signatures"] == {"bi_sua_doi": 1, "hop_le": 1, "khong_ky": 1}
+    assert {(x["ma_van_ban"], x["status"]) for x in report["signed_files"]} == {("VB-1", "hop_le"), ("VB-2", "bi_sua_doi")}
+    html = report_paths(ingested, package_id)[1].read_text(encoding="utf-8")
+    assert "Chữ ký số" in html and "Tệp đã bị sửa đổi sau khi ký" in html
 
 
 def test_recheck_follows_the_trust_store(ingested, tmp_path):
