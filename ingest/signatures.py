@@ -244,6 +244,15 @@ def _trusted_timestamp(status: PdfSignatureStatus) -> datetime | None:
     return None
 
 
+def _name(name: x509.Name) -> str:
+    """``Common name (Organisation)`` as people read a certificate, the full DN when it has neither."""
+    values = name.native
+    cn, org = str(values.get("common_name", "")), str(values.get("organization_name", ""))
+    if cn and org and org != cn:
+        return f"{cn} ({org})"
+    return cn or org or name.human_friendly
+
+
 def _certificate_facts(cert: x509.Certificate | None) -> dict[str, Any]:
     if cert is None:
         return {}
@@ -251,8 +260,8 @@ def _certificate_facts(cert: x509.Certificate | None) -> dict[str, Any]:
     return {
         "signer": str(subject.get("common_name", "")),
         "organization": str(subject.get("organization_name", "")),
-        "subject": cert.subject.human_friendly,
-        "issuer": cert.issuer.human_friendly,
+        "subject": _name(cert.subject),
+        "issuer": _name(cert.issuer),
         "serial": format(cert.serial_number, "X"),
         "certificate_sha256": hashlib.sha256(cert.dump()).hexdigest(),
         "certificate_valid_from": cert.not_valid_before,
