@@ -46,8 +46,21 @@ def is_upper_text(s: str, ratio: float = 0.85) -> bool:
     return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) >= ratio
 
 
+_EDGE_JUNK = re.compile(r"^[^\w(“\"]+|[^\w)”\"]+$")
+
+
+def _real(word: str) -> bool:
+    return any(c.isalnum() and unicodedata.category(c) != "Lm" for c in word)
+
+
 def strip_junk(s: str) -> str:
-    return s.strip(" -_—–=*~.,:;|•·#£")
+    """Rules, bullets and OCR specks at either end ('- ...', 'BỘ NỘI VỤ ˆ')."""
+    words = s.split()
+    while words and not _real(words[-1]):
+        words.pop()
+    while words and not _real(words[0]):
+        words.pop(0)
+    return _EDGE_JUNK.sub("", " ".join(words))
 
 
 def cut(line: str, spans: list[tuple[int, int]]) -> list[str]:

