@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive_core.clock import utcnow
@@ -143,6 +143,9 @@ def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, doss
             order = document_row.values.get("so_thu_tu", "")
             if order and document_row.key:
                 _set_order(session, package_id, document_row.key, order)
+            own = document_row.values.get("che_do_su_dung", "")
+            if own and document_row.key:
+                _set_own_access(session, package_id, document_row.key, own)
         session.flush()
         changed = apply_access(session, unit_code)
     reindex(archive, changed)
@@ -162,16 +165,27 @@ def _set_order(session: Session, package_id: int, key: str, order: str) -> None:
         document.extra = {**(document.extra or {}), "so_thu_tu": order}
 
 
+def _set_own_access(session: Session, package_id: int, key: str, value: str) -> None:
+    """A row's own chế độ sử dụng: kept as given; anything but "Không hạn chế" restricts the document."""
+    document = session.scalar(select(Document).where(Document.package_id == package_id,
+                                                     Document.ma_van_ban == key))
+    if document is None:
+        return
+    document.extra = {**(document.extra or {}), "che_do_su_dung": value}
+    document.restricted_own = parse_access(value) == HAN_CHE
+
+
 def apply_access(session: Session, unit_code: str) -> list[int]:
-    """Documents of the unit take their dossier's access regime; returns the ids that changed.
+    """Documents of the unit take their dossier's access regime (or their own, when restricted); returns the ids that changed.
 
     A changed document is marked for indexing again (``indexed_at`` cleared); the caller
     re-indexes at once the ones that were searchable, so a restriction takes effect now.
     """
     restricted_dossier = exists().where(and_(Dossier.unit_code == Document.unit_code,
                                              Dossier.code == Document.dossier, Dossier.access == HAN_CHE))
+    restricted = or_(Document.restricted_own.is_(True), restricted_dossier)
     changed: list[int] = []
-    for value, condition in ((True, restricted_dossier), (False, ~restricted_dossier)):
+    for value, condition in ((True, restricted), (False, ~restricted)):
         ids = list(session.scalars(select(Document.id).where(
             Document.unit_code == unit_code, Document.restricted.is_not(value), condition)))
         if ids:

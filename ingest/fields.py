@@ -26,8 +26,8 @@ COLUMN_TO_ATTRIBUTE = {
     "so_trang": "page_count",
     "ghi_chu": "remarks",
 }
-# so_thu_tu (order within the dossier) is read by ``ingest.dossiers`` with the dossier list.
-KNOWN_COLUMNS = set(COLUMN_TO_ATTRIBUTE) | {"so_den", "ngay_den", "tep_dinh_kem", "so_thu_tu"}
+# so_thu_tu (order within the dossier) and a row's own che_do_su_dung are read by ``ingest.dossiers``.
+KNOWN_COLUMNS = set(COLUMN_TO_ATTRIBUTE) | {"so_den", "ngay_den", "tep_dinh_kem", "so_thu_tu", "che_do_su_dung"}
 
 # English keys of Nghị định 30/2020 Phụ lục VI and edXML, read like the Vietnamese names
 ENGLISH_ALIASES = {
@@ -48,6 +48,7 @@ ENGLISH_ALIASES = {
     "direction": "huong",
     "notes": "ghi_chu",
     "docordinal": "so_thu_tu",
+    "mode": "che_do_su_dung",
     "filecode": "ma_ho_so",
     "to": "noi_nhan",
 }

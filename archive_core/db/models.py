@@ -193,6 +193,8 @@ class Document(Base):
     withheld_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Inherited from its dossier's chế độ sử dụng "Hạn chế" (``ingest.dossiers.apply_access``).
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The row's own chế độ sử dụng (Phụ lục VI gives documents one too): restricts it whatever its dossier says.
+    restricted_own: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     text_ready: Mapped[bool] = mapped_column(Boolean, default=False)
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

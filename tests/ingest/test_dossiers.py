@@ -34,11 +34,13 @@ def package(root: Path) -> Path:
     files = root / "files"
     files.mkdir(parents=True)
     rows = []
-    for n, (dossier, order) in enumerate([("HS-2024-07", "2"), ("HS-2024-07", "1"), ("HS-2024-08", "1"),
-                                          ("HS-2024-09", "x")], start=1):
+    # A row's own che_do_su_dung: "Hạn chế" restricts it in an open dossier; "Không hạn chế" cannot open a
+    # document of a restricted dossier.
+    for n, (dossier, order, own) in enumerate([("HS-2024-07", "2", ""), ("HS-2024-07", "1", "Không hạn chế"),
+                                               ("HS-2024-08", "1", "Hạn chế"), ("HS-2024-09", "x", "")], start=1):
         (files / f"vb{n}.pdf").write_bytes(render_pdf([f"QUYẾT ĐỊNH số {n}", f"Về việc sắp xếp lần {n}"]))
         rows.append({"ma_van_ban": f"VB-{n}", "trich_yeu": f"Sắp xếp đơn vị lần {n}", "ma_ho_so": dossier,
-                     "so_thu_tu": order, "tep_dinh_kem": f"files/vb{n}.pdf"})
+                     "so_thu_tu": order, "che_do_su_dung": own, "tep_dinh_kem": f"files/vb{n}.pdf"})
     with open(root / "ho_so.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(HO_SO[0]))
         writer.writeheader()
@@ -48,6 +50,7 @@ def package(root: Path) -> Path:
 
     packaging.COLUMNS.append("so_thu_tu") if "so_thu_tu" not in packaging.COLUMNS else None
     packaging.COLUMNS.append("ma_ho_so") if "ma_ho_so" not in packaging.COLUMNS else None
+    packaging.COLUMNS.append("che_do_su_dung") if "che_do_su_dung" not in packaging.COLUMNS else None
     return write_package(root, rows)
 
 
@@ -89,10 +92,11 @@ def test_documents_keep_their_order_and_inherit_access(archive):
     assert set(docs) == {"VB-1", "VB-2", "VB-3", "VB-4"}
     assert (docs["VB-1"].dossier_order, docs["VB-2"].dossier_order) == (2, 1)
     assert docs["VB-4"].dossier_order is None and any("so_thu_tu" in f for f in docs["VB-4"].flags)
-    assert [d for d in docs if docs[d].restricted] == ["VB-1", "VB-2"]
+    assert [d for d in docs if docs[d].restricted] == ["VB-1", "VB-2", "VB-3"]
+    assert docs["VB-3"].extra == {"che_do_su_dung": "Hạn chế"}
     everyone = {h.id for h in archive.engine.search(SearchQuery(scope=None)).hits}
     allowed = {h.id for h in archive.engine.search(SearchQuery(scope=None, restricted_ok=True)).hits}
-    assert everyone == {docs["VB-3"].id, docs["VB-4"].id}
+    assert everyone == {docs["VB-4"].id}
     assert allowed == {d.id for d in docs.values()}
     by_dossier = archive.engine.search(SearchQuery(scope=None, restricted_ok=True, dossiers=("HS-2024-07",)))
     assert {h.id for h in by_dossier.hits} == {docs["VB-1"].id, docs["VB-2"].id}

@@ -32,7 +32,7 @@ from ..ingest.packaging import row_for
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 COLUMNS = ["ma_van_ban", "huong", "so_ky_hieu", "ngay_ban_hanh", "loai_van_ban", "trich_yeu", "co_quan_ban_hanh",
-           "nguoi_ky", "do_mat", "ma_ho_so", "so_thu_tu", "so_trang", "Kho lưu", "tep_dinh_kem"]
+           "nguoi_ky", "do_mat", "ma_ho_so", "so_thu_tu", "so_trang", "che_do_su_dung", "Kho lưu", "tep_dinh_kem"]
 QUERIES = ["kế hoạch", "quyết định", "ủy ban", "sắp xếp", "báo cáo", "74/KH-UBND"]
 
 
@@ -53,7 +53,7 @@ def source_bag(root: Path, ca: TestCA, roots: Path) -> Path:
     (files / "vb4.pdf").write_bytes(signed)
     rows.append({"ma_van_ban": "VB-MAT", "trich_yeu": "Văn bản mật", "do_mat": "Mật", "tep_dinh_kem": ""})
     rows.append({"ma_van_ban": "VB-THIEU", "trich_yeu": "Kế hoạch thiếu tệp", "tep_dinh_kem": "files/khong-co.pdf",
-                 "so_trang": "2"})
+                 "so_trang": "2", "che_do_su_dung": "Hạn chế"})  # its own access regime, no dossier
     (files / "le").mkdir()
     render_pdf(specs[4], files / "le" / "khong-trong-bang-ke.pdf")  # an unreferenced file: its own document
     with open(root / "documents.csv", "w", encoding="utf-8", newline="") as handle:
@@ -88,7 +88,8 @@ def snapshot(archive: Archive) -> dict:
                 "fields": {k: getattr(d, k) for k in (
                     "unit_code", "origin", "direction", "number", "issued_date", "issued_date_raw", "doc_type",
                     "subject", "issuer", "signer", "signer_title", "recipients", "confidentiality", "dossier",
-                    "dossier_order", "page_count", "remarks", "extra", "field_sources", "withheld", "restricted")},
+                    "dossier_order", "page_count", "remarks", "extra", "field_sources", "withheld", "restricted",
+                    "restricted_own")},
                 "files": [(f.filename, f.blob_sha256, f.status, [p.text for p in f.pages]) for f in d.files],
                 "signature": document_status(session, d),
             }
@@ -129,7 +130,7 @@ def test_round_trip_gives_the_same_documents_fields_and_search_results(source, t
     bag.validate()  # every payload file and the handover record match their manifests
     record = json.loads((unit.path / "bien-ban-ban-giao.json").read_text(encoding="utf-8"))
     assert record["so_luong"]["van_ban"] == 6 and record["so_luong"]["van_ban_mat_khong_xuat"] == 1
-    assert record["so_luong"]["van_ban_han_che"] == 2 and record["so_luong"]["ho_so"] == 2
+    assert record["so_luong"]["van_ban_han_che"] == 3 and record["so_luong"]["ho_so"] == 2
     assert record["ma_kiem_tra_sha256"]["data/files/vb1.pdf"] == bag.entries["data/files/vb1.pdf"]["sha256"]
     assert "bien-ban-ban-giao.json" in {Path(p).name for p in bag.tagfile_entries()}
     copy = new_home(tmp_path / "b", roots)
