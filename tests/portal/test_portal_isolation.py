@@ -124,6 +124,10 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "fonds.export": (ROLE, frozenset({"admin", "archivist"})),
     "fonds.dossier": (ROLE, frozenset({"admin", "archivist"})),
     "fonds.retention": (ROLE, frozenset({"admin", "archivist"})),
+    "withholding.index": (ROLE, frozenset({"admin", "archivist"})),
+    "withholding.show": (ROLE, frozenset({"admin", "archivist"})),
+    "withholding.withhold": (ROLE, frozenset({"admin", "archivist"})),
+    "withholding.release": (ROLE, frozenset({"admin"})),
     "tokens.index": (ROLE, frozenset({"lookup", "archivist"})),  # the account's own tokens
     "tokens.create": (ROLE, frozenset({"lookup", "archivist"})),
     "tokens.revoke": (ROLE, frozenset({"lookup", "archivist"})),
@@ -134,7 +138,7 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
 # Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
 # Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).
 ROLE_ARGS = {"package_id": 999_999, "unit_code": "11950", "account_id": 999_999, "token_id": 999_999,
-             "dossier_id": 999_999}
+             "dossier_id": 999_999, "document_id": 999_999}
 
 
 @dataclass
