@@ -145,7 +145,7 @@ def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, doss
                 _set_order(session, package_id, document_row.key, order)
             own = document_row.values.get("che_do_su_dung", "")
             if own and document_row.key:
-                _set_own_access(session, package_id, document_row.key, own)
+                _set_own_access(session, package_id, unit_code, document_row.key, own)
         session.flush()
         changed = apply_access(session, unit_code)
     reindex(archive, changed)
@@ -165,14 +165,21 @@ def _set_order(session: Session, package_id: int, key: str, order: str) -> None:
         document.extra = {**(document.extra or {}), "so_thu_tu": order}
 
 
-def _set_own_access(session: Session, package_id: int, key: str, value: str) -> None:
-    """A row's own chế độ sử dụng: kept as given; anything but "Không hạn chế" restricts the document."""
-    document = session.scalar(select(Document).where(Document.package_id == package_id,
-                                                     Document.ma_van_ban == key))
-    if document is None:
-        return
-    document.extra = {**(document.extra or {}), "che_do_su_dung": value}
-    document.restricted_own = parse_access(value) == HAN_CHE
+def _set_own_access(session: Session, package_id: int, unit_code: str, key: str, value: str) -> None:
+    """A row's own chế độ sử dụng: kept as given; anything but "Không hạn chế" restricts the document.
+
+    A re-export that restricts a document already in the archive (from an earlier package)
+    restricts it too; a re-export never lifts a restriction.
+    """
+    restrict = parse_access(value) == HAN_CHE
+    for document in session.scalars(select(Document).where(Document.unit_code == unit_code,
+                                                           Document.ma_van_ban == key)):
+        if document.package_id == package_id:
+            document.extra = {**(document.extra or {}), "che_do_su_dung": value}
+            document.restricted_own = restrict
+        elif restrict and not document.restricted_own:
+            document.restricted_own = True
+            document.flags = [*(document.flags or []), f"Hạn chế sử dụng theo gói #{package_id}: {value}"]
 
 
 def apply_access(session: Session, unit_code: str) -> list[int]:

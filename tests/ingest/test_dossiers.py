@@ -141,3 +141,15 @@ def test_retention_values():
     assert parse_retention("Vĩnh viễn")[:2] == (True, None)
     assert parse_retention("70 năm")[:2] == (False, 70)
     assert parse_retention("15")[2] and parse_retention("lâu dài")[2]
+
+
+def test_a_re_export_restricting_a_document_restricts_the_one_in_the_archive(archive, tmp_path):
+    root = tmp_path / "pkg3"
+    root.mkdir()
+    (root / "documents.csv").write_text("ma_van_ban,trich_yeu,che_do_su_dung\nVB-4,Sắp xếp đơn vị lần 4,Hạn chế\n",
+                                        encoding="utf-8")
+    ingest_package(archive, root, IngestOptions(workers=1, unit_code="11950"))
+    with archive.db.session() as session:
+        vb4 = session.scalars(select(Document).where(Document.ma_van_ban == "VB-4").order_by(Document.id)).first()
+    assert vb4.restricted and any("Hạn chế sử dụng theo gói" in f for f in vb4.flags)
+    assert _id(archive, "VB-4") not in {h.id for h in archive.engine.search(SearchQuery(scope=None)).hits}
