@@ -23,6 +23,7 @@ from .roles import ADMIN, ARCHIVIST
 WITHHOLDERS: tuple[str, ...] = (ARCHIVIST, ADMIN)
 RELEASERS: tuple[str, ...] = (ADMIN,)
 REASON_MAX = 500
+MAX_ID = 2**63 - 1  # beyond what an id column holds: no such document (never an overflow)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class WithholdingView:
 
 
 def document_view(session: Session, document_id: int) -> WithholdingView | None:
-    document = session.get(Document, document_id)
+    document = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None:
         return None
     return WithholdingView(document.id, document.unit_code, document.ma_van_ban, document.number or "",
@@ -66,6 +67,8 @@ def withhold(archive: Archive, document_id: int, reason: str, *, role: str, by: 
     if role not in WITHHOLDERS:
         raise UserError("Chỉ lưu trữ viên hoặc quản trị viên được giữ lại văn bản.")
     try:
+        if not 0 < document_id <= MAX_ID:
+            raise withholding.NoSuchDocument(document_id)
         return withholding.withhold(archive, document_id, f"Giữ lại sau khi nhập: {_reason(reason)}", by=by)
     except withholding.NoSuchDocument:
         raise UserError(f"Không có văn bản #{document_id}.") from None
@@ -76,6 +79,8 @@ def release(archive: Archive, document_id: int, reason: str, *, role: str, by: s
     if role not in RELEASERS:
         raise UserError("Chỉ quản trị viên được giải tỏa văn bản đã giữ lại.")
     try:
+        if not 0 < document_id <= MAX_ID:
+            raise withholding.NoSuchDocument(document_id)
         return withholding.release(archive, document_id, _reason(reason), by=by)
     except withholding.NoSuchDocument:
         raise UserError(f"Không có văn bản #{document_id}.") from None

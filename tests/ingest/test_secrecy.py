@@ -295,6 +295,9 @@ def test_archive_withhold_and_release(run, tmp_path, specs):
 
     refused = run("withhold", str(first), "--reason", "x", "--by", "khongco", ok=False)
     assert refused.exit_code != 0 and found(run, "rutlai")[0] == ["VB-1"]
+    for missing in ("999999", str(2**64)):  # no such document: a refusal with the reason, never a crash
+        refused = run("withhold", missing, "--reason", "x", "--by", "luutru", ok=False)
+        assert refused.exit_code == 1 and "Không có văn bản" in refused.output
     run("withhold", str(first), "--reason", "Có thông tin mật sau khi rà soát", "--by", "luutru")
     assert nowhere(run, "rutlai") and "VB-1" not in indexed_keys()
     # an archivist cannot release; an admin can, and it is searchable again at once
@@ -309,6 +312,7 @@ def test_archive_withhold_and_release(run, tmp_path, specs):
     assert [(e.username, e.target) for e in _audits("document_release")] == [
         ("quantri", f"van-ban:{first}"), ("quantri", f"van-ban:{second}")]
     assert [e.username for e in _audits("document_release_refused")] == ["luutru"]
+    assert len(_audits("document_withhold_refused")) == 3
 
 
 # -- item 6: packages ---------------------------------------------------------------------------
