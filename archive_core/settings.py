@@ -121,6 +121,7 @@ class Settings:
     oai_repository_id: str = "archive.localhost"  # the domain part of oai:<id>:<document>
     oai_admin_email: str = "archive@localhost.localdomain"
     oai_page_size: int = 100
+    public_url: str = ""  # how users and harvesters reach the portal, e.g. https://luutru.hungyen.gov.vn
     # /metrics: loopback without proxy headers, or this bearer token when set.
     metrics_token: str = field(default="", repr=False)
     # The audit trail's HMAC key and signed checkpoints: files outside the database, never in a backup.
@@ -187,6 +188,7 @@ class Settings:
             oai_repository_id=os.environ.get("ARCHIVE_OAI_REPOSITORY_ID", "") or cls.oai_repository_id,
             oai_admin_email=os.environ.get("ARCHIVE_OAI_ADMIN_EMAIL", "") or cls.oai_admin_email,
             oai_page_size=_env_int("ARCHIVE_OAI_PAGE_SIZE", 100),
+            public_url=os.environ.get("ARCHIVE_PUBLIC_URL", ""),
             metrics_token=os.environ.get("ARCHIVE_METRICS_TOKEN", ""),
             audit_key_path=os.environ.get("ARCHIVE_AUDIT_KEY_FILE", ""),
             audit_checkpoint_path=os.environ.get("ARCHIVE_AUDIT_CHECKPOINT_FILE", ""),

@@ -29,11 +29,21 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def _audit_throttled(limit) -> None:
+    """A refused sign-in is a refusal like any other: in the trail, with the name typed."""
+    from ..services import audit
+
+    audit.record(current_archive(), "login_throttled",
+                 username=normalize_username(request.form.get("username", ""))[:150], new_unit_code="",
+                 details={"limit": str(getattr(limit, "limit", limit))[:100]})
+
+
 limit_login_per_account = limiter.limit(
     PER_ACCOUNT, key_func=_address_and_username, methods=["POST"], deduct_when=_failed, scope="login-account",
+    on_breach=_audit_throttled,
 )
 limit_login_per_address = limiter.limit(
-    PER_ADDRESS, methods=["POST"], deduct_when=_failed, scope="login-address",
+    PER_ADDRESS, methods=["POST"], deduct_when=_failed, scope="login-address", on_breach=_audit_throttled,
 )
 
 

@@ -12,6 +12,8 @@ The protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -73,6 +75,17 @@ def _q(ns: str, tag: str) -> str:
 
 def _stamp(value: datetime) -> str:
     return value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Characters XML 1.0 allows (lxml refuses the others); tab, LF and CR are allowed by XML but are
+# never part of an OAI argument.
+_XML_TEXT = re.compile("[\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
+def base_url(public_url: str, repository_id: str) -> str:
+    """The endpoint's address as configured (``ARCHIVE_PUBLIC_URL``), never taken from the request's Host."""
+    root = public_url.rstrip("/") if public_url else f"http://{repository_id}"
+    return f"{root}/oai"
 
 
 def oai_identifier(repo: Repository, doc_id: int) -> str:
@@ -149,6 +162,10 @@ class Provider:
         return body, verb, count
 
     def _check_arguments(self, args: Mapping[str, list[str]]) -> tuple[str, dict[str, str]]:
+        for name, values in args.items():
+            if not all(_XML_TEXT.fullmatch(v) for v in (name, *values)):
+                # Control characters cannot be echoed in XML: refused, never reflected.
+                raise OaiError("badArgument", "Tham số chứa ký tự điều khiển hoặc ký tự không hợp lệ.")
         verbs = args.get("verb", [])
         if len(verbs) != 1 or verbs[0] not in VERBS:
             raise OaiError("badVerb", "Thiếu tham số verb, verb lặp lại hoặc không hợp lệ.")

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..services.search import SearchUnavailable
 from ..web import rollback
+from .auditing import audit_event
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ def register_blueprints(app: Flask) -> None:
         units_admin,
         withholding,
     )
+    from .converters import BoundedIntConverter
 
+    app.url_map.converters["int"] = BoundedIntConverter  # before any rule: ids beyond BIGINT are 404s
     for module in (auth, search, documents, api, admin, archivist, fonds, audit_log, units_admin, admin_accounts, tokens,
                    oai, health, withholding):
         app.register_blueprint(module.bp)
@@ -65,6 +68,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
         rollback()
+        if request.endpoint == "auth.login":  # a refused sign-in form is audited like a failed one
+            audit_event("login_csrf_failed", username=(request.form.get("username") or "").strip().lower()[:150],
+                        new_unit_code="", details={"reason": str(exc.description)[:200]})
         return error_response(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
 
     @app.errorhandler(SearchUnavailable)

@@ -23,6 +23,7 @@ from ..services.succession import get_new_unit, list_new_units
 from ..web import current_archive, db_session
 from .auditing import audit_event
 from .bearer import identify, unauthorized
+from .disposition import attachment
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -73,7 +74,7 @@ def search():
     result = search_documents(db_session(), current_archive(), account_scope=_caller().scope, params=request.args)
     params = result.params
     _audit("api_search", "", q=params.q, filters={k: v for k, v in params.to_args().items() if k not in ("q", "page")},
-           total=result.total, page=params.page, error=result.error or "")
+           total=result.total, page=params.page, error=result.error or "", ids=[hit.id for hit in result.hits])
     if result.error:
         return jsonify(error=result.error), 503 if result.unavailable else 400
     return jsonify(
@@ -183,14 +184,15 @@ def file(doc_id: int, file_id: int):
         return jsonify(error=STAMP_REFUSED), 403
     if delivery is None:
         return _not_found("api_file_download", target)
-    _audit("api_file_download", target, filename=delivery.filename, sha256=delivery.sha256, stamped=delivery.stamped)
     if delivery.stream is not None:
         response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=True,
                              download_name=delivery.filename, conditional=False, etag=False, max_age=0)
     else:
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=True, download_name=delivery.filename, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = attachment(delivery.filename)
     response.headers["Cache-Control"] = "private, no-store"
+    _audit("api_file_download", target, filename=delivery.filename, sha256=delivery.sha256, stamped=delivery.stamped)
     return response
 
 

@@ -6,9 +6,10 @@ import json
 from flask import Blueprint, Response, abort, render_template
 from markupsafe import Markup
 
-from archive_core.filenames import download_name
 
 from ..auth import roles_required
+from .auditing import audit_event
+from .disposition import attachment
 from ..services import packages
 from ..services.roles import PACKAGE_READERS
 from ..web import current_archive, db_session
@@ -17,8 +18,8 @@ bp = Blueprint("archivist", __name__, url_prefix="/luu-tru")
 
 
 def _download(body: str, filename: str, mimetype: str) -> Response:
-    safe = download_name(filename)  # a unit code from the URL never reaches the header as typed
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+    # A unit code from the URL never reaches the header as typed (RFC 6266, Latin-1 safe).
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": attachment(filename)})
 
 
 @bp.route("/")
@@ -33,6 +34,7 @@ def index():
 @roles_required(*PACKAGE_READERS)
 def report(package_id: int):
     found = packages.package_report(db_session(), current_archive(), package_id)
+    audit_event("package_report_view", target=f"goi:{package_id}", details={"found": found is not None})
     if found is None:
         abort(404)
     return render_template("archivist/report.html", report=found, **packages.REPORT_LABELS)
@@ -42,21 +44,25 @@ def report(package_id: int):
 @roles_required(*PACKAGE_READERS)
 def report_json(package_id: int):
     found = packages.package_report(db_session(), current_archive(), package_id)
+    audit_event("package_report_download", target=f"goi:{package_id}", details={"found": found is not None})
     if found is None:
         abort(404)
     return _download(json.dumps(found, ensure_ascii=False, indent=2, default=str), f"bao-cao-goi-{package_id}.json",
                      "application/json")
 
 
-def _record_or_404(**selector):
+def _record_or_404(action: str, **selector):
+    """The handover record, audited as read (or as not found) under ``action``."""
     record = packages.handover_record(current_archive(), **selector)
+    target = f"goi:{selector['package_id']}" if "package_id" in selector else f"don-vi:{selector.get('unit_code', '')}"
+    audit_event(action, target=target[:300], details={"found": record is not None})
     if record is None:
         abort(404)
     return record
 
 
 def _handover_page(view_prefix: str, **selector):
-    record = _record_or_404(**selector)
+    record = _record_or_404("handover_view", **selector)
     return render_template("archivist/handover.html", record=record, fragment=Markup(packages.handover_fragment(record)),
                            csv_url=(f"archivist.{view_prefix}_csv", selector),
                            html_url=(f"archivist.{view_prefix}_html", selector))
@@ -64,7 +70,7 @@ def _handover_page(view_prefix: str, **selector):
 
 def _handover_file(kind: str, name: str, **selector) -> Response:
     """The record as CSV (every file) or as a standalone printable page, to download."""
-    record = _record_or_404(**selector)
+    record = _record_or_404("handover_download", **selector)
     if kind == "csv":
         return _download(packages.handover_csv(record), f"{name}.csv", "text/csv; charset=utf-8")
     return _download(packages.handover_html(record), f"{name}.html", "text/html; charset=utf-8")

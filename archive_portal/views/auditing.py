@@ -29,6 +29,7 @@ def search_details(result) -> dict:
     params = result.params
     filters = {k: v for k, v in params.to_args().items() if k not in ("q", "page")}
     return {"q": params.q, "filters": filters, "total": result.total, "page": params.page,
+            "ids": [hit.id for hit in result.hits],  # what was shown, for the record
             "error": result.error or ""}
 
 

@@ -14,6 +14,7 @@ from ..services.stamp import StampError, stamp_png
 from ..web import current_archive, db_session
 from . import error_response
 from .auditing import audit_event, stamp_for_current_user
+from .disposition import attachment
 
 STAMP_REFUSED = ("Tệp này không thể đóng dấu người tải nên không được tải về; "
                  "nội dung văn bản vẫn có trên trang văn bản. Vui lòng liên hệ cán bộ lưu trữ.")
@@ -63,9 +64,6 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     if delivery is None:
         audit_event(action, target=target, details={"found": False})
         abort(404)
-    audit_event(action, target=target, details={
-        "filename": delivery.filename, "sha256": delivery.sha256, "stamped": delivery.stamped,
-    })
     if inline:
         g.frameable = True  # shown in a frame of the document page
     if delivery.stream is not None:
@@ -74,7 +72,12 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     else:
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=not inline, download_name=delivery.filename, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = attachment(delivery.filename, inline=inline)
     response.headers["Cache-Control"] = "private, no-store"
+    # Audited once the response stands (a name the header cannot carry fails before, not after, the record).
+    audit_event(action, target=target, details={
+        "filename": delivery.filename, "sha256": delivery.sha256, "stamped": delivery.stamped,
+    })
     return response
 
 

@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, Response, abort, render_template
 
 from ..auth import roles_required
+from .disposition import attachment
 from ..services.fonds import DUE_LABELS, dossier_view, fonds_list, fonds_view, retention_due
 from ..services.roles import PACKAGE_READERS
 from ..web import db_session
@@ -42,7 +43,7 @@ def export(unit_code: str):
         abort(404)
     body = json.dumps(fonds.as_dict(), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="phong-{fonds.code}.json"'})
+                    headers={"Content-Disposition": attachment(f"phong-{fonds.code}.json")})
 
 
 @bp.route("/ho-so/<int:dossier_id>")

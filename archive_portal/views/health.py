@@ -2,9 +2,11 @@
 
 ``/healthz`` is open and says only whether each part answers (200, or 503
 when one does not).  ``/metrics`` is for the monitoring system only: it is
-served to a bearer token equal to ``ARCHIVE_METRICS_TOKEN`` when that is set,
-or else to requests from the loopback interface that came through no proxy
-(no ``X-Forwarded-For``/``Forwarded``/``X-Real-IP``); anyone else gets 404.
+served to a bearer token equal to ``ARCHIVE_METRICS_TOKEN`` when that is set --
+then *only* to it, loopback included: on a shared host any local process could
+otherwise read the figures -- or, with no token configured, to requests from the
+loopback interface that came through no proxy (no ``X-Forwarded-For``/
+``Forwarded``/``X-Real-IP``); anyone else gets 404.
 This blueprint also installs the hooks that count sign-ins and time searches.
 """
 from __future__ import annotations
@@ -39,8 +41,8 @@ def healthz():
 def _metrics_allowed() -> bool:
     configured = current_archive().settings.metrics_token
     offered = bearer_token(request.headers.get("Authorization"))
-    if configured and offered:
-        return hmac.compare_digest(offered.encode(), configured.encode())
+    if configured:  # a configured token is required from everywhere
+        return bool(offered) and hmac.compare_digest(offered.encode(), configured.encode())
     if any(h in request.headers for h in PROXY_HEADERS):
         return False
     environ = request.environ.get("werkzeug.proxy_fix.orig", {})

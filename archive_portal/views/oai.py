@@ -10,9 +10,9 @@ POST (form-encoded) as the protocol requires; every request is audited.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, request
 
-from ..services.oai import Provider, Repository
+from ..services.oai import Provider, Repository, base_url
 from ..web import current_archive, db_session
 from .auditing import audit_event
 from .bearer import identify, unauthorized
@@ -31,7 +31,7 @@ def endpoint():
     if caller is None:
         return unauthorized()
     repo = Repository(
-        base_url=url_for("oai.endpoint", _external=True), name=settings.oai_repository_name,
+        base_url=base_url(settings.public_url, settings.oai_repository_id), name=settings.oai_repository_name,
         repository_id=settings.oai_repository_id, admin_email=settings.oai_admin_email,
         page_size=settings.oai_page_size, secret=current_app.config["SECRET_KEY"],
     )

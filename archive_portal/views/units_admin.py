@@ -65,6 +65,7 @@ def _page(**extra):
 @bp.route("/")
 @roles_required(*ADMINS)
 def index():
+    audit_event("units_view", target="don-vi")
     return _page()
 
 
@@ -81,6 +82,7 @@ def preview():
         diff = diff_mapping(db_session(), data)
     except (UnitsFileError, UnicodeDecodeError) as error:
         return _page(upload=form, error=f"Không đọc được tệp đơn vị: {error}"), 400
+    audit_event("units_preview", target=filename, details={"sha256": diff.sha256})
     pending = _pending_dir()
     (pending / f"{diff.sha256}.csv").write_bytes(data)
     (pending / f"{diff.sha256}.json").write_text(json.dumps({"filename": filename, "by": current_user.username}))
