@@ -110,6 +110,7 @@ SECRET_VALUES = {
     "VB-E": unicodedata.normalize("NFD", "Mật"),
     "VB-F": "  tối-mật ",
     "VB-G": "Không rõ",  # an unknown word: withheld, the archivist reads it in the report
+    "VB-H": "Tối mật theo Quyết định số 123/QĐ-UBND ngày 02/01/2024",  # longer than the column: named in full
 }
 ORDINARY_VALUES = {"VB-T": "Thường", "VB-U": "", "VB-V": " THƯỜNG. "}
 
@@ -137,6 +138,10 @@ def test_any_do_mat_but_empty_or_thuong_withholds_and_the_report_names_it(run, t
     lookup, _ = found(run, "bí mật nhà nước bảo mật thông tin")
     assert set(lookup) == set(ORDINARY_VALUES)
     assert indexed_keys() == set(ORDINARY_VALUES)
+    with archive() as opened, opened.db.session() as session:
+        levels = dict(session.execute(select(Document.ma_van_ban, Document.confidentiality)).all())
+    assert levels["VB-C"] == "Tuyệt mật" and levels["VB-A"] == "Tối mật (A)"
+    assert all(len(level) <= 32 for level in levels.values())  # the column's width (PostgreSQL enforces it)
 
 
 # -- the stamp in the text ----------------------------------------------------------------------
