@@ -13,7 +13,6 @@ The protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta

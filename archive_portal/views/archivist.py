@@ -6,13 +6,12 @@ import json
 from flask import Blueprint, Response, abort, render_template
 from markupsafe import Markup
 
-
 from ..auth import roles_required
-from .auditing import audit_event
-from .disposition import attachment
 from ..services import packages
 from ..services.roles import PACKAGE_READERS
 from ..web import current_archive, db_session
+from .auditing import audit_event
+from .disposition import attachment
 
 bp = Blueprint("archivist", __name__, url_prefix="/luu-tru")
 

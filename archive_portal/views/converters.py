@@ -11,6 +11,6 @@ MAX_ID = 2**63 - 1  # SQLite INTEGER and PostgreSQL BIGINT
 class BoundedIntConverter(IntegerConverter):
     """Werkzeug's ``int`` with a ceiling every id column can hold."""
 
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)

@@ -11,10 +11,10 @@ import json
 from flask import Blueprint, Response, abort, render_template
 
 from ..auth import roles_required
-from .disposition import attachment
 from ..services.fonds import DUE_LABELS, dossier_view, fonds_list, fonds_view, retention_due
 from ..services.roles import PACKAGE_READERS
 from ..web import db_session
+from .disposition import attachment
 
 bp = Blueprint("fonds", __name__, url_prefix="/luu-tru")
 

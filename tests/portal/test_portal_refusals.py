@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import build_world
+from portal_helpers import login
 from sqlalchemy import select
+from token_helpers import bearer, new_token
 
 from archive_core.db.models import AuditEvent, DocumentFile
 from archive_portal import create_app
-from conftest import build_world
-from portal_helpers import login
-from token_helpers import bearer, new_token
 
 
 @pytest.fixture(scope="module")
