@@ -39,17 +39,20 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
     """Index every ready, not withheld, not yet indexed document (of one package, or all); return the count."""
     engine = archive.engine
     total = 0
+    waiting = (Document.text_ready.is_(True), Document.withheld.is_(False), Document.indexed_at.is_(None))
     while True:
-        check_unchecked(archive, package_id)  # the index carries the signature verdict ("có chữ ký số hợp lệ")
         with archive.db.session() as session:
-            query = (select(Document).where(Document.text_ready.is_(True), Document.withheld.is_(False),
-                                            Document.indexed_at.is_(None))
-                     .order_by(Document.id).limit(batch))
+            query = select(Document.id).where(*waiting).order_by(Document.id).limit(batch)
             if package_id is not None:
                 query = query.where(Document.package_id == package_id)
-            documents = list(session.scalars(query))
-            if not documents:
-                return total
+            pending = list(session.scalars(query))
+        if not pending:
+            return total
+        # Their PDFs' signature verdicts first: the index carries them ("có chữ ký số hợp lệ").
+        check_unchecked(archive, document_ids=pending)
+        with archive.db.session() as session:
+            documents = list(session.scalars(select(Document).where(Document.id.in_(pending), *waiting)
+                                             .order_by(Document.id)))
             # the last gate before the engine: a secrecy stamp in the text withholds (``secrecy``)
             stamped = {d.id: found for d in documents if (found := secrecy.from_document(d)) is not None}
             ready = [d for d in documents if d.id not in stamped]

@@ -40,8 +40,9 @@ def _is_pdf():
     return (DocumentFile.media_type == PDF) | (Blob.media_type == PDF)
 
 
-def check_unchecked(archive: Archive, package_id: int | None = None) -> int:
-    """Check every extracted PDF original that has no verdict yet (of one package, or all); return the count."""
+def check_unchecked(archive: Archive, package_id: int | None = None,
+                    document_ids: list[int] | None = None) -> int:
+    """Check every extracted PDF original with no verdict yet (of some documents, one package, or all); the count."""
     trust = trust_store(archive)
     store_dir = archive.settings.store_dir
     done = 0
@@ -53,6 +54,8 @@ def check_unchecked(archive: Archive, package_id: int | None = None) -> int:
             if package_id is not None:
                 query = query.join(Document, Document.id == DocumentFile.document_id).where(
                     Document.package_id == package_id)
+            if document_ids is not None:
+                query = query.where(DocumentFile.document_id.in_(document_ids))
             shas = list(dict.fromkeys(session.scalars(query.limit(BATCH))))
         if not shas:
             return done
