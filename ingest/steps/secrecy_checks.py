@@ -4,14 +4,15 @@
   document at once: flagged in this batch's transaction, deleted from the engine
   right after it commits (``withdraw_raised``), named in the report and audited by
   the caller (``IngestRun.state.raised``).
-* When a secret row's file cannot be found (missing, outside the package), the file
-  may sit in the package under another name: every file no row references is then
-  held for review (withheld, with the reason), never published on its own.
+* When a secret row's file cannot be found (missing, outside the package), or the
+  row names no file at all, the file may sit in the package under another name:
+  every file no row references is then held for review (withheld, with the
+  reason), never published on its own.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from archive_core.db.models import Document, DocumentFile
@@ -49,12 +50,15 @@ def withdraw_raised(run: IngestRun) -> None:
 
 def held_reason(run: IngestRun, session: Session) -> str:
     """Why this package's unreferenced files are held for review, or ``""``: a secret row lacks its file."""
+    lacking = exists().where(DocumentFile.document_id == Document.id, DocumentFile.blob_sha256.is_(None),
+                             DocumentFile.status.in_(("missing", "refused")))
+    stored = exists().where(DocumentFile.document_id == Document.id, DocumentFile.blob_sha256.is_not(None))
     keys = list(session.scalars(
-        select(Document.ma_van_ban).join(DocumentFile)
-        .where(Document.package_id == run.package_id, Document.withheld.is_(True),
-               DocumentFile.blob_sha256.is_(None), DocumentFile.status.in_(("missing", "refused")))
-        .distinct().order_by(Document.ma_van_ban).limit(5)))
+        select(Document.ma_van_ban)
+        .where(Document.package_id == run.package_id, Document.origin == "manifest", Document.withheld.is_(True),
+               or_(lacking, ~stored))  # a named file not found, or no file at all
+        .order_by(Document.ma_van_ban).limit(5)))
     if not keys:
         return ""
-    return (f"Giữ lại chờ xem xét: văn bản mật {', '.join(keys)} thiếu tệp đính kèm, tệp không được bảng kê "
-            "nhắc đến có thể là tệp đó")
+    return (f"Giữ lại chờ xem xét: văn bản mật {', '.join(keys)} thiếu tệp đính kèm (hoặc không ghi tệp), tệp "
+            "không được bảng kê nhắc đến có thể là tệp đó")

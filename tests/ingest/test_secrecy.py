@@ -260,6 +260,17 @@ def test_a_secret_row_whose_file_is_missing_holds_every_unreferenced_file(run, t
     assert found(run, "tepcoten")[0] == ["VB-3"]
 
 
+def test_a_secret_row_naming_no_file_holds_the_unnamed_files_too(run, tmp_path, specs):
+    files = tmp_path / "pkg" / "files"
+    files.mkdir(parents=True)
+    render_pdf(marked(specs[0], "khongghitep"), files / "scan0002.pdf")
+    rows = [row_for(specs[0], "VB-MAT", "", do_mat="Tối mật")]
+    report = ingest(run, write_package(tmp_path / "pkg", rows))
+    outcome, reason = outcomes(report)[("document", "tep:files/scan0002.pdf")]
+    assert outcome == "withheld" and "VB-MAT" in reason
+    assert nowhere(run, "khongghitep")
+
+
 # -- after ingest -------------------------------------------------------------------------------
 def _audits(action: str) -> list[AuditEvent]:
     with archive() as opened, opened.db.session() as session:
