@@ -16,7 +16,7 @@ from archive_core.db.models import Document
 from archive_core.store import BlobStore
 from indexes.fold import normalize_number
 
-from .metadata import read_metadata
+from .metadata import read_document_metadata
 
 TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
 
@@ -36,8 +36,12 @@ def finalize_document(document: Document, first_original: Path | None = None) ->
         return
     first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
     if first_text:
-        head = "\n".join(p.text for f in document.files[:1] for p in f.pages[:2])
-        found = read_metadata(head)
+        pages = document.files[0].pages if document.files else []
+        found = read_document_metadata(
+            [p.text for p in pages],
+            first_original,
+            first_page_from_text_layer=bool(pages) and pages[0].method == "text",
+        )
         sources = dict(document.field_sources or {})
         for name in TEXT_FIELDS:
             value = found.get(name)

@@ -99,8 +99,11 @@ def read_document_metadata(
     if first_original is not None and first_page_from_text_layer and pages:
         from .layout import pdf_first_page_layout
 
-        with open(first_original, "rb") as fh:
-            is_pdf = fh.read(1024).lstrip().startswith(b"%PDF")
+        try:
+            with open(first_original, "rb") as fh:
+                is_pdf = fh.read(1024).lstrip().startswith(b"%PDF")
+        except OSError:  # the original is not at hand: the text alone is read
+            is_pdf = False
         layout = pdf_first_page_layout(first_original) if is_pdf else None
         if layout is not None and not _agrees(layout.text(), pages[0]):
             layout = None

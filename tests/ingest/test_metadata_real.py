@@ -3,6 +3,8 @@ and as degraded scans. Expected values are the corpus's ground truth, never the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ingest.extract import extract
@@ -191,3 +193,49 @@ def test_header_columns_in_any_order_give_the_same_fields(corpus, order):
         for f in fields:
             right[f] += ok[f]
     assert all(r / len(docs) >= BORN_DIGITAL_MIN for r in right.values()), right
+
+
+def test_ingest_fills_blank_rows_from_real_documents_with_provenance(tmp_path, born_digital):
+    """A package whose register rows are blank but for the file: ingest reads each field from the
+    document (the first page's columns from the original PDF) and notes it came from the text;
+    a value the manifest gives is kept and noted as the manifest's."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from archive_core.context import Archive
+    from archive_core.db.models import Document
+    from archive_core.settings import Settings
+    from archive_portal.services.units import import_mapping
+    from ingest.pipeline import IngestOptions, ingest_package
+
+    from .packaging import write_package
+
+    units = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
+    chosen = [_doc(born_digital, n) for n in ("037", "042", "019", "001")]
+    root = tmp_path / "pkg"
+    (root / "files").mkdir(parents=True)
+    rows = []
+    for k, (_, _, pdf) in enumerate(chosen):
+        shutil.copy(pdf, root / "files" / f"{k}.pdf")
+        rows.append({"ma_van_ban": f"VB-{k}", "huong": "den", "tep_dinh_kem": f"files/{k}.pdf"})
+    rows[0]["trich_yeu"] = "Trích yếu theo sổ đăng ký"
+    package = write_package(root, rows)
+    archive = Archive.open(Settings.load(home=tmp_path / "home"))
+    try:
+        with archive.db.transaction() as session:
+            import_mapping(session, units)
+        ingest_package(archive, package, IngestOptions(workers=1))
+        with archive.db.session() as session:
+            for k, (doc, _, _) in enumerate(chosen):
+                d = session.scalar(select(Document).where(Document.ma_van_ban == f"VB-{k}"))
+                found = {f: getattr(d, f) for f in FIELDS}
+                right = score(found, doc)
+                if k == 0:
+                    assert d.subject == "Trích yếu theo sổ đăng ký" and d.field_sources["subject"] == "manifest"
+                    right["subject"] = True
+                assert all(right.values()), (doc.id, {f: (found[f], doc.expected[f]) for f in FIELDS if not right[f]})
+                expected_from_text = {f for f in FIELDS if doc.truth.get(f)} - ({"subject"} if k == 0 else set())
+                assert {f for f, s in d.field_sources.items() if s == "text"} == expected_from_text, d.field_sources
+    finally:
+        archive.close()
