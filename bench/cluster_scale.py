@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=ROOT / ".cache" / "bench-cluster-node")
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--skip-build", action="store_true", help="measure the index already behind the alias")
+    parser.add_argument("--mapping", type=int, default=None, help="build and search this mapping version")
+    parser.add_argument("--alias", default=ALIAS)
     parser.add_argument("--one-request", action="store_true",
                         help="page, total and facets in one search (the engine's former shape)")
     parser.add_argument("--keep", action="store_true", help="leave the node running (and the index) at the end")
@@ -146,15 +148,18 @@ def main() -> None:
             sys.exit(done.stdout + done.stderr)
         url = done.stdout.strip().splitlines()[-1]
     corpus = Corpus(seed=11)
-    engine = ClusterEngine(url, alias=ALIAS, time_limit_ms=60_000, split_requests=not args.one_request)
+    versions = {} if args.mapping is None else {"mapping_version": args.mapping}
+    engine = ClusterEngine(url, alias=args.alias, time_limit_ms=60_000, split_requests=not args.one_request,
+                           **versions)
     try:
-        print(f"cluster engine at {args.docs:,} documents, node heap {args.heap} (G1), {url}")
+        print(f"cluster engine at {args.docs:,} documents, mapping v{engine.mapping_version}, "
+              f"{'one request' if args.one_request else 'page and counts side by side'}, node heap {args.heap} (G1)")
         if not args.skip_build:
             figures = build(engine, corpus, args.docs)
             print(f"index: {figures['docs_per_s']:,.0f} documents/s (load {figures['load_s']:.0f} s, "
                   f"switch {figures['switch_s']:.0f} s), source JSON ~{figures['json_bytes'] / 1e9:.2f} GB, "
                   f"bulk refusals waited out: {refusals.count}")
-        stats = _get(url, f"/{ALIAS}/_stats/store,docs,segments")["_all"]["primaries"]
+        stats = _get(url, f"/{args.alias}/_stats/store,docs,segments")["_all"]["primaries"]
         nodes = _get(url, "/_nodes/stats/breaker,jvm")["nodes"]
         parent_trips = sum(n["breakers"]["parent"]["tripped"] for n in nodes.values())
         heap = max(n["jvm"]["mem"]["heap_used_percent"] for n in nodes.values())

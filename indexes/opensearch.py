@@ -59,6 +59,7 @@ FOLDED_FIELDS = ("number_text^10", "subject^5", "issuer_text^3", "body")
 EXACT_FIELDS = ("subject.exact^5", "issuer_text.exact^3", "body.exact")
 # Syllable pairs (shingles of two, folded): a phrase of n >= 2 words is n-1 pair terms there.
 PAIR_FIELDS = ("number_text.pairs^10", "subject.pairs^5", "issuer_text.pairs^3", "body.pairs")
+PAIRS_SINCE = 3  # the first mapping version with .pairs subfields
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 FACET_SIZE = 1000
 NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts first
@@ -153,11 +154,11 @@ def _phrase(text: str, fields: Sequence[str]) -> dict[str, Any]:
     return {"multi_match": {"query": text, "type": "phrase", "fields": list(fields), "tie_breaker": 1.0}}
 
 
-def term_clause(words: list[str], *, negated: bool, scored: bool = True) -> dict[str, Any]:
+def term_clause(words: list[str], *, negated: bool, scored: bool = True, pairs: bool = True) -> dict[str, Any]:
     """One user term: a folded phrase, OR (tones typed) the exact phrase, which adds to the score.
     Unscored (counting), the folded phrase alone: every exact match is also a folded match."""
     folded_words = [fast_fold(w) for w in words]
-    folded = _phrase(" ".join(folded_words), PAIR_FIELDS if len(folded_words) > 1 else FOLDED_FIELDS)
+    folded = _phrase(" ".join(folded_words), PAIR_FIELDS if pairs and len(folded_words) > 1 else FOLDED_FIELDS)
     exact_words = [exact(w) for w in words]
     if negated or not scored or exact_words == folded_words:
         return folded
@@ -195,7 +196,7 @@ def scope_query(scope: frozenset[str] | None) -> dict[str, Any]:
     return {"bool": {"filter": [{"terms": {"unit_code": sorted(scope)}}]}}
 
 
-def count_request(query: SearchQuery) -> dict[str, Any]:
+def count_request(query: SearchQuery, *, pairs: bool = True) -> dict[str, Any]:
     """The query that counts the total and the facets: the same documents as ``build_request``,
     unscored (a filter), without the exact-tone alternatives and the number boost, which only rank."""
     must: list[dict[str, Any]] = []
@@ -203,21 +204,22 @@ def count_request(query: SearchQuery) -> dict[str, Any]:
     for term in query.terms:
         words = _safe_words(term)
         if words:
-            (must_not if term.negated else must).append(term_clause(words, negated=term.negated, scored=False))
+            (must_not if term.negated else must).append(term_clause(words, negated=term.negated, scored=False,
+                                                                                   pairs=pairs))
     boolean: dict[str, Any] = {"filter": filter_clauses(query) + must}
     if must_not:
         boolean["must_not"] = must_not
     return {"bool": boolean}
 
 
-def build_request(query: SearchQuery) -> tuple[dict[str, Any], bool]:
+def build_request(query: SearchQuery, *, pairs: bool = True) -> tuple[dict[str, Any], bool]:
     """(request body without paging, whether it is ranked by relevance)."""
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
     for term in query.terms:
         words = _safe_words(term)
         if words:
-            (must_not if term.negated else must).append(term_clause(words, negated=term.negated))
+            (must_not if term.negated else must).append(term_clause(words, negated=term.negated, pairs=pairs))
     relevance = bool(must) and query.sort == "relevance"
     boolean: dict[str, Any] = {"filter": filter_clauses(query)}
     if must:
@@ -439,7 +441,8 @@ class ClusterEngine:
                  batch_bytes: int = 8 * 1024 * 1024, retry_budget_seconds: float = 600.0,
                  backoff_seconds: float = 0.5, max_backoff_seconds: float = 30.0, bulk_workers: int = 2,
                  refresh: bool = True, index_target: str | None = None, replicas: int | None = None,
-                 max_window: int = MAX_WINDOW, split_requests: bool = True) -> None:
+                 max_window: int = MAX_WINDOW, split_requests: bool = True,
+                 mapping_version: int = MAPPING_VERSION) -> None:
         if flavour not in CLIENTS:
             raise ValueError(f"unknown cluster flavour: {flavour!r}")
         self.name = flavour
@@ -461,6 +464,7 @@ class ClusterEngine:
         self.replicas = replicas
         self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
         self.split_requests = split_requests
+        self.mapping_version = mapping_version  # older ones only to measure against (bench)
         self._target = index_target
         self._client: Any = None
         self._pid = os.getpid()
@@ -528,7 +532,7 @@ class ClusterEngine:
         if targets:
             return
         # A fixed first name: two processes starting together create the same index once.
-        first = f"{self.alias}-v{MAPPING_VERSION}-0"
+        first = f"{self.alias}-v{self.mapping_version}-0"
         try:
             self._call(lambda: self.client.create_index(first, self._definition()))
         except SearchUnavailable as exc:
@@ -537,7 +541,7 @@ class ClusterEngine:
         self._call(lambda: self.client.update_aliases([{"add": {"index": first, "alias": self.alias}}]))
 
     def _definition(self, *, loading: bool = False) -> dict[str, Any]:
-        body = json.loads(json.dumps(index_definition()))
+        body = json.loads(json.dumps(index_definition(self.mapping_version)))
         body["settings"]["index"].update(self._load_settings() if loading else self._serving_settings())
         return body
 
@@ -550,7 +554,7 @@ class ClusterEngine:
 
     def _serving_settings(self) -> dict[str, Any]:
         """The settings of an index people search (those of the mapping file, replicas as configured)."""
-        index = index_definition()["settings"]["index"]
+        index = index_definition(self.mapping_version)["settings"]["index"]
         replicas = self.replicas if self.replicas is not None else index["number_of_replicas"]
         return {"refresh_interval": index["refresh_interval"], "number_of_replicas": replicas,
                 "translog.durability": "request"}
@@ -560,7 +564,7 @@ class ClusterEngine:
         if self._target is not None:
             return
         for name in self._call(lambda: self.client.alias_targets(self.alias)):
-            if version_of(name, self.alias) not in (None, MAPPING_VERSION):
+            if version_of(name, self.alias) not in (None, self.mapping_version):
                 raise SearchUnavailable("search index was built by another version; run `archive reindex`")
 
     def _refresh(self) -> None:
@@ -672,14 +676,15 @@ class ClusterEngine:
     # -- rebuild: a new index behind the alias ---------------------------
     def new_generation(self) -> "ClusterEngine":
         """An engine on a new, empty concrete index (not yet searchable through the alias)."""
-        name = index_name(self.alias)
+        name = index_name(self.alias, self.mapping_version)
         self._call(lambda: self.client.create_index(name, self._definition(loading=True)))
         return ClusterEngine(self.url, flavour=self.flavour, alias=self.alias,
                              time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars,
                              batch_docs=self.batch_docs, batch_bytes=self.batch_bytes,
                              retry_budget_seconds=self.retry_budget, backoff_seconds=self.backoff_seconds,
                              max_backoff_seconds=self.max_backoff, bulk_workers=self.bulk_workers,
-                             refresh=False, index_target=name, replicas=self.replicas)
+                             refresh=False, index_target=name, replicas=self.replicas,
+                             split_requests=self.split_requests, mapping_version=self.mapping_version)
 
     def switch_to(self, generation: "ClusterEngine") -> None:
         """Make ``generation`` the one the alias names (one atomic alias update); drop the old ones."""
@@ -756,7 +761,8 @@ class ClusterEngine:
     def search(self, query: SearchQuery) -> SearchResult:
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
-        body, relevance = build_request(query)
+        pairs = self.mapping_version >= PAIRS_SINCE
+        body, relevance = build_request(query, pairs=pairs)
         facets = [f for f in query.facets if f in FACETS]
         source: Any = ["subject", "body"] if query.with_snippets else False
         deep = query.offset + query.per_page > self.max_window
@@ -767,7 +773,7 @@ class ClusterEngine:
             # no total) and the counts (total and facets, the query as an unscored filter).
             page = dict(first, track_total_hits=False)
             page.pop("aggs")
-            counts = {"query": count_request(query), "size": 0, "track_total_hits": True,
+            counts = {"query": count_request(query, pairs=pairs), "size": 0, "track_total_hits": True,
                       "aggs": facet_aggs(facets)}
             response, counted = self._msearch([page, counts])
             response = dict(response, hits=dict(response["hits"], total=counted["hits"]["total"]),
