@@ -36,11 +36,11 @@ def finalize_document(document: Document, first_original: Path | None = None) ->
         return
     first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
     if first_text:
-        pages = document.files[0].pages if document.files else []
+        first_pages = document.files[0].pages if document.files else []
         found = read_document_metadata(
-            [p.text for p in pages],
+            [p.text for p in first_pages],
             first_original,
-            first_page_from_text_layer=bool(pages) and pages[0].method == "text",
+            first_page_from_text_layer=bool(first_pages) and first_pages[0].method == "text",
         )
         sources = dict(document.field_sources or {})
         for name in TEXT_FIELDS:

@@ -19,7 +19,6 @@ Modules: ``header`` (columns, number, date, issuer), ``title`` (type and subject
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .doctypes import DOC_TYPES, normalize_doc_type, type_from_number
 from .folding import clean_lines, fold, fold_keep
@@ -33,11 +32,9 @@ from .header import (
     readable_issuer,
     split_header,
 )
+from .layout import PageLayout, pdf_first_page_layout
 from .signature import find_signature
 from .title import leading_subject, subject_after_title, subject_vv, title_of
-
-if TYPE_CHECKING:
-    from .layout import PageLayout
 
 __all__ = [
     "DOC_TYPES",
@@ -97,8 +94,6 @@ def read_document_metadata(
     with the stored text (a legacy-font layer the extractor converted) is not used."""
     layout = None
     if first_original is not None and first_page_from_text_layer and pages:
-        from .layout import pdf_first_page_layout
-
         try:
             with open(first_original, "rb") as fh:
                 is_pdf = fh.read(1024).lstrip().startswith(b"%PDF")
