@@ -9,6 +9,9 @@ and read by Tesseract with `vie`, `vie+eng`, and a page-level choice between the
 (the reading with the higher mean confidence). Prints per-field accuracy; OCR results
 are cached (BENCH_CACHE, default ~/.cache/archive-bench) so re-measuring the reader
 does not re-run Tesseract. Asserts nothing.
+
+The reader before issue 12 is measured next to the current one with
+``git show 4fcc8c7~1:ingest/metadata.py > /tmp/before.py`` and ``--before /tmp/before.py``.
 """
 
 from __future__ import annotations

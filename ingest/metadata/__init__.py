@@ -71,7 +71,7 @@ def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) 
     its layout when one is given (positions from pdfplumber or Tesseract)."""
     if first_page is None or not first_page.header_right:
         return read_metadata(metadata_text(pages))
-    rest = metadata_text(pages[1:]) if len(pages) > 1 else ""
+    rest = "\n".join(pages[i] for i in sorted({1, len(pages) - 1} - {0}) if i < len(pages))
     left, right = clean_lines("\n".join(first_page.header_left)), clean_lines("\n".join(first_page.header_right))
     body = clean_lines("\n".join(first_page.body)) + clean_lines(rest)
     lines = left + right + body
