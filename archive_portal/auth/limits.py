@@ -12,8 +12,9 @@ from flask import g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from ..services import audit
 from ..services.accounts import normalize_username
-from ..web import current_archive
+from ..web import at_commit, current_archive
 
 PER_ACCOUNT = "5 per minute;20 per hour"
 PER_ADDRESS = "30 per minute;200 per hour"
@@ -30,12 +31,11 @@ def _failed(response) -> bool:
 
 
 def _audit_throttled(limit) -> None:
-    """A refused sign-in is a refusal like any other: in the trail, with the name typed."""
-    from ..services import audit
-
-    audit.record(current_archive(), "login_throttled",
-                 username=normalize_username(request.form.get("username", ""))[:150], new_unit_code="",
-                 details={"limit": str(getattr(limit, "limit", limit))[:100]})
+    """A refused sign-in is a refusal like any other: in the trail (with the request's unit of work), with the name typed."""
+    username = normalize_username(request.form.get("username", ""))[:150]
+    details = {"limit": str(getattr(limit, "limit", limit))[:100]}
+    at_commit(lambda session: audit.record(session, "login_throttled", username=username, new_unit_code="",
+                                           details=details))
 
 
 limit_login_per_account = limiter.limit(
