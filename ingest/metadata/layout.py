@@ -171,7 +171,7 @@ def pdf_first_page_layout(path: Path) -> PageLayout | None:
     import pdfplumber
 
     try:
-        with pdfplumber.open(str(path)) as pdf:
+        with pdfplumber.open(str(path), pages=[1]) as pdf:  # page 1 only, however long the file
             if not pdf.pages:
                 return None
             page = pdf.pages[0]
