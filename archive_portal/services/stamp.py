@@ -123,6 +123,7 @@ def _draw_rows_pixels(image, text: str):
     from PIL import Image, ImageDraw, ImageFont
 
     _font()
+    assert _font_path is not None  # set by _font()
     base = image.convert("RGB")
     width, height = base.size
     size, baselines = _layout(float(width), float(height))
