@@ -152,6 +152,7 @@ def test_two_workers_and_a_waiting_ingest_extract_every_file_exactly_once(databa
     workers = [Proc(["worker", "--workers", "1", "--lease", "30"], env) for _ in range(2)]
     assert ingest.wait() == 0, "\n".join(ingest.lines)
     for worker in workers:
+        _wait_until(lambda: worker.worker_id())  # noqa: B023 - waited on at once
         worker.signal(signal.SIGTERM)  # a worker stops cleanly on SIGTERM
     for worker in workers:
         assert worker.wait(120) == 0, "\n".join(worker.lines)
@@ -218,6 +219,7 @@ def test_a_killed_worker_loses_its_files_to_another_after_its_lease(database_url
     assert _expire_leases(home, url, "may-khac:") >= len(held)
     rescuer = Proc(["worker", "--workers", "1", "--lease", "600", "--idle-exit", "600"], _env(home, url))
     assert ingest.wait() == 0, "\n".join(ingest.lines)
+    _wait_until(lambda: rescuer.worker_id())  # its SIGTERM handler is in place once it says it started
     rescuer.signal(signal.SIGTERM)
     assert rescuer.wait(120) == 0, "\n".join(rescuer.lines)
     after = _claims(home, url)
@@ -284,6 +286,7 @@ def test_sigterm_mid_extraction_finishes_the_file_being_read_and_releases_the_re
     assert not any(by.startswith("dung-lai:") and status == "pending" for by, status in after.values())
     rescuer = Proc(["worker", "--workers", "1", "--lease", "600", "--idle-exit", "600"], _env(home, url))
     assert ingest.wait() == 0, "\n".join(ingest.lines)
+    _wait_until(lambda: rescuer.worker_id())  # its SIGTERM handler is in place once it says it started
     rescuer.signal(signal.SIGTERM)
     assert rescuer.wait(300) == 0
     assert all(status != "pending" for _, status in _claims(home, url).values())
