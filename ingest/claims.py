@@ -193,28 +193,44 @@ def _held_file(session: Session, worker: str, file_id: int) -> DocumentFile | No
 def save_extraction(db: Database, worker: str, claim: Claim, result: Result, *,
                     store: BlobStore | None = None) -> Saved:
     """Store the pages (or the refusal) of a claimed file, only if the claim still holds."""
+    return save_extractions(db, worker, [(claim, result)], store=store)[0]
+
+
+def save_extractions(db: Database, worker: str, results: list[tuple[Claim, Result]], *,
+                     store: BlobStore | None = None) -> list[Saved]:
+    """``save_extraction`` for several files in one write transaction (in the order given).
+
+    Documents are locked in id order, so two workers saving files of the same
+    documents at once wait for each other instead of deadlocking."""
+    saved: dict[int, Saved] = {}
     with db.write_transaction() as session:
-        document = _lock_document(session, claim.document_id)
-        file = _held_file(session, worker, claim.file_id)
-        if document is None or file is None:
-            return Saved(saved=False)
-        session.execute(delete(Page).where(Page.file_id == file.id))
-        file.lease_until = None
-        if isinstance(result, str):
-            file.status, file.reason = "refused", result
-            document.flags = [*document.flags, f"Không đọc được tệp {file.filename}: {result}"]
-            pages = 0
-        else:
-            file.status = "extracted"
-            file.media_type = result.media_type
-            file.page_count = pages = len(result.pages)
-            if result.warnings:
-                file.reason = "; ".join(result.warnings)
-            for page in result.pages:
-                session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
-                                 ocr_confidence=page.ocr_confidence))
-        session.flush()
-        return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document, store))
+        for index, (claim, result) in sorted(enumerate(results), key=lambda item: (item[1][0].document_id, item[0])):
+            saved[index] = _save_one(session, worker, claim, result, store)
+    return [saved[index] for index in range(len(results))]
+
+
+def _save_one(session: Session, worker: str, claim: Claim, result: Result, store: BlobStore | None) -> Saved:
+    document = _lock_document(session, claim.document_id)
+    file = _held_file(session, worker, claim.file_id)
+    if document is None or file is None:
+        return Saved(saved=False)
+    session.execute(delete(Page).where(Page.file_id == file.id))
+    file.lease_until = None
+    if isinstance(result, str):
+        file.status, file.reason = "refused", result
+        document.flags = [*document.flags, f"Không đọc được tệp {file.filename}: {result}"]
+        pages = 0
+    else:
+        file.status = "extracted"
+        file.media_type = result.media_type
+        file.page_count = pages = len(result.pages)
+        if result.warnings:
+            file.reason = "; ".join(result.warnings)
+        for page in result.pages:
+            session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
+                             ocr_confidence=page.ocr_confidence))
+    session.flush()
+    return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document, store))
 
 
 def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: BlobStore | None = None) -> Saved | None:

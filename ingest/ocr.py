@@ -11,6 +11,7 @@ compression per page.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from functools import lru_cache
 from PIL import Image
 
 from archive_core import programs
+from indexes.fold import fold
 
 __all__ = [
     "OcrResult", "OcrUnavailable", "OcrFailed", "ocr_image", "check_languages", "prepare_image", "PREPROCESSORS",
@@ -66,10 +68,18 @@ class OcrResult:
 _SKEW_MAX_DEG = 6.0
 _SKEW_MIN_DEG = 0.3  # below this Tesseract copes and resampling would only blur
 _SKEW_WORK_PX = 1000  # the estimate runs on a copy no larger than this
-# Orientation (Tesseract OSD, ~2-4 s a page) is checked only when the first reading is poor:
-# an upright page reads at 80-95; a page upside down or on its side reads as noise.
+# Orientation (Tesseract OSD, ~2-4 s a page) is checked only when the first reading is poor
+# (an upright page reads at 80-95) and does not read as Vietnamese: a noisy upright scan reads
+# under 70 but its words are still syllables (98 % on generated scans); a page upside down or on
+# its side reads as noise (45-50 % syllables).  So a poor but upright page costs no OSD run.
 ORIENTATION_RETRY_BELOW = 70.0
+SYLLABLES_UPRIGHT = 0.7  # share of a reading's words that are Vietnamese syllables when the page is upright
 _OSD_MIN_CONFIDENCE = 1.0
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+    r"(uye|uya|oai|oay|uay|uoi|uou|ieu|yeu|[aeiouy]{1,3})(ch|ng|nh|[cmnpt])?$"
+)
+_ACRONYM_MAX = 6  # UBND, HĐND, QĐ…: upper-case words this short count as text
 
 
 def estimate_skew(image: Image.Image) -> float:
@@ -243,13 +253,28 @@ def ocr_image(image: Image.Image, languages: str = DEFAULT_LANGUAGES, *, correct
     if not correct:
         return _read(base, languages)
     result = _read(_preprocess(base), languages)
-    if result.mean_confidence < ORIENTATION_RETRY_BELOW:
+    if result.mean_confidence < ORIENTATION_RETRY_BELOW and not _reads_as_vietnamese(result.text, languages):
         rotation = detect_rotation(base)
         if rotation:
             retry = _read(_preprocess(_rotate_upright(base, rotation)), languages)
             if retry.mean_confidence > result.mean_confidence:
                 result = retry
     return result
+
+
+def _reads_as_vietnamese(text: str, languages: str) -> bool:
+    """Whether a reading is words, not noise: most of its words are Vietnamese syllables (or acronyms).
+
+    Only for Vietnamese OCR; other languages keep the OSD check of every poor reading."""
+    if "vie" not in languages.split("+"):
+        return False
+    tokens = [t for t in (re.sub(r"[^\w]", "", word) for word in text.split()) if t and not t.isdigit()]
+    if not tokens:
+        return False
+    syllables = sum(
+        1 for t in tokens if _SYLLABLE.match(fold(t)) or (t.isupper() and len(t) <= _ACRONYM_MAX)
+    )
+    return syllables / len(tokens) >= SYLLABLES_UPRIGHT
 
 
 def _read(image: Image.Image, languages: str) -> OcrResult:

@@ -34,7 +34,7 @@ from .packages import PackageContents, PackageRefused, open_package
 from .provenance import check_unit
 from .report import write_report
 from .steps.dossiers import register_package_dossiers
-from .steps.extraction import extract_pending, wait_for_workers
+from .steps.extraction import extract_pending, wait_for_workers, warm_up
 from .steps.outcomes import record_outcomes
 from .steps.package_record import find_or_create_package, record_refused_package
 from .steps.register import register_rows, register_unreferenced_files
@@ -104,6 +104,7 @@ def _run_steps(archive: Archive, contents: PackageContents, workers: int, option
         BlobStore(archive.settings.store_dir),
         on_progress=options.progress,
     )
+    warm_up(workers)
     run.store.clean_incoming()
     keep_package_manifests(run)
     store_payload(run)

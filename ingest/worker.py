@@ -12,42 +12,40 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from multiprocessing import forkserver
 
 from archive_core.context import Archive
 from archive_core.store import BlobStore
 
 from . import claims
 from .claims import Claim, Saved
-from .extract import Extraction, ExtractionRefused, ExtractLimits, extract
+from .extract import Extraction, ExtractLimits
+from .extract.job import extract_job, ignore_interrupts
 from .indexing import index_ready
 from .ocr import OcrUnavailable
 
 log = logging.getLogger("ingest.worker")
 POLL_SECONDS = 1.0
+WINDOW_PER_PROCESS = 4  # files claimed ahead per process: the pool never waits while the loop saves
+# Pool processes are forked from a forkserver that imported these once (and the main script, so a
+# child does not import it again): a process starts in milliseconds, not in seconds of imports.
+POOL_PRELOAD = ["__main__", "ingest.extract.job"]
 
 
-def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
-    """Runs in a worker process; a refusal or crash comes back as its reason."""
-    try:
-        return extract(Path(path), limits)
-    except ExtractionRefused as refused:
-        return refused.reason
-    except OcrUnavailable:
-        raise  # the machine, not the file, is at fault: stop the run with the reason
-    except Exception as error:
-        return f"Lỗi khi đọc tệp: {type(error).__name__}: {error}"
+def _pool_context() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(POOL_PRELOAD)
+    return context
 
 
-def _ignore_interrupts() -> None:
-    """Pool processes leave SIGINT/SIGTERM to the parent, which finishes or releases their files."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def start_pool_server() -> None:
+    """Start the forkserver now, so its imports happen while the package is being stored."""
+    _pool_context()
+    forkserver.ensure_running()
 
 
 def limits_of(archive: Archive) -> ExtractLimits:
@@ -104,19 +102,20 @@ class ExtractionLoop:
             if self.processes == 1:  # one file at a time in this process (a thread, so the loop stays the same)
                 self._pool = cf.ThreadPoolExecutor(max_workers=1)
             else:
-                self._pool = cf.ProcessPoolExecutor(max_workers=self.processes, initializer=_ignore_interrupts,
-                                                    mp_context=multiprocessing.get_context("spawn"))
+                self._pool = cf.ProcessPoolExecutor(max_workers=self.processes, initializer=ignore_interrupts,
+                                                    mp_context=_pool_context())
         return self._pool
 
     def _shutdown_pool(self) -> None:
+        """Nothing is running any more: the processes end on their own while the run goes on."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> LoopStats:
         running: dict[cf.Future, Claim] = {}
-        window = self.processes * 2
+        window = self.processes * WINDOW_PER_PROCESS
         idle_since = time.monotonic()
         db = self.archive.db
         try:
@@ -133,16 +132,24 @@ class ExtractionLoop:
                             else:
                                 path = str(self.store.path(claim.sha256))
                                 running[self._submit(path)] = claim
+                    if running and self.stop_event.is_set():  # stopping: files not started go back at once
+                        for future in [f for f in running if f.cancel()]:
+                            self.stats.released += claims.release(db, self.worker_id, [running.pop(future).file_id])
                     if running:
                         idle_since = time.monotonic()
                         finished, _ = cf.wait(running, timeout=self.poll_seconds, return_when=cf.FIRST_COMPLETED)
+                        results: list[tuple[Claim, claims.Result]] = []
                         for future in finished:
                             claim = running.pop(future)
                             result = self._result(future)
                             if result is None:  # stopping: the file goes back to the queue
                                 self.stats.released += claims.release(db, self.worker_id, [claim.file_id])
                                 continue
-                            self._saved(claim, claims.save_extraction(db, self.worker_id, claim, result, store=self.store))
+                            results.append((claim, result))
+                        if results:  # what finished meanwhile is saved in one transaction
+                            saved = claims.save_extractions(db, self.worker_id, results, store=self.store)
+                            for (claim, _result), outcome in zip(results, saved, strict=True):
+                                self._saved(claim, outcome)
                         continue
                     if claimed:
                         idle_since = time.monotonic()
@@ -169,7 +176,8 @@ class ExtractionLoop:
         try:
             return self._executor().submit(extract_job, path, self.limits)
         except cf.BrokenExecutor:  # a pool process died: start a fresh pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
             return self._executor().submit(extract_job, path, self.limits)
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import time
 
 from .. import claims
-from ..worker import ExtractionLoop
+from ..worker import ExtractionLoop, start_pool_server
 from .run import IngestRun
 
 WAIT_POLL_SECONDS = 2.0
+
+
+def warm_up(processes: int) -> None:
+    """Start the pool's process server early: its imports overlap with storing the package."""
+    if processes > 1:
+        start_pool_server()
 
 
 def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> None:
