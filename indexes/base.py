@@ -52,7 +52,8 @@ class SearchQuery:
     directions: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
-    number_filter: str = ""
+    number_filter: str = ""  # normalised; matches the number itself and every number it begins (number_prefixes)
+    number_prefixes: tuple[str, ...] = ()  # made by query.build_query: "191/KH" -> "191/KH-", "191/KH/"
     dossiers: tuple[str, ...] = ()
     signature: str = ""  # only documents with this signature verdict ("hop_le": "có chữ ký số hợp lệ")
     restricted_ok: bool = False  # restricted documents are left out unless the caller may see them (fails closed)

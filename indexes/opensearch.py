@@ -186,7 +186,11 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
             bounds["lte"] = query.date_to.isoformat()
         clauses.append({"range": {"issued_date": bounds}})
     if query.number_filter:
-        clauses.append({"term": {"number_norm": normalize_number(query.number_filter)}})
+        number = normalize_number(query.number_filter)
+        clauses.append({"bool": {"minimum_should_match": 1, "should": [
+            {"term": {"number_norm": number}},
+            *({"prefix": {"number_norm": prefix}} for prefix in query.number_prefixes if prefix),
+        ]}})
     return clauses
 
 

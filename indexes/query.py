@@ -28,6 +28,11 @@ _TOKEN_RE = re.compile(
 )
 
 
+# What may follow a partial number: "191" finds "191/KH-UBND", "191/KH" finds "191/KH-UBND",
+# never "1910/KH" (a number is matched at its own separators, not inside a digit run).
+NUMBER_SEPARATORS = ("/", "-")
+
+
 class QueryError(ValueError):
     """The user's request cannot be searched; the message is Vietnamese and shown as is."""
 
@@ -72,6 +77,14 @@ def parse_text(text: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
         if term not in terms:
             terms.append(term)
     return tuple(terms), tuple(numbers)
+
+
+def number_filter_parts(number: str, max_length: int = 500) -> tuple[str, tuple[str, ...]]:
+    """The normalised number field and the prefixes a longer number beginning with it starts with."""
+    norm = normalize_number(number.strip()[:max_length]).strip("/-") if number else ""
+    if not norm:
+        return "", ()
+    return norm, tuple(norm + sep for sep in NUMBER_SEPARATORS)
 
 
 def build_query(
@@ -122,6 +135,9 @@ def build_query(
         date_from, date_to = date_to, date_from
     if scope is not None:
         scope = frozenset(scope)
+    number_filter, number_prefixes = number_filter_parts(number, max_length)
+    if number and not number_filter:
+        raise QueryError("Số ký hiệu cần có chữ hoặc số (vd. 191, 191/KH hoặc 191/KH-UBND).")
     return SearchQuery(
         terms=terms,
         numbers=numbers,
@@ -131,7 +147,8 @@ def build_query(
         directions=_clean_values(directions),
         date_from=date_from,
         date_to=date_to,
-        number_filter=normalize_number(number.strip()[:max_length]) if number else "",
+        number_filter=number_filter,
+        number_prefixes=number_prefixes,
         dossiers=_clean_values(dossiers),
         signature=signature,
         restricted_ok=restricted_ok,

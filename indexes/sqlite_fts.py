@@ -421,8 +421,12 @@ class SqliteFtsEngine:
             where.append("d.issued_date <= ?")
             params.append(query.date_to.isoformat())
         if query.number_filter:
-            where.append("d.number_norm = ?")
-            params.append(normalize_number(query.number_filter))
+            number = normalize_number(query.number_filter)
+            prefixes = [p for p in query.number_prefixes if p]
+            where.append("(d.number_norm = ?" + " OR substr(d.number_norm, 1, ?) = ?" * len(prefixes) + ")")
+            params.append(number)
+            for prefix in prefixes:
+                params.extend([len(prefix), prefix])
         if query.signature:
             where.append("d.signature = ?")
             params.append(query.signature)

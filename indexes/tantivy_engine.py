@@ -205,6 +205,12 @@ def _values(field: str, values: Iterable[str]) -> tantivy.Query:
     return tantivy.Query.term_set_query(SCHEMA, field, sorted({str(v) for v in values}))
 
 
+def _number_filter(number: str, prefixes: Iterable[str]) -> tantivy.Query:
+    """The number itself, or a number beginning with one of ``prefixes`` (a regex on the raw field)."""
+    pattern = "|".join([re.escape(number), *(re.escape(p) + ".*" for p in prefixes if p)])
+    return tantivy.Query.regex_query(SCHEMA, "number_norm", pattern)
+
+
 def _filters(query: SearchQuery) -> list[tantivy.Query]:
     """Filters as queries that match or not and add nothing to the score."""
     out: list[tantivy.Query] = []
@@ -218,7 +224,7 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
         high = ((_day(query.date_to) + 1) << 32) - 1 if query.date_to else (_NO_DAY_UP << 32) - 1
         out.append(tantivy.Query.range_query(SCHEMA, "up", tantivy.FieldType.Unsigned, low, high))
     if query.number_filter:
-        out.append(tantivy.Query.term_query(SCHEMA, "number_norm", normalize_number(query.number_filter)))
+        out.append(_number_filter(normalize_number(query.number_filter), getattr(query, "number_prefixes", ())))
     signature = getattr(query, "signature", "")
     if signature:
         out.append(tantivy.Query.term_query(SCHEMA, "signature", signature))

@@ -228,3 +228,23 @@ def test_delete_and_clear(engine, search, doc, filler):
     assert engine.count() == 0 and search("de dieu").total == 0
     engine.index([doc(3, subject="đê điều")])
     assert ids(search("de dieu")) == [3]
+
+
+def test_number_field_matches_the_beginning_of_a_number(engine, search, doc, filler):
+    """The number field finds a number from its beginning up to a separator, never inside a digit run."""
+    engine.index([*filler,
+                  doc(1, number="191/KH-UBND", subject="Kế hoạch tiêm chủng"),
+                  doc(2, number="1910/KH-UBND", subject="Kế hoạch khác"),
+                  doc(3, number="191/QĐ-UBND", subject="Quyết định khen thưởng"),
+                  doc(4, number="19/KH-UBND", subject="Kế hoạch năm"),
+                  doc(5, number="05/2024/NQ-HĐND", subject="Nghị quyết")])
+    assert sorted(ids(search("", number="191"))) == [1, 3]
+    assert ids(search("", number="191/KH")) == [1]
+    assert ids(search("", number="191/kh-ubnd")) == [1]
+    assert ids(search("", number="191/QD")) == [3]
+    assert sorted(ids(search("", number="191/"))) == [1, 3]
+    assert ids(search("", number="05/2024")) == [5]
+    assert ids(search("", number="05/2024/NQ-HĐ")) == []  # within a word: no
+    assert ids(search("tiêm chủng", number="191")) == [1]
+    assert ids(search("", number="19")) == [4]
+    assert ids(search("", number="1.*")) == []  # regex characters are only characters

@@ -112,3 +112,13 @@ def test_hostile_paths_never_500(as_sonnam):
         r = as_sonnam.get(url)
         assert r.status_code == 404, url
         assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_number_field_partial_and_its_message(as_admin, world):
+    """'305' and '305/CV' find 305/CV-UBND; a number that matches nothing says so (not 'type without diacritics')."""
+    for number in ("305", "305/cv", "305/CV-UBND"):
+        data = as_admin.get("/api/v1/search", query_string={"number": number}).get_json()
+        assert [h["id"] for h in data["hits"]] == [world.docs["district"]], number
+    html = as_admin.get("/", query_string={"number": "3051"}).get_data(as_text=True)
+    assert "Không có văn bản nào có số ký hiệu “3051”" in html
+    assert "gõ không dấu" not in html
