@@ -228,7 +228,7 @@ def _save_one(session: Session, worker: str, claim: Claim, result: Result, store
             file.reason = "; ".join(result.warnings)
         for page in result.pages:
             session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
-                             ocr_confidence=page.ocr_confidence))
+                             ocr_confidence=page.ocr_confidence, word_boxes=page.word_boxes))
     session.flush()
     return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document, store))
 
@@ -254,7 +254,7 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
         file.lease_until = None
         for page in source.pages:
             session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
-                             ocr_confidence=page.ocr_confidence))
+                             ocr_confidence=page.ocr_confidence, word_boxes=page.word_boxes))
         session.flush()
         return Saved(saved=True, status=file.status, pages=source.page_count, copied=True,
                      finalized=_finalize_if_last(session, document, store))

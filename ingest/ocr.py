@@ -62,6 +62,13 @@ class OcrResult:
     words: list[OcrWord] = field(default_factory=list)
     size: tuple[int, int] = (0, 0)  # width, height of the image the boxes refer to
 
+    def word_boxes(self) -> dict | None:
+        """The words and boxes kept with the page (``page.word_boxes``), so a viewer can mark a hit on the scan."""
+        if not self.words or not all(self.size):
+            return None
+        return {"w": self.size[0], "h": self.size[1],
+                "words": [[w.text, w.left, w.top, w.width, w.height] for w in self.words]}
+
 
 # ------------------------------------------------------------------ page geometry
 

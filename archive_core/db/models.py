@@ -235,6 +235,9 @@ class Page(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(16))  # text | ocr | none
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    # OCR pages: Tesseract's words and boxes ({"w", "h", "words": [[text, left, top, width, height]]}),
+    # so the viewer marks a hit on the scan; None for text pages (their boxes come from the PDF).
+    word_boxes: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     file: Mapped[DocumentFile] = relationship(back_populates="pages")
 

@@ -28,6 +28,7 @@ class ExtractedPage:
     text: str
     method: str  # "text" | "ocr" | "none"
     ocr_confidence: float | None = None
+    word_boxes: dict | None = None  # OCR pages: {"w", "h", "words": [[text, left, top, width, height]]}
 
 
 @dataclass

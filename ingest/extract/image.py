@@ -44,5 +44,5 @@ class ImageExtractor(Extractor):
                 finally:
                     del frame
                 method = "ocr" if result.text.strip() else "none"
-                pages.append(ExtractedPage(number, result.text, method, result.mean_confidence))
+                pages.append(ExtractedPage(number, result.text, method, result.mean_confidence, result.word_boxes()))
         return Extraction(media_type, pages, notes)

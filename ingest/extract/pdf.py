@@ -89,7 +89,7 @@ class PdfExtractor(Extractor):
                 finally:
                     del image
                 if letter_count(result.text) > letter_count(text) or (result.text and not text):
-                    pages.append(ExtractedPage(number, result.text, "ocr", result.mean_confidence))
+                    pages.append(ExtractedPage(number, result.text, "ocr", result.mean_confidence, result.word_boxes()))
                 elif text:
                     pages.append(ExtractedPage(number, text, "text"))
                 else:
