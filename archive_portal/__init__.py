@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     from archive_core.settings import Settings
 
     from . import auth, web
-    from .services.formatting import ROLE_LABELS, direction_label, format_date
+    from .services.formatting import ROLE_LABELS, direction_label, format_date, format_day, format_time_zoned, zone_name
     from .services.roles import AUDIT_READERS, PACKAGE_READERS, TOKEN_HOLDERS
     from .views import register_blueprints, register_error_handlers
 
@@ -65,9 +65,13 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     CSRFProtect(app)
     auth.init_app(app)
 
-    app.jinja_env.filters["vn_date"] = format_date
+    app.jinja_env.filters["vn_date"] = format_date  # datetimes: Hà Nội time
+    app.jinja_env.filters["vn_day"] = format_day  # the local day of a stored time (expiry dates)
+    app.jinja_env.filters["vn_time"] = format_time_zoned  # a time that is evidence, the zone named
+    app.jinja_env.filters["local_time"] = format_time_zoned
     app.jinja_env.filters["direction_label"] = direction_label
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.globals.update(AUDIT_READERS=AUDIT_READERS, PACKAGE_READERS=PACKAGE_READERS, TOKEN_HOLDERS=TOKEN_HOLDERS)
 
     register_blueprints(app)

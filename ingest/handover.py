@@ -9,18 +9,21 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from archive_core.cells import csv_writer
+from archive_core.clock import to_local, utcnow, zone_label
 from archive_core.context import Archive
 from archive_core.db.models import Document, IngestItem, OldUnit, Package
 from archive_core.store import blob_path
 
-from .report import OUTCOME_LABELS
+from .report import OUTCOME_LABELS, PACKAGE_FORM_LABELS, PACKAGE_STATUS_LABELS
 
 FILE_KINDS = ("manifest", "file", "attachment")
+FILE_KIND_LABELS = {"manifest": "Bảng kê", "file": "Tệp", "attachment": "Đính kèm từ edXML"}
 CSV_COLUMNS = ("goi", "loai", "duong_dan", "sha256", "kich_thuoc", "ket_qua", "ly_do", "ma_van_ban")
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
 
@@ -45,7 +48,7 @@ class HandoverRecord:
     files: list[dict] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
-    made_at: datetime = field(default_factory=datetime.now)
+    made_at: datetime = field(default_factory=utcnow)  # stored UTC; printed in Hà Nội time, zone named
 
     @property
     def totals(self) -> dict[str, int]:
@@ -80,7 +83,8 @@ def _package_part(archive: Archive, session, package: Package, record: HandoverR
     counts = package.counts or {}
     record.packages.append({
         "id": package.id, "form": package.form, "source_path": package.source_path, "verified": package.verified,
-        "status": package.status, "started_at": package.started_at, "finished_at": package.finished_at,
+        # the record is a formal paper: the package by its own name, never the server's path to it
+        "source_name": PurePath(package.source_path or "").name, "status": package.status, "started_at": package.started_at, "finished_at": package.finished_at,
         "source_organization": package.source_organization, "manifest_name": package.manifest_name,
         "manifest_sha256": package.manifest_sha256, "bag_manifest_sha256": package.bag_manifest_sha256,
     })
@@ -141,16 +145,22 @@ def to_csv(record: HandoverRecord) -> str:
     writer = csv_writer(buffer)  # file names and numbers come from the package: no formulas
     writer.writerow(CSV_COLUMNS)
     for f in record.files:
-        writer.writerow([f["package"], f["kind"], f["path"], f["sha256"], f["size"] if f["size"] is not None else "",
-                         f["outcome"], f["reason"], f["ma_van_ban"]])
+        writer.writerow([f["package"], FILE_KIND_LABELS.get(f["kind"], f["kind"]), f["path"], f["sha256"],
+                         f["size"] if f["size"] is not None else "", OUTCOME_LABELS.get(f["outcome"], f["outcome"]),
+                         f["reason"], f["ma_van_ban"]])
     return "\ufeff" + buffer.getvalue()  # BOM: opens correctly in Excel
 
 
 def to_html(record: HandoverRecord) -> str:
     """A standalone printable page (styles inline), for download and for the reports folder."""
-    return _env.get_template("handover.html").render(record=record, outcome_labels=OUTCOME_LABELS)
+    return _env.get_template("handover.html").render(record=record, **_labels(record))
 
 
 def to_html_fragment(record: HandoverRecord) -> str:
     """The same record without page chrome, to embed in the portal's own layout."""
-    return _env.get_template("handover_body.html").render(record=record, outcome_labels=OUTCOME_LABELS)
+    return _env.get_template("handover_body.html").render(record=record, **_labels(record))
+
+
+def _labels(record: HandoverRecord) -> dict:
+    return {"outcome_labels": OUTCOME_LABELS, "status_labels": PACKAGE_STATUS_LABELS, "form_labels": PACKAGE_FORM_LABELS,
+            "made_at": to_local(record.made_at), "zone": zone_label()}

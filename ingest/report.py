@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
+from archive_core.clock import format_local
 from archive_core.context import Archive
 from archive_core.db.models import BlobSignatures, Document, DocumentFile, Dossier, IngestItem, Package, Page
 
@@ -24,7 +26,23 @@ OUTCOME_LABELS = {
 KIND_LABELS = {"manifest": "Bảng kê", "row": "Dòng bảng kê", "file": "Tệp", "document": "Văn bản từ tệp", "package": "Gói",
                "attachment": "Đính kèm giải mã từ edXML"}
 
+PACKAGE_STATUS_LABELS = {"done": "Hoàn tất", "running": "Đang nhập / dở dang", "refused": "Bị từ chối"}
+PACKAGE_FORM_LABELS = {"bag": "Gói BagIt", "folder": "Thư mục", "zip": "Tệp nén ZIP", "loose": "Tệp rời",
+                       "edxml": "Gói edXML"}
+
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
+
+
+def _local_time(value: datetime | str | None) -> str:
+    """A stored UTC time (or its ISO text, as the JSON report keeps it) in local time, the zone named."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    return format_local(value, zone=True)
+
+
+_env.filters["local_time"] = _local_time
+TEMPLATE_LABELS = {"outcome_labels": OUTCOME_LABELS, "kind_labels": KIND_LABELS, "status_labels": PACKAGE_STATUS_LABELS,
+                   "form_labels": PACKAGE_FORM_LABELS}
 
 
 def report_paths(archive: Archive, package_id: int) -> tuple[Path, Path]:
@@ -87,6 +105,6 @@ def write_report(archive: Archive, package_id: int) -> dict:
     report = build_report(archive, package_id)
     json_path, html_path = report_paths(archive, package_id)
     json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    html = _env.get_template("report.html").render(report=report, outcome_labels=OUTCOME_LABELS, kind_labels=KIND_LABELS)
+    html = _env.get_template("report.html").render(report=report, **TEMPLATE_LABELS)
     html_path.write_text(html, encoding="utf-8")
     return report

@@ -18,9 +18,9 @@ def _fail(error: Exception) -> click.ClickException:
 
 
 def _date(value):
-    from ..services.formatting import format_date
+    from ..services.formatting import format_day
 
-    return format_date(value.date() if value is not None else None, "không")
+    return format_day(value, "không")
 
 
 def _audit(session, action: str, target: str, **details) -> None:

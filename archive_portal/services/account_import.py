@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_core.cells import csv_writer
+from archive_core.clock import local_date, local_today
 from archive_core.db.models import NewUnit
 from archive_core.errors import UserError
 
@@ -225,7 +226,7 @@ def create_from_rows(session: Session, rows: list[OfficialRow],
                 expires = parse_user_date(row.expires)
             except ValueError as error:
                 raise AccountError(str(error)) from None
-            if expires is not None and expires <= date.today():
+            if expires is not None and expires <= local_today():
                 raise AccountError(f"Ngày hết hạn {format_date(expires)} đã qua.")
             with session.begin_nested():
                 account, password = create_account(
@@ -247,6 +248,6 @@ def results_csv(results: list[ImportResult]) -> str:
                      "Ngày hết hạn", "Mật khẩu ban đầu", "Kết quả"])
     for r in results:
         writer.writerow([r.line, r.display_name, r.username, r.role_label, r.new_unit_code, r.new_unit_name, r.email,
-                         format_date(r.expires_at.date() if r.expires_at else None), r.password,
+                         format_date(local_date(r.expires_at)), r.password,
                          "Đã tạo (đổi mật khẩu khi đăng nhập lần đầu)" if r.ok else f"Không tạo: {r.error}"])
     return "\ufeff" + out.getvalue()

@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive_core.clock import utcnow
+from archive_core.clock import end_of_local_day, utcnow
 from archive_core.db.models import Account, ApiToken, NewUnit
 from archive_core.errors import UserError
 
@@ -75,7 +75,8 @@ def _check_password(password: str, username: str) -> None:
 
 
 def _end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59))
+    """An expiry typed as a date is a local date: the account works until the end of that day in Hà Nội."""
+    return end_of_local_day(day)
 
 
 def create_account(

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from archive_core.cells import csv_writer
-from archive_core.clock import utcnow
+from archive_core.clock import format_local, local_zone, utcnow, zone_label
+from archive_core.clock import to_local as to_local  # re-exported: views read times through services
 from archive_core.db.models import AuditEvent
 from archive_core.errors import UserError
 
@@ -310,14 +311,8 @@ def _verify_checkpoints(session: Session, path: Path, key: AuditKey, chain: Veri
     return replace(chain, checkpoints=intact)
 
 
-# -- times: stored in UTC, shown and typed in Vietnam time (UTC+7, no daylight saving) -------
-VN_TZ = timezone(timedelta(hours=7), "ICT")
+# -- times: stored in UTC, shown and typed in local time (ARCHIVE_TIMEZONE, Hà Nội by default) -------
 _DATETIME_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
-
-
-def to_local(at: datetime) -> datetime:
-    """A stored (naive UTC) time in Vietnam time."""
-    return at.replace(tzinfo=UTC).astimezone(VN_TZ)
 
 
 def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
@@ -334,7 +329,7 @@ def parse_local_datetime(text: str, *, end: bool = False) -> datetime | None:
         if not match:
             raise ValueError
         day, month, year, hour, minute = match.groups()
-        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=VN_TZ)
+        local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=local_zone())
     except ValueError:
         raise UserError(f"“{text[:40]}” không phải thời điểm dạng dd/mm/yyyy hoặc dd/mm/yyyy HH:MM") from None
     if end:
@@ -389,7 +384,7 @@ def browse(session: Session, flt: AuditFilter, page: int = 1, per_page: int = 50
     return AuditPage(list(events), total, page, per_page)
 
 
-CSV_COLUMNS = ("id", "thoi_gian", "hanh_dong", "tai_khoan", "don_vi_moi", "dia_chi", "doi_tuong", "chi_tiet",
+CSV_COLUMNS = ("id", "thoi_gian", "hanh_dong", "mo_ta", "tai_khoan", "don_vi_moi", "dia_chi", "doi_tuong", "chi_tiet",
                "hash_truoc", "hash")
 
 
@@ -411,10 +406,11 @@ def export_csv(session: Session, flt: AuditFilter) -> Iterable[str]:
     buffer = io.StringIO()
     writer = csv_writer(buffer)  # a failed sign-in's user name is anyone's text: no formulas
     yield "\ufeff"
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([f"thoi_gian ({zone_label()})" if c == "thoi_gian" else c for c in CSV_COLUMNS])
     for event in _iter_filtered(session, flt):
         writer.writerow([
-            event.id, to_local(event.at).strftime("%d/%m/%Y %H:%M:%S"), event.action, event.username, event.new_unit_code,
+            event.id, format_local(event.at, seconds=True), event.action, ACTION_LABELS.get(event.action, event.action),
+            event.username, event.new_unit_code,
             event.client_address, event.target, json.dumps(event.details or {}, ensure_ascii=False),
             event.prev_hash, event.hash,
         ])

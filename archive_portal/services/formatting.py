@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from archive_core.clock import format_local, local_date, to_local, utcnow, zone_label
 from archive_core.errors import UserError
 
 from .roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP
@@ -53,8 +54,28 @@ def format_date(value: date | datetime | None, empty: str = "") -> str:
     if value is None:
         return empty
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return format_local(value)  # stored UTC, read in Hà Nội time
     return value.strftime("%d/%m/%Y")
+
+
+def local_stamp() -> str:
+    """Now in local time as ``yyyymmdd-HHMM``, for names of exported files."""
+    return to_local(utcnow()).strftime("%Y%m%d-%H%M")
+
+
+def format_day(value: date | datetime | None, empty: str = "") -> str:
+    """The local day (dd/mm/yyyy) of a date or of a stored UTC time, such as an expiry."""
+    return format_date(local_date(value), empty)
+
+
+def format_time_zoned(value: datetime | str | None, empty: str = "") -> str:
+    """A time that is evidence (audit, tokens, accounts): local, with seconds and the zone named.
+
+    Also takes the ISO text of a stored time (reports keep times as JSON).
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    return format_local(value, seconds=True, zone=True, empty=empty)
 
 
 def parse_user_date(text: str) -> date | None:
@@ -85,3 +106,13 @@ def direction_label(value: str) -> str:
 
 def source_label(value: str) -> str:
     return SOURCE_LABELS.get(value or "", value or "")
+
+
+def now_zoned() -> str:
+    """Now, as a printed record states it (local time, zone named)."""
+    return format_time_zoned(utcnow())
+
+
+def zone_name() -> str:
+    """The zone named beside times (``giờ Việt Nam, GMT+7``), for table headings."""
+    return zone_label()

@@ -14,7 +14,7 @@ from archive_core.context import Archive
 from archive_core.db.models import OldUnit, Package
 from ingest import handover
 from ingest.handover import HandoverRecord
-from ingest.report import KIND_LABELS, OUTCOME_LABELS, build_report
+from ingest.report import TEMPLATE_LABELS, build_report
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PackageSummary:
     counts: dict
 
 
-REPORT_LABELS = {"outcome_labels": OUTCOME_LABELS, "kind_labels": KIND_LABELS}
+REPORT_LABELS = TEMPLATE_LABELS
 
 
 def list_packages(session: Session, limit: int = 500) -> list[PackageSummary]:

@@ -25,7 +25,7 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
 @roles_required(*PACKAGE_READERS)
 def index():
     session = db_session()
-    return render_template("archivist/packages.html", packages=packages.list_packages(session),
+    return render_template("archivist/packages.html", packages=packages.list_packages(session), **packages.REPORT_LABELS,
                            units=packages.units_with_packages(session))
 
 
@@ -64,7 +64,8 @@ def _handover_page(view_prefix: str, **selector):
     record = _record_or_404("handover_view", **selector)
     return render_template("archivist/handover.html", record=record, fragment=Markup(packages.handover_fragment(record)),
                            csv_url=(f"archivist.{view_prefix}_csv", selector),
-                           html_url=(f"archivist.{view_prefix}_html", selector))
+                           html_url=(f"archivist.{view_prefix}_html", selector),
+                           print_url=(f"printing.{view_prefix}", selector))
 
 
 def _handover_file(kind: str, name: str, **selector) -> Response:

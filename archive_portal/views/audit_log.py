@@ -1,14 +1,14 @@
 """The audit trail in the portal (auditors and admins): filter, page, export as CSV."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from archive_core.errors import UserError
 
 from ..auth import roles_required
-from ..services.audit import ACTION_LABELS, AuditFilter, browse, export_csv, parse_local_datetime, to_local
+from ..services.audit import ACTION_LABELS, AuditFilter, browse, export_csv, parse_local_datetime
+from ..services.audit_view import describe_all
+from ..services.formatting import local_stamp
 from ..services.roles import AUDIT_READERS
 from ..web import db_session
 from .auditing import audit_event
@@ -54,7 +54,7 @@ def index():
         return url_for("audit_log.index", **args, **({"page": number} if number > 1 else {}))
 
     return render_template(
-        "audit_log.html", page=page, raw=raw, errors=errors, actions=ACTION_LABELS, to_local=to_local,
+        "audit_log.html", page=page, lines=describe_all(page.events), raw=raw, errors=errors, actions=ACTION_LABELS,
         page_url=page_url, csv_url=url_for("audit_log.export", **args),
     ), (400 if errors else 200)
 
@@ -72,7 +72,7 @@ def export():
     def rows():
         yield from export_csv(db_session(), flt)  # streamed after the commit, in the request's session
 
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = local_stamp()  # the file is named in the time its reader lives in
     response = Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="nhat-ky-{stamp}.csv"'
     return response

@@ -71,10 +71,10 @@ def test_archivist_reads_the_package_handover_and_it_reconciles(handover_world):
     # every file the bag declared is listed, with the bag's own checksum, and nothing else
     assert set(by_path) == set(declared)
     for path, digest in declared.items():
-        if by_path[path]["ket_qua"] != "refused":
+        if by_path[path]["ket_qua"] != "Từ chối":
             assert by_path[path]["sha256"] == digest
-    assert by_path["files/rong.pdf"]["ket_qua"] == "refused" and "rỗng" in by_path["files/rong.pdf"]["ly_do"]
-    assert by_path["files/3.pdf"]["ket_qua"] == "withheld"
+    assert by_path["files/rong.pdf"]["ket_qua"] == "Từ chối" and "rỗng" in by_path["files/rong.pdf"]["ly_do"]
+    assert by_path["files/3.pdf"]["ket_qua"] == "Giữ lại (mật)"  # values in Vietnamese, as the record is
     assert by_path["files/1.pdf"]["ma_van_ban"] == "H-1"
 
 
