@@ -19,6 +19,7 @@ from archive_core.db.models import Document, DocumentFile, Dossier, NewUnit, Old
 from ingest.dossiers import ACCESS_LABELS, HAN_CHE
 
 from .formatting import format_date
+from .scope import may_read, may_see_restricted
 from .units import current_version_id
 
 LEVEL_LABELS = {"tinh": "cấp tỉnh", "huyen": "cấp huyện", "xa": "cấp xã"}
@@ -259,13 +260,24 @@ class DossierView:
         return self.access == HAN_CHE
 
 
-def dossier_view(session: Session, dossier_id: int) -> DossierView | None:
-    """A dossier and its documents in their order (so_thu_tu, then date), for archivists."""
+def dossier_view(session: Session, dossier_id: int, scope: frozenset[str] | None = None, *,
+                 archivist: bool = False) -> DossierView | None:
+    """A dossier and its documents in their order (so_thu_tu, then date).
+
+    For every reader's page the dossier must be of a unit in the scope, a restricted one only
+    for accounts allowed restricted material, and only documents the account may read are
+    listed (never a withheld one).  ``archivist``: the archivists' page, everything named.
+    """
     d = session.get(Dossier, dossier_id) if 0 < dossier_id < 2**63 else None
     if d is None:
         return None
+    if not archivist and ((scope is not None and d.unit_code not in scope)
+                          or (d.access == HAN_CHE and not may_see_restricted(scope))):
+        return None
     unit = session.get(OldUnit, d.unit_code)
-    docs = session.scalars(select(Document).where(Document.unit_code == d.unit_code, Document.dossier == d.code))
+    docs = [x for x in session.scalars(select(Document).where(Document.unit_code == d.unit_code,
+                                                              Document.dossier == d.code))
+            if archivist or may_read(x, scope)]
     ordered = sorted(docs, key=lambda x: (x.dossier_order is None, x.dossier_order or 0,
                                           x.issued_date or date.max, x.id))
     return DossierView(

@@ -38,9 +38,11 @@ def register_blueprints(app: Flask) -> None:
         audit_log,
         auth,
         documents,
+        dossiers,
         fonds,
         health,
         oai,
+        printing,
         search,
         tokens,
         units_admin,
@@ -49,8 +51,8 @@ def register_blueprints(app: Flask) -> None:
     from .converters import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any rule: ids beyond BIGINT are 404s
-    for module in (auth, search, documents, api, admin, archivist, fonds, audit_log, units_admin, admin_accounts, tokens,
-                   oai, health, withholding):
+    for module in (auth, search, documents, dossiers, api, admin, archivist, fonds, audit_log, units_admin,
+                   admin_accounts, tokens, oai, health, withholding, printing):
         app.register_blueprint(module.bp)
 
 

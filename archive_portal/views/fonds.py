@@ -49,10 +49,10 @@ def export(unit_code: str):
 @bp.route("/ho-so/<int:dossier_id>")
 @roles_required(*PACKAGE_READERS)
 def dossier(dossier_id: int):
-    found = dossier_view(db_session(), dossier_id)
+    found = dossier_view(db_session(), dossier_id, archivist=True)
     if found is None:
         abort(404)
-    return render_template("archivist/dossier.html", dossier=found)
+    return render_template("archivist/dossier.html", dossier=found, full=True)
 
 
 @bp.route("/han-bao-quan")

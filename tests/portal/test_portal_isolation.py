@@ -119,6 +119,8 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "archivist.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
     "archivist.unit_handover_csv": (ROLE, frozenset({"admin", "archivist"})),
     "archivist.unit_handover_html": (ROLE, frozenset({"admin", "archivist"})),
+    # Every reader's dossier page: a 404 for an unknown id here; scope and restriction in test_portal_restricted.
+    "dossiers.show": (ROLE, frozenset({"admin", "archivist", "auditor", "lookup"})),
     "fonds.index": (ROLE, frozenset({"admin", "archivist"})),
     "fonds.show": (ROLE, frozenset({"admin", "archivist"})),
     "fonds.export": (ROLE, frozenset({"admin", "archivist"})),
@@ -134,6 +136,9 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "health.healthz": (PROBE, frozenset()),
     "health.metrics": (PROBE, frozenset()),
     "oai.endpoint": (OAI, frozenset()),
+    "printing.document": (DOC, frozenset()),
+    "printing.package_handover": (ROLE, frozenset({"admin", "archivist"})),
+    "printing.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
 }
 # Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
 # Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).

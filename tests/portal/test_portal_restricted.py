@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import select
 
 from archive_core.context import Archive
-from archive_core.db.models import Account, Document, DocumentFile
+from archive_core.db.models import Account, Document, DocumentFile, Dossier
 from archive_core.settings import Settings
 from archive_portal import create_app
 from archive_portal.services.accounts import create_account
@@ -150,3 +150,20 @@ def test_document_page_api_and_oai_carry_the_dossier(world):
                                         headers={"Authorization": f"Bearer {tokens[username]}"}).get_data(as_text=True)
         assert ("Hồ sơ HS-HC" in xml) is allowed and "Hồ sơ HS-MO" in xml, username
         assert ("Hạn chế sử dụng" in xml) is allowed
+
+
+def test_dossier_page_keeps_scope_and_restriction(world):
+    archive, app, docs, _, clients, _ = world
+    with archive.db.transaction() as session:
+        create_account(session, username="phohien", role="lookup", new_unit_code="11953", password=PASSWORD)
+        ids = {d.code: d.id for d in session.scalars(select(Dossier))}
+    other = app.test_client()
+    assert login(other, "phohien").status_code == 302
+    assert clients["sonnam"].get(f"/ho-so/{ids['HS-HC']}").status_code == 404
+    page = clients["sonnam"].get(f"/ho-so/{ids['HS-MO']}")
+    assert page.status_code == 200 and f"Văn bản {MARK} VB-MO" in page.get_data(as_text=True)
+    allowed = clients["sonnam.hc"].get(f"/ho-so/{ids['HS-HC']}").get_data(as_text=True)
+    assert "Hồ sơ nhân sự" in allowed and f"Văn bản {MARK} VB-HC" in allowed
+    for code in ("HS-HC", "HS-MO"):  # another new unit's account: as if they did not exist
+        assert other.get(f"/ho-so/{ids[code]}").status_code == 404
+    assert clients["luutru"].get(f"/ho-so/{ids['HS-HC']}").status_code == 200
