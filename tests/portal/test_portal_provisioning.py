@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from datetime import date, timedelta
 
@@ -12,9 +13,22 @@ from click.testing import CliRunner
 
 from archive_portal.cli import main as cli
 from archive_core.db.models import Account, AuditEvent
-from archive_core.clock import utcnow
+from archive_core.clock import local_today, utcnow
 from archive_portal.services.password_policy import generate_password, password_problems
 from portal_helpers import PASSWORD, csrf_token, login
+
+
+@pytest.fixture(scope="session", autouse=True)  # before the session's world and signed-in clients
+def _faked_now():
+    """ARCHIVE_TEST_FAKE_NOW=2026-12-02T23:30:00Z runs these tests at that moment (the clock ticking on from it),
+    e.g. with TZ=Asia/Ho_Chi_Minh: the machine's date and the Hà Nội date differ from the UTC date."""
+    moment = os.environ.get("ARCHIVE_TEST_FAKE_NOW")
+    if not moment:
+        yield
+        return
+    time_machine = pytest.importorskip("time_machine")
+    with time_machine.travel(moment, tick=True):
+        yield
 
 NEW_PASSWORD = "Doi-Mat-Khau-2025!"
 _addresses = iter(range(1, 250))
@@ -104,7 +118,8 @@ def test_admin_creates_a_lookup_account_which_must_change_its_password_first(app
     account = _account(world, "cb.moi")
     assert account.must_change_password and account.role == "lookup" and account.new_unit_code == "11953"
     assert timedelta(days=364) < account.expires_at - utcnow() <= timedelta(days=366)  # a year by default
-    assert (date.today() + timedelta(days=365)).strftime("%d/%m/%Y") in html
+    # the day shown is the local day (Hà Nội), as the code reads it: not the machine's date.today()
+    assert (local_today() + timedelta(days=365)).strftime("%d/%m/%Y") in html
 
     user = _client(app)
     r = login(user, "cb.moi", initial)
@@ -180,7 +195,7 @@ def test_expire_and_extend(app, as_admin, world):
     assert user.get("/").status_code == 302
     assert login(_client(app), "cb.hethan").status_code == 401
 
-    later = date.today() + timedelta(days=30)
+    later = local_today() + timedelta(days=30)
     r = _post(as_admin, page, f"{page}/gia-han", {"expires": later.strftime("%d/%m/%Y")}, follow_redirects=True)
     assert f"Đã đặt ngày hết hạn {later.strftime('%d/%m/%Y')}" in r.get_data(as_text=True)
     assert login(_client(app), "cb.hethan").status_code == 302
