@@ -77,6 +77,9 @@ _EXPIRY_PROBLEMS = {AdESIndeterminate.EXPIRED, AdESIndeterminate.OUT_OF_BOUNDS_N
 _REVOKED_PROBLEMS = {AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE}
 
 
+CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
+
+
 @dataclass(frozen=True)
 class TrustStore:
     """The root certificates a signer's chain must reach; every certificate given is a trust anchor."""
@@ -86,11 +89,18 @@ class TrustStore:
 
     @classmethod
     def load(cls, location: str | Path | None) -> TrustStore:
-        """Read PEM or DER certificates from a file or from every file in a folder (an empty setting: no roots)."""
+        """Read PEM or DER certificates from a file, or from the certificate files of a folder (.pem .crt .cer .der).
+
+        An empty setting means no roots (nothing is trusted); a certificate file that cannot be
+        read is an error, so a broken trust store is noticed rather than silently trusting less.
+        """
         if not location:
             return cls()
         path = Path(location)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CERT_SUFFIXES)
+        else:
+            files = [path]
         roots: list[x509.Certificate] = []
         for file in files:
             roots.extend(_read_certificates(file.read_bytes(), str(file)))
