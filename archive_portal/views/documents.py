@@ -5,12 +5,14 @@ outside it is a 404, exactly like one that does not exist.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template, request, send_file
+from flask import Blueprint, Response, abort, g, render_template, request, send_file, url_for
 
 from ..auth import current_scope, roles_required
 from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
 from ..services.roles import DOCUMENT_READERS
+from ..services.search import parse_params
 from ..services.stamp import StampError, stamp_png
+from ..services.viewer import build_viewer
 from ..web import current_archive, db_session
 from . import error_response
 from .auditing import audit_event, stamp_for_current_user
@@ -29,8 +31,31 @@ def show(doc_id: int):
     if doc is None:
         audit_event("document_view", target=f"van-ban:{doc_id}", details={"found": False})
         abort(404)
+    # The search it was opened from rides along: "« Tra cứu" restores it, its words are marked here.
+    search_args = parse_params(request.args).to_args()
+    find = request.args.get("tim", default=None, type=str)
+    if find is None:
+        find = str(search_args.get("q", ""))
+    viewer = build_viewer(db_session(), current_archive(), doc, current_scope(), find=find,
+                          page_seq=request.args.get("trang", default=None, type=int))
     audit_event("document_view", target=f"van-ban:{doc_id}", details={"unit_code": doc.unit_code, "number": doc.number})
-    return render_template("document.html", doc=doc)
+
+    def here(**changes) -> str:
+        """This document's URL with the search kept and ``changes`` applied (trang, tim)."""
+        args = {**search_args, "tim": viewer.find if viewer.find != search_args.get("q", "") else ""}
+        if viewer.current is not None:
+            args["trang"] = viewer.current.seq
+        args.update(changes)
+        anchor = args.pop("_anchor", None)
+        return url_for("documents.show", doc_id=doc_id, _anchor=anchor,
+                       **{k: v for k, v in args.items() if v not in ("", None)})
+
+    def hit_url(hit: int) -> str:
+        page = viewer.page_of_hit(hit)
+        return here(trang=page.seq if page else "", _anchor=f"hit-{hit}")
+
+    return render_template("document.html", doc=doc, viewer=viewer, here=here, hit_url=hit_url,
+                           search_args=search_args, back_url=url_for("search.index", **search_args))
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/trang/<int:page_no>.png")

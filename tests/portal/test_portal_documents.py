@@ -15,7 +15,8 @@ def test_document_page_shows_metadata_sources_and_pages(as_sonnam, world):
     assert "10/04/2024" in html and "2024-04-10" not in html
     assert "Danh mục" in html and "Đọc từ nội dung" in html  # field sources
     assert "Trang 1" in html and "Trang 2" in html
-    assert "Báo cáo kết quả thực hiện" in html
+    assert "KẾ HOẠCH sắp xếp" in html  # the viewer opens at the first page
+    assert "Báo cáo kết quả thực hiện" in as_sonnam.get(f"/van-ban/{doc}?trang=2").get_data(as_text=True)
     assert f"/van-ban/{doc}/tep/{world.files['lam_son']}/trang/1.png" in html
     assert f"/van-ban/{doc}/tep/{world.files['lam_son']}/xem" in html
     assert "Phường Lam Sơn" in html
