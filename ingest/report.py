@@ -91,6 +91,7 @@ def build_report(archive: Archive, package_id: int) -> dict:
             # Digital signatures of the package's PDFs (``ingest.signatures``), unsigned ones counted only.
             "signatures": dict(sorted(Counter(x["status"] for x in signed).items())),
             "signed_files": [x for x in signed if x["status"] != "khong_ky"],
+            "trust_roots_configured": bool(archive.settings.trust_roots),
             "dossiers": dossiers,
             "items": [
                 {"kind": i.kind, "key": i.key, "outcome": i.outcome, "reason": i.reason,

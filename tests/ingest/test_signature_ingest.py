@@ -81,6 +81,7 @@ def test_ingest_keeps_a_verdict_per_pdf(ingested):
     assert {(x["ma_van_ban"], x["status"]) for x in report["signed_files"]} == {("VB-1", "hop_le"), ("VB-2", "bi_sua_doi")}
     html = report_paths(ingested, package_id)[1].read_text(encoding="utf-8")
     assert "Chữ ký số" in html and "Tệp đã bị sửa đổi sau khi ký" in html
+    assert report["trust_roots_configured"] and "Chưa cấu hình chứng thư gốc" not in html
 
 
 def test_recheck_follows_the_trust_store(ingested, tmp_path):
@@ -109,3 +110,15 @@ def test_verify_rechecks_and_reports_a_signature_no_longer_valid(ingested, tmp_p
 def _ids(archive: Archive) -> dict[int, str]:
     with archive.db.session() as session:
         return {d.id: d.ma_van_ban for d in session.scalars(select(Document))}
+
+
+def test_without_configured_roots_nothing_is_trusted_and_the_report_says_why(tmp_path, ca):
+    archive = Archive.open(Settings.load(home=tmp_path / "home"))
+    try:
+        package_id = ingest_package(archive, signed_package(tmp_path / "pkg", ca), IngestOptions(workers=1))
+        assert statuses(archive)["VB-1"] == sig.UNTRUSTED
+        report = build_report(archive, package_id)
+        assert not report["trust_roots_configured"]
+        assert "Chưa cấu hình chứng thư gốc" in report_paths(archive, package_id)[1].read_text(encoding="utf-8")
+    finally:
+        archive.close()
