@@ -42,23 +42,60 @@ def test_sign_in_search_and_open_a_document(live_server, world, tmp_path):
             page.click("button[type=submit]")
             page.wait_for_url(f"{live_server}/")
 
-            page.fill("#q", "ke hoach sap xep")
+            page.fill("#q", "UBND")
+            page.select_option("select[name=sort]", "date_asc")
             page.click("form.search button[type=submit]")
             page.wait_for_selector("li.hit")
             assert "Tìm thấy" in page.inner_text("p.summary")
             assert page.locator("li.hit mark").count() > 0
             assert world.subjects["an_tao"] not in page.content()
+            results_url = page.url
 
-            page.click(f"a[href='/van-ban/{world.docs['lam_son']}']")
+            # Open the document from its result: at the first matching page, the hit marked in text and image.
+            page.click(f"a[href^='/van-ban/{world.docs['lam_son']}?']")
             page.wait_for_selector("h1.subject")
             assert page.inner_text("h1.subject") == world.subjects["lam_son"]
             assert "10/04/2024" in page.inner_text("article.document")
-            page.click("details.page-image summary")
-            image = page.locator("details.page-image img").first
-            image.wait_for(state="visible")
+            assert page.inner_text("#page-seq") == "1"
+            assert page.inner_text("#page-text mark#hit-1") == "UBND"
+            image = page.locator("#page-image")
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            boxes = page.locator("rect.hit-box")
+            assert boxes.count() == 2  # "UBND" twice on page 1
+            img_box, hit_box = image.bounding_box(), boxes.first.bounding_box()
+            assert img_box and hit_box and img_box["y"] <= hit_box["y"] < img_box["y"] + img_box["height"] / 4
+            # Side by side at 1366 px: the text column starts right of the image.
+            assert page.locator("#page-text").bounding_box()["x"] > img_box["x"] + img_box["width"] - 1
+            # The page text is read in the page flow (no inner scroll box).
+            assert page.evaluate("getComputedStyle(document.getElementById('page-text')).overflowY") == "visible"
+
+            # Zoom (own JS, allowed by the CSP) makes the image wider.
+            page.click(".zoom-tools button[data-zoom='1']")
+            page.wait_for_function("document.querySelector('.scan-wrap').classList.contains('zoom-1')")
+            assert image.bounding_box()["width"] > img_box["width"] * 1.4
+            page.click(".zoom-tools button[data-zoom='0']")
+
+            # Next hit: the second on page 1, then the third on page 2.
+            page.click("#next-hit")
+            page.wait_for_selector("#page-seq >> text=2")
+            assert page.url.endswith("#hit-3")
+            assert page.inner_text("mark#hit-3") == "UBND"
             page.screenshot(path=str(tmp_path / "document.png"), full_page=True)
             assert (tmp_path / "document.png").stat().st_size > 0
+
+            # Back to the results: same query, sort and page.
+            page.click("#back-to-results")
+            page.wait_for_selector("li.hit")
+            assert page.url.split("?")[0] == results_url.split("?")[0]
+            assert page.input_value("#q") == "UBND"
+            assert page.input_value("select[name=sort]") == "date_asc"
+
+            # On a phone the image and the text are stacked.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(f"{live_server}/van-ban/{world.docs['lam_son']}?q=UBND")
+            image_box = page.locator("#page-image").bounding_box()
+            assert page.locator("#page-text").bounding_box()["y"] >= image_box["y"] + image_box["height"] - 1
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert not [e for e in errors if "Content Security Policy" in e], errors
         finally:
             browser.close()
