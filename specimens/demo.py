@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bagit
@@ -26,6 +26,7 @@ from ingest.pipeline import IngestOptions, ingest_package
 from ingest.report import build_report
 
 from .generated import make_specimens, render_pdf, render_scan
+from .signing import Identity, TestCA, sign_pdf
 
 UNITS_CSV = UNITS_MAPPING_CSV
 
@@ -56,8 +57,38 @@ DEMO_ACCOUNTS = (
 SCAN_FORMATS = ("pdf", "png", "tiff")
 
 
-def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> Path:
-    """Write one BagIt bag for ``unit``: a manifest, born-digital PDFs, scans and one secret document."""
+DEMO_ROOTS = "chung-thu-goc-trinh-dien.pem"  # the demo CA's root, beside the bags
+
+
+@dataclass(frozen=True)
+class DemoSigning:
+    ca: TestCA
+    official: Identity
+    tsa: Identity
+
+
+def _dossier_list(package: Path, unit: DemoUnit, year: int) -> None:
+    """Two dossiers (hồ sơ) per unit: one kept permanently and open, one restricted (chế độ sử dụng Hạn chế)."""
+    rows = [
+        {"ma_ho_so": f"{unit.code}.{year}.01", "tieu_de": f"Hồ sơ sắp xếp đơn vị hành chính năm {year}",
+         "thoi_han_bao_quan": "Vĩnh viễn", "che_do_su_dung": "Không hạn chế", "muc_do_tin_cay": "Bản chính",
+         "nguoi_lap": "Nguyễn Văn A", "ngay_bat_dau": f"02/01/{year}", "ngay_ket_thuc": f"30/12/{year}",
+         "tu_khoa": "sắp xếp; đơn vị hành chính"},
+        {"ma_ho_so": f"{unit.code}.{year}.02", "tieu_de": f"Hồ sơ nhân sự cán bộ dôi dư năm {year}",
+         "thoi_han_bao_quan": "20 năm", "che_do_su_dung": "Hạn chế", "muc_do_tin_cay": "Bản chính",
+         "nguoi_lap": "Trần Thị B", "ngay_bat_dau": f"02/01/{year}", "ngay_ket_thuc": f"30/12/{year}",
+         "tu_khoa": "nhân sự"},
+    ]
+    with open(package / "ho_so.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int,
+                       signing: DemoSigning | None = None) -> Path:
+    """Write one BagIt bag for ``unit``: a manifest, a dossier list, born-digital PDFs (the first two
+    digitally signed), scans and one secret document."""
     package = dest / f"goi-{unit.code}"
     if (package / "bagit.txt").exists():
         return package
@@ -75,6 +106,9 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> 
         else:
             name = f"files/vb-{index:03d}.pdf"
             render_pdf(spec, package / name)
+            if signing is not None and index <= 2:  # issued through eOffice: the issuing body's signature
+                target = package / name
+                target.write_bytes(sign_pdf(target.read_bytes(), signing.ca, signing.official, tsa=signing.tsa))
         secret = index == count  # the last one of each unit is marked secret: withheld
         rows.append({
             "ma_van_ban": f"{unit.code}-{spec.issued.year}-{index:05d}",
@@ -88,12 +122,15 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> 
             "nguoi_ky": spec.signer,
             "chuc_vu_nguoi_ky": spec.signer_title,
             "do_mat": "Mật" if secret else "",
+            "ma_ho_so": f"{unit.code}.{specimens[0].issued.year}.{'02' if index % 4 == 0 else '01'}",
+            "so_thu_tu": str(index),
             "tep_dinh_kem": name,
         })
     with open(package / "documents.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    _dossier_list(package, unit, specimens[0].issued.year)
     bagit.make_bag(str(package), bag_info={
         "Source-Organization": f"{unit.issuer}",
         "Unit-Code": unit.code,
@@ -108,7 +145,14 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int) -> 
 
 def build_demo_export(dest: Path, *, per_unit: int = 6, seed: int = 2025) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
-    return [build_demo_package(dest, unit, count=per_unit, seed=seed + i) for i, unit in enumerate(DEMO_UNITS)]
+    signing = None
+    if not (dest / DEMO_ROOTS).exists():  # a demo CA of our own; its root is written for ARCHIVE_TRUST_ROOTS
+        ca = TestCA("Root CA trình diễn")
+        signing = DemoSigning(ca, ca.issue("Nguyễn Văn Hùng", "UBND tỉnh Hưng Yên"),
+                              ca.issue("Dịch vụ cấp dấu thời gian trình diễn", timestamping=True))
+        ca.write_roots(dest / DEMO_ROOTS)
+    return [build_demo_package(dest, unit, count=per_unit, seed=seed + i, signing=signing)
+            for i, unit in enumerate(DEMO_UNITS)]
 
 
 def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Console | None = None) -> None:
@@ -117,6 +161,10 @@ def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Cons
         result = import_mapping(session, UNITS_CSV, loaded_by="demo")
     console.print(f"Đơn vị: {result.old_units} đơn vị cũ → {result.new_units} đơn vị mới (phiên bản #{result.version_id})")
     packages = build_demo_export(dest, per_unit=per_unit)
+    if not archive.settings.trust_roots:  # the demo's signatures check against the demo CA
+        archive.settings = replace(archive.settings, trust_roots=str(dest / DEMO_ROOTS))
+        console.print(f"Chứng thư gốc trình diễn: {dest / DEMO_ROOTS} (đặt ARCHIVE_TRUST_ROOTS như vậy để "
+                      "archive verify giữ kết quả kiểm tra chữ ký số)")
     for package in packages:
         package_id = ingest_package(archive, package, IngestOptions())
         report = build_report(archive, package_id)
