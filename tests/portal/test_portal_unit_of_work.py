@@ -11,6 +11,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
 from sqlalchemy import event, func, select
 
 from archive_core.db.models import AuditEvent
@@ -160,26 +161,26 @@ def test_a_request_commits_its_change_once_and_an_error_drops_it(world):
     from archive_portal.services.accounts import create_account, find_account
 
     with world.archive.db.transaction() as s:
-        if find_account(s, "uow-test") is None:
-            create_account(s, username="uow-test", role="archivist", display_name="Trước")
-    client = _app_with_routes(world).test_client()
+        create_account(s, username="uow-test", role="archivist", display_name="Trước")
+    try:
+        client = _app_with_routes(world).test_client()
+        with database_cost(world.archive.db.engine) as cost:
+            assert client.get("/_thu/doi-ten/Sau").status_code == 200
+        assert cost.commits == 1 and cost.writes == Counter({("UPDATE", "account"): 1})
+        with world.archive.db.session() as s:
+            assert find_account(s, "uow-test").display_name == "Sau"
 
-    with database_cost(world.archive.db.engine) as cost:
-        assert client.get("/_thu/doi-ten/Sau").status_code == 200
-    assert cost.commits == 1 and cost.writes == Counter({("UPDATE", "account"): 1})
-    with world.archive.db.session() as s:
-        assert find_account(s, "uow-test").display_name == "Sau"
-
-    assert client.get("/_thu/doi-ten-roi-loi/Hong").status_code == 500
-    with world.archive.db.session() as s:
-        assert find_account(s, "uow-test").display_name == "Sau"
-    assert world.archive.db.engine.pool.checkedout() == 0
+        assert client.get("/_thu/doi-ten-roi-loi/Hong").status_code == 500
+        with world.archive.db.session() as s:
+            assert find_account(s, "uow-test").display_name == "Sau"
+        assert world.archive.db.engine.pool.checkedout() == 0
+    finally:  # the world is shared: leave no extra account behind
+        with world.archive.db.transaction() as s:
+            s.delete(find_account(s, "uow-test"))
 
 
 def test_the_trail_is_written_even_when_the_error_page_fails(world):
     """A view records a read, then fails, and so does the error page: the record is written at teardown."""
-    import pytest
-
     from archive_portal.views.auditing import audit_event
 
     app = _app_with_routes(world)
