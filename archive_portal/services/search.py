@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from archive_core.context import Archive
 from archive_core.db.models import Document, OldUnit
 from archive_core.errors import USER_ERRORS, UserError
-from indexes.base import SearchUnavailable
+from indexes.base import SearchQuery, SearchUnavailable
 from indexes.query import build_query
 
 from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
@@ -199,23 +199,7 @@ def search_documents(
     per_page = archive.settings.search_page_size
     result_page = SearchPage(params=parsed, page=parsed.page, per_page=per_page)
     try:
-        if len(parsed.q) > archive.settings.max_query_length:
-            raise SearchInputError(
-                f"Câu tìm kiếm quá dài (tối đa {archive.settings.max_query_length} ký tự)."
-            )
-        bad = [d for d in parsed.directions if d not in DIRECTION_LABELS]
-        if bad:
-            raise SearchInputError("Hướng văn bản không hợp lệ.")
-        date_from = parse_user_date(parsed.date_from_text)
-        date_to = parse_user_date(parsed.date_to_text)
-        if date_from and date_to and date_from > date_to:
-            raise SearchInputError("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")
-        query = build_query(
-            parsed.q, scope=account_scope, unit_codes=tuple(parsed.units), doc_types=tuple(parsed.types),
-            directions=tuple(parsed.directions), date_from=date_from, date_to=date_to,
-            number=parsed.number, dossiers=tuple(parsed.dossiers), signature=SIGNED_VALID if parsed.signed else "",
-            restricted_ok=may_see_restricted(account_scope), sort=parsed.sort, page=parsed.page, per_page=per_page,
-        )
+        query = search_query(archive, account_scope, parsed, page=parsed.page, per_page=per_page)
     except USER_ERRORS as exc:
         result_page.error = str(exc) or "Yêu cầu tìm kiếm không hợp lệ."
         return result_page
@@ -227,13 +211,35 @@ def search_documents(
         result_page.unavailable = True
         return result_page
     result_page.searched = True
-    result_page.hits, dropped = _hydrate(session, result.hits, account_scope)
+    result_page.hits, dropped = hydrate(session, result.hits, account_scope)
     result_page.total = max(0, result.total - dropped)
     result_page.facets = _facets(session, result.facets, account_scope, parsed)
     return result_page
 
 
-def _hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
+def search_query(archive: Archive, account_scope: frozenset[str] | None, parsed: SearchParams, *,
+                 page: int, per_page: int) -> SearchQuery:
+    """The engine query of a parsed search (the account's scope included); raises the user's errors."""
+    if len(parsed.q) > archive.settings.max_query_length:
+        raise SearchInputError(
+            f"Câu tìm kiếm quá dài (tối đa {archive.settings.max_query_length} ký tự)."
+        )
+    bad = [d for d in parsed.directions if d not in DIRECTION_LABELS]
+    if bad:
+        raise SearchInputError("Hướng văn bản không hợp lệ.")
+    date_from = parse_user_date(parsed.date_from_text)
+    date_to = parse_user_date(parsed.date_to_text)
+    if date_from and date_to and date_from > date_to:
+        raise SearchInputError("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")
+    return build_query(
+        parsed.q, scope=account_scope, unit_codes=tuple(parsed.units), doc_types=tuple(parsed.types),
+        directions=tuple(parsed.directions), date_from=date_from, date_to=date_to,
+        number=parsed.number, dossiers=tuple(parsed.dossiers), signature=SIGNED_VALID if parsed.signed else "",
+        restricted_ok=may_see_restricted(account_scope), sort=parsed.sort, page=page, per_page=per_page,
+    )
+
+
+def hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
     ids = [h.id for h in hits]
     if not ids:
         return [], 0

@@ -1,23 +1,27 @@
 """The search page."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth import current_scope, roles_required
 from ..auth.limits import limit_search
+from ..services.export import EXPORT_CAP, FORMATS, collect, stamp_now, to_csv, to_xlsx
 from ..services.formatting import DIRECTION_LABELS
 from ..services.roles import DOCUMENT_READERS
 from ..services.search import (
     FACET_TITLES,
     SORTS,
+    USER_ERRORS,
     doc_types_in_scope,
     facet_args,
     search_documents,
     units_in_scope,
 )
 from ..web import current_archive, db_session
+from . import error_response
 from .auditing import audit_event, search_details
+from .disposition import attachment
 
 bp = Blueprint("search", __name__)
 
@@ -50,6 +54,31 @@ def index():
         facet_titles=FACET_TITLES,
         page_url=page_url,
         facet_url=facet_url,
+        export_url=lambda fmt: url_for("search.export", fmt=fmt, **params.to_args(page="")),
+        export_cap=EXPORT_CAP,
         clear_url=url_for("search.index"),
         user=current_user,
     ), status
+
+
+@bp.route("/ket-qua.<fmt>")
+@roles_required(*DOCUMENT_READERS)
+@limit_search
+def export(fmt: str):
+    """The results of the search in the query string as XLSX or CSV (up to EXPORT_CAP rows, said in the file)."""
+    if fmt not in FORMATS:
+        abort(404)
+    scope = current_scope()
+    try:
+        found = collect(db_session(), current_archive(), scope, request.args)
+    except USER_ERRORS as error:
+        return error_response(400, str(error))
+    made_at, stamp = stamp_now()
+    base = request.host_url.rstrip("/")
+    body = to_xlsx(found, base, made_at) if fmt == "xlsx" else to_csv(found, base)
+    response = Response(body, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = attachment(f"ket-qua-tra-cuu-{stamp}.{fmt}")
+    response.headers["Cache-Control"] = "private, no-store"
+    audit_event("search_export", details={"format": fmt, "q": found.params.q, "rows": len(found.hits),
+                                          "total": found.total, "cut": found.cut})
+    return response

@@ -86,6 +86,7 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "auth.change_password": (OWN, frozenset()),
     "search.index": (SEARCH, frozenset()),
     "api.search": (SEARCH, frozenset()),
+    "search.export": (SEARCH, frozenset()),  # the same search as a file: test_exported_results_stay_in_scope
     "documents.show": (DOC, frozenset()),
     "documents.page_image": (DOC, frozenset()),
     "documents.view_inline": (DOC, frozenset()),
@@ -139,6 +140,9 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "printing.document": (DOC, frozenset()),
     "printing.package_handover": (ROLE, frozenset({"admin", "archivist"})),
     "printing.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
+    # Every reader's dashboard: counts of its own scope only (test_portal_dashboard); the progress JSON is staff's.
+    "dashboard.index": (ROLE, frozenset({"admin", "archivist", "auditor", "lookup"})),
+    "dashboard.progress": (ROLE, frozenset({"admin", "archivist"})),
 }
 # Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
 # Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).
@@ -344,6 +348,32 @@ def test_search_results_counts_facets_and_snippets_stay_in_scope(iso):
             if f"dv{code}" not in html:
                 leaks.append((username, "search page misses", code))
     assert not leaks, leaks
+
+
+def test_exported_results_stay_in_scope(iso):
+    leaks = []
+    for username, (_role, _, visible) in ACCOUNTS.items():
+        client = iso.clients[username]
+        for fmt in ("csv", "xlsx"):
+            r = client.get(f"/ket-qua.{fmt}", query_string={"q": MARK})
+            if r.status_code != 200:
+                leaks.append((username, fmt, r.status_code))
+                continue
+            text = r.data.decode("utf-8-sig") if fmt == "csv" else _xlsx_text(r.data)
+            foreign = [c for c in ALL - visible if f"dv{c}" in text or f",{c}," in text]
+            missing = [c for c in visible if f",{c}," not in text and c not in text]
+            if foreign or missing:
+                leaks.append((username, fmt, "foreign", sorted(foreign), "missing", sorted(missing)))
+    assert not leaks, leaks
+
+
+def _xlsx_text(data: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    return "\n".join(",".join("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
 
 
 def test_search_by_token_is_scoped_like_the_session(iso):
