@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         archivist,
         audit_log,
         auth,
+        dashboard,
         documents,
         dossiers,
         fonds,
@@ -52,7 +53,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any rule: ids beyond BIGINT are 404s
     for module in (auth, search, documents, dossiers, api, admin, archivist, fonds, audit_log, units_admin,
-                   admin_accounts, tokens, oai, health, withholding, printing):
+                   admin_accounts, tokens, oai, health, withholding, printing, dashboard):
         app.register_blueprint(module.bp)
 
 
