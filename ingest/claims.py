@@ -25,7 +25,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Union
+from typing import Any, Union
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -230,7 +230,10 @@ def _save_one(session: Session, worker: str, claim: Claim, result: Result, store
             session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
                              ocr_confidence=page.ocr_confidence, word_boxes=page.word_boxes))
     session.flush()
-    return Saved(saved=True, status=file.status, pages=pages, finalized=_finalize_if_last(session, document, store))
+    layout = None if isinstance(result, str) else result.first_page_layout
+    first = document.files[0].id == file.id if document.files else False
+    return Saved(saved=True, status=file.status, pages=pages,
+                 finalized=_finalize_if_last(session, document, store, layout if first else None))
 
 
 def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: BlobStore | None = None) -> Saved | None:
@@ -261,7 +264,8 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
 
 
 # -- finishing documents --------------------------------------------------------------------------
-def _finalize_if_last(session: Session, document: Document, store: BlobStore | None) -> bool:
+def _finalize_if_last(session: Session, document: Document, store: BlobStore | None,
+                      first_page_layout: Any = None) -> bool:
     """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
     if document.text_ready:
         return False
@@ -271,7 +275,7 @@ def _finalize_if_last(session: Session, document: Document, store: BlobStore | N
     )
     if still_pending:
         return False
-    finalize_document(document, first_original(document, store))
+    finalize_document(document, first_original(document, store), first_page_layout)
     return True
 
 

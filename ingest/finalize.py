@@ -11,6 +11,7 @@ the place where the metadata reader may look at the first page's layout.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from archive_core.db.models import Document
 from archive_core.store import BlobStore
@@ -29,7 +30,7 @@ def first_original(document: Document, store: BlobStore | None) -> Path | None:
     return store.path(first.blob_sha256)
 
 
-def finalize_document(document: Document, first_original: Path | None = None) -> None:
+def finalize_document(document: Document, first_original: Path | None = None, first_page_layout: Any = None) -> None:
     """Fill empty fields from the text (manifest values always win) and mark the document ready."""
     if document.withheld:
         document.text_ready = True
@@ -41,6 +42,7 @@ def finalize_document(document: Document, first_original: Path | None = None) ->
             [p.text for p in first_pages],
             first_original,
             first_page_from_text_layer=bool(first_pages) and first_pages[0].method == "text",
+            first_page_layout=first_page_layout,
         )
         sources = dict(document.field_sources or {})
         for name in TEXT_FIELDS:

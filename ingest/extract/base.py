@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import Any, Callable, ClassVar
 
 __all__ = [
     "ExtractedPage",
@@ -36,6 +36,9 @@ class Extraction:
     media_type: str
     pages: list[ExtractedPage]
     warnings: list[str] = field(default_factory=list)
+    # The first page's positioned words (``ingest.metadata.layout.PageLayout``) when it came from a PDF
+    # text layer, read in the pool process so finalising the document does not read the PDF again.
+    first_page_layout: Any = None
 
     @property
     def text(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from ..metadata.layout import pdf_first_page_layout
 from ..ocr import OcrUnavailable
 from . import Extraction, ExtractionRefused, ExtractLimits, extract
 
@@ -17,7 +18,10 @@ from . import Extraction, ExtractionRefused, ExtractLimits, extract
 def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
     """Runs in a worker process; a refusal or crash comes back as its reason."""
     try:
-        return extract(Path(path), limits)
+        result = extract(Path(path), limits)
+        if result.media_type == "application/pdf" and result.pages and result.pages[0].method == "text":
+            result.first_page_layout = pdf_first_page_layout(Path(path))  # for the metadata, here in the pool
+        return result
     except ExtractionRefused as refused:
         return refused.reason
     except OcrUnavailable:

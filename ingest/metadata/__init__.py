@@ -86,22 +86,23 @@ def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) 
 
 
 def read_document_metadata(
-    pages: list[str], first_original: Path | None = None, *, first_page_from_text_layer: bool = False
+    pages: list[str], first_original: Path | None = None, *, first_page_from_text_layer: bool = False,
+    first_page_layout: PageLayout | None = None,
 ) -> dict[str, object]:
     """What ingest reads when a document is finalised: its first file's page texts, and, when
     the first page came from a PDF text layer, that page's layout read from the original by
     pdfplumber (so the letterhead's columns separate as printed). A layout that disagrees
     with the stored text (a legacy-font layer the extractor converted) is not used."""
-    layout = None
-    if first_original is not None and first_page_from_text_layer and pages:
+    layout = first_page_layout  # read by the extraction already, when at hand
+    if layout is None and first_original is not None and first_page_from_text_layer and pages:
         try:
             with open(first_original, "rb") as fh:
                 is_pdf = fh.read(1024).lstrip().startswith(b"%PDF")
         except OSError:  # the original is not at hand: the text alone is read
             is_pdf = False
         layout = pdf_first_page_layout(first_original) if is_pdf else None
-        if layout is not None and not _agrees(layout.text(), pages[0]):
-            layout = None
+    if layout is not None and (not pages or not _agrees(layout.text(), pages[0])):
+        layout = None
     return read_metadata_pages(pages, layout)
 
 
