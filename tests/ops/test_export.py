@@ -51,7 +51,8 @@ def source_bag(root: Path, ca: TestCA, roots: Path) -> Path:
         rows.append(row)
     signed = sign_pdf((files / "vb4.pdf").read_bytes(), ca, ca.issue("Nguyễn Văn An", "UBND phường Lam Sơn"))
     (files / "vb4.pdf").write_bytes(signed)
-    rows.append({"ma_van_ban": "VB-MAT", "trich_yeu": "Văn bản mật", "do_mat": "Mật", "tep_dinh_kem": ""})
+    render_pdf(specs[0], files / "mat.pdf")
+    rows.append({"ma_van_ban": "VB-MAT", "trich_yeu": "Văn bản mật", "do_mat": "Mật", "tep_dinh_kem": "files/mat.pdf"})
     rows.append({"ma_van_ban": "VB-THIEU", "trich_yeu": "Kế hoạch thiếu tệp", "tep_dinh_kem": "files/khong-co.pdf",
                  "so_trang": "2", "che_do_su_dung": "Hạn chế"})  # its own access regime, no dossier
     (files / "le").mkdir()
