@@ -60,11 +60,11 @@ def _dump_database(archive: Archive, data: Path) -> tuple[str, list[tuple[str, i
     if programs.find("pg_dump") is None:
         raise BackupError(str(programs.ProgramMissing("pg_dump")))
     # The blob list is read on the very snapshot pg_dump dumps, so the two agree exactly.
-    with archive.db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-        with connection.begin():
-            snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar()
+    with archive.db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as pg_connection:
+        with pg_connection.begin():
+            snapshot_id = pg_connection.execute(text("SELECT pg_export_snapshot()")).scalar()
             objects = [(sha, int(size)) for sha, size in
-                       connection.execute(text("SELECT sha256, size FROM blob ORDER BY sha256"))]
+                       pg_connection.execute(text("SELECT sha256, size FROM blob ORDER BY sha256"))]
             try:
                 programs.run("pg_dump", ["--format=custom", "--no-owner", f"--snapshot={snapshot_id}",
                                          f"--file={data / PG_DUMP}"], env=libpq_env(url), timeout=DUMP_TIMEOUT_S)

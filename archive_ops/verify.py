@@ -23,10 +23,10 @@ import hashlib
 import re
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import func, select
 
@@ -99,7 +99,8 @@ def _documents_of(archive: Archive, shas: set[str]) -> dict[str, list[int]]:
         for sha, doc_id in session.execute(
             select(DocumentFile.blob_sha256, DocumentFile.document_id).where(DocumentFile.blob_sha256.in_(shas))
         ):
-            found[sha].append(doc_id)
+            if sha is not None:
+                found[sha].append(doc_id)
     return found
 
 
@@ -142,8 +143,8 @@ def _check_blobs(archive: Archive, report: VerificationReport, workers: int, pro
             .outerjoin(Blob, Blob.sha256 == DocumentFile.blob_sha256)
             .where(DocumentFile.blob_sha256.is_not(None), Blob.sha256.is_(None))
         ))
-    for sha, doc_id in orphans:
-        report.add("missing_file", sha, "Tệp của văn bản không có trong cơ sở dữ liệu kho / file row names an unknown original",
+    for orphan_sha, doc_id in orphans:
+        report.add("missing_file", orphan_sha or "", "Tệp của văn bản không có trong cơ sở dữ liệu kho / file row names an unknown original",
                    [doc_id])
     return {sha for sha, _ in blobs}
 
@@ -167,10 +168,11 @@ def _check_stray(archive: Archive, report: VerificationReport, known: set[str]) 
     with archive.db.session() as session:  # read again: an ingest may have committed since
         names = [Path(c).name for c in candidates]
         now_known = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(names))))
-    for rel in candidates:
-        if Path(rel).name in now_known and Path(rel).parent.as_posix() == f"{Path(rel).name[:2]}/{Path(rel).name[2:4]}":
+    for candidate in candidates:
+        name = Path(candidate).name
+        if name in now_known and Path(candidate).parent.as_posix() == f"{name[:2]}/{name[2:4]}":
             continue
-        report.add("stray_file", rel, "Tệp trong kho không thuộc văn bản nào / file in the store no document owns")
+        report.add("stray_file", candidate, "Tệp trong kho không thuộc văn bản nào / file in the store no document owns")
 
 
 # -- the bag manifests ------------------------------------------------------------------------
@@ -190,15 +192,16 @@ def _read_manifests(source: Path) -> dict[str, dict[str, str]] | None:
         if not (source / "bagit.txt").is_file():
             return None
         for path in source.glob("manifest-*.txt"):
-            parse(pattern.search(path.name).group(1), path.read_text(encoding="utf-8"))
+            if (match := pattern.search(path.name)) is not None:
+                parse(match.group(1), path.read_text(encoding="utf-8"))
         return found
     if source.is_file() and zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive_zip:
             names = [n for n in archive_zip.namelist() if pattern.search(n)]
             depth = min((n.count("/") for n in names), default=0)
             for name in names:
-                if name.count("/") == depth:
-                    parse(pattern.search(name).group(1), archive_zip.read(name).decode("utf-8"))
+                if name.count("/") == depth and (match := pattern.search(name)) is not None:
+                    parse(match.group(1), archive_zip.read(name).decode("utf-8"))
         return found or None
     return None
 

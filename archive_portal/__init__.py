@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     if settings.trusted_proxies > 0:  # client addresses (audit, throttling) from X-Forwarded-For
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
         SESSION_COOKIE_NAME="archive_session",
@@ -57,8 +57,8 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
         MAX_CONTENT_LENGTH=64 * 1024,  # the portal takes no uploads
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's settings
+    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from flask_wtf.csrf import CSRFProtect
 

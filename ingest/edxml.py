@@ -194,7 +194,7 @@ def parse(path: Path, *, max_attachment_bytes: int = 512 * 1024 * 1024) -> Edxml
         payload = _child(item, "ContentTransferEncoded")
         seen.add(content_id)
         try:
-            data = _decode(payload.text if payload is not None else "", max_attachment_bytes)
+            data = _decode((payload.text or "") if payload is not None else "", max_attachment_bytes)
             if not data:
                 raise EdxmlError("đính kèm rỗng")
             message.attachments.extend(_unwrap(EdxmlAttachment(name, content_type, data), max_attachment_bytes))

@@ -108,7 +108,7 @@ def reocr(
     for done, (page_id, doc_id, key, filename, number, old, sha, media_type) in enumerate(chosen, start=1):
         change = PageChange(page_id, doc_id, key, filename, number, old, None, False)
         try:
-            image = render_page(blob_path(settings.store_dir, sha), media_type, number, limits)
+            image = render_page(blob_path(settings.store_dir, sha or ""), media_type, number, limits)
             result = ocr_image(image, limits.ocr_languages)
         except (ExtractionRefused, OcrFailed, OSError, EOFError) as error:
             change.note = getattr(error, "reason", None) or str(error)
@@ -117,6 +117,7 @@ def reocr(
             if old is None or result.mean_confidence >= old:
                 with archive.db.transaction() as session:
                     page = session.get(Page, page_id)
+                    assert page is not None  # pages are never deleted
                     page.text = result.text
                     page.ocr_confidence = result.mean_confidence
                     page.method = "ocr" if result.text.strip() else "none"

@@ -53,6 +53,8 @@ def report_paths(archive: Archive, package_id: int) -> tuple[Path, Path]:
 def build_report(archive: Archive, package_id: int) -> dict:
     with archive.db.session() as session:
         package = session.get(Package, package_id)
+        if package is None:
+            raise LookupError(f"no package #{package_id}")
         items = list(session.scalars(select(IngestItem).where(IngestItem.package_id == package_id).order_by(IngestItem.id)))
         pages = Counter(
             method for (method,) in session.execute(

@@ -67,7 +67,7 @@ def unpack(zip_path: Path, scratch_dir: Path, limits: UnzipLimits = UnzipLimits(
     target = Path(scratch_dir) / f"zip-{_zip_digest(zip_path)}"
     refused: list[tuple[str, str]] = []
     if (target / COMPLETE_MARKER).exists():
-        refused = [tuple(line.split("\t", 1)) for line in (target / COMPLETE_MARKER).read_text("utf-8").splitlines() if line]
+        refused = [(line.partition("\t")[0], line.partition("\t")[2]) for line in (target / COMPLETE_MARKER).read_text("utf-8").splitlines() if line]
         return Unpacked(root=target, refused=refused)
     if target.exists():
         shutil.rmtree(target)

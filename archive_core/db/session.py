@@ -95,6 +95,7 @@ class Database:
         with self._sessions() as session, session.begin():
             if self.engine.dialect.name == "sqlite":
                 raw = session.connection().connection.dbapi_connection
+                assert raw is not None  # a live pooled connection
                 if not raw.in_transaction:
                     raw.execute("BEGIN IMMEDIATE")
             yield session

@@ -18,6 +18,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Check the hash chain of the audit trail; exit 1 at the first changed or missing record."""
     from archive_core.db.models import AuditEvent
+
     from ..services.audit import to_local, verify
 
     archive = open_archive()
@@ -30,6 +31,7 @@ def audit_verify() -> None:
                           soft_wrap=True, highlight=False)
             return
         problem = result.problem
+        assert problem is not None  # not ok: verify names the first broken record
         event = session.get(AuditEvent, problem.id)
         shown = (f"{to_local(event.at):%d/%m/%Y %H:%M:%S} {event.action} {event.username} {event.target}"
                  if event is not None else "")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from . import console, main, open_archive
 
@@ -41,7 +41,7 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float,
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
         console=Console(stderr=True), disable=quiet or as_json, transient=False,
     ) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         started = datetime.now()
 
         def on_progress(stage: str, done: int, total: int, pages: int) -> None:

@@ -230,7 +230,7 @@ def create_from_rows(session: Session, rows: list[OfficialRow],
                 raise AccountError(f"Ngày hết hạn {format_date(expires)} đã qua.")
             with session.begin_nested():
                 account, password = create_account(
-                    session, username=row.username, role=role, new_unit_code=unit.code if role == LOOKUP else None,
+                    session, username=row.username, role=role, new_unit_code=unit.code if role == LOOKUP and unit is not None else None,
                     display_name=row.display_name, email=row.email, expires_at=expires,
                 )
             result.username, result.expires_at, result.password = account.username, account.expires_at, password

@@ -114,7 +114,7 @@ def create_account(
     if find_account(session, name) is not None:
         raise AccountError(f"Tên đăng nhập “{name}” đã tồn tại.")
     generated = password is None
-    if generated:
+    if password is None:
         password = generate_password()
     else:
         _check_password(password, name)

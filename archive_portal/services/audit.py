@@ -164,6 +164,7 @@ def _lock_chain(session: Session) -> None:
     dialect = connection.dialect.name
     if dialect == "sqlite":
         raw = connection.connection.dbapi_connection
+        assert raw is not None  # a live pooled connection
         # pysqlite begins a transaction only at the first write; if none has begun,
         # take the write lock now. If one has, this connection already holds it.
         if not raw.in_transaction:

@@ -243,8 +243,7 @@ class Provider:
         if "resumptionToken" in params:  # every set fits in one answer: no token is ever issued
             raise OaiError("badResumptionToken", "Mã tiếp tục không hợp lệ hoặc đã hết hạn.")
         session = self.session
-        codes = session.scalars(self._visible(select(Document.unit_code).distinct()))
-        codes = sorted(set(codes))
+        codes: list[str] = sorted(set(session.scalars(self._visible(select(Document.unit_code).distinct()))))
         names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all()) if codes else {}
         codes = [c for c in codes if _valid_set_code(c)]
         if not codes:

@@ -121,7 +121,9 @@ def revoke_token(session: Session, token_id: int, *, account_id: int | None = No
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
-    return _info(token, session.get(Account, token.account_id))
+    owner = session.get(Account, token.account_id)
+    assert owner is not None  # a token's account is never deleted (foreign key)
+    return _info(token, owner)
 
 
 def authenticate_token(session: Session, clear: str) -> tuple[ApiToken, Account] | None:

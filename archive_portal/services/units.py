@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -278,7 +279,7 @@ class MappingDiff:
         return bool(self.added or self.removed)
 
 
-def _scopes(pairs: set[tuple[str, str]], parents: dict[str, str]) -> dict[str, set[str]]:
+def _scopes(pairs: Iterable[tuple[str, str]], parents: dict[str, str]) -> dict[str, set[str]]:
     """Scope of each new unit as ``services.scope.predecessors`` computes it: mapped units and their districts."""
     scopes: dict[str, set[str]] = {}
     for old, new in pairs:
@@ -315,7 +316,7 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
         new_names[r.new_code] = r.new_name or new_names.get(r.new_code, r.new_code)
     names.update({f"new:{code}": name for code, name in new_names.items()})
 
-    def news_of(pairs: set[tuple[str, str]]) -> dict[str, set[str]]:
+    def news_of(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for old, new in pairs:
             out.setdefault(old, set()).add(new)

@@ -162,6 +162,9 @@ def extend(account_id: int):
     except UserError as error:
         flash(str(error), "error")
         return redirect(url_for(".show", account_id=account_id))
+    if day is None:
+        flash("Hãy nhập ngày hết hạn (dd/mm/yyyy).", "error")
+        return redirect(url_for(".show", account_id=account_id))
     return _act(account_id, "account_expire", lambda session, account: set_expiry(session, account, day),
                 f"Đã đặt ngày hết hạn {day.strftime('%d/%m/%Y')}.", expires=day.isoformat())
 

@@ -188,6 +188,7 @@ def file(doc_id: int, file_id: int):
         response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=True,
                              download_name=delivery.filename, conditional=False, etag=False, max_age=0)
     else:
+        assert delivery.path is not None  # a delivery is a stream or a stored file
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=True, download_name=delivery.filename, conditional=True, max_age=0)
     response.headers["Content-Disposition"] = attachment(delivery.filename)

@@ -1,6 +1,8 @@
 """The audit trail in the portal (auditors and admins): filter, page, export as CSV."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from archive_core.errors import UserError
@@ -50,12 +52,15 @@ def index():
     audit_event("audit_view", details={"filters": _filter_details(raw), "page": page_no, "total": page.total})
     args = {k: v for k, v in raw.items() if v}
 
+    export_values: dict[str, Any] = dict(args)
+
     def page_url(number: int) -> str:
-        return url_for("audit_log.index", **args, **({"page": number} if number > 1 else {}))
+        values: dict[str, Any] = {**args, **({"page": number} if number > 1 else {})}
+        return url_for("audit_log.index", **values)
 
     return render_template(
         "audit_log.html", page=page, lines=describe_all(page.events), raw=raw, errors=errors, actions=ACTION_LABELS,
-        page_url=page_url, csv_url=url_for("audit_log.export", **args),
+        page_url=page_url, csv_url=url_for("audit_log.export", **export_values),
     ), (400 if errors else 200)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import mark_session_fresh, user_from_account
@@ -93,6 +93,8 @@ def change_password():
         db = db_session()
         try:
             account = get_account(db, current_user.account_id)
+            if account is None:
+                abort(401)
             change_own_password(db, account, form.current.data, form.new.data)
             user = user_from_account(db, account)
         except AccountError as error:

@@ -26,7 +26,7 @@ class Caller:
 
     @property
     def scope(self) -> frozenset[str] | None:
-        return self.user.scope
+        return self.user.scope  # type: ignore[attr-defined]  # PortalUser lives in auth, above views
 
     @property
     def via(self) -> str:

@@ -95,6 +95,7 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
         response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=not inline,
                              download_name=delivery.filename, conditional=False, etag=False, max_age=0)
     else:
+        assert delivery.path is not None  # a delivery is a stream or a stored file
         response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
                              as_attachment=not inline, download_name=delivery.filename, conditional=True, max_age=0)
     response.headers["Content-Disposition"] = attachment(delivery.filename, inline=inline)

@@ -42,7 +42,7 @@ def _metrics_allowed() -> bool:
     configured = current_archive().settings.metrics_token
     offered = bearer_token(request.headers.get("Authorization"))
     if configured:  # a configured token is required from everywhere
-        return bool(offered) and hmac.compare_digest(offered.encode(), configured.encode())
+        return offered is not None and hmac.compare_digest(offered.encode(), configured.encode())
     if any(h in request.headers for h in PROXY_HEADERS):
         return False
     environ = request.environ.get("werkzeug.proxy_fix.orig", {})
@@ -69,7 +69,7 @@ def _start_timer() -> None:
 def _observe(response):
     started = g.pop("search_started", None)
     if started is not None and response.status_code < 500:
-        SEARCH_SECONDS.labels(SEARCH_ROUTES[request.endpoint]).observe(time.perf_counter() - started)
+        SEARCH_SECONDS.labels(SEARCH_ROUTES[request.endpoint or ""]).observe(time.perf_counter() - started)
     if request.endpoint == LOGIN_ENDPOINT and request.method == "POST":
         outcome = {302: "success", 303: "success", 401: "failure", 429: "throttled"}.get(response.status_code)
         if outcome:

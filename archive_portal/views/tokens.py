@@ -58,6 +58,8 @@ def create():
     session = db_session()
     try:
         account = get_account(session, current_user.account_id)
+        if account is None:  # deleted under a live session: nothing to issue a token to
+            abort(401)
         info, clear = create_token(session, account, days=form.days.data, name=form.name.data or "",
                                    created_by=current_user.username)
         audit.record(session, "api_token_create", account=current_user, target=f"ma-truy-cap:{info.id}",
