@@ -20,10 +20,12 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive_core.collation import vietnamese_key
 from archive_core.context import Archive
 from archive_core.db.models import Document, OldUnit
 from archive_core.errors import USER_ERRORS, UserError
 from indexes.base import SearchQuery, SearchUnavailable
+from indexes.highlight import fast_fold
 from indexes.query import build_query
 
 from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
@@ -181,14 +183,63 @@ def unit_names(session: Session, codes: set[str] | frozenset[str]) -> dict[str, 
     return {code: name for code, name in rows}
 
 
-def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[tuple[str, str]]:
-    """(code, name) of the old units a search may be narrowed to, by name."""
-    stmt = select(OldUnit.code, OldUnit.name).order_by(OldUnit.level, OldUnit.name)
+@dataclass(frozen=True)
+class UnitOption:
+    code: str
+    label: str  # "Lạc Đạo (xã, 11989)"
+    search: str  # folded words for filtering as one types
+
+
+@dataclass(frozen=True)
+class UnitGroup:
+    label: str  # the old district (or province) the units belonged to, with its code
+    options: list[UnitOption]
+
+
+_PREFIXES = ("thành phố ", "thị xã ", "thị trấn ", "huyện ", "quận ", "phường ", "xã ", "tỉnh ")
+
+
+def _proper_name(name: str) -> tuple[str, str]:
+    """("Lạc Đạo", "xã") from "Xã Lạc Đạo": officials look a unit up by its own name."""
+    clean = " ".join(name.split())
+    for prefix in _PREFIXES:
+        if clean.lower().startswith(prefix):
+            return clean[len(prefix):], prefix.strip()
+    return clean, ""
+
+
+def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[UnitGroup]:
+    """The old units a search may be narrowed to, grouped by old district, in Vietnamese order, with codes.
+
+    An account with a scope is offered only its units that hold a searchable document; admins all units.
+    """
+    stmt = select(OldUnit.code, OldUnit.name, OldUnit.level, OldUnit.parent_code)
     if scope is not None:
         if not scope:
             return []
-        stmt = stmt.where(OldUnit.code.in_(list(scope)))
-    return [(code, name) for code, name in session.execute(stmt)]
+        holding = select(Document.unit_code).where(Document.withheld.is_(False),
+                                                   Document.unit_code.in_(list(scope))).distinct()
+        stmt = stmt.where(OldUnit.code.in_(list(scope)), OldUnit.code.in_(holding))
+    rows = list(session.execute(stmt))
+    parents = {p for _c, _n, level, p in rows if p and level != "tinh"}
+    names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(
+        list(parents | {c for c, *_ in rows})))).all()) if rows else {}
+    groups: dict[str, list[tuple[Any, UnitOption]]] = {}
+    for code, name, level, parent in rows:
+        own, kind = _proper_name(name)
+        group = code if level in ("huyen", "tinh") else (parent or "")
+        label = f"{own} ({kind + ', ' if kind else ''}{code})"
+        if group == code:
+            label = f"Văn bản của chính {name} ({code})"
+        key = (0, ()) if group == code else (1, vietnamese_key(own))
+        groups.setdefault(group, []).append((key, UnitOption(code, label, fast_fold(f"{name} {code}"))))
+    out = []
+    for group, options in groups.items():
+        title = names.get(group, group)
+        label = f"{title} ({group})" if group else "Khác"
+        out.append(((0, vietnamese_key(_proper_name(title)[0])) if group else (1, ()), UnitGroup(
+            label, [o for _k, o in sorted(options, key=lambda pair: pair[0])])))
+    return [g for _k, g in sorted(out, key=lambda pair: pair[0])]
 
 
 def search_documents(

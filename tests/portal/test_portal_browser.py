@@ -42,6 +42,17 @@ def test_sign_in_search_and_open_a_document(live_server, world, tmp_path):
             page.click("button[type=submit]")
             page.wait_for_url(f"{live_server}/")
 
+            # The unit list filters as one types (no diacritics needed); a calendar writes dd/mm/yyyy.
+            page.fill("#unit-filter", "lam son")
+            page.wait_for_function("document.querySelector(\"#unit option[value='323']\").hidden")
+            assert page.evaluate("document.querySelector(\"#unit option[value='11950']\").hidden") is False
+            page.select_option("#unit", "11950")
+            page.fill("#unit-filter", "")
+            page.select_option("#unit", "")
+            page.locator("input.date-picker").first.fill("2024-04-10")
+            assert page.input_value("input[name=from]") == "10/04/2024"
+            page.fill("input[name=from]", "")
+
             page.fill("#q", "UBND")
             page.select_option("select[name=sort]", "date_asc")
             page.click("form.search button[type=submit]")
