@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from portal_helpers import PASSWORD, csrf_token, login
 from sqlalchemy import select
+from token_helpers import bearer, new_token
 
 from archive_core.db.models import AuditEvent
 from archive_portal.cli import main as cli
 from archive_portal.services.accounts import create_account, find_account, reset_password
-from portal_helpers import PASSWORD, csrf_token, login
-from token_helpers import bearer, new_token
 
 _addresses = iter(range(1, 250))
 
