@@ -21,8 +21,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from indexes.base import IndexDocument
 from indexes.opensearch import ClusterEngine, to_source

@@ -33,20 +33,22 @@ and ``_ElasticsearchClient``; everything else is shared.  The Elasticsearch
 half is exercised only through its client library here (no server can be
 installed on this machine); the tests run against a real OpenSearch node.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
-import re
 import random
+import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache, partial
 from importlib import resources
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import exact, nfc, normalize_number
@@ -70,12 +72,24 @@ RETRYABLE_STATUS = {429, 502, 503, 504}
 # Per-item bulk failures that mean "not now" rather than "never": a full write queue, a parent
 # circuit breaker counting heap not yet collected, a shard whose primary is moving to another node.
 TRANSIENT_ERRORS = {
-    "es_rejected_execution_exception", "opensearch_rejected_execution_exception", "circuit_breaking_exception",
-    "unavailable_shards_exception", "no_shard_available_action_exception", "node_closed_exception",
-    "node_not_connected_exception", "node_disconnected_exception", "connect_transport_exception",
-    "send_request_transport_exception", "receive_timeout_transport_exception", "primary_missing_action_exception",
-    "shard_not_in_primary_mode_exception", "retry_on_primary_exception", "not_master_exception",
-    "cluster_manager_not_discovered_exception", "master_not_discovered_exception", "process_cluster_event_timeout_exception",
+    "es_rejected_execution_exception",
+    "opensearch_rejected_execution_exception",
+    "circuit_breaking_exception",
+    "unavailable_shards_exception",
+    "no_shard_available_action_exception",
+    "node_closed_exception",
+    "node_not_connected_exception",
+    "node_disconnected_exception",
+    "connect_transport_exception",
+    "send_request_transport_exception",
+    "receive_timeout_transport_exception",
+    "primary_missing_action_exception",
+    "shard_not_in_primary_mode_exception",
+    "retry_on_primary_exception",
+    "not_master_exception",
+    "cluster_manager_not_discovered_exception",
+    "master_not_discovered_exception",
+    "process_cluster_event_timeout_exception",
 }
 TIMEOUT_MESSAGE = "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -84,7 +98,7 @@ _WORD_RE = re.compile(r"[^\W_]+")
 PRESENT = "\ue000"
 
 
-@lru_cache(maxsize=None)
+@cache
 def index_definition(version: int = MAPPING_VERSION) -> dict[str, Any]:
     """The settings and mappings of ``mappings/documents-v<version>.json`` (comments dropped)."""
     text = resources.files("indexes").joinpath(f"mappings/documents-v{version}.json").read_text("utf-8")
@@ -101,7 +115,7 @@ def hosts_of(url: str) -> list[str]:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
 
 
 def index_name(alias: str, version: int = MAPPING_VERSION) -> str:
@@ -115,6 +129,7 @@ def version_of(index: str, alias: str) -> int | None:
 
 
 # -- documents and queries (shared by both clients) --------------------------------------
+
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
     """The JSON stored for one document (text in NFC so the tokenizer sees whole letters)."""
@@ -172,8 +187,12 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
         clauses.append({"terms": {"unit_code": sorted(query.scope)}})
     if not query.restricted_ok:
         clauses.append({"bool": {"must_not": [{"term": {"restricted": True}}]}})
-    for field_name, values in (("unit_code", query.unit_codes), ("doc_type", query.doc_types),
-                               ("direction", query.directions), ("dossier", query.dossiers)):
+    for field_name, values in (
+        ("unit_code", query.unit_codes),
+        ("doc_type", query.doc_types),
+        ("direction", query.directions),
+        ("dossier", query.dossiers),
+    ):
         if values:
             clauses.append({"terms": {field_name: list(values)}})
     if query.signature:
@@ -187,10 +206,17 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
         clauses.append({"range": {"issued_date": bounds}})
     if query.number_filter:
         number = normalize_number(query.number_filter)
-        clauses.append({"bool": {"minimum_should_match": 1, "should": [
-            {"term": {"number_norm": number}},
-            *({"prefix": {"number_norm": prefix}} for prefix in query.number_prefixes if prefix),
-        ]}})
+        clauses.append(
+            {
+                "bool": {
+                    "minimum_should_match": 1,
+                    "should": [
+                        {"term": {"number_norm": number}},
+                        *({"prefix": {"number_norm": prefix}} for prefix in query.number_prefixes if prefix),
+                    ],
+                }
+            }
+        )
     return clauses
 
 
@@ -208,8 +234,9 @@ def count_request(query: SearchQuery, *, pairs: bool = True) -> dict[str, Any]:
     for term in query.terms:
         words = _safe_words(term)
         if words:
-            (must_not if term.negated else must).append(term_clause(words, negated=term.negated, scored=False,
-                                                                                   pairs=pairs))
+            (must_not if term.negated else must).append(
+                term_clause(words, negated=term.negated, scored=False, pairs=pairs)
+            )
     boolean: dict[str, Any] = {"filter": filter_clauses(query) + must}
     if must_not:
         boolean["must_not"] = must_not
@@ -231,8 +258,9 @@ def build_request(query: SearchQuery, *, pairs: bool = True) -> tuple[dict[str, 
     if must_not:
         boolean["must_not"] = must_not
     if relevance and query.numbers:
-        boolean["should"] = [{"constant_score": {"filter": {"terms": {"number_norm": list(query.numbers)}},
-                                                 "boost": NUMBER_BOOST}}]
+        boolean["should"] = [
+            {"constant_score": {"filter": {"terms": {"number_norm": list(query.numbers)}}, "boost": NUMBER_BOOST}}
+        ]
     if relevance:
         sort: list[Any] = [{"_score": {"order": "desc"}}, {"id": {"order": "desc"}}]
     elif query.sort == "date_asc":
@@ -253,16 +281,21 @@ def read_facets(aggs: dict[str, Any], names: Iterable[str]) -> dict[str, list[Fa
         if name not in FACETS:
             continue
         buckets = (aggs.get(name) or {}).get("buckets", [])
-        values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets
-                  if str(b["key"]) != "" and b["doc_count"] > 0]
+        values = [
+            FacetValue(str(b["key"]), int(b["doc_count"]))
+            for b in buckets
+            if str(b["key"]) != "" and b["doc_count"] > 0
+        ]
         # Years newest first; the others most frequent first (as sqlite_fts).
-        values.sort(key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)),
-                    reverse=name == "year")
+        values.sort(
+            key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)), reverse=name == "year"
+        )
         out[name] = values
     return out
 
 
 # -- the two clients ------------------------------------------------------------------------
+
 
 class _Unavailable(Exception):
     """Raised by an adapter; ``kind`` is 'timeout', 'unavailable', 'missing' or 'retry'."""
@@ -283,8 +316,14 @@ class _OpenSearchClient:
         hosts = hosts_of(url)
         # With several nodes, a refused connection is tried once on each other node; status codes
         # (429, 503) are left to the engine, which backs off instead of hammering a busy cluster.
-        self.client = OpenSearch(hosts=hosts, timeout=timeout, max_retries=len(hosts) - 1, retry_on_status=(),
-                                 retry_on_timeout=False, pool_maxsize=POOL_SIZE)
+        self.client = OpenSearch(
+            hosts=hosts,
+            timeout=timeout,
+            max_retries=len(hosts) - 1,
+            retry_on_status=(),
+            retry_on_timeout=False,
+            pool_maxsize=POOL_SIZE,
+        )
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         errors = self.errors
@@ -296,13 +335,14 @@ class _OpenSearchClient:
             return _Unavailable("missing", str(exc))
         if isinstance(exc, errors.TransportError):
             status = exc.status_code if isinstance(exc.status_code, int) else 0
-            return _Unavailable("retry" if status in RETRYABLE_STATUS else "unavailable",
-                                f"search cluster error {exc.status_code}: {exc.error} {exc.info}")
+            return _Unavailable(
+                "retry" if status in RETRYABLE_STATUS else "unavailable",
+                f"search cluster error {exc.status_code}: {exc.error} {exc.info}",
+            )
         return None
 
     def search(self, index: str, body: dict, timeout: float) -> dict:
-        return self.client.search(index=index, body=body, request_timeout=timeout,
-                                  allow_partial_search_results=False)
+        return self.client.search(index=index, body=body, request_timeout=timeout, allow_partial_search_results=False)
 
     def msearch(self, index: str, bodies: list[dict], timeout: float) -> dict:
         lines: list[dict] = []
@@ -340,8 +380,9 @@ class _OpenSearchClient:
         return self.client.cluster.health(request_timeout=timeout)
 
     def wait_for(self, index: str, status: str, timeout: float) -> dict:
-        return self.client.cluster.health(index=index, wait_for_status=status, timeout=f"{int(timeout)}s",
-                                          request_timeout=timeout + 10)
+        return self.client.cluster.health(
+            index=index, wait_for_status=status, timeout=f"{int(timeout)}s", request_timeout=timeout + 10
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -357,9 +398,14 @@ class _ElasticsearchClient:
         self.transport_errors = elastic_transport
         self.errors = elasticsearch
         hosts = hosts_of(url)
-        self.client = elasticsearch.Elasticsearch(hosts, request_timeout=timeout, max_retries=len(hosts) - 1,
-                                                  retry_on_status=(), retry_on_timeout=False,
-                                                  connections_per_node=POOL_SIZE)
+        self.client = elasticsearch.Elasticsearch(
+            hosts,
+            request_timeout=timeout,
+            max_retries=len(hosts) - 1,
+            retry_on_status=(),
+            retry_on_timeout=False,
+            connections_per_node=POOL_SIZE,
+        )
 
     def translate(self, exc: Exception) -> _Unavailable | None:
         if isinstance(exc, self.transport_errors.ConnectionTimeout):
@@ -370,15 +416,19 @@ class _ElasticsearchClient:
             return _Unavailable("missing", str(exc))
         if isinstance(exc, self.errors.ApiError):
             status = exc.meta.status if exc.meta else 0
-            return _Unavailable("retry" if status in RETRYABLE_STATUS else "unavailable",
-                                f"search cluster error {status}: {exc.body}")
+            return _Unavailable(
+                "retry" if status in RETRYABLE_STATUS else "unavailable", f"search cluster error {status}: {exc.body}"
+            )
         if isinstance(exc, self.transport_errors.TransportError):
             return _Unavailable("unavailable", f"search cluster error: {exc}")
         return None
 
     def search(self, index: str, body: dict, timeout: float) -> dict:
-        return self.client.options(request_timeout=timeout).search(
-            index=index, allow_partial_search_results=False, **body).body
+        return (
+            self.client.options(request_timeout=timeout)
+            .search(index=index, allow_partial_search_results=False, **body)
+            .body
+        )
 
     def msearch(self, index: str, bodies: list[dict], timeout: float) -> dict:
         lines: list[dict] = []
@@ -416,8 +466,11 @@ class _ElasticsearchClient:
         return self.client.options(request_timeout=timeout).cluster.health().body
 
     def wait_for(self, index: str, status: str, timeout: float) -> dict:
-        return self.client.options(request_timeout=timeout + 10).cluster.health(
-            index=index, wait_for_status=status, timeout=f"{int(timeout)}s").body
+        return (
+            self.client.options(request_timeout=timeout + 10)
+            .cluster.health(index=index, wait_for_status=status, timeout=f"{int(timeout)}s")
+            .body
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -431,6 +484,7 @@ CLIENTS: dict[str, Callable[[str, float], Any]] = {
 
 # -- the engine -------------------------------------------------------------------------------
 
+
 class ClusterEngine:
     """The ``SearchEngine`` on an OpenSearch or Elasticsearch cluster.
 
@@ -440,13 +494,27 @@ class ClusterEngine:
     cluster is down and shows the 503 page until it is back.
     """
 
-    def __init__(self, url: str, *, flavour: str = "opensearch", alias: str = "archive-documents",
-                 time_limit_ms: int = 5000, snippet_chars: int = 240, batch_docs: int = 5000,
-                 batch_bytes: int = 8 * 1024 * 1024, retry_budget_seconds: float = 600.0,
-                 backoff_seconds: float = 0.5, max_backoff_seconds: float = 30.0, bulk_workers: int = 2,
-                 refresh: bool = True, index_target: str | None = None, replicas: int | None = None,
-                 max_window: int = MAX_WINDOW, split_requests: bool = True,
-                 mapping_version: int = MAPPING_VERSION) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        flavour: str = "opensearch",
+        alias: str = "archive-documents",
+        time_limit_ms: int = 5000,
+        snippet_chars: int = 240,
+        batch_docs: int = 5000,
+        batch_bytes: int = 8 * 1024 * 1024,
+        retry_budget_seconds: float = 600.0,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 30.0,
+        bulk_workers: int = 2,
+        refresh: bool = True,
+        index_target: str | None = None,
+        replicas: int | None = None,
+        max_window: int = MAX_WINDOW,
+        split_requests: bool = True,
+        mapping_version: int = MAPPING_VERSION,
+    ) -> None:
         if flavour not in CLIENTS:
             raise ValueError(f"unknown cluster flavour: {flavour!r}")
         self.name = flavour
@@ -507,7 +575,7 @@ class ClusterEngine:
             error.transient = problem.kind in ("retry", "unavailable", "timeout")  # type: ignore[attr-defined]
             raise error from exc
 
-    def _backoff(self) -> "_Backoff":
+    def _backoff(self) -> _Backoff:
         return _Backoff(self.retry_budget, self.backoff_seconds, self.max_backoff)
 
     def _patient(self, fn: Callable[[], Any], what: str) -> Any:
@@ -560,8 +628,11 @@ class ClusterEngine:
         """The settings of an index people search (those of the mapping file, replicas as configured)."""
         index = index_definition(self.mapping_version)["settings"]["index"]
         replicas = self.replicas if self.replicas is not None else index["number_of_replicas"]
-        return {"refresh_interval": index["refresh_interval"], "number_of_replicas": replicas,
-                "translog.durability": "request"}
+        return {
+            "refresh_interval": index["refresh_interval"],
+            "number_of_replicas": replicas,
+            "translog.durability": "request",
+        }
 
     def _check_version(self) -> None:
         """Writes into an index built from another mapping version would be half-searchable."""
@@ -605,13 +676,13 @@ class ClusterEngine:
                     operations.append(source)
             retry: list[tuple[dict, dict | None]] = []
             try:
-                response = self._call(retryable=True, fn=lambda: self.client.bulk(operations, max(60.0, self.time_limit)))
+                response = self._call(partial(self._send_bulk, operations), retryable=True)
             except _RetryLater as exc:
                 retry, reason = pending, str(exc)
             else:
                 reason = ""
                 if response.get("errors"):
-                    for (action, source), item in zip(pending, response["items"]):
+                    for (action, source), item in zip(pending, response["items"], strict=False):
                         result = next(iter(item.values()))
                         status = int(result.get("status", 200))
                         if status < 300 or ("delete" in action and status == 404):
@@ -622,14 +693,16 @@ class ClusterEngine:
                             retry.append((action, source))
                             reason = f"{status} {kind or error}"
                         else:
-                            raise SearchUnavailable(f"search cluster refused document "
-                                                    f"{result.get('_id')}: {error}")
+                            raise SearchUnavailable(f"search cluster refused document {result.get('_id')}: {error}")
             if not retry:
                 return
             if len(retry) < len(pending):  # progress: the cluster is working, only slowly
                 backoff.progress()
             backoff.wait(f"{len(retry)} of {len(pending)} documents", reason)
             pending = retry
+
+    def _send_bulk(self, operations: list[dict]) -> dict:
+        return self.client.bulk(operations, max(60.0, self.time_limit))
 
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Upsert documents in batches (same id again replaces it); returns the count.
@@ -644,12 +717,14 @@ class ClusterEngine:
             try:
                 for batch in self._batches(documents):
                     ids = {doc_id for doc_id, _, _ in batch}
-                    while in_flight and (len(in_flight) >= self.bulk_workers
-                                         or any(ids & sent for _, sent in in_flight)):
+                    while in_flight and (
+                        len(in_flight) >= self.bulk_workers or any(ids & sent for _, sent in in_flight)
+                    ):
                         future, _ = in_flight.pop(0)
                         future.result()
-                    actions = [({"index": {"_index": target, "_id": str(doc_id)}}, source)
-                               for doc_id, source, _ in batch]
+                    actions: list[tuple[dict, dict | None]] = [
+                        ({"index": {"_index": target, "_id": str(doc_id)}}, source) for doc_id, source, _ in batch
+                    ]
                     in_flight.append((pool.submit(self._bulk, actions), ids))
                     count += len(batch)
                 for future, _ in in_flight:
@@ -666,8 +741,9 @@ class ClusterEngine:
         self._patient(self._check_version, "the index")
         ids = [int(i) for i in ids]
         for start in range(0, len(ids), self.batch_docs):
-            self._bulk([({"delete": {"_index": target, "_id": str(i)}}, None)
-                        for i in ids[start:start + self.batch_docs]])
+            self._bulk(
+                [({"delete": {"_index": target, "_id": str(i)}}, None) for i in ids[start : start + self.batch_docs]]
+            )
         if ids:
             self._patient(self._refresh, "a refresh")
 
@@ -678,19 +754,30 @@ class ClusterEngine:
         fresh.close()
 
     # -- rebuild: a new index behind the alias ---------------------------
-    def new_generation(self) -> "ClusterEngine":
+    def new_generation(self) -> ClusterEngine:
         """An engine on a new, empty concrete index (not yet searchable through the alias)."""
         name = index_name(self.alias, self.mapping_version)
         self._call(lambda: self.client.create_index(name, self._definition(loading=True)))
-        return ClusterEngine(self.url, flavour=self.flavour, alias=self.alias,
-                             time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars,
-                             batch_docs=self.batch_docs, batch_bytes=self.batch_bytes,
-                             retry_budget_seconds=self.retry_budget, backoff_seconds=self.backoff_seconds,
-                             max_backoff_seconds=self.max_backoff, bulk_workers=self.bulk_workers,
-                             refresh=False, index_target=name, replicas=self.replicas,
-                             split_requests=self.split_requests, mapping_version=self.mapping_version)
+        return ClusterEngine(
+            self.url,
+            flavour=self.flavour,
+            alias=self.alias,
+            time_limit_ms=int(self.time_limit * 1000),
+            snippet_chars=self.snippet_chars,
+            batch_docs=self.batch_docs,
+            batch_bytes=self.batch_bytes,
+            retry_budget_seconds=self.retry_budget,
+            backoff_seconds=self.backoff_seconds,
+            max_backoff_seconds=self.max_backoff,
+            bulk_workers=self.bulk_workers,
+            refresh=False,
+            index_target=name,
+            replicas=self.replicas,
+            split_requests=self.split_requests,
+            mapping_version=self.mapping_version,
+        )
 
-    def switch_to(self, generation: "ClusterEngine") -> None:
+    def switch_to(self, generation: ClusterEngine) -> None:
         """Make ``generation`` the one the alias names (one atomic alias update); drop the old ones."""
         name = generation._target
         assert name is not None
@@ -706,7 +793,7 @@ class ClusterEngine:
         actions.append({"add": {"index": name, "alias": self.alias}})
         self._call(lambda: self.client.update_aliases(actions))
         for n in old:
-            self._call(lambda n=n: self.client.delete_index(n))
+            self._call(partial(self.client.delete_index, n))
         self._ready = False  # re-check the alias on next use
 
     def discard(self) -> None:
@@ -721,7 +808,7 @@ class ClusterEngine:
         if self._target is not None:
             return self.discard()
         for name in self._call(lambda: self.client.alias_targets(self.alias)):
-            self._call(lambda name=name: self.client.delete_index(name))
+            self._call(partial(self.client.delete_index, name))
         self._ready = False
 
     # -- reading ---------------------------------------------------------
@@ -747,8 +834,13 @@ class ClusterEngine:
 
     def indexed_ids(self) -> set[int]:
         ids: set[int] = set()
-        body: dict[str, Any] = {"query": {"match_all": {}}, "sort": [{"id": {"order": "asc"}}],
-                                "_source": False, "size": MAX_WINDOW, "track_total_hits": False}
+        body: dict[str, Any] = {
+            "query": {"match_all": {}},
+            "sort": [{"id": {"order": "asc"}}],
+            "_source": False,
+            "size": MAX_WINDOW,
+            "track_total_hits": False,
+        }
         while True:
             hits = self._search(body)["hits"]["hits"]
             ids.update(int(h["sort"][0]) for h in hits)
@@ -770,18 +862,31 @@ class ClusterEngine:
         facets = [f for f in query.facets if f in FACETS]
         source: Any = ["subject", "body"] if query.with_snippets else False
         deep = query.offset + query.per_page > self.max_window
-        first = dict(body, track_total_hits=True, aggs=facet_aggs(facets), _source=source,
-                     size=0 if deep else query.per_page, **({} if deep else {"from": query.offset}))
+        first = dict(
+            body,
+            track_total_hits=True,
+            aggs=facet_aggs(facets),
+            _source=source,
+            size=0 if deep else query.per_page,
+            **({} if deep else {"from": query.offset}),
+        )
         if self.split_requests and not deep:
             # Two requests run side by side on the cluster: the page (ranked with block-max WAND,
             # no total) and the counts (total and facets, the query as an unscored filter).
             page = dict(first, track_total_hits=False)
             page.pop("aggs")
-            counts = {"query": count_request(query, pairs=pairs), "size": 0, "track_total_hits": True,
-                      "aggs": facet_aggs(facets)}
+            counts = {
+                "query": count_request(query, pairs=pairs),
+                "size": 0,
+                "track_total_hits": True,
+                "aggs": facet_aggs(facets),
+            }
             response, counted = self._msearch([page, counts])
-            response = dict(response, hits=dict(response["hits"], total=counted["hits"]["total"]),
-                            aggregations=counted.get("aggregations"))
+            response = dict(
+                response,
+                hits=dict(response["hits"], total=counted["hits"]["total"]),
+                aggregations=counted.get("aggregations"),
+            )
         else:
             response = self._search(first)
         total = int(response["hits"]["total"]["value"])
@@ -807,8 +912,9 @@ class ClusterEngine:
                 return []
             remaining -= step
             after = hits[-1]["sort"]
-        return self._search(dict(body, _source=source, track_total_hits=False, size=size,
-                                 search_after=after))["hits"]["hits"]
+        return self._search(dict(body, _source=source, track_total_hits=False, size=size, search_after=after))["hits"][
+            "hits"
+        ]
 
     def _hits(self, raw: list[dict], query: SearchQuery, relevance: bool) -> list[Hit]:
         hits = []
@@ -817,8 +923,9 @@ class ClusterEngine:
             text = ""
             if query.with_snippets:
                 stored = item.get("_source") or {}
-                text = snippet(_first(stored.get("body")), query.terms, self.snippet_chars,
-                               fallback=_first(stored.get("subject")))
+                text = snippet(
+                    _first(stored.get("body")), query.terms, self.snippet_chars, fallback=_first(stored.get("subject"))
+                )
             hits.append(Hit(id=int(item["_id"]), score=score, snippet=text))
         return hits
 
@@ -853,9 +960,8 @@ class _Backoff:
         now = time.monotonic()
         if now >= self.deadline:
             raise SearchUnavailable(f"search cluster kept refusing {what} for {self.budget:g}s: {reason}")
-        delay = min(self.ceiling, self.first * (2 ** self.attempt)) * random.uniform(0.5, 1.0)
+        delay = min(self.ceiling, self.first * (2**self.attempt)) * random.uniform(0.5, 1.0)
         delay = min(delay, self.deadline - now)
         self.attempt += 1
         log.warning("search cluster refused %s (%s); try %d in %.1fs", what, reason, self.attempt + 1, delay)
         time.sleep(delay)
-

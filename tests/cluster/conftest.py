@@ -58,12 +58,12 @@ class Cluster:
         # All at once: the first node cannot elect a cluster manager alone.
         running = [subprocess.Popen(node.start_command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for node in self.nodes]
-        for node, process in zip(self.nodes, running):
+        for node, process in zip(self.nodes, running, strict=True):
             out, err = process.communicate()
             if process.returncode != 0:
                 raise RuntimeError(f"cluster node {node.name} did not start:\n{out}\n{err}")
 
-    def health(self, via: "ClusterNode", timeout: str = "120s", **wait: str) -> dict:
+    def health(self, via: ClusterNode, timeout: str = "120s", **wait: str) -> dict:
         """``_cluster/health`` asked of one node, waiting on the server for the given condition
         (``wait_for_status``, ``wait_for_nodes``, ...): no polling, no sleeps."""
         query = "&".join([f"timeout={timeout}", f"cluster_manager_timeout={timeout}",
@@ -74,7 +74,7 @@ class Cluster:
         except urllib.error.HTTPError as exc:  # 408 when the condition was not met in time
             return json.load(exc)
 
-    def get(self, via: "ClusterNode", path: str):
+    def get(self, via: ClusterNode, path: str):
         with urllib.request.urlopen(f"{via.url}{path}", timeout=60) as response:
             return json.load(response)
 

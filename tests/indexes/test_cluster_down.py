@@ -43,7 +43,8 @@ def test_a_write_waits_for_a_cluster_that_stays_down_then_says_so(closed_url):
                            backoff_seconds=0.05, max_backoff_seconds=0.2)
     try:
         started = time.monotonic()
-        with pytest.raises(SearchUnavailable, match=r"kept refusing (the index|2 of 2 documents) for 1.5s: .*unreachable"):
+        with pytest.raises(SearchUnavailable,
+                           match=r"kept refusing (the index|2 of 2 documents) for 1.5s: .*unreachable"):
             engine.index([make_doc(1, subject="đê điều"), make_doc(2, subject="kế hoạch")])
         assert time.monotonic() - started >= 1.5
     finally:
