@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, render_template, request, send_file, url_for
 
 from ..auth import current_scope, roles_required
+from ..services.bulk import MAX_BULK_DOCUMENTS, BulkRefused, build_zip, parse_ids
 from ..services.documents import INLINE_TYPES, deliver_file, get_document, render_page_image
 from ..services.roles import DOCUMENT_READERS
 from ..services.search import parse_params
@@ -22,6 +23,31 @@ STAMP_REFUSED = ("Tệp này không thể đóng dấu người tải nên khôn
                  "nội dung văn bản vẫn có trên trang văn bản. Vui lòng liên hệ cán bộ lưu trữ.")
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")
+
+
+@bp.route("/tai-nhieu")
+@roles_required(*DOCUMENT_READERS)
+def bulk_download():
+    """The chosen documents (``?id=…`` repeated) in one zip: stamped copies, or originals for archivists."""
+    try:
+        ids = parse_ids(request.args.getlist("id"))
+    except BulkRefused as error:
+        audit_event("bulk_download", details={"refused": str(error)})
+        return error_response(400, str(error))
+    stamp = stamp_for_current_user()
+    bundle = build_zip(db_session(), current_archive(), ids, current_scope(), stamp)
+    if bundle is None:
+        audit_event("bulk_download", target=",".join(f"van-ban:{i}" for i in ids), details={"found": False})
+        abort(404)
+    response = send_file(bundle.stream, mimetype="application/zip", as_attachment=True,
+                         download_name="van-ban.zip", conditional=False, etag=False, max_age=0)
+    response.headers["Content-Disposition"] = attachment(f"van-ban-{len(bundle.documents)}.zip")
+    response.headers["Cache-Control"] = "private, no-store"
+    audit_event("bulk_download", target=",".join(f"van-ban:{i}" for i in bundle.documents), details={
+        "documents": bundle.documents, "sha256": bundle.files, "stamped": bundle.stamped,
+        "left_out": bundle.left_out, "max": MAX_BULK_DOCUMENTS,
+    })
+    return response
 
 
 @bp.route("/<int:doc_id>")

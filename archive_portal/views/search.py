@@ -6,9 +6,10 @@ from flask_login import current_user
 
 from ..auth import current_scope, roles_required
 from ..auth.limits import limit_search
+from ..services.bulk import MAX_BULK_DOCUMENTS
 from ..services.export import EXPORT_CAP, FORMATS, collect, stamp_now, to_csv, to_xlsx
 from ..services.formatting import DIRECTION_LABELS
-from ..services.roles import DOCUMENT_READERS
+from ..services.roles import DOCUMENT_READERS, ORIGINAL_RECEIVERS
 from ..services.search import (
     FACET_TITLES,
     SORTS,
@@ -56,6 +57,8 @@ def index():
         facet_url=facet_url,
         export_url=lambda fmt: url_for("search.export", fmt=fmt, **params.to_args(page="")),
         export_cap=EXPORT_CAP,
+        bulk_cap=MAX_BULK_DOCUMENTS,
+        gets_originals=current_user.role in ORIGINAL_RECEIVERS,
         clear_url=url_for("search.index"),
         user=current_user,
     ), status
