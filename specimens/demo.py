@@ -41,11 +41,19 @@ class DemoUnit:
 
 
 DEMO_UNITS = (
+    # eight old units of the real mapping, over three new ones and two old districts
     DemoUnit("11950", "Phường Lam Sơn", "xa", "323", "UBND phường Lam Sơn"),
     DemoUnit("11956", "Phường An Tảo", "xa", "323", "UBND phường An Tảo"),
+    DemoUnit("11953", "Phường Hiến Nam", "xa", "323", "UBND phường Hiến Nam"),
     DemoUnit("11989", "Xã Lạc Đạo", "xa", "325", "UBND xã Lạc Đạo"),
+    DemoUnit("11995", "Xã Đại Đồng", "xa", "325", "UBND xã Đại Đồng"),
+    DemoUnit("11998", "Xã Việt Hưng", "xa", "325", "UBND xã Việt Hưng"),
     DemoUnit("323", "Thành phố Hưng Yên", "huyen", "", "UBND thành phố Hưng Yên"),
+    DemoUnit("325", "Huyện Văn Lâm", "huyen", "", "UBND huyện Văn Lâm"),
 )
+DEMO_YEARS = (2019, 2020, 2021, 2022, 2023, 2024, 2025)
+SCAN_EVERY = 12  # one document in twelve is a scan: a few dozen OCR pages keep `make run` short
+BORN_DIGITAL_PAGES = (1, 1, 1, 2, 2, 3, 4)
 DEMO_ACCOUNTS = (
     # username, role, new unit, password (demo only: printed on the console)
     ("quantri", "admin", None, "HungYen-2025-qt1"),
@@ -95,21 +103,27 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int,
     files_dir = package / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    specimens = make_specimens(count, seed=seed, issuer=unit.issuer, place="Hưng Yên", year=2024)
+    years = DEMO_YEARS[-max(1, min(len(DEMO_YEARS), count // 8 or 1)):]  # several years once there are enough
+    specimens = []
+    for n, year in enumerate(years):
+        share = count // len(years) + (1 if n < count % len(years) else 0)
+        specimens += make_specimens(share, seed=seed * 100 + year, issuer=unit.issuer, place="Hưng Yên", year=year)
+    dossier_year = specimens[-1].issued.year
     rows = []
     for index, spec in enumerate(specimens, start=1):
-        is_scan = index % 3 == 0
+        is_scan = index % SCAN_EVERY == 0 or (count < SCAN_EVERY and index == 3)
         if is_scan:
-            fmt = SCAN_FORMATS[(index // 3 - 1) % len(SCAN_FORMATS)]
+            fmt = SCAN_FORMATS[(index // SCAN_EVERY) % len(SCAN_FORMATS)]
             name = f"files/vb-{index:03d}-scan.{'tif' if fmt == 'tiff' else fmt}"
-            render_scan(spec, package / name, fmt=fmt, dpi=200)
+            render_scan(spec, package / name, fmt=fmt, dpi=200, pages=1 if fmt == "png" else rng.choice((1, 2)))
         else:
             name = f"files/vb-{index:03d}.pdf"
-            render_pdf(spec, package / name)
+            render_pdf(spec, package / name, pages=rng.choice(BORN_DIGITAL_PAGES))
             if signing is not None and index <= 2:  # issued through eOffice: the issuing body's signature
                 target = package / name
                 target.write_bytes(sign_pdf(target.read_bytes(), signing.ca, signing.official, tsa=signing.tsa))
-        secret = index == count  # the last one of each unit is marked secret: withheld
+        secret = index == len(specimens)  # the last one of each unit is marked secret: withheld
+        in_dossier = spec.issued.year == dossier_year
         rows.append({
             "ma_van_ban": f"{unit.code}-{spec.issued.year}-{index:05d}",
             "huong": rng.choice(["di", "den", "di"]),
@@ -122,15 +136,15 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int,
             "nguoi_ky": spec.signer,
             "chuc_vu_nguoi_ky": spec.signer_title,
             "do_mat": "Mật" if secret else "",
-            "ma_ho_so": f"{unit.code}.{specimens[0].issued.year}.{'02' if index % 4 == 0 else '01'}",
-            "so_thu_tu": str(index),
+            "ma_ho_so": f"{unit.code}.{dossier_year}.{'02' if index % 4 == 0 else '01'}" if in_dossier else "",
+            "so_thu_tu": str(index) if in_dossier else "",
             "tep_dinh_kem": name,
         })
     with open(package / "documents.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    _dossier_list(package, unit, specimens[0].issued.year)
+    _dossier_list(package, unit, dossier_year)
     bagit.make_bag(str(package), bag_info={
         "Source-Organization": f"{unit.issuer}",
         "Unit-Code": unit.code,
@@ -143,7 +157,7 @@ def build_demo_package(dest: Path, unit: DemoUnit, *, count: int, seed: int,
     return package
 
 
-def build_demo_export(dest: Path, *, per_unit: int = 6, seed: int = 2025) -> list[Path]:
+def build_demo_export(dest: Path, *, per_unit: int = 50, seed: int = 2025) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
     signing = None
     if not (dest / DEMO_ROOTS).exists():  # a demo CA of our own; its root is written for ARCHIVE_TRUST_ROOTS
@@ -155,7 +169,7 @@ def build_demo_export(dest: Path, *, per_unit: int = 6, seed: int = 2025) -> lis
             for i, unit in enumerate(DEMO_UNITS)]
 
 
-def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 6, console: Console | None = None) -> None:
+def setup_demo(archive: Archive, dest: Path, *, per_unit: int = 50, console: Console | None = None) -> None:
     console = console or Console()
     with archive.db.transaction() as session:
         result = import_mapping(session, UNITS_CSV, loaded_by="demo")
@@ -188,7 +202,7 @@ def create_demo_accounts(archive: Archive, console: Console) -> None:
 
 @click.command()
 @click.option("--dest", type=click.Path(path_type=Path), default=None, help="Where to write the demo export.")
-@click.option("--documents", "per_unit", type=int, default=6, help="Documents per old unit.")
+@click.option("--documents", "per_unit", type=int, default=50, help="Documents per old unit (8 units).")
 def main(dest: Path | None, per_unit: int) -> None:
     """Load the real Hưng Yên units, build a demo export, ingest it and create demo accounts."""
     archive = Archive.open(Settings.load())
