@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .processes import process_alive
+
 CHUNK = 1024 * 1024
 # Temp files are named "<pid>-<host tag>-…": a store shared by several machines is cleaned by
 # each of its own leftovers only (another machine's pid means nothing here), or after a day.
@@ -107,10 +109,4 @@ class BlobStore:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # this process has nothing in flight when it cleans
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)

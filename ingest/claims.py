@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from archive_core.clock import utcnow
 from archive_core.db.models import Document, DocumentFile, Page
 from archive_core.db.session import Database
+from archive_core.processes import process_alive
 from archive_core.store import BlobStore
 
 from .extract import Extraction
@@ -121,16 +122,6 @@ def release(db: Database, worker: str, file_ids: list[int] | None = None) -> int
         return session.execute(statement.values(claimed_by="", lease_until=None)).rowcount
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def release_dead_local_claims(db: Database, host: str = "") -> int:
     """Free the claims of workers of this machine whose process is gone (killed, crashed)."""
     host = host or socket.gethostname()
@@ -142,7 +133,7 @@ def release_dead_local_claims(db: Database, host: str = "") -> int:
     dead = []
     for holder in holders:
         parts = holder.rsplit(":", 2)
-        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _process_alive(int(parts[1])):
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not process_alive(int(parts[1])):
             dead.append(holder)
     if not dead:
         return 0
@@ -165,10 +156,10 @@ class Heartbeat:
         while not self._stop.wait(max(self.lease_seconds / 3, 0.2)):
             try:
                 renew(self.db, self.worker, self.lease_seconds)
-            except Exception:  # noqa: BLE001 - a busy database must not kill the worker; the next beat retries
+            except Exception:
                 pass
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
