@@ -88,5 +88,15 @@ BENCH_DATA ?= $(abspath $(CURDIR)/../bench-data)
 bench-scale: system-test $(VENV)/.installed-run opensearch-jars
 	BENCH_DOCS=$(BENCH_DOCS) BENCH_DATA=$(BENCH_DATA) $(BIN)/python -m bench.scale_bench
 
+# The portal under load (bench/load_bench.py): locust officials against gunicorn on a home of LOAD_DOCS
+# documents kept in BENCH_DATA, then a LOAD_SOAK_SECONDS soak with the workers' memory. `make bench-load LOAD_DOCS=100000`
+.PHONY: bench-load
+LOAD_DOCS ?= 1000000
+$(VENV)/.installed-bench: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+bench-load: system-run $(VENV)/.installed-run $(VENV)/.installed-bench
+	LOAD_DOCS=$(LOAD_DOCS) BENCH_DATA=$(BENCH_DATA) $(BIN)/python -m bench.load_bench
+
 clean-home:
 	rm -rf $(ARCHIVE_HOME)
