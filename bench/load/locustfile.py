@@ -38,6 +38,23 @@ _ALL_UNITS = sorted({u for a in _accounts for u in a["old_units"]})
 _next_account = itertools.count()
 
 
+def _interleaved(accounts: list[dict]) -> list[dict]:
+    """Lookups with an archivist among them every so often (in the ratio of the accounts), so that any
+    number of users has both kinds."""
+    lookups = [a for a in accounts if a["role"] == "lookup"]
+    others = [a for a in accounts if a["role"] != "lookup"]
+    every = max(1, len(lookups) // max(1, len(others)))
+    out: list[dict] = []
+    for i, account in enumerate(lookups):
+        out.append(account)
+        if i % every == every - 1 and others:
+            out.append(others.pop(0))
+    return out + others
+
+
+_ORDER = _interleaved(_accounts)
+
+
 @events.test_start.add_listener
 def _loopback_only(environment, **_kwargs):
     host = urlparse(environment.host or "").hostname
@@ -49,7 +66,7 @@ class Official(HttpUser):
     wait_time = between(float(os.environ.get("LOAD_WAIT_MIN", "0.5")), float(os.environ.get("LOAD_WAIT_MAX", "2")))
 
     def on_start(self) -> None:
-        self.account = _accounts[next(_next_account) % len(_accounts)]
+        self.account = _ORDER[next(_next_account) % len(_ORDER)]
         self.rng = random.Random(self.account["username"])
         self.doc_ids: list[int] = []
         page = self.client.get("/dang-nhap", name="sign in (form)")
@@ -64,6 +81,8 @@ class Official(HttpUser):
 
     # -- searches ---------------------------------------------------------------
     def _search(self, name: str, **params) -> None:
+        if self.account["role"] != "lookup":  # the whole archive, no scope: reported apart
+            name += " [archivist]"
         with self.client.get("/", params=params, name=name, catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")
