@@ -274,8 +274,12 @@ def main() -> None:
         results["load"] = report(rows, seconds, out / "load_failures.csv")
         results["load"].update(server_cpu_seconds=round(server_cpu, 1), locust_cpu_seconds=round(locust_cpu, 1),
                                rss_max_bytes=max(s[1] for s in load_mem.samples), load_average=os.getloadavg())
+        per_request = server_cpu / max(1, results["load"]["requests"])
+        results["load"]["server_cpu_ms_per_request"] = round(per_request * 1000, 1)
         print(f"  CPU: gunicorn {server_cpu:.0f} s, locust {locust_cpu:.0f} s over {elapsed:.0f} s wall"
-              f" ({(server_cpu + locust_cpu) / elapsed:.2f} cores); after: {_load()}", flush=True)
+              f" ({(server_cpu + locust_cpu) / elapsed:.2f} cores); gunicorn {per_request * 1000:.0f} ms of CPU per"
+              f" request, i.e. about {2 / per_request if per_request else 0:.0f} requests/s on 2 idle cores;"
+              f" after: {_load()}", flush=True)
 
         if soak > 0:
             print(f"\n== soak: {soak_users} officials for {soak} s, RSS every {every} s; before: {_load()}", flush=True)
