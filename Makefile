@@ -14,7 +14,7 @@ TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils libreoffice-writer-nogui libr
 # The OpenSearch test node is built from Maven Central jars (scripts/opensearch-node).
 SEARCH_DEBS := openjdk-17-jdk-headless maven
 
-.PHONY: run serve check test test-random test-cluster test-fast bench bench-scale opensearch-jars system-run system-test clean-home
+.PHONY: run serve screenshots check test test-random test-cluster test-fast bench bench-scale opensearch-jars system-run system-test clean-home
 
 system-run:
 	@scripts/ensure-system-packages $(RUN_DEBS)
@@ -57,6 +57,10 @@ run: system-run $(VENV)/.installed-run
 	$(BIN)/python -m specimens.demo
 	@echo "Cổng tra cứu: http://$(HOST):$(PORT)/"
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# PNGs of the main pages at 1366x768 and 390x844 into docs/screenshots (loads the demo into an empty ARCHIVE_HOME).
+screenshots: system-test $(VENV)/.installed-test
+	OMP_THREAD_LIMIT=1 $(BIN)/python -m bench.screenshots --out docs/screenshots
 
 serve: $(VENV)/.installed-run
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app

@@ -63,7 +63,10 @@ def _readable(stmt, scope: frozenset[str] | None):
 
 
 def ingest_progress(session: Session) -> Progress:
-    by_status = dict(session.execute(select(DocumentFile.status, func.count()).group_by(DocumentFile.status)).all())
+    # files of withheld documents are never read (nothing of them may reach the index): not "to do"
+    by_status = dict(session.execute(
+        select(DocumentFile.status, func.count()).join(Document, DocumentFile.document_id == Document.id)
+        .where(Document.withheld.is_(False)).group_by(DocumentFile.status)).all())
     running = session.scalar(select(func.count()).select_from(Package).where(Package.status == "running")) or 0
     total = sum(by_status.values())
     pending = by_status.get("pending", 0)
