@@ -32,6 +32,11 @@ Only the calls that differ between the two clients live in ``_OpenSearchClient``
 and ``_ElasticsearchClient``; everything else is shared.  The Elasticsearch
 half is exercised only through its client library here (no server can be
 installed on this machine); the tests run against a real OpenSearch node.
+
+One module, over 400 lines on purpose: it is the whole of one engine behind ``SearchEngine``
+(client adapters for the two flavours, bulk back-pressure, generations, queries); the parts
+share the client, the alias and the retry budget, and ``sqlite_fts``/``tantivy_engine`` are
+read side by side with it.
 """
 
 from __future__ import annotations

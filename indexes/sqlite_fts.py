@@ -23,6 +23,10 @@ limit; writes through one connection guarded by a lock.  WAL lets an ingest
 process write while web processes read.  A search is one statement: the
 filtered match set is materialised once, and the total, the facets and the
 ranked page are all read from it.
+
+One module, over 400 lines on purpose: the whole of one engine behind ``SearchEngine``
+(schema, writes, the query translation, facets and the read-only connection pool share one
+connection discipline); ``sqlite_topk`` holds the capped variant.
 """
 from __future__ import annotations
 

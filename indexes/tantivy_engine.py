@@ -28,6 +28,9 @@ as ``fold`` does, which the highlighter uses: tested):
 The directory ``path`` names is a symlink to ``<name>-<stamp>/``, so a rebuild
 (``new_generation`` / ``switch_to``) moves every reader and writer, in any
 process, to the new index in one rename, as the SQLite engine does.
+
+One module, over 400 lines on purpose: the whole of one engine behind ``SearchEngine``; its
+schema, writer turns, query translation and facet counting share the schema's field names.
 """
 from __future__ import annotations
 

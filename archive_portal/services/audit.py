@@ -14,6 +14,9 @@ so two processes writing at once queue instead of forking the chain.
 Call ``record`` with an ``Archive`` (the record gets a transaction of its
 own) or with a ``Session`` (the record commits or rolls back with the
 caller's change, e.g. an account created by an admin).
+
+One module, just over 400 lines on purpose: appending, the HMAC chain and its verification
+must agree on one canonical form of a record; keys live in ``audit_keys``.
 """
 from __future__ import annotations
 

@@ -9,6 +9,9 @@ the archive (UTC, seconds granularity); deletions are not tracked
 last id returned, so paging is stable while documents are being added.
 
 The protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html
+
+One module, over 400 lines on purpose: the six verbs share the scope, the token paging
+and the record writer, and read best as one protocol implementation.
 """
 from __future__ import annotations
 
