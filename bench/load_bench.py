@@ -163,13 +163,43 @@ def stop(proc: subprocess.Popen | None, grace: float = 30) -> None:
         pass
 
 
-def run_locust(url: str, accounts: Path, users: int, rate: int, seconds: int, prefix: Path) -> tuple[dict, float]:
-    """One headless locust run; (the stats rows by name, the CPU seconds locust took)."""
+@dataclass
+class Steady:
+    """The gunicorn CPU and locust's request count once every user has signed in (``LOAD_MARK``)."""
+
+    master: int
+    mark: Path
+    cpu: float | None = None
+    requests: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self) -> None:
+        while not self._stop.wait(0.2):
+            if self.mark.is_file() and self.mark.stat().st_size:
+                self.cpu = _workers_cpu(self.master)
+                self.requests = json.loads(self.mark.read_text(encoding="utf-8"))["requests"]
+                return
+
+    def per_request(self, total_requests: int) -> float | None:
+        """gunicorn CPU seconds per request after the mark (None when no mark came)."""
+        if self.cpu is None or total_requests <= self.requests:
+            return None
+        return (_workers_cpu(self.master) - self.cpu) / (total_requests - self.requests)
+
+
+def run_locust(url: str, accounts: Path, users: int, rate: int, seconds: int, prefix: Path,
+               master: int) -> tuple[dict, float, float | None]:
+    """One headless locust run: the stats rows by name, the CPU seconds locust took, and gunicorn's
+    CPU seconds per request once all users had signed in."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    steady = Steady(master, Path(f"{prefix}_mark.json"))
+    steady.mark.unlink(missing_ok=True)
+    watcher = threading.Thread(target=steady.watch, daemon=True)
+    watcher.start()
     cmd = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(rate),
            "--run-time", f"{seconds}s", "--stop-timeout", "10", "--csv", str(prefix), "--host", url,
            "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, LOAD_ACCOUNTS=str(accounts)),
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, LOAD_ACCOUNTS=str(accounts), LOAD_MARK=str(steady.mark)),
                             stdout=subprocess.DEVNULL, stderr=prefix.with_suffix(".log").open("wb"),
                             start_new_session=True)
     try:
@@ -178,11 +208,13 @@ def run_locust(url: str, accounts: Path, users: int, rate: int, seconds: int, pr
         print("  locust overran its time; stopped", flush=True)
     finally:
         stop(proc, grace=15)
+        steady._stop.set()
+        watcher.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = {row["Name"]: row for row in csv.DictReader(fh)}
-    return rows, cpu
+    return rows, cpu, steady.per_request(int(rows.get("Aggregated", {}).get("Request Count", 0) or 0))
 
 
 def _ms(row: dict, column: str) -> str:
@@ -196,9 +228,9 @@ def report(rows: dict, seconds: float, failures_csv: Path) -> dict:
     searches = [r for n, r in rows.items() if n.startswith("search")]
     search_count = sum(int(r["Request Count"]) for r in searches)
     search_rate = search_count / seconds
-    print(f"  {'request':28} {'count':>7} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+    print(f"  {'request':38} {'count':>7} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
     for name, row in sorted(rows.items(), key=lambda kv: (kv[0] == "Aggregated", kv[0])):
-        print(f"  {name:28} {row['Request Count']:>7} {row['Failure Count']:>6} {float(row['Requests/s']):>7.1f} "
+        print(f"  {name:38} {row['Request Count']:>7} {row['Failure Count']:>6} {float(row['Requests/s']):>7.1f} "
               f"{_ms(row, '50%'):>7} {_ms(row, '95%'):>7} {_ms(row, '99%'):>7}")
     # p95 over all searches, from the merged response-time percentiles is not exact: report the worst kind's.
     worst_p95 = max((float(r["95%"]) for r in searches if r.get("95%") not in ("", "N/A")), default=0.0)
@@ -235,6 +267,15 @@ def memory_report(sampler: Sampler) -> dict:
     return figures
 
 
+def _print_steady(figures: dict, per_request: float | None) -> None:
+    """gunicorn CPU per request after every sign-in, and the requests/s two idle cores would serve at that cost."""
+    if per_request:
+        figures["server_cpu_ms_per_request"] = round(per_request * 1000, 1)
+        figures["idle_two_core_requests_per_second"] = round(2 / per_request)
+        print(f"  gunicorn CPU per request once all had signed in: {per_request * 1000:.1f} ms, i.e. about"
+              f" {2 / per_request:.0f} requests/s on 2 idle cores", flush=True)
+
+
 def _gunicorn_trouble(log: Path) -> dict:
     text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     return {"worker_timeouts": text.count("WORKER TIMEOUT"), "tracebacks": text.count("Traceback")}
@@ -268,24 +309,23 @@ def main() -> None:
         print(f"\n== load: {users} officials, {rate}/s spawned, {seconds} s; before: {_load()}", flush=True)
         cpu0, t0 = _workers_cpu(gunicorn.pid), time.monotonic()
         with Sampler(gunicorn.pid, every) as load_mem:
-            rows, locust_cpu = run_locust(url, accounts, users, rate, seconds, out / "load")
+            rows, locust_cpu, steady_cpu = run_locust(url, accounts, users, rate, seconds, out / "load", gunicorn.pid)
         elapsed = time.monotonic() - t0
         server_cpu = _workers_cpu(gunicorn.pid) - cpu0
         results["load"] = report(rows, seconds, out / "load_failures.csv")
         results["load"].update(server_cpu_seconds=round(server_cpu, 1), locust_cpu_seconds=round(locust_cpu, 1),
                                rss_max_bytes=max(s[1] for s in load_mem.samples), load_average=os.getloadavg())
-        per_request = server_cpu / max(1, results["load"]["requests"])
-        results["load"]["server_cpu_ms_per_request"] = round(per_request * 1000, 1)
         print(f"  CPU: gunicorn {server_cpu:.0f} s, locust {locust_cpu:.0f} s over {elapsed:.0f} s wall"
-              f" ({(server_cpu + locust_cpu) / elapsed:.2f} cores); gunicorn {per_request * 1000:.0f} ms of CPU per"
-              f" request, i.e. about {2 / per_request if per_request else 0:.0f} requests/s on 2 idle cores;"
-              f" after: {_load()}", flush=True)
+              f" ({(server_cpu + locust_cpu) / elapsed:.2f} cores); after: {_load()}", flush=True)
+        _print_steady(results["load"], steady_cpu)
 
         if soak > 0:
             print(f"\n== soak: {soak_users} officials for {soak} s, RSS every {every} s; before: {_load()}", flush=True)
             with Sampler(gunicorn.pid, every) as soak_mem:
-                rows, locust_cpu = run_locust(url, accounts, soak_users, rate, soak, out / "soak")
+                rows, locust_cpu, steady_cpu = run_locust(url, accounts, soak_users, rate, soak, out / "soak",
+                                                          gunicorn.pid)
             results["soak"] = report(rows, soak, out / "soak_failures.csv")
+            _print_steady(results["soak"], steady_cpu)
             results["soak"]["memory"] = memory_report(soak_mem)
             results["soak"].update(locust_cpu_seconds=round(locust_cpu, 1), load_average=os.getloadavg())
             print(f"  after: {_load()}", flush=True)

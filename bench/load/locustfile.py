@@ -15,9 +15,11 @@ import json
 import os
 import random
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import gevent
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
@@ -28,6 +30,7 @@ FOLDED = ("ke hoach", "uy ban nhan dan", "giai phong mat bang", "nong thon moi",
           "phong chong thien tai", "bao cao ket qua", "du toan ngan sach", "bo nhiem", "thu hoi dat",
           '"xay dung nong thon moi"', "tiem chung", "quyet toan")
 TYPES = ("Công văn", "Quyết định", "Kế hoạch", "Báo cáo", "Thông báo", "Tờ trình")
+STEADY_AFTER_S = 15  # after the last spawn: every sign-in done
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _DOC_RE = re.compile(r'href="/van-ban/(\d+)\?')
 _FILE_RE = re.compile(r'href="(/van-ban/\d+/tep/\d+/tai-ve)"')
@@ -36,6 +39,7 @@ _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _accounts = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text(encoding="utf-8"))
 _ALL_UNITS = sorted({u for a in _accounts for u in a["old_units"]})
 _next_account = itertools.count()
+_ENV: dict = {}
 
 
 def _interleaved(accounts: list[dict]) -> list[dict]:
@@ -57,9 +61,24 @@ _ORDER = _interleaved(_accounts)
 
 @events.test_start.add_listener
 def _loopback_only(environment, **_kwargs):
+    _ENV["environment"] = environment
     host = urlparse(environment.host or "").hostname
     if host not in LOOPBACK:
         raise SystemExit(f"the load test runs on loopback only, not {environment.host!r}")
+
+
+@events.spawning_complete.add_listener
+def _mark_steady(user_count, **_kwargs):
+    """``LOAD_MARK``: (time, requests so far) once every user has spawned and signed in, so the runner
+    can take the portal's CPU per request over the steady part alone (sign-in hashes are costly)."""
+    mark = os.environ.get("LOAD_MARK")
+    if not mark:
+        return
+    def write() -> None:
+        total = _ENV["environment"].stats.total
+        Path(mark).write_text(json.dumps({"time": time.time(), "requests": total.num_requests}), encoding="utf-8")
+
+    gevent.spawn_later(STEADY_AFTER_S, write)
 
 
 class Official(HttpUser):
