@@ -381,8 +381,9 @@ class SqliteFtsEngine:
             if time.monotonic() >= deadline:
                 raise SearchTimeout(_TOO_SLOW)
         conn = self._borrow()
-        if timed:
-            conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+        if timed and deadline is not None:
+            ends = deadline
+            conn.set_progress_handler(lambda: 1 if time.monotonic() > ends else 0, 5000)
         try:
             return conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:

@@ -25,9 +25,10 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from archive_core.clock import utcnow
@@ -107,10 +108,10 @@ def claim_files(db: Database, worker: str, limit: int, *, lease_seconds: float =
 def renew(db: Database, worker: str, lease_seconds: float = LEASE_SECONDS) -> int:
     """Push the lease of every file this worker still holds; returns how many it holds."""
     with db.write_transaction() as session:
-        return session.execute(
+        return cast(CursorResult, session.execute(
             update(DocumentFile).where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
             .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-        ).rowcount
+        )).rowcount
 
 
 def release(db: Database, worker: str, file_ids: list[int] | None = None) -> int:
@@ -119,7 +120,7 @@ def release(db: Database, worker: str, file_ids: list[int] | None = None) -> int
         statement = update(DocumentFile).where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
         if file_ids is not None:
             statement = statement.where(DocumentFile.id.in_(file_ids))
-        return session.execute(statement.values(claimed_by="", lease_until=None)).rowcount
+        return cast(CursorResult, session.execute(statement.values(claimed_by="", lease_until=None))).rowcount
 
 
 def release_dead_local_claims(db: Database, host: str = "") -> int:
@@ -138,10 +139,10 @@ def release_dead_local_claims(db: Database, host: str = "") -> int:
     if not dead:
         return 0
     with db.write_transaction() as session:
-        return session.execute(
+        return cast(CursorResult, session.execute(
             update(DocumentFile).where(DocumentFile.claimed_by.in_(dead), DocumentFile.status == "pending")
             .values(claimed_by="", lease_until=None)
-        ).rowcount
+        )).rowcount
 
 
 class Heartbeat:
@@ -169,7 +170,7 @@ class Heartbeat:
 
 
 # -- saving -------------------------------------------------------------------------------------
-def _lock_document(session: Session, document_id: int) -> Document:
+def _lock_document(session: Session, document_id: int) -> Document | None:
     return session.scalar(select(Document).where(Document.id == document_id).with_for_update())
 
 
@@ -243,6 +244,8 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
         if document is None or file is None:
             return Saved(saved=False)
         source = session.get(DocumentFile, source_id)
+        if source is None:  # the extracted twin is gone (never: files are not deleted)
+            return Saved(saved=False)
         session.execute(delete(Page).where(Page.file_id == file.id))
         file.status, file.reason, file.page_count = source.status, source.reason, source.page_count
         file.lease_until = None
