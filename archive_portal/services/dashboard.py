@@ -76,11 +76,11 @@ def ingest_progress(session: Session) -> Progress:
 
 def dashboard(session: Session, scope: frozenset[str] | None, *, operations: bool = False) -> Dashboard:
     """The counts of one reader's scope; ``operations`` adds ingest progress and OCR quality (staff only)."""
-    per_unit = session.execute(
+    counted = session.execute(
         _readable(select(Document.unit_code, func.count()), scope).group_by(Document.unit_code)).all()
     names = dict(session.execute(select(OldUnit.code, OldUnit.name)
-                                 .where(OldUnit.code.in_([c for c, _ in per_unit]))).all())
-    per_unit = sorted(((names.get(c, c), n) for c, n in per_unit), key=lambda r: -r[1])
+                                 .where(OldUnit.code.in_([c for c, _ in counted]))).all())
+    per_unit: list[tuple[str, int]] = sorted(((names.get(c, c), n) for c, n in counted), key=lambda r: -r[1])
     if len(per_unit) > TOP_UNITS:
         per_unit = per_unit[:TOP_UNITS] + [(f"{len(per_unit) - TOP_UNITS} đơn vị khác", sum(n for _, n in per_unit[TOP_UNITS:]))]
     year = extract("year", Document.issued_date)
@@ -120,6 +120,6 @@ def dashboard(session: Session, scope: frozenset[str] | None, *, operations: boo
                                     [(FILE_STATUS_LABELS.get(k, k), v) for k, v in sorted(progress.by_status.items())])
     if undated:
         charts["undated"] = Markup(f'<p class="hint">{undated} văn bản chưa rõ ngày ban hành.</p>')
-    return Dashboard(documents=total, units=len(names), years=years, pages=pages, charts=charts,
+    return Dashboard(documents=total, units=len(counted), years=years, pages=pages, charts=charts,
                      progress=progress, low_confidence_pages=low)
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from archive_core.clock import to_local
+
 from .pdfium_lock import PDFIUM_LOCK
 
-VN_TZ = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps UTC+7 all year
 FONT_NAME = "ArchiveStamp"
 STAMP_RGB = (150, 20, 20)  # dark red: legible over black text and over white paper
 STAMP_ALPHA = 0.55
@@ -56,11 +57,10 @@ class Stamp:
 
     @property
     def text(self) -> str:
-        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=UTC)
         parts = [f"Tải bởi: {self.username}"]
         if self.unit_name:
             parts.append(self.unit_name)
-        parts.append(at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"))
+        parts.append(to_local(self.at).strftime("%d/%m/%Y %H:%M"))  # ARCHIVE_TIMEZONE, Hà Nội by default
         return " · ".join(parts)
 
 
