@@ -112,7 +112,7 @@ def _package_part(archive: Archive, session, package: Package, record: HandoverR
                                    len(declared), sum(1 for p in declared if p in by_path)))
         matching = sum(1 for p, digest in declared.items() if p in by_path and by_path[p].sha256 == digest)
         stored = sum(1 for p in declared if p in by_path and by_path[p].sha256)
-        record.checks.append(Check(prefix + "tệp đã lưu có SHA-256 đúng như manifest", stored, matching))
+        record.checks.append(Check(prefix + "tệp đã lưu có SHA-256 đúng như khai trong manifest-sha256.txt", stored, matching))
 
 
 def package_handover(archive: Archive, package_id: int) -> HandoverRecord | None:

@@ -67,12 +67,20 @@ def _signed_in(browser, base: str, username: str, viewport=PHONE):
 
 def _pages(world) -> dict[str, list[str]]:
     lam_son = world.docs["lam_son"]
+    with world.archive.db.session() as session:
+        from sqlalchemy import select
+
+        from archive_core.db.models import Account
+
+        sonnam = session.scalar(select(Account.id).where(Account.username == "sonnam"))
     return {
         "sonnam": ["/", "/?q=bao+cao", f"/van-ban/{lam_son}", f"/van-ban/{lam_son}/in", "/tong-quan/",
                    "/ma-truy-cap/", "/doi-mat-khau"],
         "admin": ["/quan-tri/", "/quan-tri/tai-khoan/", "/quan-tri/tai-khoan/nhap", "/quan-tri/don-vi/",
                   "/nhat-ky/", "/luu-tru/", "/luu-tru/goi/1", "/luu-tru/goi/1/bien-ban", "/luu-tru/goi/1/bien-ban/in",
-                  "/luu-tru/phong/", "/luu-tru/giu-lai", "/luu-tru/han-bao-quan", "/tong-quan/",
+                  "/luu-tru/phong/", "/luu-tru/phong/11950", "/luu-tru/giu-lai", "/luu-tru/han-bao-quan",
+                  f"/luu-tru/van-ban/{lam_son}", f"/quan-tri/tai-khoan/{sonnam}", "/luu-tru/don-vi/11950/bien-ban",
+                  "/tong-quan/",
                   f"/van-ban/{world.docs['an_tao']}"],
         "luutru.ui": ["/luu-tru/", "/tong-quan/", "/ma-truy-cap/"],
         "kiemtra.ui": ["/nhat-ky/", "/tong-quan/"],
