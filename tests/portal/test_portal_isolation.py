@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive_portal import create_app
 from archive_core.context import Archive
@@ -84,6 +84,9 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "auth.login": (PUBLIC, frozenset()),
     "auth.logout": (OWN, frozenset()),
     "auth.change_password": (OWN, frozenset()),
+    "saved_searches.index": (OWN, frozenset()),  # the account's own saved searches and its own recent ones
+    "saved_searches.create": (OWN, frozenset()),
+    "saved_searches.remove": (OWN, frozenset()),  # another account's saved search: 404 (test_portal_saved_searches)
     "search.index": (SEARCH, frozenset()),
     "api.search": (SEARCH, frozenset()),
     "search.export": (SEARCH, frozenset()),  # the same search as a file: test_exported_results_stay_in_scope
@@ -141,14 +144,14 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "printing.document": (DOC, frozenset()),
     "printing.package_handover": (ROLE, frozenset({"admin", "archivist"})),
     "printing.unit_handover": (ROLE, frozenset({"admin", "archivist"})),
-    # Every reader's dashboard: counts of its own scope only (test_portal_dashboard); the progress JSON is staff's.
+    # Every reader's dashboard: counts of its own scope only (test_portal_pages_browser); the progress JSON is staff's.
     "dashboard.index": (ROLE, frozenset({"admin", "archivist", "auditor", "lookup"})),
     "dashboard.progress": (ROLE, frozenset({"admin", "archivist"})),
 }
 # Values for the arguments of role pages and probes (what they answer is checked by role, not by data).
 # Ids that do not exist, so that an allowed POST changes nothing (no account of this world is disabled).
 ROLE_ARGS = {"package_id": 999_999, "unit_code": "11950", "account_id": 999_999, "token_id": 999_999,
-             "dossier_id": 999_999, "document_id": 999_999}
+             "dossier_id": 999_999, "document_id": 999_999, "search_id": 999_999, "fmt": "csv"}
 
 
 @dataclass
@@ -499,14 +502,29 @@ def test_tokens_of_expired_and_disabled_accounts_are_refused(iso):
 
 
 def test_lookup_reads_are_stamped_and_recorded(iso):
+    """Its own requests, on its own client: nothing here depends on what other tests asked before."""
     from archive_core.db.models import AuditEvent
 
-    client = iso.clients["lacdao"]
-    data = client.get(f"/van-ban/{iso.docs['11989']}/tep/{iso.files['11989']}/tai-ve").get_data()
-    assert b"/ArchiveStamp" in data
     with iso.archive.db.session() as session:
-        actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.username == "lacdao")))
-    assert {"login", "search", "document_view", "file_download", "page_image"} <= actions
+        before = session.scalar(select(func.max(AuditEvent.id))) or 0
+    client = iso.app.test_client()
+    assert login(client, "lacdao").status_code == 302
+    doc, file = iso.docs["11989"], iso.files["11989"]
+    assert _search_json(client)["total"] == len(ACCOUNTS["lacdao"][2])
+    assert "dv11989" in client.get("/", query_string={"q": MARK}).get_data(as_text=True)
+    assert client.get(f"/van-ban/{doc}").status_code == 200
+    image = client.get(f"/van-ban/{doc}/tep/{file}/trang/1.png")
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+    data = client.get(f"/van-ban/{doc}/tep/{file}/tai-ve").get_data()
+    assert data[:4] == b"%PDF" and b"/ArchiveStamp" in data
+    with iso.archive.db.session() as session:
+        events = session.execute(select(AuditEvent.action, AuditEvent.target).where(
+            AuditEvent.username == "lacdao", AuditEvent.id > before)).all()
+    actions = {action for action, _ in events}
+    assert {"login", "search", "api_search", "document_view", "file_download", "page_image"} <= actions, sorted(actions)
+    targets = {action: target for action, target in events}
+    assert targets["document_view"] == f"van-ban:{doc}"
+    assert str(doc) in targets["file_download"] and str(doc) in targets["page_image"]
 
 
 def test_probes_carry_no_document_data(iso):
