@@ -17,13 +17,15 @@ from sqlalchemy import select
 from archive_core.cells import csv_writer
 from archive_core.clock import to_local, utcnow, zone_label
 from archive_core.context import Archive
-from archive_core.db.models import Document, IngestItem, OldUnit, Package
+from archive_core.db.models import Document, Dossier, IngestItem, OldUnit, Package
 from archive_core.store import blob_path
 
+from .dossier_list import DOSSIER_STEM
 from .report import OUTCOME_LABELS, PACKAGE_FORM_LABELS, PACKAGE_STATUS_LABELS
 
 FILE_KINDS = ("manifest", "file", "attachment")
-FILE_KIND_LABELS = {"manifest": "Bảng kê", "file": "Tệp", "attachment": "Đính kèm từ edXML"}
+FILE_KIND_LABELS = {"manifest": "Bảng kê", "file": "Tệp", "attachment": "Đính kèm từ edXML",
+                    "dossier_list": "Danh mục hồ sơ"}
 CSV_COLUMNS = ("goi", "loai", "duong_dan", "sha256", "kich_thuoc", "ket_qua", "ly_do", "ma_van_ban")
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
 
@@ -106,6 +108,14 @@ def _package_part(archive: Archive, session, package: Package, record: HandoverR
             record.checks.append(Check(prefix + f"số dòng của {package.manifest_name} = số dòng có kết quả",
                                        counts.get("manifest_rows", 0), len(rows)))
     declared = _bag_manifest(archive, package.bag_manifest_sha256)
+    # the dossier list (ho_so.*, contract 3a) is kept as an original and read into dossiers, not into rows
+    lists = set(session.scalars(select(Dossier.source_sha256).where(Dossier.package_id == package.id,
+                                                                    Dossier.source_sha256 != "")))
+    for path, digest in declared.items():
+        if PurePath(path).stem == DOSSIER_STEM and digest in lists and path not in {i.key for i in payload}:
+            record.files.append({"package": package.id, "kind": "dossier_list", "path": path, "sha256": digest,
+                                 "size": None, "outcome": "indexed", "reason": "", "ma_van_ban": ""})
+            payload.append(IngestItem(kind="dossier_list", key=path, sha256=digest))
     if declared:
         by_path = {i.key: i for i in payload}
         record.checks.append(Check(prefix + "số tệp khai trong manifest-sha256.txt = số tệp có kết quả",
