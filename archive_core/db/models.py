@@ -122,6 +122,20 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class SavedSearch(Base):
+    """A search an account keeps under a name (its query string arguments); only its owner sees it.
+
+    Lookup accounts may write this table for themselves (the read-only guard allows exactly this).
+    """
+
+    __tablename__ = "saved_search"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    args: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Package(Base):
     """One export package handed to ``archive ingest``."""
 

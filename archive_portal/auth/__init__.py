@@ -44,6 +44,9 @@ PASSWORD_CHANGE_ENDPOINTS = {"auth.logout", "auth.change_password"}
 READING_POST_ENDPOINTS = {"oai.endpoint"}
 # Tables a read-only account's requests may write: the trail of what it read, its tokens' last use.
 READ_ONLY_WRITABLE_TABLES = {"audit_event", "api_token"}
+# What a read-only account may write for itself, by endpoint: its own saved searches, nothing else
+# (rows of these tables that belong to another account are refused like any other write).
+OWN_ROW_WRITES = {"saved_searches.create": {"saved_search"}, "saved_searches.remove": {"saved_search"}}
 IDLE_KEY = "_seen"
 IDLE_EXPIRED = "Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại."
 MUST_CHANGE = "Bạn cần đổi mật khẩu trước khi tiếp tục."
@@ -176,7 +179,7 @@ def _guard_request():
         return redirect(url_for("auth.change_password"))
     if current_user.read_only:
         if (request.method not in SAFE_METHODS and request.endpoint not in OWN_ACCOUNT_ENDPOINTS
-                and request.endpoint not in READING_POST_ENDPOINTS):
+                and request.endpoint not in READING_POST_ENDPOINTS and request.endpoint not in OWN_ROW_WRITES):
             abort(403)
         g.read_only = request.endpoint not in OWN_ACCOUNT_ENDPOINTS
     return None
@@ -190,8 +193,11 @@ def mark_session_fresh() -> None:
 def _refuse_writes_of_read_only_requests(db_session: Session, _context, _instances) -> None:
     if not has_request_context() or not g.get("read_only"):
         return
+    own_tables = OWN_ROW_WRITES.get(request.endpoint or "", set())
     for obj in (*db_session.new, *db_session.dirty, *db_session.deleted):
         table = getattr(obj, "__tablename__", "")
+        if table in own_tables and getattr(obj, "account_id", None) == current_user.account_id:
+            continue
         if table not in READ_ONLY_WRITABLE_TABLES:
             log.error("read-only account %s tried to write %s on %s", current_user.username, table, request.path)
             raise Forbidden()

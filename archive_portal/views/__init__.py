@@ -44,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         oai,
         printing,
+        saved_searches,
         search,
         tokens,
         units_admin,
@@ -53,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any rule: ids beyond BIGINT are 404s
     for module in (auth, search, documents, dossiers, api, admin, archivist, fonds, audit_log, units_admin,
-                   admin_accounts, tokens, oai, health, withholding, printing, dashboard):
+                   admin_accounts, tokens, oai, health, withholding, printing, dashboard, saved_searches):
         app.register_blueprint(module.bp)
 
 
