@@ -84,7 +84,9 @@ ROUTES: dict[str, tuple[str, frozenset[str]]] = {
     "auth.login": (PUBLIC, frozenset()),
     "auth.logout": (OWN, frozenset()),
     "auth.change_password": (OWN, frozenset()),
-    "saved_searches.index": (OWN, frozenset()),  # the account's own saved searches and its own recent ones
+    # The account's own saved and recent searches: its own words, which may be words of documents it may
+    # see, so not OWN; another account's never show (test_portal_saved_searches).
+    "saved_searches.index": (SEARCH, frozenset()),
     "saved_searches.create": (OWN, frozenset()),
     "saved_searches.remove": (OWN, frozenset()),  # another account's saved search: 404 (test_portal_saved_searches)
     "search.index": (SEARCH, frozenset()),
