@@ -236,3 +236,15 @@ def test_audit_log_flags_a_refused_out_of_scope_attempt(live_server, browser, wo
         assert "{" not in page.locator("table.audit").inner_text()  # no raw JSON
     finally:
         context.close()
+
+
+def test_on_a_phone_the_first_result_is_on_the_first_screen(live_server, browser):
+    context, page = _signed_in(browser, live_server, "sonnam")
+    try:
+        page.goto(f"{live_server}/?q=bao+cao")
+        top = page.locator("li.hit").first.bounding_box()["y"]
+        assert top < PHONE["height"], top  # conditions and facets folded under their summaries
+        page.click("details.phone-fold > summary >> nth=0")
+        assert page.locator("form.search select").first.is_visible()
+    finally:
+        context.close()
