@@ -11,6 +11,10 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+# The zone times are shown in (default Asia/Ho_Chi_Minh); read by ``archive_core.clock`` itself, which every
+# floor uses to show a time with or without a ``Settings`` at hand.
+TIMEZONE_VARIABLE = "ARCHIVE_TIMEZONE"
+
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
