@@ -96,7 +96,8 @@ def recent(session: Session, username: str, limit: int = RECENT) -> list[SearchL
     for at, details in rows:
         if not isinstance(details, dict) or details.get("error"):
             continue
-        filters = details.get("filters") if isinstance(details.get("filters"), dict) else {}
+        raw = details.get("filters")
+        filters: dict[str, Any] = raw if isinstance(raw, dict) else {}
         args = _clean_args({**filters, "q": str(details.get("q") or "")})
         key = repr(sorted(args.items()))
         if not args or key in seen:
