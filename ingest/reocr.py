@@ -120,6 +120,7 @@ def reocr(
                     assert page is not None  # pages are never deleted
                     page.text = result.text
                     page.ocr_confidence = result.mean_confidence
+                    page.word_boxes = result.word_boxes()  # the viewer marks hits where this reading saw them
                     page.method = "ocr" if result.text.strip() else "none"
                 change.replaced = True
         changes.append(change)
