@@ -52,6 +52,8 @@ def test_a_page_read_at_too_low_a_resolution_is_flagged_and_read_again(tmp_path,
         flagged = low_confidence_pages(session, package_id, archive.settings.ocr_min_confidence)
         document_id = session.scalar(select(Document.id))
         before_text = " ".join(session.scalars(select(Page.text)))
+        first_boxes = session.scalar(select(Page.word_boxes))
+    assert first_boxes and first_boxes["words"]  # ingest keeps Tesseract's words and boxes with the page
     assert [(f["ma_van_ban"], f["file"], f["page"]) for f in flagged] == [("VB-SCAN", "files/scan.pdf", 1)]
     assert flagged[0]["confidence"] < 60
     report = build_report(archive, package_id)  # the archivist sees the flagged page in the report
