@@ -107,6 +107,9 @@ def test_sign_in_search_and_open_a_document(live_server, world, tmp_path):
             image_box = page.locator("#page-image").bounding_box()
             assert page.locator("#page-text").bounding_box()["y"] >= image_box["y"] + image_box["height"] - 1
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.goto(f"{live_server}/?q=UBND")  # the search page with its unit filter, export, save and choice rows
+            page.wait_for_selector("li.hit")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert not [e for e in errors if "Content Security Policy" in e], errors
         finally:
             browser.close()
