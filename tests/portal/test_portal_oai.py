@@ -11,6 +11,7 @@ from lxml import etree
 from archive_portal import create_app
 from archive_core.context import Archive
 from archive_core.clock import utcnow
+from fake_clock import faked_now  # noqa: F401  (ARCHIVE_TEST_FAKE_NOW: a faked 23:30 UTC)
 from token_helpers import bearer, ensure_account, new_token
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -162,7 +163,7 @@ def test_sets_and_set_filter(harvest, world):
 
 
 def test_from_until(harvest, world):
-    today = utcnow().date()
+    today = utcnow().date()  # OAI-PMH datestamps are UTC days, as the code reads them (archive_core.clock)
     everything = doc_ids(world, ("lam_son", "an_tao", "district"))
     pages = harvest_all(harvest, "ListIdentifiers", metadataPrefix="oai_dc", **{"from": today.isoformat()})
     assert {i for p in pages for i in identifiers(p)} == everything

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from datetime import date, timedelta
 
@@ -15,20 +14,8 @@ from archive_portal.cli import main as cli
 from archive_core.db.models import Account, AuditEvent
 from archive_core.clock import local_today, utcnow
 from archive_portal.services.password_policy import generate_password, password_problems
+from fake_clock import faked_now  # noqa: F401  (ARCHIVE_TEST_FAKE_NOW: a faked 23:30 UTC)
 from portal_helpers import PASSWORD, csrf_token, login
-
-
-@pytest.fixture(scope="session", autouse=True)  # before the session's world and signed-in clients
-def _faked_now():
-    """ARCHIVE_TEST_FAKE_NOW=2026-12-02T23:30:00Z runs these tests at that moment (the clock ticking on from it),
-    e.g. with TZ=Asia/Ho_Chi_Minh: the machine's date and the Hà Nội date differ from the UTC date."""
-    moment = os.environ.get("ARCHIVE_TEST_FAKE_NOW")
-    if not moment:
-        yield
-        return
-    time_machine = pytest.importorskip("time_machine")
-    with time_machine.travel(moment, tick=True):
-        yield
 
 NEW_PASSWORD = "Doi-Mat-Khau-2025!"
 _addresses = iter(range(1, 250))
