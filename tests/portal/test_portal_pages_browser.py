@@ -9,11 +9,11 @@ import io
 import threading
 
 import pytest
+from portal_helpers import PASSWORD
 from werkzeug.serving import make_server
 
 from archive_portal import create_app
 from archive_portal.services.accounts import create_account
-from portal_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
