@@ -117,7 +117,8 @@ def seen_by(world, key: str, word: str) -> dict[str, bool]:
     seen = {}
     for username, client in clients.items():
         html = client.get(f"/?q={word}").get_data(as_text=True)
-        seen[f"{username}:page"] = f'href="/van-ban/{doc}"' in html
+        # a result links to the document, with the search carried along (/van-ban/N?q=...)
+        seen[f"{username}:page"] = re.search(rf'href="/van-ban/{doc}(?:["?])', html) is not None
     for username, token in tokens.items():
         auth = {"Authorization": f"Bearer {token}"}
         answer = app.test_client().get(f"/api/v1/search?q={word}", headers=auth).get_json()
