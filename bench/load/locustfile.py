@@ -104,7 +104,7 @@ class Official(HttpUser):
             name += " [archivist]"
         with self.client.get("/", params=params, name=name, catch_response=True) as r:
             if r.status_code != 200:
-                r.failure(f"HTTP {r.status_code}")
+                r.failure(f"HTTP {r.status_code} {r.error or ''}".strip())
                 return
             ids = [int(i) for i in _DOC_RE.findall(r.text)]
             if ids:
@@ -143,7 +143,7 @@ class Official(HttpUser):
         doc_id = self.rng.choice(self.doc_ids)
         with self.client.get(f"/van-ban/{doc_id}", name="document", catch_response=True) as r:
             if r.status_code != 200:
-                r.failure(f"HTTP {r.status_code}")
+                r.failure(f"HTTP {r.status_code} {r.error or ''}".strip())
                 return
             files = _FILE_RE.findall(r.text)
             r.success()
@@ -151,6 +151,6 @@ class Official(HttpUser):
             kind = "download (stamped copy)" if self.account["role"] == "lookup" else "download (original)"
             with self.client.get(files[0], name=kind, catch_response=True) as d:
                 if d.status_code != 200 or not d.content.startswith(b"%PDF"):
-                    d.failure(f"HTTP {d.status_code}, not a PDF")
+                    d.failure(f"HTTP {d.status_code}, not a PDF {d.error or ''}".strip())
                 else:
                     d.success()
