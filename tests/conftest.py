@@ -10,6 +10,9 @@ import os
 
 import pytest
 
+from tests.opensearch_node import Node
+from tests.postgres_server import PostgresServer, postgres_wanted
+
 
 def _strict() -> bool:
     return os.environ.get("ARCHIVE_TEST_STRICT") == "1"
@@ -31,3 +34,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         for report in skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             terminalreporter.line(f"{report.nodeid}: {reason}")
+
+
+# One PostgreSQL cluster and one OpenSearch node per run, shared by every folder that needs them
+# (indexes, shared_db, portal, ops): started on first use, stopped at the end.
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory):
+    """One real OpenSearch node for the whole run, started on loopback and stopped at the end."""
+    node = Node(tmp_path_factory.mktemp("opensearch-node"))
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    if not postgres_wanted():
+        pytest.skip("ARCHIVE_TEST_POSTGRES=0: PostgreSQL tests not run")
+    server = PostgresServer()  # raises (the run fails) when the cluster cannot start
+    yield server
+    server.stop()

@@ -5,17 +5,17 @@ another engine, add its name to ``ENGINES`` and its setup below — nothing else
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pytest
 
 from indexes.base import IndexDocument, SearchResult
-from indexes.query import build_query
 from indexes.opensearch import ClusterEngine
+from indexes.query import build_query
 from indexes.sqlite_fts import SqliteFtsEngine
 from indexes.tantivy_engine import TantivyEngine
-from tests.opensearch_node import Node, engines_under_test, unique_alias
+from tests.opensearch_node import engines_under_test, unique_alias
 
 ENGINES = engines_under_test()
 
@@ -27,14 +27,6 @@ _FILLER_WORDS = [
     "hướng dẫn kiểm tra công tác văn thư lưu trữ cơ quan",
     "triệu tập cán bộ tham dự lớp bồi dưỡng nghiệp vụ",
 ]
-
-
-@pytest.fixture(scope="session")
-def opensearch_node(tmp_path_factory):
-    """One real OpenSearch node for the whole run, started on loopback and stopped at the end."""
-    node = Node(tmp_path_factory.mktemp("opensearch-node"))
-    yield node
-    node.stop()
 
 
 @pytest.fixture(params=ENGINES)

@@ -6,6 +6,11 @@ World (units from archive_core/data/units-hung-yen-2025.csv):
   * old district 323 Thành phố Hưng Yên: visible to both     (doc "district", a PDF)
   * a withheld document of 11950 (never indexed, never shown)
 Every indexed document contains "báo cáo" so one search reaches them all.
+
+Backends (the matrix shows in the test ids): ``sqlite-fts`` (SQLite + the embedded FTS5 engine) for every
+module; ``postgresql-opensearch`` (the run's PostgreSQL cluster and OpenSearch node, tests/conftest.py) for
+the modules in ``MATRIX_MODULES`` — search, documents, API and tokens, OAI, scope, isolation — so that the
+full portal suite is not run twice (CI time).
 """
 from __future__ import annotations
 
@@ -14,19 +19,60 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from portal_helpers import PASSWORD, login
 
-from archive_portal import create_app
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
+from archive_core.settings import Settings
+from archive_portal import create_app
 from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
-from archive_core.settings import Settings
 from indexes.base import IndexDocument
 from indexes.fold import normalize_number
-from portal_helpers import PASSWORD, login
+from tests.opensearch_node import unique_alias
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+SQLITE_FTS = "sqlite-fts"
+POSTGRESQL_OPENSEARCH = "postgresql-opensearch"
+BACKENDS = (SQLITE_FTS, POSTGRESQL_OPENSEARCH)
+MATRIX_MODULES = {"test_portal_search", "test_portal_documents", "test_portal_tokens", "test_portal_oai",
+                  "test_portal_scope", "test_portal_isolation", "test_portal_export", "test_portal_viewer"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that reaches a world takes the ``backend`` parameter: both backends in MATRIX_MODULES."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    ids = list(BACKENDS) if module in MATRIX_MODULES else [SQLITE_FTS]
+    metafunc.parametrize("backend", ids, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request) -> str:
+    return request.param
+
+
+def backend_overrides(request: pytest.FixtureRequest, backend: str) -> dict:
+    """The Settings of ``backend``: nothing for SQLite+FTS5; a fresh PostgreSQL database and an OpenSearch
+    alias of its own otherwise."""
+    if backend == SQLITE_FTS:
+        return {}
+    assert backend == POSTGRESQL_OPENSEARCH, backend
+    node = request.getfixturevalue("opensearch_node")
+    return {"database_url": request.getfixturevalue("postgres").database(), "index_engine": "opensearch",
+            "search_url": node.url, "search_index": unique_alias("portal"), "search_timeout_ms": 30_000}
+
+
+def close_archive(archive: Archive) -> None:
+    """Close the archive; a cluster index made for the test goes with it."""
+    drop = getattr(archive.engine, "drop", None)
+    if archive.settings.index_engine != "sqlite" and drop is not None:
+        drop()
+    archive.close()
 
 
 @dataclass
@@ -110,9 +156,10 @@ DOCS = [
 ]
 
 
-def build_world(home: Path) -> World:
-    settings = Settings.load(home=home, secret_key="test-secret-key", database_url=f"sqlite:///{home / 'archive.sqlite'}",
-                             search_rate_limit="100000 per minute")  # many tests share these accounts
+def build_world(home: Path, **overrides) -> World:
+    overrides.setdefault("database_url", f"sqlite:///{home / 'archive.sqlite'}")
+    settings = Settings.load(home=home, secret_key="test-secret-key",
+                             search_rate_limit="100000 per minute", **overrides)  # many tests share these accounts
     archive = Archive.open(settings)
     world = World(archive=archive)
     scratch = home / "fixtures"
@@ -185,10 +232,10 @@ def build_world(home: Path) -> World:
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory) -> World:
-    w = build_world(tmp_path_factory.mktemp("archive-home"))
+def world(request, tmp_path_factory, backend) -> World:
+    w = build_world(tmp_path_factory.mktemp("archive-home"), **backend_overrides(request, backend))
     yield w
-    w.archive.close()
+    close_archive(w.archive)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import backend_overrides, close_archive
 from flask import url_for
 from portal_helpers import PASSWORD, csrf_token, login
 from sqlalchemy import func, select
@@ -199,10 +200,10 @@ def _create_tokens(session, usernames) -> tuple[dict[str, str], dict[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def iso(tmp_path_factory) -> Iso:
+def iso(request, tmp_path_factory, backend) -> Iso:
     home = tmp_path_factory.mktemp("isolation-home")
-    archive = Archive.open(Settings.load(home=home, secret_key="isolation-secret",
-                                         database_url=f"sqlite:///{home / 'archive.sqlite'}"))
+    overrides = {"database_url": f"sqlite:///{home / 'archive.sqlite'}", **backend_overrides(request, backend)}
+    archive = Archive.open(Settings.load(home=home, secret_key="isolation-secret", **overrides))
     with archive.db.transaction() as session:
         import_mapping(session, UNITS_CSV, loaded_by="test")
     bags = tmp_path_factory.mktemp("isolation-bags")
@@ -239,7 +240,7 @@ def iso(tmp_path_factory) -> Iso:
             else:
                 account.active = False
     yield world
-    archive.close()
+    close_archive(archive)
 
 
 def rule_urls(world: Iso, endpoint: str) -> list[tuple[str, str | None]]:

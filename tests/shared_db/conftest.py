@@ -1,18 +1,7 @@
-"""The shared-database tests: a real PostgreSQL cluster started for the run, and SQLite beside it."""
+"""The shared-database tests: a real PostgreSQL cluster started for the run (tests/conftest.py), and SQLite beside it."""
 from __future__ import annotations
 
 import pytest
-
-from tests.postgres_server import PostgresServer, postgres_wanted
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    if not postgres_wanted():
-        pytest.skip("ARCHIVE_TEST_POSTGRES=0: PostgreSQL tests not run")
-    server = PostgresServer()  # raises (the run fails) when the cluster cannot start
-    yield server
-    server.stop()
 
 
 @pytest.fixture()
