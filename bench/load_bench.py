@@ -44,7 +44,6 @@ LOCUSTFILE = Path(__file__).with_name("load") / "locustfile.py"
 MAX_USERS = 400
 MAX_SECONDS = 3600
 TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -75,12 +74,21 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss_bytes(pid: int) -> int:
+def _rss(pid: int) -> tuple[int, int]:
+    """(anonymous, file-backed) resident bytes: the heap, and the mapped index pages the kernel may drop."""
+    anon = filed = 0
     try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * PAGE
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+                    kb = int(line.split()[1]) * 1024
+                    if line.startswith("RssAnon:"):
+                        anon += kb
+                    else:
+                        filed += kb
     except OSError:
-        return 0
+        pass
+    return anon, filed
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -98,14 +106,15 @@ class Sampler:
 
     master: int
     every: float
-    samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # (t, total, master, workers)
+    # (t, total RSS, anonymous RSS, worker count) over the master and its workers
+    samples: list[tuple[float, int, int, int]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> None:
-        workers = _children(self.master)
-        master = _rss_bytes(self.master)
-        worker_rss = sum(_rss_bytes(w) for w in workers)
-        self.samples.append((time.monotonic(), master + worker_rss, master, len(workers)))
+        pids = [self.master, *_children(self.master)]
+        rss = [_rss(p) for p in pids]
+        anon = sum(a for a, _ in rss)
+        self.samples.append((time.monotonic(), anon + sum(f for _, f in rss), anon, len(pids) - 1))
 
     def run(self) -> None:
         while not self._stop.wait(self.every):
@@ -252,18 +261,23 @@ def _mb(value: int) -> str:
 
 
 def memory_report(sampler: Sampler) -> dict:
+    """Start, end and maximum of the RSS, and of its anonymous part (the heap: what a leak grows)."""
     samples = sampler.samples
     t0 = samples[0][0]
-    totals = [s[1] for s in samples]
-    half = totals[len(totals) // 2:]
-    figures = {"start_bytes": totals[0], "end_bytes": totals[-1], "max_bytes": max(totals),
-               "second_half_growth_bytes": half[-1] - half[0], "samples": len(samples),
-               "workers_seen": sorted({s[3] for s in samples})}
-    print(f"  gunicorn RSS (master + workers): start {_mb(totals[0])}, end {_mb(totals[-1])}, max {_mb(max(totals))};"
-          f" second half {_mb(half[-1] - half[0])} change; {len(samples)} samples over {samples[-1][0] - t0:.0f} s;"
-          f" worker count seen {figures['workers_seen']}")
+    figures: dict = {"samples": len(samples), "seconds": round(samples[-1][0] - t0),
+                     "workers_seen": sorted({s[3] for s in samples})}
+    for label, column in (("RSS", 1), ("anonymous RSS", 2)):
+        values = [s[column] for s in samples]
+        half = values[len(values) // 2:]
+        key = "rss" if column == 1 else "anon"
+        figures.update({f"{key}_start_bytes": values[0], f"{key}_end_bytes": values[-1],
+                        f"{key}_max_bytes": max(values), f"{key}_second_half_change_bytes": half[-1] - half[0]})
+        print(f"  gunicorn {label} (master + workers): start {_mb(values[0])}, end {_mb(values[-1])},"
+              f" max {_mb(max(values))}; second half {_mb(half[-1] - half[0])} change")
+    print(f"  {len(samples)} samples over {figures['seconds']} s; worker count seen {figures['workers_seen']};"
+          " RSS minus anonymous = mapped index and database pages")
     step = max(1, len(samples) // 10)
-    print("  " + ", ".join(f"{s[0] - t0:.0f}s {_mb(s[1])}" for s in samples[::step]))
+    print("  RSS/anon: " + ", ".join(f"{s[0] - t0:.0f}s {s[1] / 1e6:.0f}/{s[2] / 1e6:.0f}" for s in samples[::step]))
     return figures
 
 
