@@ -4,6 +4,7 @@ Settings, the archive context (database + engine of one data home), the schema a
 Alembic migrations, the store of originals, errors, time helpers, the engine factory and
 the runner of external programs.  It imports ``indexes`` and nothing above it.
 """
+
 from pathlib import Path
 
 #: The real old-to-new units mapping of Hưng Yên (1 July 2025), the product's own copy.

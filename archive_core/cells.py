@@ -7,6 +7,7 @@ cells (an initial password) or call out. Such a text is written with a leading
 apostrophe, which spreadsheets show as text and do not display; numbers, dates
 and every other text are written unchanged.
 """
+
 from __future__ import annotations
 
 import csv

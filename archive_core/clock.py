@@ -3,6 +3,7 @@
 Every timestamp the archive writes comes from ``utcnow``; every time a person reads goes
 through ``to_local`` (zone ``ARCHIVE_TIMEZONE``, default ``Asia/Ho_Chi_Minh``).
 """
+
 from __future__ import annotations
 
 import os

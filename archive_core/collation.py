@@ -5,6 +5,7 @@ Letters first, in the Vietnamese alphabet ``a ă â b c d đ e ê g h i k l m n 
 in dictionary order: ngang, huyền, hỏi, ngã, sắc, nặng; then lower case before upper case.
 Runs of spaces count as one, so a stray double space no longer puts a name first.
 """
+
 from __future__ import annotations
 
 import unicodedata

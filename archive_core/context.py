@@ -3,15 +3,16 @@
 The CLI, the web app and the ingest pipeline all work through one ``Archive``;
 nothing is opened at import time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .engines import open_engine
 from indexes.base import SearchEngine
 
 from .db.session import Database
+from .engines import open_engine
 from .settings import Settings
 
 
@@ -26,7 +27,7 @@ class Archive:
         self.db.set_session_info(archive=self)  # the audit trail finds its key files through it
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> "Archive":
+    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Archive:
         archive = cls(settings or Settings.load())
         if migrate:
             archive.db.upgrade()

@@ -1,4 +1,5 @@
 """The search engine a data home's settings name (``ARCHIVE_INDEX_ENGINE``)."""
+
 from __future__ import annotations
 
 from indexes.base import SearchEngine
@@ -18,6 +19,10 @@ def open_engine(settings: Settings) -> SearchEngine:
     if settings.index_engine == "tantivy":
         return TantivyEngine(settings.index_dir / "tantivy", time_limit_ms=settings.search_timeout_ms)
     if settings.index_engine in ("opensearch", "elasticsearch"):
-        return ClusterEngine(settings.search_url, flavour=settings.index_engine, alias=settings.search_index,
-                             time_limit_ms=settings.search_timeout_ms)
+        return ClusterEngine(
+            settings.search_url,
+            flavour=settings.index_engine,
+            alias=settings.search_index,
+            time_limit_ms=settings.search_timeout_ms,
+        )
     raise ValueError(f"unknown index engine: {settings.index_engine!r}")

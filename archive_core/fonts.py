@@ -3,6 +3,7 @@
 The old ``fonts-liberation`` package lacks ơ, ư, ạ … ỹ and would silently draw boxes, so
 every candidate is probed for those glyphs before it is used.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

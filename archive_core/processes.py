@@ -1,4 +1,5 @@
 """Processes of this machine: whether one that left work behind is still running."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Everything the archive keeps lives under one data home (``ARCHIVE_HOME``):
 the relational database, the store of originals, the search index and the
 ingest reports.  Tests build a ``Settings`` of their own with ``Settings.load(home=...)``.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,7 +73,7 @@ class LdapSettings:
         return bool(self.url)
 
     @classmethod
-    def from_env(cls) -> "LdapSettings":
+    def from_env(cls) -> LdapSettings:
         return cls(
             url=os.environ.get("ARCHIVE_LDAP_URL", ""),
             starttls=_env_bool("ARCHIVE_LDAP_STARTTLS", False),
@@ -157,7 +158,7 @@ class Settings:
         return Path(self.audit_checkpoint_path) if self.audit_checkpoint_path else self.home / "audit-checkpoints.jsonl"
 
     @classmethod
-    def load(cls, **overrides) -> "Settings":
+    def load(cls, **overrides) -> Settings:
         home = Path(overrides.pop("home", None) or os.environ.get("ARCHIVE_HOME", "./var")).resolve()
         database_url = overrides.pop("database_url", None) or os.environ.get(
             "ARCHIVE_DATABASE_URL", f"sqlite:///{home / 'archive.sqlite'}"

@@ -4,6 +4,7 @@ Writes go to a temporary file in the store and are renamed into place after
 the hash is known, so a killed worker never leaves a half-written original
 under a real name; putting the same bytes twice stores them once.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Backups of a data home: one consistent snapshot while the archive runs (layout: ``snapshots``)."""
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,9 @@ from .snapshots import (
     write_objects,
 )
 
-DUMP_TIMEOUT_S = 12 * 3600  # pg_dump of a province's database: hours at most; a hung dump must not hold the lock forever
+DUMP_TIMEOUT_S = (
+    12 * 3600
+)  # pg_dump of a province's database: hours at most; a hung dump must not hold the lock forever
 
 
 # -- backup -----------------------------------------------------------------------------------
@@ -50,8 +53,9 @@ def _dump_database(archive: Archive, data: Path) -> tuple[str, list[tuple[str, i
         sqlite_copy(sqlite_path(url), copy)
         connection = sqlite3.connect(str(copy))
         try:
-            objects = [(sha, int(size)) for sha, size in
-                       connection.execute("SELECT sha256, size FROM blob ORDER BY sha256")]
+            objects = [
+                (sha, int(size)) for sha, size in connection.execute("SELECT sha256, size FROM blob ORDER BY sha256")
+            ]
         finally:
             connection.close()
         return "sqlite", objects
@@ -60,21 +64,30 @@ def _dump_database(archive: Archive, data: Path) -> tuple[str, list[tuple[str, i
     if programs.find("pg_dump") is None:
         raise BackupError(str(programs.ProgramMissing("pg_dump")))
     # The blob list is read on the very snapshot pg_dump dumps, so the two agree exactly.
-    with archive.db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as pg_connection:
-        with pg_connection.begin():
-            snapshot_id = pg_connection.execute(text("SELECT pg_export_snapshot()")).scalar()
-            objects = [(sha, int(size)) for sha, size in
-                       pg_connection.execute(text("SELECT sha256, size FROM blob ORDER BY sha256"))]
-            try:
-                programs.run("pg_dump", ["--format=custom", "--no-owner", f"--snapshot={snapshot_id}",
-                                         f"--file={data / PG_DUMP}"], env=libpq_env(url), timeout=DUMP_TIMEOUT_S)
-            except programs.ProgramError as error:
-                raise BackupError(f"pg_dump thất bại: {error}") from error
+    with (
+        archive.db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as pg_connection,
+        pg_connection.begin(),
+    ):
+        snapshot_id = pg_connection.execute(text("SELECT pg_export_snapshot()")).scalar()
+        objects = [
+            (sha, int(size))
+            for sha, size in pg_connection.execute(text("SELECT sha256, size FROM blob ORDER BY sha256"))
+        ]
+        try:
+            programs.run(
+                "pg_dump",
+                ["--format=custom", "--no-owner", f"--snapshot={snapshot_id}", f"--file={data / PG_DUMP}"],
+                env=libpq_env(url),
+                timeout=DUMP_TIMEOUT_S,
+            )
+        except programs.ProgramError as error:
+            raise BackupError(f"pg_dump thất bại: {error}") from error
     return "postgresql", objects
 
 
-def _copy_objects(store: Path, dest_store: Path, objects: list[tuple[str, int]], result: BackupResult,
-                  progress: Progress) -> None:
+def _copy_objects(
+    store: Path, dest_store: Path, objects: list[tuple[str, int]], result: BackupResult, progress: Progress
+) -> None:
     for done, (sha, size) in enumerate(objects, start=1):
         target = blob_path(dest_store, sha)
         if target.exists() and target.stat().st_size == size:
@@ -90,8 +103,9 @@ def _copy_objects(store: Path, dest_store: Path, objects: list[tuple[str, int]],
             progress(f"bản gốc / originals: {done}/{len(objects)}")
 
 
-def backup(archive: Archive, dest: Path, *, keep: int | None = None, with_index: bool = False,
-           progress: Progress | None = None) -> BackupResult:
+def backup(
+    archive: Archive, dest: Path, *, keep: int | None = None, with_index: bool = False, progress: Progress | None = None
+) -> BackupResult:
     """Write a new snapshot of ``archive`` into ``dest``; keep the last ``keep`` snapshots."""
     progress = progress or (lambda _message: None)
     dest = Path(dest).resolve()
@@ -120,16 +134,20 @@ def backup(archive: Archive, dest: Path, *, keep: int | None = None, with_index:
             progress(f"bản gốc / originals: {len(objects)}")
             _copy_objects(settings.store_dir, dest / STORE, objects, result, progress)
             progress("manifest")
-            bagit.make_bag(str(work), bag_info={
-                "Source-Organization": "Kho văn bản đơn vị hành chính cũ",
-                "External-Description": f"Bản sao lưu {settings.home}",
-                "Snapshot-Name": name,
-                "Database-Kind": kind,
-                "Alembic-Revision": alembic_revision(archive),
-                "Store-Objects": str(len(objects)),
-                "Store-Bytes": str(sum(size for _, size in objects)),
-                "With-Index": "yes" if result.with_index else "no",
-            }, checksums=["sha256"])
+            bagit.make_bag(
+                str(work),
+                bag_info={
+                    "Source-Organization": "Kho văn bản đơn vị hành chính cũ",
+                    "External-Description": f"Bản sao lưu {settings.home}",
+                    "Snapshot-Name": name,
+                    "Database-Kind": kind,
+                    "Alembic-Revision": alembic_revision(archive),
+                    "Store-Objects": str(len(objects)),
+                    "Store-Bytes": str(sum(size for _, size in objects)),
+                    "With-Index": "yes" if result.with_index else "no",
+                },
+                checksums=["sha256"],
+            )
             os.rename(work, result.path)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -159,7 +177,7 @@ def prune(dest: Path, keep: int) -> tuple[list[str], int]:
     for name in dropped:
         shutil.rmtree(dest / SNAPSHOTS / name)
     needed: set[str] = set()
-    for name in names[len(dropped):]:
+    for name in names[len(dropped) :]:
         needed.update(sha for sha, _ in read_objects(dest / SNAPSHOTS / name))
     removed = 0
     store = dest / STORE

@@ -15,6 +15,7 @@ Built with lxml.  What is simplified against the full CSIP profile: one represen
 no METS of its own (the root METS lists its files), and no CSIP extension attributes
 (csip:CONTENTINFORMATIONTYPE ...), so the METS validates against the METS schema alone.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -112,8 +113,9 @@ def _identifier(parent: etree._Element, prefix: str, value: str, kind: str = "lo
     etree.SubElement(ident, _p(f"{prefix}IdentifierValue")).text = value
 
 
-def premis_document(files: dict[str, tuple[str, int, str, str]], events: list[_Event],
-                    unit_name: str) -> etree._Element:
+def premis_document(
+    files: dict[str, tuple[str, int, str, str]], events: list[_Event], unit_name: str
+) -> etree._Element:
     """``files``: package path -> (sha256, size, media type, original name)."""
     root = etree.Element(_p("premis"), nsmap={"premis": PREMIS_NS, "xsi": XSI_NS}, version="3.0")
     for path, (sha, size, media, name) in sorted(files.items()):
@@ -167,33 +169,63 @@ def _events(session: Session, documents: list[Document], result: UnitExport, exp
     events = []
     for package_id, paths in sorted(by_package.items()):
         package = session.get(Package, package_id)
-        events.append(_Event("ingestion", package.finished_at or package.started_at if package else None,
-                             "success", f"Nhập gói #{package_id} ({package.form if package else ''}, "
-                             f"{'đã xác minh BagIt' if package and package.verified else 'chưa xác minh'})",
-                             sorted(set(paths))))
+        events.append(
+            _Event(
+                "ingestion",
+                package.finished_at or package.started_at if package else None,
+                "success",
+                f"Nhập gói #{package_id} ({package.form if package else ''}, "
+                f"{'đã xác minh BagIt' if package and package.verified else 'chưa xác minh'})",
+                sorted(set(paths)),
+            )
+        )
     for rel, actual in sorted(result.checksums.items()):
         if rel not in result.stored_sha256:
             continue
         ok = actual == result.stored_sha256[rel]
-        events.append(_Event("fixity check", exported_at, "success" if ok else "failure",
-                             f"SHA-256 khi xuất {'khớp' if ok else 'KHÔNG khớp'} mã ghi khi nhận "
-                             f"({result.stored_sha256[rel]})", [f"{REPRESENTATION}/{rel}"]))
+        events.append(
+            _Event(
+                "fixity check",
+                exported_at,
+                "success" if ok else "failure",
+                f"SHA-256 khi xuất {'khớp' if ok else 'KHÔNG khớp'} mã ghi khi nhận ({result.stored_sha256[rel]})",
+                [f"{REPRESENTATION}/{rel}"],
+            )
+        )
     verdicts = session.scalars(select(BlobSignatures).where(BlobSignatures.blob_sha256.in_(sorted(by_blob))))
     for verdict in verdicts:
         signers = ", ".join(s.get("signer", "") for s in verdict.signatures or [])
-        events.append(_Event("digital signature validation", verdict.checked_at, verdict.status,
-                             f"{verdict.signature_count} chữ ký ({signers}); kho tin cậy {verdict.trust_store[:16]}"
-                             + (f"; lỗi: {verdict.error}" if verdict.error else ""),
-                             sorted(set(by_blob[verdict.blob_sha256]))))
+        events.append(
+            _Event(
+                "digital signature validation",
+                verdict.checked_at,
+                verdict.status,
+                f"{verdict.signature_count} chữ ký ({signers}); kho tin cậy {verdict.trust_store[:16]}"
+                + (f"; lỗi: {verdict.error}" if verdict.error else ""),
+                sorted(set(by_blob[verdict.blob_sha256])),
+            )
+        )
     return events
 
 
 # -- METS ----------------------------------------------------------------------------------------
-def mets_document(objid: str, label: str, unit_name: str, groups: dict[str, list[tuple[str, str, int, str]]],
-                  metadata: dict[str, tuple[str, str, int, str]], created: datetime) -> etree._Element:
+def mets_document(
+    objid: str,
+    label: str,
+    unit_name: str,
+    groups: dict[str, list[tuple[str, str, int, str]]],
+    metadata: dict[str, tuple[str, str, int, str]],
+    created: datetime,
+) -> etree._Element:
     """``groups``: fileGrp USE -> [(path, sha256, size, media)]; ``metadata``: id -> (path, MDTYPE, size, sha256)."""
-    root = etree.Element(_m("mets"), nsmap={"mets": METS_NS, "xlink": XLINK_NS, "xsi": XSI_NS},
-                         OBJID=objid, LABEL=label, TYPE="Mixed", PROFILE=SIP_PROFILE)
+    root = etree.Element(
+        _m("mets"),
+        nsmap={"mets": METS_NS, "xlink": XLINK_NS, "xsi": XSI_NS},
+        OBJID=objid,
+        LABEL=label,
+        TYPE="Mixed",
+        PROFILE=SIP_PROFILE,
+    )
     header = etree.SubElement(root, _m("metsHdr"), CREATEDATE=_iso(created), RECORDSTATUS="NEW")
     software = etree.SubElement(header, _m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
     etree.SubElement(software, _m("name")).text = SOFTWARE
@@ -201,9 +233,16 @@ def mets_document(objid: str, label: str, unit_name: str, groups: dict[str, list
     etree.SubElement(source, _m("name")).text = unit_name
 
     def md_ref(parent: etree._Element, path: str, mdtype: str, size: int, sha: str) -> None:
-        attrs = {"LOCTYPE": "URL", f"{{{XLINK_NS}}}type": "simple", f"{{{XLINK_NS}}}href": path,
-                 "MIMETYPE": "text/csv" if path.endswith(".csv") else "text/xml", "SIZE": str(size),
-                 "CREATED": _iso(created), "CHECKSUM": sha, "CHECKSUMTYPE": "SHA-256"}
+        attrs = {
+            "LOCTYPE": "URL",
+            f"{{{XLINK_NS}}}type": "simple",
+            f"{{{XLINK_NS}}}href": path,
+            "MIMETYPE": "text/csv" if path.endswith(".csv") else "text/xml",
+            "SIZE": str(size),
+            "CREATED": _iso(created),
+            "CHECKSUM": sha,
+            "CHECKSUMTYPE": "SHA-256",
+        }
         if mdtype.startswith("OTHER:"):
             attrs.update(MDTYPE="OTHER", OTHERMDTYPE=mdtype.split(":", 1)[1])
         else:
@@ -231,15 +270,25 @@ def mets_document(objid: str, label: str, unit_name: str, groups: dict[str, list
         for path, sha, size, media in entries:
             counter += 1
             ident = f"file-{counter}"
-            file_el = etree.SubElement(group, _m("file"), ID=ident, MIMETYPE=media, SIZE=str(size),
-                                       CREATED=_iso(created), CHECKSUM=sha, CHECKSUMTYPE="SHA-256")
-            etree.SubElement(file_el, _m("FLocat"), {"LOCTYPE": "URL", f"{{{XLINK_NS}}}type": "simple",
-                                                      f"{{{XLINK_NS}}}href": path})
+            file_el = etree.SubElement(
+                group,
+                _m("file"),
+                ID=ident,
+                MIMETYPE=media,
+                SIZE=str(size),
+                CREATED=_iso(created),
+                CHECKSUM=sha,
+                CHECKSUMTYPE="SHA-256",
+            )
+            etree.SubElement(
+                file_el, _m("FLocat"), {"LOCTYPE": "URL", f"{{{XLINK_NS}}}type": "simple", f"{{{XLINK_NS}}}href": path}
+            )
             file_ids.setdefault(use, []).append(ident)
     struct = etree.SubElement(root, _m("structMap"), TYPE="PHYSICAL", LABEL="CSIP", ID="structmap")
     top = etree.SubElement(struct, _m("div"), ID="div-root", LABEL=objid)
-    etree.SubElement(top, _m("div"), ID="div-metadata", LABEL="Metadata", DMDID=" ".join(dmd_ids),
-                     ADMID=" ".join(amd_ids))
+    etree.SubElement(
+        top, _m("div"), ID="div-metadata", LABEL="Metadata", DMDID=" ".join(dmd_ids), ADMID=" ".join(amd_ids)
+    )
     for n, (use, ids) in enumerate(file_ids.items(), start=1):
         div = etree.SubElement(top, _m("div"), ID=f"div-{n}", LABEL=use)
         for ident in ids:
@@ -248,8 +297,17 @@ def mets_document(objid: str, label: str, unit_name: str, groups: dict[str, list
 
 
 # -- one package ---------------------------------------------------------------------------------
-def export_unit_eark(archive: Archive, session: Session, unit_code: str, ids: list[int], target: Path,
-                     *, dossier: str = "", withheld: int = 0, label: str = "") -> UnitExport:
+def export_unit_eark(
+    archive: Archive,
+    session: Session,
+    unit_code: str,
+    ids: list[int],
+    target: Path,
+    *,
+    dossier: str = "",
+    withheld: int = 0,
+    label: str = "",
+) -> UnitExport:
     """One E-ARK style SIP of one old unit's documents, in a folder named by its OBJID beside ``target``."""
     created = utcnow()
     objid = f"phong-{unit_code}-{created.strftime('%Y%m%dT%H%M%S')}"
@@ -269,27 +327,45 @@ def export_unit_eark(archive: Archive, session: Session, unit_code: str, ids: li
     files = {}
     for rel in sorted(result.checksums):
         path = data / rel
-        files[f"{REPRESENTATION}/{rel}"] = (result.checksums[rel], path.stat().st_size, _media_type(path, known_media),
-                                            Path(rel).name)
+        files[f"{REPRESENTATION}/{rel}"] = (
+            result.checksums[rel],
+            path.stat().st_size,
+            _media_type(path, known_media),
+            Path(rel).name,
+        )
     events = _events(session, documents, result, created)
     _write(premis_document(files, events, unit_name), root / "metadata" / "preservation" / "premis.xml")
     documentation = root / "documentation"
     documentation.mkdir()
-    write_record(documentation, result, label or f"don-vi-cu {unit_code}", dossier, prefix=f"{REPRESENTATION}/",
-                 more={f"metadata/descriptive/{name}": _sha256(descriptive / name) for name in lists})
+    write_record(
+        documentation,
+        result,
+        label or f"don-vi-cu {unit_code}",
+        dossier,
+        prefix=f"{REPRESENTATION}/",
+        more={f"metadata/descriptive/{name}": _sha256(descriptive / name) for name in lists},
+    )
     metadata: dict[str, tuple[str, str, int, str]] = {}
-    for ident, rel, mdtype in (("dmd-dc", "metadata/descriptive/dc.xml", "DC"),
-                               ("dmd-documents", "metadata/descriptive/documents.csv", "OTHER:CSV-documents"),
-                               ("dmd-dossiers", "metadata/descriptive/ho_so.csv", "OTHER:CSV-ho_so"),
-                               ("premis-1", "metadata/preservation/premis.xml", "PREMIS")):
+    for ident, rel, mdtype in (
+        ("dmd-dc", "metadata/descriptive/dc.xml", "DC"),
+        ("dmd-documents", "metadata/descriptive/documents.csv", "OTHER:CSV-documents"),
+        ("dmd-dossiers", "metadata/descriptive/ho_so.csv", "OTHER:CSV-ho_so"),
+        ("premis-1", "metadata/preservation/premis.xml", "PREMIS"),
+    ):
         path = root / rel
         if path.is_file():
             metadata[ident] = (rel, mdtype, path.stat().st_size, _sha256(path))
     groups = {
         "Representations/rep1/Data": [(path, sha, size, media) for path, (sha, size, media, _) in files.items()],
-        "Documentation": [(f"documentation/{p.name}", _sha256(p), p.stat().st_size,
-                           "application/json" if p.suffix == ".json" else "text/plain")
-                          for p in sorted(documentation.iterdir())],
+        "Documentation": [
+            (
+                f"documentation/{p.name}",
+                _sha256(p),
+                p.stat().st_size,
+                "application/json" if p.suffix == ".json" else "text/plain",
+            )
+            for p in sorted(documentation.iterdir())
+        ],
     }
     _write(mets_document(objid, f"Phông {unit_name}", unit_name, groups, metadata, created), root / "METS.xml")
     return result

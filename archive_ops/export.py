@@ -16,6 +16,7 @@ Each bag carries its handover record (biên bản) as a tag file ``bien-ban-ban-
 readable ``bien-ban-ban-giao.txt``), listed in the bag's tag manifest: counts, and the SHA-256 of
 every payload file.  The E-ARK form is ``archive_ops.eark``; ``archive_ops.transfer`` picks one.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,20 @@ from ingest.fields import COLUMN_TO_ATTRIBUTE
 
 GIVEN_SOURCES = ("manifest", "edxml")
 DOCUMENT_COLUMNS = [*COLUMN_TO_ATTRIBUTE, "so_den", "ngay_den", "so_thu_tu", "tep_dinh_kem"]
-DOSSIER_COLUMNS = ["ma_ho_so", "tieu_de", "thoi_han_bao_quan", "che_do_su_dung", "muc_do_tin_cay", "nguoi_lap",
-                   "ngay_bat_dau", "ngay_ket_thuc", "tu_khoa", "so_luong_van_ban", "so_luong_trang", "ghi_chu"]
+DOSSIER_COLUMNS = [
+    "ma_ho_so",
+    "tieu_de",
+    "thoi_han_bao_quan",
+    "che_do_su_dung",
+    "muc_do_tin_cay",
+    "nguoi_lap",
+    "ngay_bat_dau",
+    "ngay_ket_thuc",
+    "tu_khoa",
+    "so_luong_van_ban",
+    "so_luong_trang",
+    "ghi_chu",
+]
 RECORD_NAME = "bien-ban-ban-giao"
 
 
@@ -89,10 +102,14 @@ def select_documents(session: Session, *, unit: str = "", new_unit: str = "", do
 def _predecessors(session: Session, new_unit: str) -> set[str]:
     """As the lookup scope: the old units mapped to the new unit, and their old districts."""
     version = session.scalar(select(UnitMappingVersion.id).order_by(UnitMappingVersion.id.desc()).limit(1))
-    olds = set(session.scalars(select(Succession.old_code).where(Succession.version_id == version,
-                                                                Succession.new_code == new_unit)))
-    districts = set(session.scalars(select(OldUnit.parent_code).where(OldUnit.code.in_(olds),
-                                                                      OldUnit.parent_code != "")))
+    olds = set(
+        session.scalars(
+            select(Succession.old_code).where(Succession.version_id == version, Succession.new_code == new_unit)
+        )
+    )
+    districts = set(
+        session.scalars(select(OldUnit.parent_code).where(OldUnit.code.in_(olds), OldUnit.parent_code != ""))
+    )
     return olds | districts
 
 
@@ -124,16 +141,23 @@ def document_row(document: Document) -> dict[str, str]:
         row.setdefault(key, str(value))
         if not row[key]:
             row[key] = str(value)
-    row["tep_dinh_kem"] = ";".join(f.path_in_package for f in sorted(document.files, key=lambda f: f.position)
-                                   if "#" not in f.path_in_package)
+    row["tep_dinh_kem"] = ";".join(
+        f.path_in_package for f in sorted(document.files, key=lambda f: f.position) if "#" not in f.path_in_package
+    )
     return row
 
 
 def dossier_row(dossier: Dossier) -> dict[str, str]:
     row = {
-        "ma_ho_so": dossier.code, "tieu_de": dossier.title, "thoi_han_bao_quan": dossier.retention_raw,
-        "che_do_su_dung": dossier.access_raw, "muc_do_tin_cay": dossier.reliability, "nguoi_lap": dossier.creator,
-        "ngay_bat_dau": dossier.start_date_raw, "ngay_ket_thuc": dossier.end_date_raw, "tu_khoa": dossier.keywords,
+        "ma_ho_so": dossier.code,
+        "tieu_de": dossier.title,
+        "thoi_han_bao_quan": dossier.retention_raw,
+        "che_do_su_dung": dossier.access_raw,
+        "muc_do_tin_cay": dossier.reliability,
+        "nguoi_lap": dossier.creator,
+        "ngay_bat_dau": dossier.start_date_raw,
+        "ngay_ket_thuc": dossier.end_date_raw,
+        "tu_khoa": dossier.keywords,
         "so_luong_van_ban": "" if dossier.registered_documents is None else str(dossier.registered_documents),
         "so_luong_trang": "" if dossier.registered_pages is None else str(dossier.registered_pages),
         "ghi_chu": dossier.remarks,
@@ -185,8 +209,11 @@ def _copy(archive: Archive, sha: str, target: Path) -> tuple[int, str]:
 
 
 def load_documents(session: Session, ids: list[int]) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.id.in_(ids))
-                                .options(selectinload(Document.files)).order_by(Document.id)))
+    return list(
+        session.scalars(
+            select(Document).where(Document.id.in_(ids)).options(selectinload(Document.files)).order_by(Document.id)
+        )
+    )
 
 
 def copy_originals(archive: Archive, documents: list[Document], data_dir: Path, result: UnitExport) -> dict[str, str]:
@@ -221,8 +248,9 @@ def copy_originals(archive: Archive, documents: list[Document], data_dir: Path, 
     return copied
 
 
-def write_lists(session: Session, unit_code: str, documents: list[Document], folder: Path,
-                result: UnitExport) -> list[str]:
+def write_lists(
+    session: Session, unit_code: str, documents: list[Document], folder: Path, result: UnitExport
+) -> list[str]:
     """documents.csv (rows of manifest documents) and ho_so.csv (listed dossiers) in ``folder``; their names."""
     rows = [document_row(d) for d in documents if d.origin == "manifest"]
     result.rows = len(rows)
@@ -231,9 +259,15 @@ def write_lists(session: Session, unit_code: str, documents: list[Document], fol
         _write_csv(folder / "documents.csv", DOCUMENT_COLUMNS, rows)
         written.append("documents.csv")
     codes = {d.dossier for d in documents if d.dossier}
-    listed = [d for d in session.scalars(select(Dossier).where(Dossier.unit_code == unit_code,
-                                                                Dossier.code.in_(sorted(codes)))
-                                         .order_by(Dossier.code)) if d.origin == "list"]
+    listed = [
+        d
+        for d in session.scalars(
+            select(Dossier)
+            .where(Dossier.unit_code == unit_code, Dossier.code.in_(sorted(codes)))
+            .order_by(Dossier.code)
+        )
+        if d.origin == "list"
+    ]
     result.dossiers = len(codes)
     if listed:
         _write_csv(folder / "ho_so.csv", DOSSIER_COLUMNS, (dossier_row(d) for d in listed))
@@ -255,8 +289,17 @@ def _unit_facts(session: Session, unit_code: str) -> dict[str, str]:
     }
 
 
-def export_unit_bag(archive: Archive, session: Session, unit_code: str, ids: list[int], target: Path,
-                    *, dossier: str = "", withheld: int = 0, label: str = "") -> UnitExport:
+def export_unit_bag(
+    archive: Archive,
+    session: Session,
+    unit_code: str,
+    ids: list[int],
+    target: Path,
+    *,
+    dossier: str = "",
+    withheld: int = 0,
+    label: str = "",
+) -> UnitExport:
     """One bag of one old unit's documents (``ids``) at ``target``."""
     result = UnitExport(unit_code=unit_code, path=target, withheld_left_out=withheld)
     target.mkdir(parents=True)
@@ -270,8 +313,9 @@ def export_unit_bag(archive: Archive, session: Session, unit_code: str, ids: lis
     return result
 
 
-def write_record(folder: Path, result: UnitExport, label: str, dossier: str, *, prefix: str,
-                 more: dict[str, str] | None = None) -> None:
+def write_record(
+    folder: Path, result: UnitExport, label: str, dossier: str, *, prefix: str, more: dict[str, str] | None = None
+) -> None:
     """The handover record (biên bản), JSON and text, in ``folder``; paths of files under ``prefix``."""
     record = {
         "bien_ban": "Biên bản bàn giao tài liệu số (xuất từ kho lưu trữ)",
@@ -279,11 +323,17 @@ def write_record(folder: Path, result: UnitExport, label: str, dossier: str, *, 
         "pham_vi": label,
         "don_vi_cu": result.unit_code,
         "ho_so": dossier,
-        "so_luong": {"van_ban": result.documents, "dong_bang_ke": result.rows, "tep": result.files,
-                     "byte": result.bytes, "ho_so": result.dossiers, "van_ban_han_che": result.restricted,
-                     "van_ban_mat_khong_xuat": result.withheld_left_out,
-                     "ban_goc_thieu_trong_kho": len(result.missing_originals),
-                     "sai_ma_kiem_tra": len(result.fixity_failures)},
+        "so_luong": {
+            "van_ban": result.documents,
+            "dong_bang_ke": result.rows,
+            "tep": result.files,
+            "byte": result.bytes,
+            "ho_so": result.dossiers,
+            "van_ban_han_che": result.restricted,
+            "van_ban_mat_khong_xuat": result.withheld_left_out,
+            "ban_goc_thieu_trong_kho": len(result.missing_originals),
+            "sai_ma_kiem_tra": len(result.fixity_failures),
+        },
         "ban_goc_thieu": result.missing_originals,
         "sai_ma_kiem_tra": result.fixity_failures,
         "ma_kiem_tra_sha256": {**{f"{prefix}{k}": v for k, v in sorted(result.checksums.items())}, **(more or {})},

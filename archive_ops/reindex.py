@@ -9,13 +9,14 @@ atomic step (``RebuildableEngine.switch_to``: an alias update, a symlink
 rename).  Ingest may go on meanwhile: what it indexed into the old index after
 the rebuild began is indexed again into the new one after the switch.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -51,10 +52,11 @@ def _index_ids(archive: Archive, engine, ids: list[int], batch: int) -> int:
 
     done = 0
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
+        chunk = ids[start : start + batch]
         with archive.db.session() as session:
             documents = session.scalars(
-                select(Document).where(Document.id.in_(chunk), Document.withheld.is_(False))
+                select(Document)
+                .where(Document.id.in_(chunk), Document.withheld.is_(False))
                 .options(selectinload(Document.files).selectinload(DocumentFile.pages))
                 .order_by(Document.id)
             ).all()
@@ -62,8 +64,13 @@ def _index_ids(archive: Archive, engine, ids: list[int], batch: int) -> int:
     return done
 
 
-def reindex(archive: Archive, engine_name: str | None = None, *, batch: int = BATCH,
-            progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+def reindex(
+    archive: Archive,
+    engine_name: str | None = None,
+    *,
+    batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReindexReport:
     """Rebuild the index of ``engine_name`` (default: the configured engine) and switch to it."""
     name = engine_name or archive.settings.index_engine
     if name not in ENGINES:
@@ -85,7 +92,7 @@ def reindex(archive: Archive, engine_name: str | None = None, *, batch: int = BA
         try:
             done = 0
             for start in range(0, len(ids), batch * 10):
-                done += _index_ids(archive, generation, ids[start:start + batch * 10], batch)
+                done += _index_ids(archive, generation, ids[start : start + batch * 10], batch)
                 if progress:
                     progress(done, len(ids))
         except BaseException:
@@ -97,8 +104,13 @@ def reindex(archive: Archive, engine_name: str | None = None, *, batch: int = BA
     finally:
         if own:
             engine.close()
-    return ReindexReport(engine=name, documents=done, caught_up=caught_up, removed=removed,
-                         seconds=round(time.perf_counter() - started_clock, 2))
+    return ReindexReport(
+        engine=name,
+        documents=done,
+        caught_up=caught_up,
+        removed=removed,
+        seconds=round(time.perf_counter() - started_clock, 2),
+    )
 
 
 def _catch_up(archive: Archive, engine, rebuilt: set[int], started: datetime, batch: int) -> tuple[int, int]:
@@ -106,7 +118,7 @@ def _catch_up(archive: Archive, engine, rebuilt: set[int], started: datetime, ba
     with archive.db.session() as session:
         wanted = set(session.scalars(_indexable()))
         recent = set(session.scalars(_indexable().where(Document.indexed_at >= started)))
-    again = sorted((recent | (wanted - rebuilt)))
+    again = sorted(recent | (wanted - rebuilt))
     caught_up = _index_ids(archive, engine, again, batch) if again else 0
     extra = sorted(engine.indexed_ids() - wanted)
     if extra:
@@ -119,6 +131,7 @@ def _mark_indexed(archive: Archive, ids: list[int]) -> None:
     now = utcnow()
     with archive.db.transaction() as session:
         for start in range(0, len(ids), 500):
-            for document in session.scalars(select(Document).where(
-                    Document.id.in_(ids[start:start + 500]), Document.indexed_at.is_(None))):
+            for document in session.scalars(
+                select(Document).where(Document.id.in_(ids[start : start + 500]), Document.indexed_at.is_(None))
+            ):
                 document.indexed_at = now

@@ -1,4 +1,5 @@
 """Restores of a backup snapshot into an empty data home, every checksum verified."""
+
 from __future__ import annotations
 
 import shutil
@@ -71,8 +72,9 @@ def _check_empty_target(settings: Settings) -> None:
         engine.dispose()
 
 
-def restore(source: Path, settings: Settings, *, snapshot: str | None = None,
-            progress: Progress | None = None) -> RestoreResult:
+def restore(
+    source: Path, settings: Settings, *, snapshot: str | None = None, progress: Progress | None = None
+) -> RestoreResult:
     """Restore a snapshot into the empty home of ``settings``, checking every checksum on the way."""
     progress = progress or (lambda _message: None)
     snap, store = find_snapshot(source, snapshot)
@@ -102,8 +104,10 @@ def restore(source: Path, settings: Settings, *, snapshot: str | None = None,
         if done % 500 == 0:
             progress(f"bản gốc / originals: {done}/{len(objects)}")
     if problems:
-        raise BackupError(f"{len(problems)} bản gốc hỏng hoặc thiếu trong bản sao lưu (thư mục dữ liệu chưa dùng "
-                          f"được, hãy làm trống rồi chọn bản sao lưu khác): " + "; ".join(problems[:10]))
+        raise BackupError(
+            f"{len(problems)} bản gốc hỏng hoặc thiếu trong bản sao lưu (thư mục dữ liệu chưa dùng "
+            f"được, hãy làm trống rồi chọn bản sao lưu khác): " + "; ".join(problems[:10])
+        )
     progress("cơ sở dữ liệu / database")
     _restore_database(settings, data)
     if (data / REPORTS).is_dir():
@@ -135,8 +139,12 @@ def _restore_database(settings: Settings, data: Path) -> None:
     if not url.startswith("postgresql"):
         raise BackupError("Bản sao lưu là PostgreSQL nhưng ARCHIVE_DATABASE_URL không phải PostgreSQL")
     try:
-        programs.run("pg_restore", ["--no-owner", "--exit-on-error", f"--dbname={make_url(url).database}",
-                                    str(data / PG_DUMP)], env=libpq_env(url), timeout=RESTORE_TIMEOUT_S)
+        programs.run(
+            "pg_restore",
+            ["--no-owner", "--exit-on-error", f"--dbname={make_url(url).database}", str(data / PG_DUMP)],
+            env=libpq_env(url),
+            timeout=RESTORE_TIMEOUT_S,
+        )
     except programs.ProgramError as error:
         raise BackupError(f"pg_restore thất bại: {error}") from error
 
@@ -148,24 +156,24 @@ def sync_index(archive: Archive, *, rebuild: bool = False) -> int:
     snapshot's index copy may be a moment apart from its database copy.
     """
 
-
-
     engine = archive.engine
     if rebuild:
         engine.clear()
     with archive.db.session() as session:
-        wanted = set(session.scalars(select(Document.id).where(Document.indexed_at.is_not(None),
-                                                               Document.withheld.is_(False))))
+        wanted = set(
+            session.scalars(select(Document.id).where(Document.indexed_at.is_not(None), Document.withheld.is_(False)))
+        )
     present = engine.indexed_ids()
     extra = sorted(present - wanted)
     if extra:
         engine.delete(extra)
     missing = sorted(wanted - present)
     for start in range(0, len(missing), INDEX_BATCH):
-        batch = missing[start:start + INDEX_BATCH]
+        batch = missing[start : start + INDEX_BATCH]
         with archive.db.session() as session:
             documents = session.scalars(
-                select(Document).where(Document.id.in_(batch))
+                select(Document)
+                .where(Document.id.in_(batch))
                 .options(selectinload(Document.files).selectinload(DocumentFile.pages))
             ).all()
             engine.index([index_document(session, d) for d in documents])

@@ -21,6 +21,7 @@ is already there: the snapshot is consistent while ingest keeps running.
 A snapshot directory only gets its final name when it is complete; the index is
 optional (restore rebuilds it from the database when it is missing).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -28,11 +29,11 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -95,8 +96,13 @@ def libpq_env(url: str) -> dict[str, str]:
     """The connection of a PostgreSQL URL as libpq variables (keeps the password off the command line)."""
     parsed = make_url(url)
     env = dict(os.environ)
-    for key, value in (("PGHOST", parsed.host), ("PGPORT", parsed.port), ("PGUSER", parsed.username),
-                       ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database)):
+    for key, value in (
+        ("PGHOST", parsed.host),
+        ("PGPORT", parsed.port),
+        ("PGUSER", parsed.username),
+        ("PGPASSWORD", parsed.password),
+        ("PGDATABASE", parsed.database),
+    ):
         if value not in (None, ""):
             env[key] = str(value)
     return env
@@ -137,7 +143,8 @@ def copy_verified(source: Path, target: Path, sha256: str, size: int, tmp_dir: P
         if digest.hexdigest() != sha256 or copied != size:
             raise BackupError(
                 f"Bản gốc {sha256} không khớp mã kiểm tra (SHA-256 {digest.hexdigest()}, {copied}/{size} byte): "
-                f"{source}. Chạy `archive verify` và khôi phục tệp này trước.")
+                f"{source}. Chạy `archive verify` và khôi phục tệp này trước."
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp_name, 0o444)
         os.replace(tmp_name, target)
@@ -188,7 +195,7 @@ def snapshot_name(root: Path) -> str:
     """A new snapshot's name: its UTC time to the microsecond, so names sort as the snapshots were
     taken even when several are taken within one second (pruning keeps the newest by name)."""
     taken = [p.name.removeprefix(".partial-") for p in root.iterdir()] if root.is_dir() else []
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     while taken and name <= max(taken):  # a clock stepped back: still sort after every earlier one
         name = max(taken) + "1"
     return name
@@ -198,5 +205,5 @@ def alembic_revision(archive: Archive) -> str:
     with archive.db.engine.connect() as connection:
         try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
-        except Exception:  # noqa: BLE001 - an unmigrated database has no revision
+        except Exception:
             return ""

@@ -1,4 +1,5 @@
 """``archive export``: choose the documents, then write one package per old unit in the form asked for."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ class ExportResult:
         return sum(u.documents for u in self.units)
 
 
-def export(archive: Archive, destination: Path, *, unit: str = "", new_unit: str = "", dossier: str = "",
-           form: str = "bag") -> ExportResult:
+def export(
+    archive: Archive, destination: Path, *, unit: str = "", new_unit: str = "", dossier: str = "", form: str = "bag"
+) -> ExportResult:
     """Write the packages under ``destination`` (which must not exist yet): one per old unit."""
     if form not in WRITERS:
         raise ExportError(f"Dạng gói không hỗ trợ: {form}")
@@ -39,13 +41,32 @@ def export(archive: Archive, destination: Path, *, unit: str = "", new_unit: str
             if form == "eark":
                 from .eark import export_unit_eark
 
-                units.append(export_unit_eark(archive, session, code, ids, target, dossier=selection.dossier,
-                                              withheld=selection.withheld.get(code, 0), label=selection.label))
+                units.append(
+                    export_unit_eark(
+                        archive,
+                        session,
+                        code,
+                        ids,
+                        target,
+                        dossier=selection.dossier,
+                        withheld=selection.withheld.get(code, 0),
+                        label=selection.label,
+                    )
+                )
             else:
-                units.append(export_unit_bag(archive, session, code, ids, target, dossier=selection.dossier,
-                                             withheld=selection.withheld.get(code, 0), label=selection.label))
+                units.append(
+                    export_unit_bag(
+                        archive,
+                        session,
+                        code,
+                        ids,
+                        target,
+                        dossier=selection.dossier,
+                        withheld=selection.withheld.get(code, 0),
+                        label=selection.label,
+                    )
+                )
     return ExportResult(destination, units, form)
-
 
 
 __all__ = ["ExportError", "ExportResult", "UnitExport", "export"]

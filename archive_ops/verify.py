@@ -16,6 +16,7 @@ stored file whose row is not committed yet, a document indexed a moment before
 its ``indexed_at``) is read again at the end before being called a problem.
 Each run is recorded as a ``VerificationRun``.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -73,9 +74,14 @@ class VerificationReport:
 
     def as_dict(self) -> dict:
         return {
-            "run_id": self.run_id, "ok": self.ok, "quick": self.quick,
-            "started_at": self.started_at.isoformat(), "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "counts": dict(self.counts), "problems": [asdict(p) for p in self.problems], "notes": self.notes,
+            "run_id": self.run_id,
+            "ok": self.ok,
+            "quick": self.quick,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "counts": dict(self.counts),
+            "problems": [asdict(p) for p in self.problems],
+            "notes": self.notes,
         }
 
 
@@ -138,14 +144,20 @@ def _check_blobs(archive: Archive, report: VerificationReport, workers: int, pro
     for sha, (kind, message) in sorted(bad.items()):
         report.add(kind, sha, message, owners.get(sha))
     with archive.db.session() as session:
-        orphans = list(session.execute(
-            select(DocumentFile.blob_sha256, DocumentFile.document_id)
-            .outerjoin(Blob, Blob.sha256 == DocumentFile.blob_sha256)
-            .where(DocumentFile.blob_sha256.is_not(None), Blob.sha256.is_(None))
-        ))
+        orphans = list(
+            session.execute(
+                select(DocumentFile.blob_sha256, DocumentFile.document_id)
+                .outerjoin(Blob, Blob.sha256 == DocumentFile.blob_sha256)
+                .where(DocumentFile.blob_sha256.is_not(None), Blob.sha256.is_(None))
+            )
+        )
     for orphan_sha, doc_id in orphans:
-        report.add("missing_file", orphan_sha or "", "Tệp của văn bản không có trong cơ sở dữ liệu kho / file row names an unknown original",
-                   [doc_id])
+        report.add(
+            "missing_file",
+            orphan_sha or "",
+            "Tệp của văn bản không có trong cơ sở dữ liệu kho / file row names an unknown original",
+            [doc_id],
+        )
     return {sha for sha, _ in blobs}
 
 
@@ -159,7 +171,9 @@ def _check_stray(archive: Archive, report: VerificationReport, known: set[str]) 
             if rel.parts[0] == ".incoming" or path.is_dir():
                 continue
             name = path.name
-            well_placed = (len(rel.parts) == 3 and SHA256.match(name) and rel.parts[0] == name[:2] and rel.parts[1] == name[2:4])
+            well_placed = (
+                len(rel.parts) == 3 and SHA256.match(name) and rel.parts[0] == name[:2] and rel.parts[1] == name[2:4]
+            )
             if not well_placed or name not in known:
                 candidates.append(rel.as_posix())
     report.counts["store_objects"] = len(known) + len(candidates)
@@ -172,7 +186,9 @@ def _check_stray(archive: Archive, report: VerificationReport, known: set[str]) 
         name = Path(candidate).name
         if name in now_known and Path(candidate).parent.as_posix() == f"{name[:2]}/{name[2:4]}":
             continue
-        report.add("stray_file", candidate, "Tệp trong kho không thuộc văn bản nào / file in the store no document owns")
+        report.add(
+            "stray_file", candidate, "Tệp trong kho không thuộc văn bản nào / file in the store no document owns"
+        )
 
 
 # -- the bag manifests ------------------------------------------------------------------------
@@ -230,12 +246,18 @@ def _package_manifests(store: Path, stored_sha: str, source_path: str, known: se
 def _check_manifests(archive: Archive, report: VerificationReport, known: set[str]) -> None:
     store = archive.settings.store_dir
     with archive.db.session() as session:
-        packages = list(session.execute(select(Package.id, Package.source_path, Package.form, Package.verified,
-                                               Package.bag_manifest_sha256).where(Package.status != "refused")))
+        packages = list(
+            session.execute(
+                select(
+                    Package.id, Package.source_path, Package.form, Package.verified, Package.bag_manifest_sha256
+                ).where(Package.status != "refused")
+            )
+        )
         items = defaultdict(list)
         for package_id, key, sha, doc_id in session.execute(
-            select(IngestItem.package_id, IngestItem.key, IngestItem.sha256, IngestItem.document_id)
-            .where(IngestItem.kind == "file", IngestItem.sha256 != "")
+            select(IngestItem.package_id, IngestItem.key, IngestItem.sha256, IngestItem.document_id).where(
+                IngestItem.kind == "file", IngestItem.sha256 != ""
+            )
         ):
             items[package_id].append((key, sha, doc_id))
     for package_id, source_path, form, verified, stored_manifest in packages:
@@ -243,15 +265,22 @@ def _check_manifests(archive: Archive, report: VerificationReport, known: set[st
         report.counts["files_recorded"] += len(files)
         for key, sha, doc_id in files:
             if sha not in known:
-                report.add("missing_file", sha, f"Tệp {key} của gói #{package_id} không còn trong kho / "
-                           f"file of package #{package_id} no longer stored", [doc_id] if doc_id else [])
+                report.add(
+                    "missing_file",
+                    sha,
+                    f"Tệp {key} của gói #{package_id} không còn trong kho / "
+                    f"file of package #{package_id} no longer stored",
+                    [doc_id] if doc_id else [],
+                )
         if "bag" not in form:
             continue
         origin, manifests = _package_manifests(store, stored_manifest, source_path, known)
         if manifests is None:
             report.counts["packages_bag_gone"] += 1
-            report.notes.append(f"Gói #{package_id}: không còn gói BagIt gốc ở {source_path}; đã so với mã kiểm tra "
-                                f"ghi lúc nhập / original bag gone, checked against the hashes recorded at ingest")
+            report.notes.append(
+                f"Gói #{package_id}: không còn gói BagIt gốc ở {source_path}; đã so với mã kiểm tra "
+                f"ghi lúc nhập / original bag gone, checked against the hashes recorded at ingest"
+            )
             continue
         report.counts[f"packages_manifest_from_{origin}"] += 1
         algorithm = "sha256" if "sha256" in manifests else (sorted(manifests)[0] if manifests else "")
@@ -269,9 +298,12 @@ def _check_manifests(archive: Archive, report: VerificationReport, known: set[st
             report.counts["files_checked_against_manifest"] += 1
             if actual != expected:
                 if verified:
-                    report.add("manifest_mismatch", f"#{package_id}:{key}",
-                               f"Khác manifest BagIt của gói / differs from the bag manifest ({algorithm})",
-                               [doc_id] if doc_id else [])
+                    report.add(
+                        "manifest_mismatch",
+                        f"#{package_id}:{key}",
+                        f"Khác manifest BagIt của gói / differs from the bag manifest ({algorithm})",
+                        [doc_id] if doc_id else [],
+                    )
                 else:
                     report.notes.append(f"Gói #{package_id}: {key} khác manifest (gói được nhập dù không hợp lệ)")
 
@@ -279,7 +311,9 @@ def _check_manifests(archive: Archive, report: VerificationReport, known: set[st
 # -- the index --------------------------------------------------------------------------------
 def _wanted(archive: Archive, ids: set[int] | None = None) -> dict[int, str]:
     with archive.db.session() as session:
-        query = select(Document.id, Document.unit_code).where(Document.indexed_at.is_not(None), Document.withheld.is_(False))
+        query = select(Document.id, Document.unit_code).where(
+            Document.indexed_at.is_not(None), Document.withheld.is_(False)
+        )
         if ids is not None:
             query = query.where(Document.id.in_(ids))
         return dict(session.execute(query).all())
@@ -302,10 +336,19 @@ def _check_index(archive: Archive, report: VerificationReport) -> None:
         report.counts["documents_indexed_db"] = len(wanted)
         report.counts["documents_indexed_engine"] = len(present)
         for doc_id in sorted(missing):
-            report.add("index_missing", str(doc_id), "Văn bản chưa có trong chỉ mục / document missing from the index", [doc_id])
+            report.add(
+                "index_missing",
+                str(doc_id),
+                "Văn bản chưa có trong chỉ mục / document missing from the index",
+                [doc_id],
+            )
         for doc_id in sorted(extra):
-            report.add("index_extra", str(doc_id), "Chỉ mục có văn bản không được tra cứu / index holds a document it must not",
-                       [doc_id])
+            report.add(
+                "index_extra",
+                str(doc_id),
+                "Chỉ mục có văn bản không được tra cứu / index holds a document it must not",
+                [doc_id],
+            )
         per_unit: dict[str, int] = defaultdict(int)
         for unit in wanted.values():
             per_unit[unit] += 1
@@ -313,10 +356,18 @@ def _check_index(archive: Archive, report: VerificationReport) -> None:
             in_index = engine.count(scope=frozenset({unit}))
             report.counts["units_checked"] += 1
             if in_index != db_count:
-                report.add("unit_count", unit, f"Số văn bản của đơn vị khác nhau / per-unit count differs: "
-                           f"cơ sở dữ liệu / database {db_count}, chỉ mục / index {in_index}")
+                report.add(
+                    "unit_count",
+                    unit,
+                    f"Số văn bản của đơn vị khác nhau / per-unit count differs: "
+                    f"cơ sở dữ liệu / database {db_count}, chỉ mục / index {in_index}",
+                )
     except SearchUnavailable as error:
-        report.add("index_unreachable", archive.settings.index_engine, f"Không truy cập được chỉ mục / index unreachable: {error}")
+        report.add(
+            "index_unreachable",
+            archive.settings.index_engine,
+            f"Không truy cập được chỉ mục / index unreachable: {error}",
+        )
 
 
 def _check_signatures(archive: Archive, report: VerificationReport, progress: Progress) -> None:
@@ -329,9 +380,13 @@ def _check_signatures(archive: Archive, report: VerificationReport, progress: Pr
         report.counts["signed_files_checked" if change.after != UNSIGNED else "unsigned_pdfs_checked"] += 1
         report.counts["signed_files_valid"] += int(change.after == VALID)
         if change.before == VALID and change.after != VALID:
-            report.add("signature_invalid", change.sha256,
-                       f"Chữ ký số hợp lệ khi nhận, nay: {STATUS_LABELS.get(change.after, change.after)} / "
-                       f"signature valid at ingest, now {change.after}", change.documents)
+            report.add(
+                "signature_invalid",
+                change.sha256,
+                f"Chữ ký số hợp lệ khi nhận, nay: {STATUS_LABELS.get(change.after, change.after)} / "
+                f"signature valid at ingest, now {change.after}",
+                change.documents,
+            )
     report.counts["signature_verdicts_changed"] = len(changed)
     _reindex(archive, changed)
 
@@ -341,8 +396,13 @@ def _reindex(archive: Archive, ids: set[int]) -> None:
     if not ids:
         return
     with archive.db.session() as session:
-        documents = list(session.scalars(select(Document).where(
-            Document.id.in_(ids), Document.indexed_at.is_not(None), Document.withheld.is_(False))))
+        documents = list(
+            session.scalars(
+                select(Document).where(
+                    Document.id.in_(ids), Document.indexed_at.is_not(None), Document.withheld.is_(False)
+                )
+            )
+        )
         if documents:
             archive.engine.index([index_document(session, d) for d in documents])
 
@@ -356,8 +416,9 @@ def _check_programs(archive: Archive, report: VerificationReport) -> None:
 
 
 # -- the run ----------------------------------------------------------------------------------
-def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress: Progress | None = None,
-           record: bool = True) -> VerificationReport:
+def verify(
+    archive: Archive, *, quick: bool = False, workers: int = 2, progress: Progress | None = None, record: bool = True
+) -> VerificationReport:
     """Check everything; record the run; the report's ``ok`` says whether anything is wrong."""
     progress = progress or (lambda _message: None)
     report = VerificationReport(started_at=utcnow(), quick=quick)
@@ -381,8 +442,12 @@ def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress:
     if record:
         with archive.db.transaction() as session:
             run = VerificationRun(
-                started_at=report.started_at, finished_at=report.finished_at, quick=quick, ok=report.ok,
-                counts=dict(report.counts), problems=[asdict(p) for p in report.problems[:MAX_RECORDED_PROBLEMS]],
+                started_at=report.started_at,
+                finished_at=report.finished_at,
+                quick=quick,
+                ok=report.ok,
+                counts=dict(report.counts),
+                problems=[asdict(p) for p in report.problems[:MAX_RECORDED_PROBLEMS]],
             )
             session.add(run)
             session.flush()
@@ -393,5 +458,6 @@ def verify(archive: Archive, *, quick: bool = False, workers: int = 2, progress:
 def last_verification(archive: Archive) -> VerificationRun | None:
     """The newest recorded run, for the administration page."""
     with archive.db.session() as session:
-        return session.scalars(select(VerificationRun).order_by(VerificationRun.started_at.desc(),
-                                                                VerificationRun.id.desc()).limit(1)).first()
+        return session.scalars(
+            select(VerificationRun).order_by(VerificationRun.started_at.desc(), VerificationRun.id.desc()).limit(1)
+        ).first()

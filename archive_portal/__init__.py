@@ -4,6 +4,7 @@
 time (and importing this package does not import Flask, so the CLI and the
 ingest workers stay light).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     app.jinja_env.filters["direction_label"] = direction_label
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["zone_name"] = zone_name
-    app.jinja_env.globals.update(AUDIT_READERS=AUDIT_READERS, PACKAGE_READERS=PACKAGE_READERS, TOKEN_HOLDERS=TOKEN_HOLDERS)
+    app.jinja_env.globals.update(
+        AUDIT_READERS=AUDIT_READERS, PACKAGE_READERS=PACKAGE_READERS, TOKEN_HOLDERS=TOKEN_HOLDERS
+    )
 
     register_blueprints(app)
     register_error_handlers(app)

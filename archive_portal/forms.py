@@ -1,4 +1,5 @@
 """Web forms (Flask-WTF, CSRF-protected)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -11,18 +12,12 @@ from .services.roles import ADMIN, ARCHIVIST, AUDITOR, LOOKUP
 
 
 class LoginForm(FlaskForm):
-    username = StringField(
-        "Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=150)]
-    )
-    password = PasswordField(
-        "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=1024)]
-    )
+    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=150)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=1024)])
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(
-        "Mật khẩu hiện tại", validators=[DataRequired("Nhập mật khẩu hiện tại."), Length(max=1024)]
-    )
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Nhập mật khẩu hiện tại."), Length(max=1024)])
     new = PasswordField("Mật khẩu mới", validators=[DataRequired("Nhập mật khẩu mới."), Length(max=1024)])
     confirm = PasswordField(
         "Nhập lại mật khẩu mới",
@@ -39,6 +34,7 @@ class LogoutForm(FlaskForm):
 try:  # WTForms >= 3.3 (tuples are deprecated there)
     from wtforms.fields.choices import SelectChoice as Choice
 except ImportError:  # pragma: no cover - older WTForms
+
     def Choice(value: str, label: str):
         return (value, label)
 
@@ -47,16 +43,21 @@ class AccountCreateForm(FlaskForm):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=150)])
     display_name = StringField("Họ và tên", validators=[Length(max=300)])
     email = StringField("Email", validators=[Length(max=300)])
-    role = SelectField("Vai trò", choices=[Choice(role, ROLE_LABELS[role]) for role in (LOOKUP, ARCHIVIST, AUDITOR, ADMIN)],
-                       default=LOOKUP)
+    role = SelectField(
+        "Vai trò",
+        choices=[Choice(role, ROLE_LABELS[role]) for role in (LOOKUP, ARCHIVIST, AUDITOR, ADMIN)],
+        default=LOOKUP,
+    )
     new_unit = SelectField("Đơn vị mới (tài khoản tra cứu)", choices=[], validate_choice=False)
-    expires = StringField("Ngày hết hạn (dd/mm/yyyy; để trống: một năm với tài khoản tra cứu)",
-                          validators=[Length(max=30)])
+    expires = StringField(
+        "Ngày hết hạn (dd/mm/yyyy; để trống: một năm với tài khoản tra cứu)", validators=[Length(max=30)]
+    )
 
 
 class AccountExpiryForm(FlaskForm):
-    expires = StringField("Ngày hết hạn mới (dd/mm/yyyy)", validators=[DataRequired("Nhập ngày hết hạn."),
-                                                                        Length(max=30)])
+    expires = StringField(
+        "Ngày hết hạn mới (dd/mm/yyyy)", validators=[DataRequired("Nhập ngày hết hạn."), Length(max=30)]
+    )
 
 
 class ActionForm(FlaskForm):
@@ -64,10 +65,13 @@ class ActionForm(FlaskForm):
 
 
 class AccountImportForm(FlaskForm):
-    file = FileField("Danh sách cán bộ (CSV hoặc Excel .xlsx)", validators=[
-        FileRequired("Chọn tệp danh sách."),
-        FileAllowed(["csv", "xlsx", "txt"], "Chỉ nhận tệp CSV hoặc Excel (.xlsx)."),
-    ])
+    file = FileField(
+        "Danh sách cán bộ (CSV hoặc Excel .xlsx)",
+        validators=[
+            FileRequired("Chọn tệp danh sách."),
+            FileAllowed(["csv", "xlsx", "txt"], "Chỉ nhận tệp CSV hoặc Excel (.xlsx)."),
+        ],
+    )
     output = SelectField("Kết quả", choices=[Choice("html", "Trang để in"), Choice("csv", "Tệp CSV")], default="html")
 
 

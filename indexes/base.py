@@ -4,11 +4,13 @@ Engines index ``IndexDocument`` records and answer ``SearchQuery`` requests
 built by ``indexes.query``.  The scope (the old units an account may see) is
 part of every query; an engine must apply it to hits, counts and facets alike.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,9 @@ class RebuildableEngine(SearchEngine, Protocol):
     ``generation.discard()`` throws an unfinished one away.
     """
 
-    def new_generation(self) -> "RebuildableEngine": ...
+    def new_generation(self) -> RebuildableEngine: ...
 
-    def switch_to(self, generation: "RebuildableEngine") -> None: ...
+    def switch_to(self, generation: RebuildableEngine) -> None: ...
 
     def discard(self) -> None: ...
 

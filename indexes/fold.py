@@ -5,6 +5,7 @@ tone and vowel marks removed, ``đ`` to ``d``), so an offset in the folded text
 is the same offset in the original: highlighters find matches in the folded
 text and mark the original.
 """
+
 from __future__ import annotations
 
 import re

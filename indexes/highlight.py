@@ -8,6 +8,7 @@ Bounded and linear: at most ``SCAN_LIMIT`` characters are looked at, at most
 ``MAX_SPANS`` matches are collected, and the best window is found in one
 two-pointer pass (a body full of query words once cost seconds per hit).
 """
+
 from __future__ import annotations
 
 import html

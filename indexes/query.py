@@ -6,11 +6,12 @@ Syntax understood: bare words (all must match), ``"quoted phrases"``,
 entry of ``SearchQuery.numbers`` (normalised).  Words are runs of letters and
 digits only, so no engine syntax character ever reaches an engine.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from .base import SearchQuery, Term
 from .fold import NUMBER_RE, nfc, normalize_number

@@ -28,6 +28,7 @@ One module, over 400 lines on purpose: the whole of one engine behind ``SearchEn
 (schema, writes, the query translation, facets and the read-only connection pool share one
 connection discipline); ``sqlite_topk`` holds the capped variant.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import exact, fold, normalize_number
@@ -126,8 +128,15 @@ def _fts_values(text: dict[str, str]) -> tuple[str, ...]:
     number = f"{text['number']} {text['ma_van_ban']}"
     issuer = f"{text['issuer']} {text['signer']}"
     subject, body = text["subject"], text["body"]
-    return (fast_fold(number), fast_fold(subject), fast_fold(issuer), fast_fold(body),
-            exact(subject), exact(issuer), exact(body))
+    return (
+        fast_fold(number),
+        fast_fold(subject),
+        fast_fold(issuer),
+        fast_fold(body),
+        exact(subject),
+        exact(issuer),
+        exact(body),
+    )
 
 
 def _texts(doc: IndexDocument) -> dict[str, str]:
@@ -136,21 +145,43 @@ def _texts(doc: IndexDocument) -> dict[str, str]:
 
 def _row(doc: IndexDocument) -> tuple[Any, ...]:
     issued = doc.issued_date.isoformat() if doc.issued_date else None
-    return (int(doc.id), doc.unit_code, doc.doc_type or "", doc.direction or "", issued,
-            doc.issued_date.year if doc.issued_date else None, normalize_number(doc.number),
-            doc.dossier or "", doc.signature or "", int(bool(doc.restricted)))
+    return (
+        int(doc.id),
+        doc.unit_code,
+        doc.doc_type or "",
+        doc.direction or "",
+        issued,
+        doc.issued_date.year if doc.issued_date else None,
+        normalize_number(doc.number),
+        doc.dossier or "",
+        doc.signature or "",
+        int(bool(doc.restricted)),
+    )
 
 
 _ALL_FTS = ", ".join(FOLDED_COLS + EXACT_COLS)
 _FTS_INSERT = f"INSERT INTO docs_fts(rowid, {_ALL_FTS}) VALUES (?, {', '.join('?' * 7)})"
 _FTS_DELETE = f"INSERT INTO docs_fts(docs_fts, rowid, {_ALL_FTS}) VALUES ('delete', ?, {', '.join('?' * 7)})"
 _BM25 = f"bm25(f.docs_fts, {', '.join(map(str, WEIGHTS))})"
-_DOC_COLUMNS = ("id", "unit_code", "doc_type", "direction", "issued_date", "year", "number_norm",
-                "dossier", "signature", "restricted")
+_DOC_COLUMNS = (
+    "id",
+    "unit_code",
+    "doc_type",
+    "direction",
+    "issued_date",
+    "year",
+    "number_norm",
+    "dossier",
+    "signature",
+    "restricted",
+)
 _DOC_INSERT = f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(_DOC_COLUMNS))})"
 # Columns added after schema 2: an older index file gets them (empty) when opened.
-_ADDED_COLUMNS = {"dossier": "TEXT NOT NULL DEFAULT ''", "signature": "TEXT NOT NULL DEFAULT ''",
-                  "restricted": "INTEGER NOT NULL DEFAULT 0"}
+_ADDED_COLUMNS = {
+    "dossier": "TEXT NOT NULL DEFAULT ''",
+    "signature": "TEXT NOT NULL DEFAULT ''",
+    "restricted": "INTEGER NOT NULL DEFAULT 0",
+}
 _TEXT_INSERT = f"INSERT INTO doc_text (id, {', '.join(TEXT_FIELDS)}) VALUES (?, {', '.join('?' * len(TEXT_FIELDS))})"
 
 
@@ -241,8 +272,12 @@ class SqliteFtsEngine:
     def _give_back(self, conn: sqlite3.Connection) -> None:
         with self._lock:
             target = self._borrowed.pop(id(conn), None)
-            if not self._closed and os.getpid() == self._pid and target == self._file \
-                    and len(self._idle) < MAX_IDLE_READERS:
+            if (
+                not self._closed
+                and os.getpid() == self._pid
+                and target == self._file
+                and len(self._idle) < MAX_IDLE_READERS
+            ):
                 self._idle.append(conn)
                 return
         conn.close()
@@ -261,15 +296,18 @@ class SqliteFtsEngine:
                         conn.execute(f"ALTER TABLE docs ADD COLUMN {column} {declaration}")
                 meta = dict(conn.execute("SELECT key, value FROM meta"))
                 if not meta:
-                    conn.executemany("INSERT INTO meta VALUES (?, ?)",
-                                     [("schema", SCHEMA_VERSION), ("fold", _FOLD_SIGNATURE)])
+                    conn.executemany(
+                        "INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA_VERSION), ("fold", _FOLD_SIGNATURE)]
+                    )
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise SearchUnavailable(f"cannot prepare search index {self.path}: {exc}") from exc
-            self._stale = meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION or \
-                meta.get("fold", _FOLD_SIGNATURE) != _FOLD_SIGNATURE
+            self._stale = (
+                meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION
+                or meta.get("fold", _FOLD_SIGNATURE) != _FOLD_SIGNATURE
+            )
 
     # -- writing ---------------------------------------------------------
     def _delete_in_tx(self, conn: sqlite3.Connection, ids: Iterable[int]) -> int:
@@ -278,7 +316,7 @@ class SqliteFtsEngine:
         for doc_id in ids:
             row = conn.execute(f"SELECT {', '.join(TEXT_FIELDS)} FROM doc_text WHERE id = ?", (doc_id,)).fetchone()
             if row is not None:
-                conn.execute(_FTS_DELETE, (doc_id, *_fts_values(dict(zip(TEXT_FIELDS, row)))))
+                conn.execute(_FTS_DELETE, (doc_id, *_fts_values(dict(zip(TEXT_FIELDS, row, strict=False)))))
                 conn.execute("DELETE FROM doc_text WHERE id = ?", (doc_id,))
             removed += conn.execute("DELETE FROM docs WHERE id = ?", (doc_id,)).rowcount
         return removed
@@ -336,13 +374,16 @@ class SqliteFtsEngine:
         self._write(lambda conn: conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')"))
 
     # -- rebuild: a new file, then the symlink moves ---------------------
-    def new_generation(self) -> "SqliteFtsEngine":
+    def new_generation(self) -> SqliteFtsEngine:
         """An engine on a new, empty file beside this one (``fts-<UTC timestamp>.sqlite``)."""
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
-        return SqliteFtsEngine(self.path.parent / f"{self.path.stem}-{stamp}{self.path.suffix}",
-                               time_limit_ms=int(self.time_limit * 1000), snippet_chars=self.snippet_chars)
+        return SqliteFtsEngine(
+            self.path.parent / f"{self.path.stem}-{stamp}{self.path.suffix}",
+            time_limit_ms=int(self.time_limit * 1000),
+            snippet_chars=self.snippet_chars,
+        )
 
-    def switch_to(self, generation: "SqliteFtsEngine") -> None:
+    def switch_to(self, generation: SqliteFtsEngine) -> None:
         """Point ``path`` at ``generation``'s file in one rename; keep the previous file, drop older ones.
 
         Open readers finish on the file they had; each engine (in any process)
@@ -372,8 +413,9 @@ class SqliteFtsEngine:
             Path(f"{self._file}{suffix}").unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[Any] = (), *, timed: bool = True,
-              deadline: float | None = None) -> list[tuple]:
+    def _read(
+        self, sql: str, params: Sequence[Any] = (), *, timed: bool = True, deadline: float | None = None
+    ) -> list[tuple]:
         """Run one read statement; past the time limit (or the search's ``deadline``, shared by
         all its statements) it is interrupted or not started at all (``SearchTimeout``)."""
         if timed:
@@ -411,11 +453,13 @@ class SqliteFtsEngine:
     def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
-        for column, values in (("unit_code", sorted(query.scope) if query.scope is not None else None),
-                               ("unit_code", query.unit_codes or None),
-                               ("doc_type", query.doc_types or None),
-                               ("direction", query.directions or None),
-                               ("dossier", query.dossiers or None)):
+        for column, values in (
+            ("unit_code", sorted(query.scope) if query.scope is not None else None),
+            ("unit_code", query.unit_codes or None),
+            ("doc_type", query.doc_types or None),
+            ("direction", query.directions or None),
+            ("dossier", query.dossiers or None),
+        ):
             if values is not None:
                 where.append(f"d.{column} IN (SELECT value FROM json_each(?))")
                 params.append(json.dumps(list(values)))
@@ -473,8 +517,9 @@ class SqliteFtsEngine:
             order = "issued_date DESC NULLS LAST, id DESC"
         facets = [f for f in query.facets if f in FACETS]
         parts = ["SELECT 0, '', count(*), NULL FROM m"]
-        parts += [f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}"
-                  for f in facets]
+        parts += [
+            f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}" for f in facets
+        ]
         parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
         sql = (
             f"WITH m AS MATERIALIZED (SELECT d.id AS id, {_BM25 if relevance else '0.0'} AS score, "
@@ -494,8 +539,9 @@ class SqliteFtsEngine:
                 ranked.append((count, -float(value) if relevance else 0.0))
         for name, values in facet_values.items():
             # Years newest first; the others most frequent first.
-            values.sort(key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)),
-                        reverse=name == "year")
+            values.sort(
+                key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)), reverse=name == "year"
+            )
         if total == 0:
             return SearchResult(total=0, hits=[], facets=facet_values)
         return SearchResult(total=total, hits=self._hits(ranked, query, deadline), facets=facet_values)
@@ -506,8 +552,11 @@ class SqliteFtsEngine:
         if not query.with_snippets:
             return [Hit(id=i, score=s) for i, s in ranked]
         ids = [i for i, _ in ranked]
-        rows = self._read("SELECT id, subject, body FROM doc_text WHERE id IN (SELECT value FROM json_each(?))",
-                          (json.dumps(ids),), deadline=deadline)
+        rows = self._read(
+            "SELECT id, subject, body FROM doc_text WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+            deadline=deadline,
+        )
         texts = {row[0]: (row[1], row[2]) for row in rows}
         hits = []
         for doc_id, score in ranked:

@@ -11,6 +11,7 @@ result says so (``total_is_lower_bound``: "hơn 10.000"), and the facet
 counts and the ranking are those of the newest ``cap`` matches: the price of
 bounding the work.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,11 @@ class SqliteTopKEngine(SqliteFtsEngine):
             cut = "ORDER BY f.rowid DESC"
         else:
             source = "docs d"
-            cut = "ORDER BY d.issued_date DESC NULLS LAST, d.id DESC" if query.sort != "date_asc" else \
-                "ORDER BY d.issued_date ASC NULLS LAST, d.id ASC"
+            cut = (
+                "ORDER BY d.issued_date DESC NULLS LAST, d.id DESC"
+                if query.sort != "date_asc"
+                else "ORDER BY d.issued_date ASC NULLS LAST, d.id ASC"
+            )
         select_params: list[Any] = []
         if relevance and query.numbers:
             hit = "d.number_norm IN (SELECT value FROM json_each(?))"
@@ -65,8 +69,9 @@ class SqliteTopKEngine(SqliteFtsEngine):
             order = "issued_date DESC NULLS LAST, id DESC"
         facets = [f for f in query.facets if f in FACETS]
         parts = ["SELECT 0, '', count(*), NULL FROM m"]
-        parts += [f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}"
-                  for f in facets]
+        parts += [
+            f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}" for f in facets
+        ]
         parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
         sql = (
             f"WITH m AS MATERIALIZED (SELECT d.id AS id, {_BM25 if relevance else '0.0'} AS score, "
@@ -86,11 +91,13 @@ class SqliteTopKEngine(SqliteFtsEngine):
             else:
                 ranked.append((count, -float(value) if relevance else 0.0))
         for name, values in facet_values.items():
-            values.sort(key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)),
-                        reverse=name == "year")
+            values.sort(
+                key=(lambda v: v.value) if name == "year" else (lambda v: (-v.count, v.value)), reverse=name == "year"
+            )
         capped = total > self.cap
         total = min(total, self.cap)
         if total == 0:
             return SearchResult(total=0, hits=[], facets=facet_values)
-        return SearchResult(total=total, hits=self._hits(ranked, query, deadline), facets=facet_values,
-                            total_is_lower_bound=capped)
+        return SearchResult(
+            total=total, hits=self._hits(ranked, query, deadline), facets=facet_values, total_is_lower_bound=capped
+        )

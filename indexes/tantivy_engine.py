@@ -32,6 +32,7 @@ process, to the new index in one rename, as the SQLite engine does.
 One module, over 400 lines on purpose: the whole of one engine behind ``SearchEngine``; its
 schema, writer turns, query translation and facet counting share the schema's field names.
 """
+
 from __future__ import annotations
 
 import json
@@ -95,13 +96,20 @@ def _analyzers() -> dict[str, Any]:
     as ``fold`` does (``đ`` to ``d``, tones and vowel marks removed; tested)."""
     simple, whitespace, Filter = tantivy.Tokenizer.simple, tantivy.Tokenizer.whitespace, tantivy.Filter
     return {
-        "vi_fold": tantivy.TextAnalyzerBuilder(simple()).filter(Filter.remove_long(64)).filter(
-            Filter.lowercase()).filter(Filter.ascii_fold()).build(),
-        "vi_exact": tantivy.TextAnalyzerBuilder(simple()).filter(Filter.remove_long(64)).filter(
-            Filter.lowercase()).build(),
+        "vi_fold": tantivy.TextAnalyzerBuilder(simple())
+        .filter(Filter.remove_long(64))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build(),
+        "vi_exact": tantivy.TextAnalyzerBuilder(simple())
+        .filter(Filter.remove_long(64))
+        .filter(Filter.lowercase())
+        .build(),
         # Pairs arrive as "ủy_ban ban_nhân ..." (lower case, made in Python): split on spaces, then fold.
-        "vi_pairs": tantivy.TextAnalyzerBuilder(whitespace()).filter(Filter.remove_long(128)).filter(
-            Filter.ascii_fold()).build(),
+        "vi_pairs": tantivy.TextAnalyzerBuilder(whitespace())
+        .filter(Filter.remove_long(128))
+        .filter(Filter.ascii_fold())
+        .build(),
     }
 
 
@@ -163,6 +171,7 @@ def _document(doc: IndexDocument) -> tantivy.Document:
 
 # -- queries -------------------------------------------------------------------
 
+
 def _safe_words(term: Term) -> list[str]:
     return [w for word in term.words for w in _WORD_RE.findall(str(word))]
 
@@ -172,13 +181,13 @@ def _t(field: str, value: str) -> tantivy.Query:
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:
-    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
-        [(tantivy.Occur.Should, q) for q in queries])
+    return (
+        queries[0] if len(queries) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+    )
 
 
 def _all(queries: list[tantivy.Query]) -> tantivy.Query:
-    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
-        [(tantivy.Occur.Must, q) for q in queries])
+    return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
 
 
 def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
@@ -217,9 +226,13 @@ def _number_filter(number: str, prefixes: Iterable[str]) -> tantivy.Query:
 def _filters(query: SearchQuery) -> list[tantivy.Query]:
     """Filters as queries that match or not and add nothing to the score."""
     out: list[tantivy.Query] = []
-    for field, values in (("unit_code", query.scope), ("unit_code", query.unit_codes or None),
-                          ("doc_type", query.doc_types or None), ("direction", query.directions or None),
-                          ("dossier", getattr(query, "dossiers", ()) or None)):
+    for field, values in (
+        ("unit_code", query.scope),
+        ("unit_code", query.unit_codes or None),
+        ("doc_type", query.doc_types or None),
+        ("direction", query.directions or None),
+        ("dossier", getattr(query, "dossiers", ()) or None),
+    ):
         if values is not None:
             out.append(_values(field, values))
     if query.date_from or query.date_to:
@@ -244,8 +257,9 @@ def build(query: SearchQuery) -> tuple[tantivy.Query, bool]:
         words = _safe_words(term)
         if not words:
             continue
-        clauses.append((tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must,
-                        term_query(words, negated=term.negated)))
+        clauses.append(
+            (tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must, term_query(words, negated=term.negated))
+        )
         positive = positive or not term.negated
     if not positive:
         clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
@@ -269,12 +283,12 @@ SAMPLE_FACTOR = 64 // SAMPLE_SLICES
 
 def _two_digits(value: int) -> int:
     digits = max(0, len(str(value)) - 2)
-    return value // 10 ** digits * 10 ** digits
+    return value // 10**digits * 10**digits
 
 
 def _lower_bound(sample_count: int) -> int:
     """A count of the whole index from a sample's, 3.3 standard deviations low, two significant digits."""
-    return _two_digits(max(sample_count, int(SAMPLE_FACTOR * (sample_count - 3.3 * sample_count ** 0.5))))
+    return _two_digits(max(sample_count, int(SAMPLE_FACTOR * (sample_count - 3.3 * sample_count**0.5))))
 
 
 def _result(total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], estimated: bool) -> SearchResult:
@@ -282,6 +296,7 @@ def _result(total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], es
 
 
 # -- the engine ----------------------------------------------------------------
+
 
 class TantivyEngine:
     """The ``SearchEngine`` on one Tantivy directory.  Thread- and process-safe (one writer at a time).
@@ -296,8 +311,16 @@ class TantivyEngine:
 
     name = "tantivy"
 
-    def __init__(self, path: str | Path, *, time_limit_ms: int = 3000, snippet_chars: int = 240,
-                 keep_writer: bool = False, estimate_above: int | None = None, _generation: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        time_limit_ms: int = 3000,
+        snippet_chars: int = 240,
+        keep_writer: bool = False,
+        estimate_above: int | None = None,
+        _generation: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.estimate_above = estimate_above
         self._generation = _generation
@@ -454,8 +477,13 @@ class TantivyEngine:
     # -- rebuild: a new directory, then the symlink moves ---------------------
     def new_generation(self) -> TantivyEngine:
         """An engine on a new, empty directory beside this one that nobody reads yet."""
-        return TantivyEngine(self._stamped_dir(), time_limit_ms=int(self.time_limit * 1000),
-                             snippet_chars=self.snippet_chars, keep_writer=True, _generation=True)
+        return TantivyEngine(
+            self._stamped_dir(),
+            time_limit_ms=int(self.time_limit * 1000),
+            snippet_chars=self.snippet_chars,
+            keep_writer=True,
+            _generation=True,
+        )
 
     def switch_to(self, generation: TantivyEngine) -> None:
         """Point ``path`` at ``generation``'s directory in one rename; keep the previous one, drop older ones."""
@@ -491,8 +519,7 @@ class TantivyEngine:
         searcher = self._searcher()
         if searcher.num_docs == 0:
             return set()
-        result = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False,
-                                 order_by_field="id")
+        result = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False, order_by_field="id")
         return {int(value) for value, _ in result.hits}
 
     def count(self, scope: frozenset[str] | None = None) -> int:
@@ -517,8 +544,9 @@ class TantivyEngine:
             found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset)
         else:
             field, order = ("up", tantivy.Order.Asc) if query.sort == "date_asc" else ("down", tantivy.Order.Desc)
-            found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset,
-                                    order_by_field=field, order=order)
+            found = searcher.search(
+                tquery, limit=query.per_page, count=False, offset=query.offset, order_by_field=field, order=order
+            )
         hits = []
         for score, address in found.hits:
             stored = searcher.doc(address)
@@ -526,8 +554,9 @@ class TantivyEngine:
             rank = float(score) if positive and query.sort == "relevance" else 0.0
             if query.with_snippets:
                 subject, body = json.loads(bytes(stored["stored"][0]).decode("utf-8"))
-                hits.append(Hit(id=doc_id, score=rank, snippet=snippet(body, query.terms, self.snippet_chars,
-                                                                       fallback=subject)))
+                hits.append(
+                    Hit(id=doc_id, score=rank, snippet=snippet(body, query.terms, self.snippet_chars, fallback=subject))
+                )
             else:
                 hits.append(Hit(id=doc_id, score=rank))
         return _result(total, hits, facet_values, estimated)
@@ -541,8 +570,10 @@ class TantivyEngine:
         facet_values: dict[str, list[FacetValue]] = {}
         for name in facets:
             values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
-            values.sort(key=(lambda v: int(v.value)) if name == "year" else (lambda v: (-v.count, v.value)),
-                        reverse=name == "year")
+            values.sort(
+                key=(lambda v: int(v.value)) if name == "year" else (lambda v: (-v.count, v.value)),
+                reverse=name == "year",
+            )
             facet_values[name] = values
         return total, facet_values
 
@@ -553,13 +584,16 @@ class TantivyEngine:
         if self.estimate_above is None:
             return (*self._aggregate(searcher, tquery, facets), False)
         in_sample = tantivy.Query.range_query(SCHEMA, "sample", tantivy.FieldType.Unsigned, 0, SAMPLE_SLICES - 1)
-        sampled = tantivy.Query.boolean_query([(tantivy.Occur.Must, tquery),
-                                               (tantivy.Occur.Must, tantivy.Query.const_score_query(in_sample, 0.0))])
+        sampled = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tquery), (tantivy.Occur.Must, tantivy.Query.const_score_query(in_sample, 0.0))]
+        )
         total, facet_values = self._aggregate(searcher, sampled, facets)
         if total * SAMPLE_FACTOR <= self.estimate_above:
             return (*self._aggregate(searcher, tquery, facets), False)
-        scaled = {name: [FacetValue(v.value, _two_digits(v.count * SAMPLE_FACTOR)) for v in values]
-                  for name, values in facet_values.items()}
+        scaled = {
+            name: [FacetValue(v.value, _two_digits(v.count * SAMPLE_FACTOR)) for v in values]
+            for name, values in facet_values.items()
+        }
         return _lower_bound(total), scaled, True
 
     def size_bytes(self) -> int:

@@ -17,6 +17,7 @@ machine is noticed at once (its pid is gone), so re-running a killed
   exactly once.
 * ``claimed_by`` stays on an extracted file: it records who extracted it.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Union, cast
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -70,20 +71,22 @@ class Saved:
     finalized: bool = False  # this save finished its document
 
 
-Result = Union[Extraction, str]  # a refusal comes back as its reason
+Result = Extraction | str  # a refusal comes back as its reason
 
 
 # -- claiming ---------------------------------------------------------------------------------
 def _pending_filter(query, package_id: int | None):
     query = query.join(Document, Document.id == DocumentFile.document_id).where(
-        DocumentFile.status == "pending", Document.withheld.is_(False))
+        DocumentFile.status == "pending", Document.withheld.is_(False)
+    )
     if package_id is not None:
         query = query.where(Document.package_id == package_id)
     return query
 
 
-def claim_files(db: Database, worker: str, limit: int, *, lease_seconds: float = LEASE_SECONDS,
-                package_id: int | None = None) -> list[Claim]:
+def claim_files(
+    db: Database, worker: str, limit: int, *, lease_seconds: float = LEASE_SECONDS, package_id: int | None = None
+) -> list[Claim]:
     """Claim up to ``limit`` pending files whose lease is free or expired (of one package, or any)."""
     if limit <= 0:
         return []
@@ -99,7 +102,8 @@ def claim_files(db: Database, worker: str, limit: int, *, lease_seconds: float =
         if not rows:
             return []
         session.execute(
-            update(DocumentFile).where(DocumentFile.id.in_([r[0] for r in rows]))
+            update(DocumentFile)
+            .where(DocumentFile.id.in_([r[0] for r in rows]))
             .values(claimed_by=worker, lease_until=now + timedelta(seconds=lease_seconds))
         )
     return [Claim(file_id=r[0], document_id=r[1], sha256=r[2]) for r in rows]
@@ -108,10 +112,14 @@ def claim_files(db: Database, worker: str, limit: int, *, lease_seconds: float =
 def renew(db: Database, worker: str, lease_seconds: float = LEASE_SECONDS) -> int:
     """Push the lease of every file this worker still holds; returns how many it holds."""
     with db.write_transaction() as session:
-        return cast(CursorResult, session.execute(
-            update(DocumentFile).where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
-            .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-        )).rowcount
+        return cast(
+            CursorResult,
+            session.execute(
+                update(DocumentFile)
+                .where(DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
+                .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+            ),
+        ).rowcount
 
 
 def release(db: Database, worker: str, file_ids: list[int] | None = None) -> int:
@@ -128,8 +136,11 @@ def release_dead_local_claims(db: Database, host: str = "") -> int:
     host = host or socket.gethostname()
     with db.session() as session:
         holders = session.scalars(
-            select(DocumentFile.claimed_by).where(DocumentFile.status == "pending", DocumentFile.claimed_by != "",
-                                                  DocumentFile.lease_until >= utcnow()).distinct()
+            select(DocumentFile.claimed_by)
+            .where(
+                DocumentFile.status == "pending", DocumentFile.claimed_by != "", DocumentFile.lease_until >= utcnow()
+            )
+            .distinct()
         ).all()
     dead = []
     for holder in holders:
@@ -139,10 +150,14 @@ def release_dead_local_claims(db: Database, host: str = "") -> int:
     if not dead:
         return 0
     with db.write_transaction() as session:
-        return cast(CursorResult, session.execute(
-            update(DocumentFile).where(DocumentFile.claimed_by.in_(dead), DocumentFile.status == "pending")
-            .values(claimed_by="", lease_until=None)
-        )).rowcount
+        return cast(
+            CursorResult,
+            session.execute(
+                update(DocumentFile)
+                .where(DocumentFile.claimed_by.in_(dead), DocumentFile.status == "pending")
+                .values(claimed_by="", lease_until=None)
+            ),
+        ).rowcount
 
 
 class Heartbeat:
@@ -177,19 +192,22 @@ def _lock_document(session: Session, document_id: int) -> Document | None:
 def _held_file(session: Session, worker: str, file_id: int) -> DocumentFile | None:
     """The file, if this worker still holds its claim (the compare of the compare-and-set)."""
     return session.scalar(
-        select(DocumentFile).where(DocumentFile.id == file_id, DocumentFile.claimed_by == worker,
-                                   DocumentFile.status == "pending").with_for_update()
+        select(DocumentFile)
+        .where(DocumentFile.id == file_id, DocumentFile.claimed_by == worker, DocumentFile.status == "pending")
+        .with_for_update()
     )
 
 
-def save_extraction(db: Database, worker: str, claim: Claim, result: Result, *,
-                    store: BlobStore | None = None) -> Saved:
+def save_extraction(
+    db: Database, worker: str, claim: Claim, result: Result, *, store: BlobStore | None = None
+) -> Saved:
     """Store the pages (or the refusal) of a claimed file, only if the claim still holds."""
     return save_extractions(db, worker, [(claim, result)], store=store)[0]
 
 
-def save_extractions(db: Database, worker: str, results: list[tuple[Claim, Result]], *,
-                     store: BlobStore | None = None) -> list[Saved]:
+def save_extractions(
+    db: Database, worker: str, results: list[tuple[Claim, Result]], *, store: BlobStore | None = None
+) -> list[Saved]:
     """``save_extraction`` for several files in one write transaction (in the order given).
 
     Documents are locked in id order, so two workers saving files of the same
@@ -219,22 +237,38 @@ def _save_one(session: Session, worker: str, claim: Claim, result: Result, store
         if result.warnings:
             file.reason = "; ".join(result.warnings)
         for page in result.pages:
-            session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
-                             ocr_confidence=page.ocr_confidence, word_boxes=page.word_boxes))
+            session.add(
+                Page(
+                    file_id=file.id,
+                    number=page.number,
+                    text=page.text,
+                    method=page.method,
+                    ocr_confidence=page.ocr_confidence,
+                    word_boxes=page.word_boxes,
+                )
+            )
     session.flush()
     layout = None if isinstance(result, str) else result.first_page_layout
     first = document.files[0].id == file.id if document.files else False
-    return Saved(saved=True, status=file.status, pages=pages,
-                 finalized=_finalize_if_last(session, document, store, layout if first else None))
+    return Saved(
+        saved=True,
+        status=file.status,
+        pages=pages,
+        finalized=_finalize_if_last(session, document, store, layout if first else None),
+    )
 
 
 def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: BlobStore | None = None) -> Saved | None:
     """Reuse the pages of a file with the same bytes already extracted (no OCR twice); None if there is none."""
     with db.session() as session:
         source_id = session.scalar(
-            select(DocumentFile.id).where(DocumentFile.blob_sha256 == claim.sha256,
-                                          DocumentFile.status.in_(("extracted", "refused")),
-                                          DocumentFile.id != claim.file_id).limit(1)
+            select(DocumentFile.id)
+            .where(
+                DocumentFile.blob_sha256 == claim.sha256,
+                DocumentFile.status.in_(("extracted", "refused")),
+                DocumentFile.id != claim.file_id,
+            )
+            .limit(1)
         )
     if source_id is None:
         return None
@@ -250,21 +284,36 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
         file.status, file.reason, file.page_count = source.status, source.reason, source.page_count
         file.lease_until = None
         for page in source.pages:
-            session.add(Page(file_id=file.id, number=page.number, text=page.text, method=page.method,
-                             ocr_confidence=page.ocr_confidence, word_boxes=page.word_boxes))
+            session.add(
+                Page(
+                    file_id=file.id,
+                    number=page.number,
+                    text=page.text,
+                    method=page.method,
+                    ocr_confidence=page.ocr_confidence,
+                    word_boxes=page.word_boxes,
+                )
+            )
         session.flush()
-        return Saved(saved=True, status=file.status, pages=source.page_count, copied=True,
-                     finalized=_finalize_if_last(session, document, store))
+        return Saved(
+            saved=True,
+            status=file.status,
+            pages=source.page_count,
+            copied=True,
+            finalized=_finalize_if_last(session, document, store),
+        )
 
 
 # -- finishing documents --------------------------------------------------------------------------
-def _finalize_if_last(session: Session, document: Document, store: BlobStore | None,
-                      first_page_layout: Any = None) -> bool:
+def _finalize_if_last(
+    session: Session, document: Document, store: BlobStore | None, first_page_layout: Any = None
+) -> bool:
     """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
     if document.text_ready:
         return False
     still_pending = session.scalar(
-        select(func.count()).select_from(DocumentFile)
+        select(func.count())
+        .select_from(DocumentFile)
         .where(DocumentFile.document_id == document.id, DocumentFile.status == "pending")
     )
     if still_pending:
@@ -273,12 +322,16 @@ def _finalize_if_last(session: Session, document: Document, store: BlobStore | N
     return True
 
 
-def finalize_documents_without_pending(db: Database, package_id: int | None = None, *,
-                                       store: BlobStore | None = None) -> int:
+def finalize_documents_without_pending(
+    db: Database, package_id: int | None = None, *, store: BlobStore | None = None
+) -> int:
     """Finalise documents that wait for no file (all refused, missing, or text carried by edXML)."""
     with db.session() as session:
-        query = (select(Document.id).where(Document.text_ready.is_(False))
-                 .where(~Document.files.any(DocumentFile.status == "pending")))
+        query = (
+            select(Document.id)
+            .where(Document.text_ready.is_(False))
+            .where(~Document.files.any(DocumentFile.status == "pending"))
+        )
         if package_id is not None:
             query = query.where(Document.package_id == package_id)
         ids = list(session.scalars(query.order_by(Document.id)))
@@ -294,4 +347,6 @@ def finalize_documents_without_pending(db: Database, package_id: int | None = No
 def pending_count(db: Database, package_id: int | None = None) -> int:
     """Files still waiting for extraction (claimed or not), withheld documents aside."""
     with db.session() as session:
-        return session.scalar(_pending_filter(select(func.count(DocumentFile.id)).select_from(DocumentFile), package_id))
+        return session.scalar(
+            _pending_filter(select(func.count(DocumentFile.id)).select_from(DocumentFile), package_id)
+        )

@@ -4,6 +4,7 @@ Headers are matched as for ``documents.*`` (case, diacritics, spaces and undersc
 ignored), with the longer Phụ lục VI headers and the English keys of the records
 standards as aliases; unknown columns are kept, never dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,16 +16,42 @@ from .manifests import READERS
 
 DOSSIER_STEM = "ho_so"
 
-COLUMNS = ("ma_ho_so", "tieu_de", "thoi_han_bao_quan", "che_do_su_dung", "muc_do_tin_cay", "nguoi_lap",
-           "ngay_bat_dau", "ngay_ket_thuc", "tu_khoa", "so_luong_van_ban", "so_luong_trang", "ghi_chu")
+COLUMNS = (
+    "ma_ho_so",
+    "tieu_de",
+    "thoi_han_bao_quan",
+    "che_do_su_dung",
+    "muc_do_tin_cay",
+    "nguoi_lap",
+    "ngay_bat_dau",
+    "ngay_ket_thuc",
+    "tu_khoa",
+    "so_luong_van_ban",
+    "so_luong_trang",
+    "ghi_chu",
+)
 # Longer Vietnamese headers of Phụ lục VI and the English keys of the records standards, read the same.
 ALIASES = {
-    "tieudehoso": "tieu_de", "tenhoso": "tieu_de", "title": "tieu_de", "filecode": "ma_ho_so", "mahs": "ma_ho_so",
-    "maintenance": "thoi_han_bao_quan", "thoihan": "thoi_han_bao_quan", "rights": "che_do_su_dung",
-    "confidencelevel": "muc_do_tin_cay", "thoigianbatdau": "ngay_bat_dau", "startdate": "ngay_bat_dau",
-    "thoigianketthuc": "ngay_ket_thuc", "enddate": "ngay_ket_thuc", "keyword": "tu_khoa", "tukhoa": "tu_khoa",
-    "tongsovanbantronghoso": "so_luong_van_ban", "doctotal": "so_luong_van_ban",
-    "tongsotrangcuahoso": "so_luong_trang", "pagetotal": "so_luong_trang", "description": "ghi_chu",
+    "tieudehoso": "tieu_de",
+    "tenhoso": "tieu_de",
+    "title": "tieu_de",
+    "filecode": "ma_ho_so",
+    "mahs": "ma_ho_so",
+    "maintenance": "thoi_han_bao_quan",
+    "thoihan": "thoi_han_bao_quan",
+    "rights": "che_do_su_dung",
+    "confidencelevel": "muc_do_tin_cay",
+    "thoigianbatdau": "ngay_bat_dau",
+    "startdate": "ngay_bat_dau",
+    "thoigianketthuc": "ngay_ket_thuc",
+    "enddate": "ngay_ket_thuc",
+    "keyword": "tu_khoa",
+    "tukhoa": "tu_khoa",
+    "tongsovanbantronghoso": "so_luong_van_ban",
+    "doctotal": "so_luong_van_ban",
+    "tongsotrangcuahoso": "so_luong_trang",
+    "pagetotal": "so_luong_trang",
+    "description": "ghi_chu",
     "creator": "nguoi_lap",
 }
 _BY_KEY = {header_key(c): c for c in COLUMNS} | ALIASES

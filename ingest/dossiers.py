@@ -6,6 +6,7 @@ access regime (chế độ sử dụng).  Access fails closed like secrecy: any 
 empty or ``Không hạn chế`` makes the dossier, and so its documents, restricted.
 Nothing is ever deleted: a dossier listed again is updated, never removed.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,12 @@ def fill_dossier(dossier: Dossier, row: DossierRow) -> None:
     if v.get("che_do_su_dung"):
         dossier.access_raw = v["che_do_su_dung"]
         dossier.access = parse_access(v["che_do_su_dung"])
-    for column, attribute in (("muc_do_tin_cay", "reliability"), ("nguoi_lap", "creator"), ("tu_khoa", "keywords"),
-                              ("ghi_chu", "remarks")):
+    for column, attribute in (
+        ("muc_do_tin_cay", "reliability"),
+        ("nguoi_lap", "creator"),
+        ("tu_khoa", "keywords"),
+        ("ghi_chu", "remarks"),
+    ):
         if v.get(column):
             setattr(dossier, attribute, v[column])
     for column, attribute in (("ngay_bat_dau", "start_date"), ("ngay_ket_thuc", "end_date")):
@@ -111,8 +116,15 @@ class DossierOutcome:
     access_changed: int = 0
 
 
-def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, dossier_list: Path | None,
-                      list_sha256: str = "", rows: list[Row] | None = None) -> DossierOutcome:
+def register_dossiers(
+    archive: Archive,
+    *,
+    package_id: int,
+    unit_code: str,
+    dossier_list: Path | None,
+    list_sha256: str = "",
+    rows: list[Row] | None = None,
+) -> DossierOutcome:
     """Record the package's dossiers and its documents' order, then apply access to the unit's documents."""
     outcome = DossierOutcome()
     listed: list[DossierRow] = []
@@ -132,12 +144,16 @@ def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, doss
             fill_dossier(dossier, row)
             session.flush()
             outcome.listed += 1
-        codes = set(session.scalars(select(Document.dossier).where(Document.package_id == package_id,
-                                                                   Document.dossier != "").distinct()))
+        codes = set(
+            session.scalars(
+                select(Document.dossier).where(Document.package_id == package_id, Document.dossier != "").distinct()
+            )
+        )
         for code in sorted(codes):
             if _dossier(session, unit_code, code) is None:
-                session.add(Dossier(unit_code=unit_code, code=code, package_id=package_id, origin="rows",
-                                    extra={}, flags=[]))
+                session.add(
+                    Dossier(unit_code=unit_code, code=code, package_id=package_id, origin="rows", extra={}, flags=[])
+                )
                 outcome.from_rows += 1
         for document_row in rows or []:
             order = document_row.values.get("so_thu_tu", "")
@@ -154,8 +170,7 @@ def register_dossiers(archive: Archive, *, package_id: int, unit_code: str, doss
 
 
 def _set_order(session: Session, package_id: int, key: str, order: str) -> None:
-    document = session.scalar(select(Document).where(Document.package_id == package_id,
-                                                     Document.ma_van_ban == key))
+    document = session.scalar(select(Document).where(Document.package_id == package_id, Document.ma_van_ban == key))
     if document is None:
         return
     if order.isdigit():
@@ -172,8 +187,9 @@ def _set_own_access(session: Session, package_id: int, unit_code: str, key: str,
     restricts it too; a re-export never lifts a restriction.
     """
     restrict = parse_access(value) == HAN_CHE
-    for document in session.scalars(select(Document).where(Document.unit_code == unit_code,
-                                                           Document.ma_van_ban == key)):
+    for document in session.scalars(
+        select(Document).where(Document.unit_code == unit_code, Document.ma_van_ban == key)
+    ):
         if document.package_id == package_id:
             document.extra = {**(document.extra or {}), "che_do_su_dung": value}
             document.restricted_own = restrict
@@ -188,16 +204,24 @@ def apply_access(session: Session, unit_code: str) -> list[int]:
     A changed document is marked for indexing again (``indexed_at`` cleared); the caller
     re-indexes at once the ones that were searchable, so a restriction takes effect now.
     """
-    restricted_dossier = exists().where(and_(Dossier.unit_code == Document.unit_code,
-                                             Dossier.code == Document.dossier, Dossier.access == HAN_CHE))
+    restricted_dossier = exists().where(
+        and_(Dossier.unit_code == Document.unit_code, Dossier.code == Document.dossier, Dossier.access == HAN_CHE)
+    )
     restricted = or_(Document.restricted_own.is_(True), restricted_dossier)
     changed: list[int] = []
     for value, condition in ((True, restricted), (False, ~restricted)):
-        ids = list(session.scalars(select(Document.id).where(
-            Document.unit_code == unit_code, Document.restricted.is_not(value), condition)))
+        ids = list(
+            session.scalars(
+                select(Document.id).where(Document.unit_code == unit_code, Document.restricted.is_not(value), condition)
+            )
+        )
         if ids:
-            session.execute(update(Document).where(Document.id.in_(ids))
-                            .values(restricted=value, indexed_at=None).execution_options(synchronize_session=False))
+            session.execute(
+                update(Document)
+                .where(Document.id.in_(ids))
+                .values(restricted=value, indexed_at=None)
+                .execution_options(synchronize_session=False)
+            )
             changed += ids
     return changed
 
@@ -207,8 +231,13 @@ def reindex(archive: Archive, ids: list[int]) -> None:
     if not ids:
         return
     with archive.db.session() as session:
-        documents = list(session.scalars(select(Document).where(
-            Document.id.in_(ids), Document.text_ready.is_(True), Document.withheld.is_(False))))
+        documents = list(
+            session.scalars(
+                select(Document).where(
+                    Document.id.in_(ids), Document.text_ready.is_(True), Document.withheld.is_(False)
+                )
+            )
+        )
         # a stamped document waits for index_ready, which withholds it (``secrecy``)
         documents = [d for d in documents if secrecy.from_document(d) is None]
         if documents:
@@ -216,5 +245,9 @@ def reindex(archive: Archive, ids: list[int]) -> None:
             ready = [d.id for d in documents]
     if documents:
         with archive.db.write_transaction() as session:
-            session.execute(update(Document).where(Document.id.in_(ready)).values(indexed_at=utcnow())
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(Document)
+                .where(Document.id.in_(ready))
+                .values(indexed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )

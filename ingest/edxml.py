@@ -7,6 +7,7 @@ entity expansion.  Attachments are base64, sometimes of a zip that wraps the
 real file; such wrappers are opened (with the same safety rules as zipped
 packages) and their members become the attachments.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,18 @@ _SAFE_NAME = re.compile(r"[^\w.\-() ]+", re.UNICODE)
 OFFICE_ZIP_MARKERS = ("[Content_Types].xml", "mimetype")
 # elements of the header that carry the độ mật, matched by lower-cased local name at any depth
 # (QCVN 102:2016 systems differ: SecurityLevel, SecretLevel, Confidentiality, DoMat ...)
-CONFIDENTIALITY_ELEMENTS = {"securitylevel", "secretlevel", "secret", "security", "confidentiality",
-                            "confidentiallevel", "classification", "domat", "mucdomat", "dobaomat"}
+CONFIDENTIALITY_ELEMENTS = {
+    "securitylevel",
+    "secretlevel",
+    "secret",
+    "security",
+    "confidentiality",
+    "confidentiallevel",
+    "classification",
+    "domat",
+    "mucdomat",
+    "dobaomat",
+}
 
 
 class EdxmlError(ValueError):
@@ -91,8 +102,10 @@ def _header_fields(header: Element) -> tuple[dict[str, str], str]:
             fields[column] = value
 
     put("co_quan_ban_hanh", _text(header, "From", "OrganName"))
-    put("noi_nhan", "; ".join(filter(None, (_text(to, "OrganName") or _text(to, "OrganId")
-                                            for to in _children(header, "To")))))
+    put(
+        "noi_nhan",
+        "; ".join(filter(None, (_text(to, "OrganName") or _text(to, "OrganId") for to in _children(header, "To")))),
+    )
     put("ma_van_ban", _text(header, "DocumentId"))
     code = _child(header, "Code")
     number = "/".join(filter(None, (_text(code, "CodeNumber"), _text(code, "CodeNotation"))))
@@ -103,8 +116,12 @@ def _header_fields(header: Element) -> tuple[dict[str, str], str]:
     signer = _child(header, "SignerInfo")
     put("nguoi_ky", _text(signer, "FullName"))
     put("chuc_vu_nguoi_ky", _text(signer, "Position"))
-    put("do_khan", {"0": "", "1": "Khẩn", "2": "Thượng khẩn", "3": "Hỏa tốc"}.get(
-        _text(header, "OtherInfo", "Priority"), _text(header, "OtherInfo", "Priority")))
+    put(
+        "do_khan",
+        {"0": "", "1": "Khẩn", "2": "Thượng khẩn", "3": "Hỏa tốc"}.get(
+            _text(header, "OtherInfo", "Priority"), _text(header, "OtherInfo", "Priority")
+        ),
+    )
     put("so_trang", _text(header, "OtherInfo", "PageAmount"))
     put("do_mat", _confidentiality(header))
     content = _child(header, "Content")
@@ -183,7 +200,10 @@ def parse(path: Path, *, max_attachment_bytes: int = 512 * 1024 * 1024) -> Edxml
     if manifest is None:
         manifest = _find(root, "Manifest")
     for reference in _children(manifest, "Reference"):
-        references[_text(reference, "ContentId")] = (_text(reference, "AttachmentName"), _text(reference, "ContentType"))
+        references[_text(reference, "ContentId")] = (
+            _text(reference, "AttachmentName"),
+            _text(reference, "ContentType"),
+        )
     encoded = _find(root, "AttachmentEncoded")
     seen: set[str] = set()
     for index, item in enumerate(_children(encoded, "Attachment"), start=1):
@@ -202,6 +222,11 @@ def parse(path: Path, *, max_attachment_bytes: int = 512 * 1024 * 1024) -> Edxml
             message.attachments.append(EdxmlAttachment(name, content_type, problem=f"Đính kèm edXML hỏng: {error}"))
     for content_id, (name, content_type) in references.items():
         if content_id not in seen:
-            message.attachments.append(EdxmlAttachment(safe_filename(name, content_id or "dinh-kem"), content_type,
-                                                       problem="Đính kèm có trong edXMLManifest nhưng thiếu dữ liệu"))
+            message.attachments.append(
+                EdxmlAttachment(
+                    safe_filename(name, content_id or "dinh-kem"),
+                    content_type,
+                    problem="Đính kèm có trong edXMLManifest nhưng thiếu dữ liệu",
+                )
+            )
     return message

@@ -75,8 +75,15 @@ _VNI_CIRCUMFLEX = {"": "â", "\u0301": "á", "\u0300": "à", "\u0309": "å", "\u
 _VNI_BREVE = {"": "ê", "\u0301": "é", "\u0300": "è", "\u0309": "ú", "\u0303": "ü", "\u0323": "ë"}
 # Letters VNI writes as one character (bases ơ ư đ, and i/y with some tones).
 _VNI_SINGLE = {
-    "đ": "ñ", "ơ": "ô", "ư": "ö",
-    "í": "í", "ì": "ì", "ỉ": "æ", "ĩ": "ó", "ị": "ò", "ỵ": "î",
+    "đ": "ñ",
+    "ơ": "ô",
+    "ư": "ö",
+    "í": "í",
+    "ì": "ì",
+    "ỉ": "æ",
+    "ĩ": "ó",
+    "ị": "ò",
+    "ỵ": "î",
 }
 
 
@@ -85,7 +92,8 @@ def _vni_table() -> dict[str, str]:
     table: dict[str, str] = {}
     tones = ["", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"]
     for lower in (True, False):
-        def case(s: str) -> str:
+
+        def case(s: str, lower: bool = lower) -> str:
             return s if lower else s.upper()
 
         for base in "aeiouy":
@@ -151,8 +159,66 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _ONSET = "(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx])?"
 # Vowel clusters of Vietnamese syllables (tone marks removed), longest first.
 _CLUSTERS = sorted(
-    "a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy "
-    "ưa ưi ươ ưu yê iêu yêu oai oay oao oeo uây uôi uya uyê uyu ươi ươu".split(), key=len, reverse=True)
+    [
+        "a",
+        "ă",
+        "â",
+        "e",
+        "ê",
+        "i",
+        "o",
+        "ô",
+        "ơ",
+        "u",
+        "ư",
+        "y",
+        "ai",
+        "ao",
+        "au",
+        "ay",
+        "âu",
+        "ây",
+        "eo",
+        "êu",
+        "ia",
+        "iê",
+        "iu",
+        "oa",
+        "oă",
+        "oe",
+        "oi",
+        "ôi",
+        "ơi",
+        "oo",
+        "ua",
+        "uâ",
+        "uê",
+        "ui",
+        "uô",
+        "uơ",
+        "uy",
+        "ưa",
+        "ưi",
+        "ươ",
+        "ưu",
+        "yê",
+        "iêu",
+        "yêu",
+        "oai",
+        "oay",
+        "oao",
+        "oeo",
+        "uây",
+        "uôi",
+        "uya",
+        "uyê",
+        "uyu",
+        "ươi",
+        "ươu",
+    ],
+    key=len,
+    reverse=True,
+)
 _SYLLABLE = re.compile(f"{_ONSET}(?:{'|'.join(_CLUSTERS)})(?:ch|ng|nh|[cmnpt])?")
 # Words are split at spaces and ASCII punctuation (neither table uses any), e.g. CSV commas.
 _WORD_SPLIT = re.compile(r"[\s,;:/|()\[\]{}<>\"'.!?=+*&%#@~`^_\\\-–—…“”‘’]+")

@@ -1,4 +1,5 @@
 """Canonical document fields of the contract (section 3) and how values are normalised."""
+
 from __future__ import annotations
 
 import re
@@ -69,9 +70,16 @@ def canonical_column(name: str) -> str | None:
 
 
 DIRECTIONS = {
-    "den": "den", "vanbanden": "den", "incoming": "den", "in": "den",
-    "di": "di", "vanbandi": "di", "outgoing": "di", "out": "di",
-    "noibo": "noi_bo", "internal": "noi_bo",
+    "den": "den",
+    "vanbanden": "den",
+    "incoming": "den",
+    "in": "den",
+    "di": "di",
+    "vanbandi": "di",
+    "outgoing": "di",
+    "out": "di",
+    "noibo": "noi_bo",
+    "internal": "noi_bo",
 }
 
 

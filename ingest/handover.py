@@ -4,6 +4,7 @@ Lists every file with its SHA-256, size, outcome and reason, and reconciles
 the totals with what the unit handed over: the bag's checksum list (kept in
 the store at ingest) and the number of rows of its manifest.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,12 @@ from .dossier_list import DOSSIER_STEM
 from .report import OUTCOME_LABELS, PACKAGE_FORM_LABELS, PACKAGE_STATUS_LABELS
 
 FILE_KINDS = ("manifest", "file", "attachment")
-FILE_KIND_LABELS = {"manifest": "Bảng kê", "file": "Tệp", "attachment": "Đính kèm từ edXML",
-                    "dossier_list": "Danh mục hồ sơ"}
+FILE_KIND_LABELS = {
+    "manifest": "Bảng kê",
+    "file": "Tệp",
+    "attachment": "Đính kèm từ edXML",
+    "dossier_list": "Danh mục hồ sơ",
+}
 CSV_COLUMNS = ("goi", "loai", "duong_dan", "sha256", "kich_thuoc", "ket_qua", "ly_do", "ma_van_ban")
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
 
@@ -81,20 +86,41 @@ def _bag_manifest(archive: Archive, sha256: str) -> dict[str, str]:
 
 def _package_part(archive: Archive, session, package: Package, record: HandoverRecord) -> None:
     items = list(session.scalars(select(IngestItem).where(IngestItem.package_id == package.id).order_by(IngestItem.id)))
-    keys = dict(session.execute(select(Document.id, Document.ma_van_ban).where(Document.package_id == package.id)).all())
+    keys = dict(
+        session.execute(select(Document.id, Document.ma_van_ban).where(Document.package_id == package.id)).all()
+    )
     counts = package.counts or {}
-    record.packages.append({
-        "id": package.id, "form": package.form, "source_path": package.source_path, "verified": package.verified,
-        # the record is a formal paper: the package by its own name, never the server's path to it
-        "source_name": PurePath(package.source_path or "").name, "status": package.status, "started_at": package.started_at, "finished_at": package.finished_at,
-        "source_organization": package.source_organization, "manifest_name": package.manifest_name,
-        "manifest_sha256": package.manifest_sha256, "bag_manifest_sha256": package.bag_manifest_sha256,
-    })
+    record.packages.append(
+        {
+            "id": package.id,
+            "form": package.form,
+            "source_path": package.source_path,
+            "verified": package.verified,
+            # the record is a formal paper: the package by its own name, never the server's path to it
+            "source_name": PurePath(package.source_path or "").name,
+            "status": package.status,
+            "started_at": package.started_at,
+            "finished_at": package.finished_at,
+            "source_organization": package.source_organization,
+            "manifest_name": package.manifest_name,
+            "manifest_sha256": package.manifest_sha256,
+            "bag_manifest_sha256": package.bag_manifest_sha256,
+        }
+    )
     files = [i for i in items if i.kind in FILE_KINDS]
     for item in files:
-        record.files.append({"package": package.id, "kind": item.kind, "path": item.key, "sha256": item.sha256,
-                             "size": item.size, "outcome": item.outcome, "reason": item.reason,
-                             "ma_van_ban": keys.get(item.document_id, "")})
+        record.files.append(
+            {
+                "package": package.id,
+                "kind": item.kind,
+                "path": item.key,
+                "sha256": item.sha256,
+                "size": item.size,
+                "outcome": item.outcome,
+                "reason": item.reason,
+                "ma_van_ban": keys.get(item.document_id, ""),
+            }
+        )
     rows = [i for i in items if i.kind == "row"]
     for item in rows:
         record.rows.append({"package": package.id, "key": item.key, "outcome": item.outcome, "reason": item.reason})
@@ -102,27 +128,55 @@ def _package_part(archive: Archive, session, package: Package, record: HandoverR
     prefix = f"Gói #{package.id}: "
     payload = [i for i in files if i.kind in ("manifest", "file") and not i.key.startswith("zip:")]
     if package.status == "done":
-        record.checks.append(Check(prefix + "số tệp trong gói = số tệp có kết quả",
-                                   counts.get("payload_files", len(payload)), len(payload)))
+        record.checks.append(
+            Check(
+                prefix + "số tệp trong gói = số tệp có kết quả", counts.get("payload_files", len(payload)), len(payload)
+            )
+        )
         if package.manifest_name:
-            record.checks.append(Check(prefix + f"số dòng của {package.manifest_name} = số dòng có kết quả",
-                                       counts.get("manifest_rows", 0), len(rows)))
+            record.checks.append(
+                Check(
+                    prefix + f"số dòng của {package.manifest_name} = số dòng có kết quả",
+                    counts.get("manifest_rows", 0),
+                    len(rows),
+                )
+            )
     declared = _bag_manifest(archive, package.bag_manifest_sha256)
     # the dossier list (ho_so.*, contract 3a) is kept as an original and read into dossiers, not into rows
-    lists = set(session.scalars(select(Dossier.source_sha256).where(Dossier.package_id == package.id,
-                                                                    Dossier.source_sha256 != "")))
+    lists = set(
+        session.scalars(
+            select(Dossier.source_sha256).where(Dossier.package_id == package.id, Dossier.source_sha256 != "")
+        )
+    )
     for path, digest in declared.items():
         if PurePath(path).stem == DOSSIER_STEM and digest in lists and path not in {i.key for i in payload}:
-            record.files.append({"package": package.id, "kind": "dossier_list", "path": path, "sha256": digest,
-                                 "size": None, "outcome": "indexed", "reason": "", "ma_van_ban": ""})
+            record.files.append(
+                {
+                    "package": package.id,
+                    "kind": "dossier_list",
+                    "path": path,
+                    "sha256": digest,
+                    "size": None,
+                    "outcome": "indexed",
+                    "reason": "",
+                    "ma_van_ban": "",
+                }
+            )
             payload.append(IngestItem(kind="dossier_list", key=path, sha256=digest))
     if declared:
         by_path = {i.key: i for i in payload}
-        record.checks.append(Check(prefix + "số tệp khai trong manifest-sha256.txt = số tệp có kết quả",
-                                   len(declared), sum(1 for p in declared if p in by_path)))
+        record.checks.append(
+            Check(
+                prefix + "số tệp khai trong manifest-sha256.txt = số tệp có kết quả",
+                len(declared),
+                sum(1 for p in declared if p in by_path),
+            )
+        )
         matching = sum(1 for p, digest in declared.items() if p in by_path and by_path[p].sha256 == digest)
         stored = sum(1 for p in declared if p in by_path and by_path[p].sha256)
-        record.checks.append(Check(prefix + "tệp đã lưu có SHA-256 đúng như khai trong manifest-sha256.txt", stored, matching))
+        record.checks.append(
+            Check(prefix + "tệp đã lưu có SHA-256 đúng như khai trong manifest-sha256.txt", stored, matching)
+        )
 
 
 def package_handover(archive: Archive, package_id: int) -> HandoverRecord | None:
@@ -131,8 +185,11 @@ def package_handover(archive: Archive, package_id: int) -> HandoverRecord | None
         if package is None:
             return None
         unit = session.get(OldUnit, package.unit_code)
-        record = HandoverRecord(title=f"Biên bản bàn giao dữ liệu — gói #{package.id}", unit_code=package.unit_code,
-                                unit_name=unit.name if unit else package.source_organization)
+        record = HandoverRecord(
+            title=f"Biên bản bàn giao dữ liệu — gói #{package.id}",
+            unit_code=package.unit_code,
+            unit_name=unit.name if unit else package.source_organization,
+        )
         _package_part(archive, session, package, record)
         return record
 
@@ -143,8 +200,11 @@ def unit_handover(archive: Archive, unit_code: str) -> HandoverRecord | None:
         if not packages:
             return None
         unit = session.get(OldUnit, unit_code)
-        record = HandoverRecord(title=f"Biên bản bàn giao dữ liệu — đơn vị {unit.name if unit else unit_code}",
-                                unit_code=unit_code, unit_name=unit.name if unit else packages[0].source_organization)
+        record = HandoverRecord(
+            title=f"Biên bản bàn giao dữ liệu — đơn vị {unit.name if unit else unit_code}",
+            unit_code=unit_code,
+            unit_name=unit.name if unit else packages[0].source_organization,
+        )
         for package in packages:
             _package_part(archive, session, package, record)
         return record
@@ -155,9 +215,18 @@ def to_csv(record: HandoverRecord) -> str:
     writer = csv_writer(buffer)  # file names and numbers come from the package: no formulas
     writer.writerow(CSV_COLUMNS)
     for f in record.files:
-        writer.writerow([f["package"], FILE_KIND_LABELS.get(f["kind"], f["kind"]), f["path"], f["sha256"],
-                         f["size"] if f["size"] is not None else "", OUTCOME_LABELS.get(f["outcome"], f["outcome"]),
-                         f["reason"], f["ma_van_ban"]])
+        writer.writerow(
+            [
+                f["package"],
+                FILE_KIND_LABELS.get(f["kind"], f["kind"]),
+                f["path"],
+                f["sha256"],
+                f["size"] if f["size"] is not None else "",
+                OUTCOME_LABELS.get(f["outcome"], f["outcome"]),
+                f["reason"],
+                f["ma_van_ban"],
+            ]
+        )
     return "\ufeff" + buffer.getvalue()  # BOM: opens correctly in Excel
 
 
@@ -172,5 +241,10 @@ def to_html_fragment(record: HandoverRecord) -> str:
 
 
 def _labels(record: HandoverRecord) -> dict:
-    return {"outcome_labels": OUTCOME_LABELS, "status_labels": PACKAGE_STATUS_LABELS, "form_labels": PACKAGE_FORM_LABELS,
-            "made_at": to_local(record.made_at), "zone": zone_label()}
+    return {
+        "outcome_labels": OUTCOME_LABELS,
+        "status_labels": PACKAGE_STATUS_LABELS,
+        "form_labels": PACKAGE_FORM_LABELS,
+        "made_at": to_local(record.made_at),
+        "zone": zone_label(),
+    }

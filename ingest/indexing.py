@@ -4,6 +4,7 @@ Used by ``archive ingest`` (its own package) and by ``archive worker`` (every
 package).  Engines upsert by id, so two processes indexing the same document
 at once leave one copy.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -27,11 +28,20 @@ def document_text(document: Document) -> str:
 def index_document(session: Session, document: Document) -> IndexDocument:
     """The engine's view of a document; the one place that decides what is searchable."""
     return IndexDocument(
-        id=document.id, unit_code=document.unit_code, ma_van_ban=document.ma_van_ban,
-        number=document.number or "", issued_date=document.issued_date, doc_type=document.doc_type or "",
-        direction=document.direction or "", subject=document.subject or "", issuer=document.issuer or "",
-        signer=document.signer or "", body=document_text(document), dossier=document.dossier or "",
-        signature=document_status(session, document), restricted=bool(document.restricted),
+        id=document.id,
+        unit_code=document.unit_code,
+        ma_van_ban=document.ma_van_ban,
+        number=document.number or "",
+        issued_date=document.issued_date,
+        doc_type=document.doc_type or "",
+        direction=document.direction or "",
+        subject=document.subject or "",
+        issuer=document.issuer or "",
+        signer=document.signer or "",
+        body=document_text(document),
+        dossier=document.dossier or "",
+        signature=document_status(session, document),
+        restricted=bool(document.restricted),
     )
 
 
@@ -51,8 +61,9 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
         # Their PDFs' signature verdicts first: the index carries them ("có chữ ký số hợp lệ").
         check_unchecked(archive, document_ids=pending)
         with archive.db.session() as session:
-            documents = list(session.scalars(select(Document).where(Document.id.in_(pending), *waiting)
-                                             .order_by(Document.id)))
+            documents = list(
+                session.scalars(select(Document).where(Document.id.in_(pending), *waiting).order_by(Document.id))
+            )
             # the last gate before the engine: a secrecy stamp in the text withholds (``secrecy``)
             stamped = {d.id: found for d in documents if (found := secrecy.from_document(d)) is not None}
             ready = [d for d in documents if d.id not in stamped]

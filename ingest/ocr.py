@@ -23,8 +23,17 @@ from archive_core import programs
 from indexes.fold import fold
 
 __all__ = [
-    "OcrResult", "OcrUnavailable", "OcrFailed", "ocr_image", "check_languages", "prepare_image", "PREPROCESSORS",
-    "estimate_skew", "deskew", "detect_rotation", "OcrWord",
+    "OcrResult",
+    "OcrUnavailable",
+    "OcrFailed",
+    "ocr_image",
+    "check_languages",
+    "prepare_image",
+    "PREPROCESSORS",
+    "estimate_skew",
+    "deskew",
+    "detect_rotation",
+    "OcrWord",
 ]
 
 DEFAULT_LANGUAGES = "vie"  # `vie` alone keeps Đ and tones that `vie+eng` loses (bench.metadata_real_bench)
@@ -46,6 +55,7 @@ class OcrFailed(RuntimeError):
 @dataclass(frozen=True)
 class OcrWord:
     """One word and its box in pixels of the image Tesseract read (after deskew)."""
+
     text: str
     left: int
     top: int
@@ -66,8 +76,11 @@ class OcrResult:
         """The words and boxes kept with the page (``page.word_boxes``), so a viewer can mark a hit on the scan."""
         if not self.words or not all(self.size):
             return None
-        return {"w": self.size[0], "h": self.size[1],
-                "words": [[w.text, w.left, w.top, w.width, w.height] for w in self.words]}
+        return {
+            "w": self.size[0],
+            "h": self.size[1],
+            "words": [[w.text, w.left, w.top, w.width, w.height] for w in self.words],
+        }
 
 
 # ------------------------------------------------------------------ page geometry
@@ -108,7 +121,9 @@ def estimate_skew(image: Image.Image) -> float:
     mask = Image.fromarray((ink * 255).astype("uint8"))
 
     def sharpness(angle: float) -> float:
-        rows = np.asarray(mask.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0), dtype=np.float32).sum(axis=1)
+        rows = np.asarray(mask.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0), dtype=np.float32).sum(
+            axis=1
+        )
         return float(np.square(np.diff(rows)).sum())
 
     coarse = max(np.arange(-_SKEW_MAX_DEG, _SKEW_MAX_DEG + 0.01, 0.5), key=sharpness)
@@ -278,9 +293,7 @@ def _reads_as_vietnamese(text: str, languages: str) -> bool:
     tokens = [t for t in (re.sub(r"[^\w]", "", word) for word in text.split()) if t and not t.isdigit()]
     if not tokens:
         return False
-    syllables = sum(
-        1 for t in tokens if _SYLLABLE.match(fold(t)) or (t.isupper() and len(t) <= _ACRONYM_MAX)
-    )
+    syllables = sum(1 for t in tokens if _SYLLABLE.match(fold(t)) or (t.isupper() and len(t) <= _ACRONYM_MAX))
     return syllables / len(tokens) >= SYLLABLES_UPRIGHT
 
 
@@ -296,9 +309,17 @@ def _read(image: Image.Image, languages: str) -> OcrResult:
         raise OcrFailed(f"Tesseract lỗi (failed): {exc.stderr or exc}") from exc
     text, mean = _assemble(data)
     words = [
-        OcrWord(unicodedata.normalize("NFC", w.strip()), int(data["left"][i]), int(data["top"][i]),
-                int(data["width"][i]), int(data["height"][i]), float(data["conf"][i]))
-        for i, w in enumerate(data["text"]) if (w or "").strip() and float(data["conf"][i]) >= 0
+        OcrWord(
+            unicodedata.normalize("NFC", w.strip()),
+            int(data["left"][i]),
+            int(data["top"][i]),
+            int(data["width"][i]),
+            int(data["height"][i]),
+            float(data["conf"][i]),
+        )
+        for i, w in enumerate(data["text"])
+        if (w or "").strip() and float(data["conf"][i]) >= 0
     ]
-    return OcrResult(text=unicodedata.normalize("NFC", text), mean_confidence=round(mean, 2), words=words,
-                     size=image.size)
+    return OcrResult(
+        text=unicodedata.normalize("NFC", text), mean_confidence=round(mean, 2), words=words, size=image.size
+    )

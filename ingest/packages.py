@@ -4,15 +4,15 @@ Forms handled here: a BagIt bag (validated with ``bagit``), the same layout
 without the BagIt files (checksums computed on arrival, flagged unverified),
 and a loose folder with no manifest (each file becomes a document).
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import zipfile
 
 import bagit
 
@@ -95,12 +95,21 @@ def _bag_problems(error: bagit.BagValidationError) -> list[dict]:
     problems = []
     for detail in getattr(error, "details", None) or []:
         if isinstance(detail, bagit.ChecksumMismatch):
-            problems.append({"path": detail.path, "problem": "mismatch",
-                             "reason": f"Sai mã kiểm tra {detail.algorithm}: mong đợi {detail.expected}, thực tế {detail.found}"})
+            problems.append(
+                {
+                    "path": detail.path,
+                    "problem": "mismatch",
+                    "reason": f"Sai mã kiểm tra {detail.algorithm}: mong đợi {detail.expected}, thực tế {detail.found}",
+                }
+            )
         elif isinstance(detail, bagit.FileMissing):
-            problems.append({"path": detail.path, "problem": "missing", "reason": "Tệp có trong manifest nhưng thiếu trong gói"})
+            problems.append(
+                {"path": detail.path, "problem": "missing", "reason": "Tệp có trong manifest nhưng thiếu trong gói"}
+            )
         elif isinstance(detail, bagit.UnexpectedFile):
-            problems.append({"path": detail.path, "problem": "extra", "reason": "Tệp có trong gói nhưng không có trong manifest"})
+            problems.append(
+                {"path": detail.path, "problem": "extra", "reason": "Tệp có trong gói nhưng không có trong manifest"}
+            )
         else:
             problems.append({"path": "", "problem": "other", "reason": str(detail)})
     if not problems:
@@ -161,19 +170,29 @@ def _refuse_links(root: Path) -> None:
     if links:
         raise PackageRefused(
             f"{LINK_REASON} ({len(links)}: {', '.join(links[:5])}{' ...' if len(links) > 5 else ''})",
-            problems=[{"path": link, "problem": "symlink", "reason": LINK_REASON} for link in links])
+            problems=[{"path": link, "problem": "symlink", "reason": LINK_REASON} for link in links],
+        )
 
 
-def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag: bool = False,
-                 workers: int = 1, scratch_dir: Path | None = None) -> PackageContents:
+def open_package(
+    path: Path,
+    *,
+    unit_code: str | None = None,
+    accept_invalid_bag: bool = False,
+    workers: int = 1,
+    scratch_dir: Path | None = None,
+) -> PackageContents:
     """Recognise the form of ``path`` and validate it; raise PackageRefused if it must not go in."""
     path = Path(path)
     if path.is_symlink():
-        raise PackageRefused(f"{LINK_REASON} (chính đường dẫn gói là liên kết)",
-                             problems=[{"path": str(path), "problem": "symlink", "reason": LINK_REASON}])
+        raise PackageRefused(
+            f"{LINK_REASON} (chính đường dẫn gói là liên kết)",
+            problems=[{"path": str(path), "problem": "symlink", "reason": LINK_REASON}],
+        )
     if path.is_file() and zipfile.is_zipfile(path):
-        return _open_zip(path, unit_code=unit_code, accept_invalid_bag=accept_invalid_bag, workers=workers,
-                         scratch_dir=scratch_dir)
+        return _open_zip(
+            path, unit_code=unit_code, accept_invalid_bag=accept_invalid_bag, workers=workers, scratch_dir=scratch_dir
+        )
     if path.is_file():
         with open(path, "rb") as handle:
             if handle.read(4) == b"PK\x03\x04":
@@ -192,10 +211,14 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
             raise PackageRefused(f"Mã đơn vị --unit {unit_code} khác Unit-Code {unit} trong bag-info.txt", facts=facts)
         unit = unit_code
     if not unit:
-        raise PackageRefused("Gói không có Unit-Code (bag-info.txt) và không có --unit: không được đoán nguồn gốc", facts=facts)
+        raise PackageRefused(
+            "Gói không có Unit-Code (bag-info.txt) và không có --unit: không được đoán nguồn gốc", facts=facts
+        )
     if not UNIT_CODE.fullmatch(unit):
-        raise PackageRefused(f"Unit-Code {unit!r} không hợp lệ: chỉ gồm chữ số, chữ cái không dấu, '.', '-' hoặc '_' "
-                             "(tối đa 32 ký tự)", facts=facts)
+        raise PackageRefused(
+            f"Unit-Code {unit!r} không hợp lệ: chỉ gồm chữ số, chữ cái không dấu, '.', '-' hoặc '_' (tối đa 32 ký tự)",
+            facts=facts,
+        )
 
     if is_bag:
         try:
@@ -207,7 +230,10 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
             if not accept_invalid_bag:
                 raise PackageRefused(
                     "Nội dung gói không khớp manifest BagIt: chưa nhập, chờ lưu trữ viên quyết định "
-                    "(chạy lại với --accept-invalid-bag)", problems=problems, facts=facts) from None
+                    "(chạy lại với --accept-invalid-bag)",
+                    problems=problems,
+                    facts=facts,
+                ) from None
             verified = False
             warnings.append(f"Gói BagIt không hợp lệ ({len(problems)} lỗi) nhưng lưu trữ viên đã cho phép nhập")
         except bagit.BagError as error:
@@ -231,13 +257,22 @@ def open_package(path: Path, *, unit_code: str | None = None, accept_invalid_bag
     if is_bag:
         files = [f for f in files if not f.startswith(("bagit.txt", "bag-info.txt"))]
     return PackageContents(
-        source=path, payload=payload, form=form, verified=verified, unit_code=unit,
-        bag_info=bag_info, manifest=manifest, files=files, warnings=warnings, dossier_list=dossier_list,
+        source=path,
+        payload=payload,
+        form=form,
+        verified=verified,
+        unit_code=unit,
+        bag_info=bag_info,
+        manifest=manifest,
+        files=files,
+        warnings=warnings,
+        dossier_list=dossier_list,
     )
 
 
-def _open_zip(path: Path, *, unit_code: str | None, accept_invalid_bag: bool, workers: int,
-              scratch_dir: Path | None) -> PackageContents:
+def _open_zip(
+    path: Path, *, unit_code: str | None, accept_invalid_bag: bool, workers: int, scratch_dir: Path | None
+) -> PackageContents:
     if scratch_dir is None:
         raise PackageRefused("Không có thư mục tạm để giải nén gói zip")
     try:
@@ -245,8 +280,12 @@ def _open_zip(path: Path, *, unit_code: str | None, accept_invalid_bag: bool, wo
     except (zipfile.BadZipFile, OSError) as error:
         raise PackageRefused(f"Tệp zip hỏng hoặc không đọc được: {error}") from None
     try:
-        contents = open_package(unzip.package_root(unpacked.root), unit_code=unit_code,
-                                accept_invalid_bag=accept_invalid_bag, workers=workers)
+        contents = open_package(
+            unzip.package_root(unpacked.root),
+            unit_code=unit_code,
+            accept_invalid_bag=accept_invalid_bag,
+            workers=workers,
+        )
     except PackageRefused:
         unzip.remove(unpacked.root)
         raise

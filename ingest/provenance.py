@@ -29,10 +29,13 @@ def check_unit(archive: Archive, contents: PackageContents, *, allow_unknown: bo
         if session.get(OldUnit, code) is not None:
             return
     if allow_unknown:
-        contents.warnings.append(f"Unit-Code {code} không có trong danh mục đơn vị: lưu trữ viên đã cho phép nhập "
-                                 "(--allow-unknown-unit); tài khoản tra cứu chưa thấy văn bản của gói này")
+        contents.warnings.append(
+            f"Unit-Code {code} không có trong danh mục đơn vị: lưu trữ viên đã cho phép nhập "
+            "(--allow-unknown-unit); tài khoản tra cứu chưa thấy văn bản của gói này"
+        )
         return
     raise PackageRefused(
         f"Unit-Code {code} không có trong danh mục đơn vị đã nạp: kiểm tra lại bag-info.txt (hoặc --unit), nạp "
         "danh mục mới (archive units import), hoặc chạy lại với --allow-unknown-unit",
-        facts={"bag_info": contents.bag_info})
+        facts={"bag_info": contents.bag_info},
+    )

@@ -47,7 +47,8 @@ def low_confidence_pages(session: Session, package_id: int, threshold: float) ->
     """OCR'd pages of a package whose mean confidence is under `threshold` (for the ingest report)."""
     rows = session.execute(
         select(Document.id, Document.ma_van_ban, DocumentFile.path_in_package, Page.number, Page.ocr_confidence)
-        .join(DocumentFile, DocumentFile.document_id == Document.id).join(Page, Page.file_id == DocumentFile.id)
+        .join(DocumentFile, DocumentFile.document_id == Document.id)
+        .join(Page, Page.file_id == DocumentFile.id)
         .where(Document.package_id == package_id, Page.ocr_confidence.is_not(None), Page.ocr_confidence < threshold)
         .order_by(Document.id, DocumentFile.position, Page.number)
     ).all()
@@ -58,12 +59,19 @@ def low_confidence_pages(session: Session, package_id: int, threshold: float) ->
 
 
 def select_pages(
-    session: Session, *, threshold: float, package_id: int | None = None, unit_code: str | None = None,
-    document_id: int | None = None, below: float | None = None,
+    session: Session,
+    *,
+    threshold: float,
+    package_id: int | None = None,
+    unit_code: str | None = None,
+    document_id: int | None = None,
+    below: float | None = None,
 ) -> list[Page]:
     """OCR'd pages chosen by the options; with no option at all, those under `threshold`."""
     query = (
-        select(Page).join(DocumentFile, Page.file_id == DocumentFile.id).join(Document)
+        select(Page)
+        .join(DocumentFile, Page.file_id == DocumentFile.id)
+        .join(Document)
         .where(Page.ocr_confidence.is_not(None), Document.withheld.is_(False), DocumentFile.blob_sha256.is_not(None))
     )
     if package_id is not None:
@@ -88,21 +96,43 @@ def render_page(path: Path, media_type: str, number: int, limits: ExtractLimits)
 
 
 def reocr(
-    archive: Archive, *, package_id: int | None = None, unit_code: str | None = None,
-    document_id: int | None = None, below: float | None = None, progress=None,
+    archive: Archive,
+    *,
+    package_id: int | None = None,
+    unit_code: str | None = None,
+    document_id: int | None = None,
+    below: float | None = None,
+    progress=None,
 ) -> list[PageChange]:
     """Re-OCR the selected pages, store better readings, re-index the documents that changed."""
     settings = archive.settings
     limits = ExtractLimits(
-        ocr_languages=settings.ocr_languages, dpi=settings.ocr_dpi, max_image_pixels=settings.max_image_pixels,
-        max_pages=settings.max_pdf_pages, max_file_bytes=settings.max_file_bytes,
+        ocr_languages=settings.ocr_languages,
+        dpi=settings.ocr_dpi,
+        max_image_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pdf_pages,
+        max_file_bytes=settings.max_file_bytes,
     )
     with archive.db.session() as session:
         chosen = [
-            (p.id, p.file.document_id, p.file.document.ma_van_ban, p.file.filename, p.number, p.ocr_confidence,
-             p.file.blob_sha256, p.file.media_type)
-            for p in select_pages(session, threshold=settings.ocr_min_confidence, package_id=package_id,
-                                  unit_code=unit_code, document_id=document_id, below=below)
+            (
+                p.id,
+                p.file.document_id,
+                p.file.document.ma_van_ban,
+                p.file.filename,
+                p.number,
+                p.ocr_confidence,
+                p.file.blob_sha256,
+                p.file.media_type,
+            )
+            for p in select_pages(
+                session,
+                threshold=settings.ocr_min_confidence,
+                package_id=package_id,
+                unit_code=unit_code,
+                document_id=document_id,
+                below=below,
+            )
         ]
     changes: list[PageChange] = []
     for done, (page_id, doc_id, key, filename, number, old, sha, media_type) in enumerate(chosen, start=1):
@@ -135,10 +165,13 @@ def _reindex(archive: Archive, document_ids: list[int]) -> None:
     for start in range(0, len(document_ids), 100):
         batch = document_ids[start : start + 100]
         with archive.db.transaction() as session:
-            documents = list(session.scalars(
-                select(Document).where(Document.id.in_(batch), Document.indexed_at.is_not(None),
-                                       Document.withheld.is_(False))
-            ))
+            documents = list(
+                session.scalars(
+                    select(Document).where(
+                        Document.id.in_(batch), Document.indexed_at.is_not(None), Document.withheld.is_(False)
+                    )
+                )
+            )
             stamped = [d.id for d in documents if secrecy.withhold_if_marked(d)]  # better OCR may show the stamp
             if stamped:
                 archive.engine.delete(stamped)

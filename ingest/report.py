@@ -1,4 +1,5 @@
 """The ingest report of a package: counts and every row and file with its outcome, as JSON and HTML."""
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,23 @@ OUTCOME_LABELS = {
     "withheld": "Giữ lại (mật)",
     "refused": "Từ chối",
 }
-KIND_LABELS = {"manifest": "Bảng kê", "row": "Dòng bảng kê", "file": "Tệp", "document": "Văn bản từ tệp", "package": "Gói",
-               "attachment": "Đính kèm giải mã từ edXML"}
+KIND_LABELS = {
+    "manifest": "Bảng kê",
+    "row": "Dòng bảng kê",
+    "file": "Tệp",
+    "document": "Văn bản từ tệp",
+    "package": "Gói",
+    "attachment": "Đính kèm giải mã từ edXML",
+}
 
 PACKAGE_STATUS_LABELS = {"done": "Hoàn tất", "running": "Đang nhập / dở dang", "refused": "Bị từ chối"}
-PACKAGE_FORM_LABELS = {"bag": "Gói BagIt", "folder": "Thư mục", "zip": "Tệp nén ZIP", "loose": "Tệp rời",
-                       "edxml": "Gói edXML"}
+PACKAGE_FORM_LABELS = {
+    "bag": "Gói BagIt",
+    "folder": "Thư mục",
+    "zip": "Tệp nén ZIP",
+    "loose": "Tệp rời",
+    "edxml": "Gói edXML",
+}
 
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape())
 
@@ -41,8 +53,12 @@ def _local_time(value: datetime | str | None) -> str:
 
 
 _env.filters["local_time"] = _local_time
-TEMPLATE_LABELS = {"outcome_labels": OUTCOME_LABELS, "kind_labels": KIND_LABELS, "status_labels": PACKAGE_STATUS_LABELS,
-                   "form_labels": PACKAGE_FORM_LABELS}
+TEMPLATE_LABELS = {
+    "outcome_labels": OUTCOME_LABELS,
+    "kind_labels": KIND_LABELS,
+    "status_labels": PACKAGE_STATUS_LABELS,
+    "form_labels": PACKAGE_FORM_LABELS,
+}
 
 
 def report_paths(archive: Archive, package_id: int) -> tuple[Path, Path]:
@@ -55,9 +71,12 @@ def build_report(archive: Archive, package_id: int) -> dict:
         package = session.get(Package, package_id)
         if package is None:
             raise LookupError(f"no package #{package_id}")
-        items = list(session.scalars(select(IngestItem).where(IngestItem.package_id == package_id).order_by(IngestItem.id)))
+        items = list(
+            session.scalars(select(IngestItem).where(IngestItem.package_id == package_id).order_by(IngestItem.id))
+        )
         pages = Counter(
-            method for (method,) in session.execute(
+            method
+            for (method,) in session.execute(
                 select(Page.method).join(DocumentFile).join(Document).where(Document.package_id == package_id)
             )
         )
@@ -69,18 +88,30 @@ def build_report(archive: Archive, package_id: int) -> dict:
                 select(Document.ma_van_ban, DocumentFile.filename, BlobSignatures.status)
                 .join(DocumentFile, DocumentFile.document_id == Document.id)
                 .join(BlobSignatures, BlobSignatures.blob_sha256 == DocumentFile.blob_sha256)
-                .where(Document.package_id == package_id).order_by(Document.id, DocumentFile.position))
+                .where(Document.package_id == package_id)
+                .order_by(Document.id, DocumentFile.position)
+            )
         ]
         dossiers = [
-            {"code": d.code, "title": d.title, "access": ACCESS_LABELS.get(d.access, d.access), "origin": d.origin,
-             "flags": list(d.flags or [])}
+            {
+                "code": d.code,
+                "title": d.title,
+                "access": ACCESS_LABELS.get(d.access, d.access),
+                "origin": d.origin,
+                "flags": list(d.flags or []),
+            }
             for d in session.scalars(select(Dossier).where(Dossier.package_id == package_id).order_by(Dossier.code))
         ]
         return {
             "package": {
-                "id": package.id, "source_path": package.source_path, "form": package.form,
-                "unit_code": package.unit_code, "source_organization": package.source_organization,
-                "verified": package.verified, "status": package.status, "bag_info": package.bag_info,
+                "id": package.id,
+                "source_path": package.source_path,
+                "form": package.form,
+                "unit_code": package.unit_code,
+                "source_organization": package.source_organization,
+                "verified": package.verified,
+                "status": package.status,
+                "bag_info": package.bag_info,
                 "started_at": package.started_at.isoformat() if package.started_at else None,
                 "finished_at": package.finished_at.isoformat() if package.finished_at else None,
             },
@@ -96,8 +127,15 @@ def build_report(archive: Archive, package_id: int) -> dict:
             "trust_roots_configured": bool(archive.settings.trust_roots),
             "dossiers": dossiers,
             "items": [
-                {"kind": i.kind, "key": i.key, "outcome": i.outcome, "reason": i.reason,
-                 "document_id": i.document_id, "sha256": i.sha256 or None, "size": i.size}
+                {
+                    "kind": i.kind,
+                    "key": i.key,
+                    "outcome": i.outcome,
+                    "reason": i.reason,
+                    "document_id": i.document_id,
+                    "sha256": i.sha256 or None,
+                    "size": i.size,
+                }
                 for i in items
             ],
         }

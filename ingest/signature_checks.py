@@ -5,6 +5,7 @@ called from ``indexing.index_ready`` so ``archive ingest`` and ``archive worker`
 both do it); ``archive verify`` checks every one again (``recheck_all``): a
 verdict depends on the trust store and on time, not only on the bytes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -30,9 +31,13 @@ def trust_store(archive: Archive) -> sig.TrustStore:
 
 def _record(sha256: str, result: sig.PdfSignatures) -> BlobSignatures:
     return BlobSignatures(
-        blob_sha256=sha256, status=result.status, signature_count=len(result.signatures),
-        signatures=[s.to_dict() for s in result.signatures], error=result.error,
-        trust_store=result.trust_store, checked_at=result.checked_at.replace(tzinfo=None),
+        blob_sha256=sha256,
+        status=result.status,
+        signature_count=len(result.signatures),
+        signatures=[s.to_dict() for s in result.signatures],
+        error=result.error,
+        trust_store=result.trust_store,
+        checked_at=result.checked_at.replace(tzinfo=None),
     )
 
 
@@ -40,20 +45,23 @@ def _is_pdf():
     return (DocumentFile.media_type == PDF) | (Blob.media_type == PDF)
 
 
-def check_unchecked(archive: Archive, package_id: int | None = None,
-                    document_ids: list[int] | None = None) -> int:
+def check_unchecked(archive: Archive, package_id: int | None = None, document_ids: list[int] | None = None) -> int:
     """Check every extracted PDF original with no verdict yet (of some documents, one package, or all); the count."""
     trust = trust_store(archive)
     store_dir = archive.settings.store_dir
     done = 0
     while True:
         with archive.db.session() as session:
-            query = (select(Blob.sha256).join(DocumentFile, DocumentFile.blob_sha256 == Blob.sha256)
-                     .where(DocumentFile.status == "extracted", _is_pdf())
-                     .where(~exists().where(BlobSignatures.blob_sha256 == Blob.sha256)))
+            query = (
+                select(Blob.sha256)
+                .join(DocumentFile, DocumentFile.blob_sha256 == Blob.sha256)
+                .where(DocumentFile.status == "extracted", _is_pdf())
+                .where(~exists().where(BlobSignatures.blob_sha256 == Blob.sha256))
+            )
             if package_id is not None:
                 query = query.join(Document, Document.id == DocumentFile.document_id).where(
-                    Document.package_id == package_id)
+                    Document.package_id == package_id
+                )
             if document_ids is not None:
                 query = query.where(DocumentFile.document_id.in_(document_ids))
             shas = list(dict.fromkeys(session.scalars(query.limit(BATCH))))
@@ -82,17 +90,21 @@ def recheck_all(archive: Archive, progress: Callable[[str], None] | None = None)
     trust = trust_store(archive)
     store_dir = archive.settings.store_dir
     with archive.db.session() as session:
-        rows = list(session.execute(select(BlobSignatures.blob_sha256, BlobSignatures.status)
-                                    .order_by(BlobSignatures.blob_sha256)))
+        rows = list(
+            session.execute(
+                select(BlobSignatures.blob_sha256, BlobSignatures.status).order_by(BlobSignatures.blob_sha256)
+            )
+        )
     out: list[Recheck] = []
     for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
+        batch = rows[start : start + BATCH]
         results = {sha: sig.check_pdf(blob_path(store_dir, sha), trust) for sha, _ in batch}
         with archive.db.write_transaction() as session:
             for sha, before in batch:
                 session.merge(_record(sha, results[sha]))
-                documents = list(session.scalars(select(DocumentFile.document_id)
-                                                 .where(DocumentFile.blob_sha256 == sha).distinct()))
+                documents = list(
+                    session.scalars(select(DocumentFile.document_id).where(DocumentFile.blob_sha256 == sha).distinct())
+                )
                 out.append(Recheck(sha, before, results[sha].status, sorted(documents)))
         if progress:
             progress(f"chữ ký số: {min(start + BATCH, len(rows))}/{len(rows)}")

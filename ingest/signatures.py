@@ -11,6 +11,7 @@ roots are configuration: ``ARCHIVE_TRUST_ROOTS``, never code).
 Validation never fetches anything from the network: revocation data is used
 when the file carries it, and its absence is not an error ("soft-fail").
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -123,7 +124,9 @@ class TrustStore:
 
 def _read_certificates(data: bytes, name: str) -> list[x509.Certificate]:
     if pem.detect(data):
-        return [x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+        return [
+            x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"
+        ]
     try:
         cert = x509.Certificate.load(data)
         cert.native  # noqa: B018 - parse now, so a stray file fails here and not at validation time
@@ -321,7 +324,9 @@ def _verdict(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, expired_now:
     if revoked:
         problems.append("Chứng thư số đã bị thu hồi")
     elif expired_at_check:
-        problems.append("Chứng thư số không còn hiệu lực và không có dấu thời gian tin cậy chứng minh đã ký khi còn hiệu lực")
+        problems.append(
+            "Chứng thư số không còn hiệu lực và không có dấu thời gian tin cậy chứng minh đã ký khi còn hiệu lực"
+        )
     elif trust_problem is not None or status.validation_path is None:
         reason = getattr(trust_problem, "name", "NO_CERTIFICATE_CHAIN_FOUND")
         problems.append(f"Không xác lập được chuỗi tin cậy tới chứng thư gốc đã cấu hình ({reason})")

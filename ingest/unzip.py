@@ -5,10 +5,10 @@ hold ``..``, absolute paths or drive letters, symbolic links, and members that
 would blow up (a size or compression ratio beyond the limits) are refused one
 by one with a reason, and the rest is unpacked.
 """
+
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import stat
 import zipfile
@@ -67,7 +67,11 @@ def unpack(zip_path: Path, scratch_dir: Path, limits: UnzipLimits = UnzipLimits(
     target = Path(scratch_dir) / f"zip-{_zip_digest(zip_path)}"
     refused: list[tuple[str, str]] = []
     if (target / COMPLETE_MARKER).exists():
-        refused = [(line.partition("\t")[0], line.partition("\t")[2]) for line in (target / COMPLETE_MARKER).read_text("utf-8").splitlines() if line]
+        refused = [
+            (line.partition("\t")[0], line.partition("\t")[2])
+            for line in (target / COMPLETE_MARKER).read_text("utf-8").splitlines()
+            if line
+        ]
         return Unpacked(root=target, refused=refused)
     if target.exists():
         shutil.rmtree(target)

@@ -64,10 +64,20 @@ def release(archive: Archive, document_id: int, reason: str, *, by: str = "") ->
             document.withheld = False
             document.withheld_reason = ""
             document.indexed_at = None
-            document.extra = {**(document.extra or {}), RELEASE_KEY: {
-                "by": by, "at": utcnow().isoformat(timespec="seconds"), "reason": reason, "was": previous}}
-        pending = session.scalar(select(DocumentFile.id).where(
-            DocumentFile.document_id == document_id, DocumentFile.status == "pending").limit(1))
+            document.extra = {
+                **(document.extra or {}),
+                RELEASE_KEY: {
+                    "by": by,
+                    "at": utcnow().isoformat(timespec="seconds"),
+                    "reason": reason,
+                    "was": previous,
+                },
+            }
+        pending = session.scalar(
+            select(DocumentFile.id)
+            .where(DocumentFile.document_id == document_id, DocumentFile.status == "pending")
+            .limit(1)
+        )
         package_id, unit = document.package_id, document.unit_code
     index_ready(archive, package_id)
     return Change(document_id, unit, changed, previous, 1 if pending is not None else 0)

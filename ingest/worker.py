@@ -7,6 +7,7 @@ loops, in processes on one or many machines sharing the database and the
 store, split the work between them: a file is extracted by one of them, and
 the files of one that dies are taken over when its lease expires.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -50,9 +51,13 @@ def start_pool_server() -> None:
 
 def limits_of(archive: Archive) -> ExtractLimits:
     settings = archive.settings
-    return ExtractLimits(ocr_languages=settings.ocr_languages, dpi=settings.ocr_dpi,
-                         max_image_pixels=settings.max_image_pixels, max_pages=settings.max_pdf_pages,
-                         max_file_bytes=settings.max_file_bytes)
+    return ExtractLimits(
+        ocr_languages=settings.ocr_languages,
+        dpi=settings.ocr_dpi,
+        max_image_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pdf_pages,
+        max_file_bytes=settings.max_file_bytes,
+    )
 
 
 @dataclass
@@ -70,12 +75,20 @@ class LoopStats:
 class ExtractionLoop:
     """Claim, extract, save until there is nothing left (``package_id``) or until stopped/idle (worker)."""
 
-    def __init__(self, archive: Archive, *, processes: int, worker_id: str | None = None,
-                 lease_seconds: float = claims.LEASE_SECONDS, package_id: int | None = None,
-                 idle_exit: float | None = None, poll_seconds: float = POLL_SECONDS,
-                 on_saved: Callable[[Claim, Saved], None] | None = None,
-                 on_idle: Callable[[], None] | None = None,
-                 on_wait: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        processes: int,
+        worker_id: str | None = None,
+        lease_seconds: float = claims.LEASE_SECONDS,
+        package_id: int | None = None,
+        idle_exit: float | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        on_saved: Callable[[Claim, Saved], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ):
         self.archive = archive
         self.processes = max(1, processes)
         self.worker_id = worker_id or claims.new_worker_id(archive.settings.worker_name)
@@ -102,8 +115,9 @@ class ExtractionLoop:
             if self.processes == 1:  # one file at a time in this process (a thread, so the loop stays the same)
                 self._pool = cf.ThreadPoolExecutor(max_workers=1)
             else:
-                self._pool = cf.ProcessPoolExecutor(max_workers=self.processes, initializer=ignore_interrupts,
-                                                    mp_context=_pool_context())
+                self._pool = cf.ProcessPoolExecutor(
+                    max_workers=self.processes, initializer=ignore_interrupts, mp_context=_pool_context()
+                )
         return self._pool
 
     def _shutdown_pool(self) -> None:
@@ -123,8 +137,13 @@ class ExtractionLoop:
                 while True:
                     claimed = 0
                     if not self.stop_event.is_set() and len(running) < window:
-                        for claim in claims.claim_files(db, self.worker_id, window - len(running),
-                                                        lease_seconds=self.lease_seconds, package_id=self.package_id):
+                        for claim in claims.claim_files(
+                            db,
+                            self.worker_id,
+                            window - len(running),
+                            lease_seconds=self.lease_seconds,
+                            package_id=self.package_id,
+                        ):
                             claimed += 1
                             copied = claims.copy_known_extraction(db, self.worker_id, claim, store=self.store)
                             if copied is not None:
@@ -216,13 +235,27 @@ class Worker:
 
     INDEX_EVERY_SECONDS = 10.0
 
-    def __init__(self, archive: Archive, *, processes: int, lease_seconds: float = claims.LEASE_SECONDS,
-                 idle_exit: float | None = None, poll_seconds: float = POLL_SECONDS,
-                 report: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        processes: int,
+        lease_seconds: float = claims.LEASE_SECONDS,
+        idle_exit: float | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        report: Callable[[str], None] | None = None,
+    ):
         self.archive = archive
         self.report = report or (lambda line: None)
-        self.loop = ExtractionLoop(archive, processes=processes, lease_seconds=lease_seconds, idle_exit=idle_exit,
-                                   poll_seconds=poll_seconds, on_saved=self._on_saved, on_idle=self._on_idle)
+        self.loop = ExtractionLoop(
+            archive,
+            processes=processes,
+            lease_seconds=lease_seconds,
+            idle_exit=idle_exit,
+            poll_seconds=poll_seconds,
+            on_saved=self._on_saved,
+            on_idle=self._on_idle,
+        )
         self._finalized_since_index = 0
         self._last_index = time.monotonic()
 
@@ -234,17 +267,21 @@ class Worker:
         self.loop.stop()
 
     def run(self) -> LoopStats:
-        self.report(f"worker {self.worker_id}: bắt đầu ({self.loop.processes} tiến trình, "
-                    f"thời hạn nhận việc {self.loop.lease_seconds:g} s)")
+        self.report(
+            f"worker {self.worker_id}: bắt đầu ({self.loop.processes} tiến trình, "
+            f"thời hạn nhận việc {self.loop.lease_seconds:g} s)"
+        )
         try:
             self.loop.run()
         finally:
             claims.finalize_documents_without_pending(self.archive.db, store=self.loop.store)
             self.loop.stats.indexed += index_ready(self.archive)
         stats = self.loop.stats
-        self.report(f"worker {self.worker_id}: dừng; trích xuất {stats.extracted} tệp, sao chép {stats.copied}, "
-                    f"{stats.pages} trang, {stats.finalized} văn bản xong, {stats.indexed} đánh chỉ mục, "
-                    f"trả lại {stats.released}")
+        self.report(
+            f"worker {self.worker_id}: dừng; trích xuất {stats.extracted} tệp, sao chép {stats.copied}, "
+            f"{stats.pages} trang, {stats.finalized} văn bản xong, {stats.indexed} đánh chỉ mục, "
+            f"trả lại {stats.released}"
+        )
         return stats
 
     def _on_saved(self, claim: Claim, saved: Saved) -> None:

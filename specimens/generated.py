@@ -70,7 +70,7 @@ def _fonts() -> tuple[str, str, str]:
         from reportlab.pdfbase.ttfonts import TTFont
 
         names = ("SpecimenSerif", "SpecimenSerif-Bold", "SpecimenSerif-Italic")
-        for name, path in zip(names, find_fonts()):
+        for name, path in zip(names, find_fonts(), strict=False):
             pdfmetrics.registerFont(TTFont(name, path))
         _registered = names
     return _registered

@@ -1,4 +1,5 @@
 """Relational schema (SQLAlchemy 2, migrated with Alembic) and sessions."""
+
 from .models import (  # noqa: F401
     Account,
     AuditEvent,

@@ -5,6 +5,7 @@ the earlier one); documents keep their provenance (package, old unit, row or
 file) and, for every metadata field, whether it came from the manifest or
 was read from the text.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -213,7 +214,7 @@ class Document(Base):
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    files: Mapped[list["DocumentFile"]] = relationship(
+    files: Mapped[list[DocumentFile]] = relationship(
         back_populates="document", order_by="DocumentFile.position", cascade="all, delete-orphan"
     )
 
@@ -235,7 +236,7 @@ class DocumentFile(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     document: Mapped[Document] = relationship(back_populates="files")
-    pages: Mapped[list["Page"]] = relationship(
+    pages: Mapped[list[Page]] = relationship(
         back_populates="file", order_by="Page.number", cascade="all, delete-orphan"
     )
 

@@ -1,9 +1,10 @@
 """Engine and sessions; the schema is brought up to date by Alembic, never by create_all."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine

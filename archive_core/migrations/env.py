@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection handed in by ``Database.upgrade``."""
+
 from alembic import context
 from sqlalchemy import create_engine
 

@@ -10,6 +10,7 @@ password reaches nothing but the change-password page; and a read-only role
 (``lookup``) can neither call a route that changes something nor, should a
 view try, flush any change to the database but the audit trail.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -178,8 +179,12 @@ def _guard_request():
             return jsonify(error=MUST_CHANGE), 403
         return redirect(url_for("auth.change_password"))
     if current_user.read_only:
-        if (request.method not in SAFE_METHODS and request.endpoint not in OWN_ACCOUNT_ENDPOINTS
-                and request.endpoint not in READING_POST_ENDPOINTS and request.endpoint not in OWN_ROW_WRITES):
+        if (
+            request.method not in SAFE_METHODS
+            and request.endpoint not in OWN_ACCOUNT_ENDPOINTS
+            and request.endpoint not in READING_POST_ENDPOINTS
+            and request.endpoint not in OWN_ROW_WRITES
+        ):
             abort(403)
         g.read_only = request.endpoint not in OWN_ACCOUNT_ENDPOINTS
     return None

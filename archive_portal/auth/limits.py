@@ -6,6 +6,7 @@ counts its own attempts; ``redis://…`` or ``memcached://…`` share the count)
 Beside this throttle, an account itself locks after repeated failures
 (``services.accounts.record_failure``), which holds across processes.
 """
+
 from __future__ import annotations
 
 from flask import g, request
@@ -34,16 +35,25 @@ def _audit_throttled(limit) -> None:
     """A refused sign-in is a refusal like any other: in the trail (with the request's unit of work), with the name typed."""
     username = normalize_username(request.form.get("username", ""))[:150]
     details = {"limit": str(getattr(limit, "limit", limit))[:100]}
-    at_commit(lambda session: audit.record(session, "login_throttled", username=username, new_unit_code="",
-                                           details=details))
+    at_commit(
+        lambda session: audit.record(session, "login_throttled", username=username, new_unit_code="", details=details)
+    )
 
 
 limit_login_per_account = limiter.limit(
-    PER_ACCOUNT, key_func=_address_and_username, methods=["POST"], deduct_when=_failed, scope="login-account",
+    PER_ACCOUNT,
+    key_func=_address_and_username,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-account",
     on_breach=_audit_throttled,
 )
 limit_login_per_address = limiter.limit(
-    PER_ADDRESS, methods=["POST"], deduct_when=_failed, scope="login-address", on_breach=_audit_throttled,
+    PER_ADDRESS,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-address",
+    on_breach=_audit_throttled,
 )
 
 
@@ -58,7 +68,11 @@ def _refused(response) -> bool:
 
 
 limit_password_change = limiter.limit(
-    PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_refused, scope="password-change",
+    PER_ACCOUNT,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_refused,
+    scope="password-change",
 )
 
 

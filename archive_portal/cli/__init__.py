@@ -2,6 +2,7 @@
 
 Each topic is a module of this package that adds its commands to ``main``.
 """
+
 from __future__ import annotations
 
 import click
@@ -34,4 +35,18 @@ def db_upgrade() -> None:
     console.print(f"Cơ sở dữ liệu đã cập nhật: {archive.settings.database_url}")
 
 
-from . import accounts, audit, backup, export, ingest, reindex, reocr, search, units, tokens, verify, withholding, worker  # noqa: E402,F401  (command registration)
+from . import (  # noqa: E402,F401  (command registration)
+    accounts,
+    audit,
+    backup,
+    export,
+    ingest,
+    reindex,
+    reocr,
+    search,
+    tokens,
+    units,
+    verify,
+    withholding,
+    worker,
+)

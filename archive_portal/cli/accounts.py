@@ -1,4 +1,5 @@
 """Account commands: create, list, disable/enable, expire/extend, reset password, unlock, bulk import."""
+
 from __future__ import annotations
 
 import sys
@@ -29,8 +30,15 @@ def _audit(session, action: str, target: str, **details) -> None:
 
     from ..services import audit
 
-    audit.record(session, action, username=f"cli:{getpass.getuser()}"[:150], new_unit_code="", target=target,
-                 details=details, client="cli")
+    audit.record(
+        session,
+        action,
+        username=f"cli:{getpass.getuser()}"[:150],
+        new_unit_code="",
+        target=target,
+        details=details,
+        client="cli",
+    )
 
 
 def _with_account(username: str, action, audit_action: str, **details) -> None:
@@ -59,12 +67,21 @@ def accounts() -> None:
 @click.option("--username", required=True)
 @click.option("--new-unit", "new_unit_code", default=None, help="New unit code (lookup accounts).")
 @click.option("--role", type=click.Choice([LOOKUP, ARCHIVIST, ADMIN, AUDITOR]), default=LOOKUP)
-@click.option("--password", default=None, help="Initial password (default: generated, printed, to change at first login).")
+@click.option(
+    "--password", default=None, help="Initial password (default: generated, printed, to change at first login)."
+)
 @click.option("--name", "display_name", default="")
 @click.option("--email", default="")
 @click.option("--expires", default="", help="Expiry date dd/mm/yyyy (lookup accounts: default one year).")
-def accounts_create(username: str, new_unit_code: str | None, role: str, password: str | None, display_name: str,
-                    email: str, expires: str) -> None:
+def accounts_create(
+    username: str,
+    new_unit_code: str | None,
+    role: str,
+    password: str | None,
+    display_name: str,
+    email: str,
+    expires: str,
+) -> None:
     """Create a local account; a lookup account is bound to one new unit."""
     from ..services.accounts import AccountError, create_account
     from ..services.formatting import parse_user_date
@@ -76,15 +93,24 @@ def accounts_create(username: str, new_unit_code: str | None, role: str, passwor
         raise _fail(error) from None
     try:
         with archive.db.transaction() as session:
-            account, initial = create_account(session, username=username, role=role, new_unit_code=new_unit_code,
-                                              password=password, display_name=display_name, email=email,
-                                              expires_at=expires_on)
+            account, initial = create_account(
+                session,
+                username=username,
+                role=role,
+                new_unit_code=new_unit_code,
+                password=password,
+                display_name=display_name,
+                email=email,
+                expires_at=expires_on,
+            )
             expires_text = _date(account.expires_at)
             _audit(session, "account_create", account.username, role=role, new_unit_code=new_unit_code or "")
     except AccountError as error:
         raise _fail(error) from None
-    console.print(f"Đã tạo tài khoản {username} ({role}{', đơn vị ' + new_unit_code if new_unit_code else ''}); "
-                  f"hết hạn: {expires_text}")
+    console.print(
+        f"Đã tạo tài khoản {username} ({role}{', đơn vị ' + new_unit_code if new_unit_code else ''}); "
+        f"hết hạn: {expires_text}"
+    )
     if password is None:
         console.print(f"Mật khẩu ban đầu: {initial} (phải đổi khi đăng nhập lần đầu)")
 
@@ -100,8 +126,15 @@ def accounts_list() -> None:
     table = Table("Tên đăng nhập", "Họ tên", "Vai trò", "Đơn vị mới", "Nguồn", "Hết hạn", "Trạng thái")
     with archive.db.session() as session:
         for a in list_accounts(session):
-            table.add_row(a.username, a.display_name, a.role, a.new_unit_code or "", a.source, _date(a.expires_at),
-                          account_status(a))
+            table.add_row(
+                a.username,
+                a.display_name,
+                a.role,
+                a.new_unit_code or "",
+                a.source,
+                _date(a.expires_at),
+                account_status(a),
+            )
     console.print(table)
 
 
@@ -155,8 +188,12 @@ def accounts_expire(username: str, on: str) -> None:
         _with_account(username, expire_account, "account_expire", expires="now")
         console.print(f"Tài khoản {username} đã hết hạn từ bây giờ.")
     else:
-        _with_account(username, lambda session, account: set_expiry(session, account, day), "account_expire",
-                      expires=day.isoformat())
+        _with_account(
+            username,
+            lambda session, account: set_expiry(session, account, day),
+            "account_expire",
+            expires=day.isoformat(),
+        )
         console.print(f"Tài khoản {username} hết hạn sau ngày {day.strftime('%d/%m/%Y')}.")
 
 
@@ -167,8 +204,9 @@ def accounts_reset_password(username: str) -> None:
     from ..services.accounts import reset_password
 
     box: list[str] = []
-    _with_account(username, lambda session, account: box.append(reset_password(session, account)),
-                  "account_password_reset")
+    _with_account(
+        username, lambda session, account: box.append(reset_password(session, account)), "account_password_reset"
+    )
     console.print(f"Mật khẩu mới của {username}: {box[0]} (phải đổi khi đăng nhập)")
 
 
@@ -187,10 +225,18 @@ def accounts_unlock(username: str) -> None:
 
 @accounts.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the result list with initial passwords (CSV); default: standard output.")
-@click.option("--with-roles", is_flag=True,
-              help="Also create the other roles the list's role column names, after showing them for confirmation.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the result list with initial passwords (CSV); default: standard output.",
+)
+@click.option(
+    "--with-roles",
+    is_flag=True,
+    help="Also create the other roles the list's role column names, after showing them for confirmation.",
+)
 @click.option("--yes", is_flag=True, help="With --with-roles: the roles shown are confirmed without asking.")
 def accounts_import(source: Path, output: Path | None, with_roles: bool, yes: bool) -> None:
     """Create lookup accounts from a CSV/XLSX list of officials (name, username, new unit, email, expiry).
@@ -223,8 +269,14 @@ def accounts_import(source: Path, output: Path | None, with_roles: bool, yes: bo
         allowed = frozenset(ROLES)
     with archive.db.transaction() as session:
         results = create_from_rows(session, rows, allowed_roles=allowed)
-        _audit(session, "account_bulk_create", source.name, created=[r.username for r in results if r.ok],
-               roles={r.username: r.role for r in results if r.ok}, refused=sum(not r.ok for r in results))
+        _audit(
+            session,
+            "account_bulk_create",
+            source.name,
+            created=[r.username for r in results if r.ok],
+            roles={r.username: r.role for r in results if r.ok},
+            refused=sum(not r.ok for r in results),
+        )
     text = results_csv(results)
     if output is None:
         sys.stdout.write(text)
@@ -232,8 +284,9 @@ def accounts_import(source: Path, output: Path | None, with_roles: bool, yes: bo
         output.write_text(text, encoding="utf-8")
         output.chmod(0o600)
     created = sum(r.ok for r in results)
-    err_console.print(f"Đã tạo {created}/{len(results)} tài khoản"
-                  + (f"; danh sách mật khẩu ban đầu: {output}" if output else ""))
+    err_console.print(
+        f"Đã tạo {created}/{len(results)} tài khoản" + (f"; danh sách mật khẩu ban đầu: {output}" if output else "")
+    )
     for r in results:
         if not r.ok:
             err_console.print(f"  dòng {r.line} ({r.username or '—'}): {r.error}")

@@ -1,4 +1,5 @@
 """Audit trail commands: verify the hash chain, export the trail."""
+
 from __future__ import annotations
 
 import sys
@@ -25,16 +26,25 @@ def audit_verify() -> None:
     with archive.db.session() as session:
         result = verify(session)
         if result.ok:
-            how = (f"khóa HMAC, {result.checkpoints} mốc kiểm tra có chữ ký khớp" if result.keyed
-                   else "chưa có khóa nhật ký: chỉ kiểm tra SHA-256")
-            console.print(f"Nhật ký nguyên vẹn: {result.records} bản ghi ({how}); hash cuối {result.last_hash}",
-                          soft_wrap=True, highlight=False)
+            how = (
+                f"khóa HMAC, {result.checkpoints} mốc kiểm tra có chữ ký khớp"
+                if result.keyed
+                else "chưa có khóa nhật ký: chỉ kiểm tra SHA-256"
+            )
+            console.print(
+                f"Nhật ký nguyên vẹn: {result.records} bản ghi ({how}); hash cuối {result.last_hash}",
+                soft_wrap=True,
+                highlight=False,
+            )
             return
         problem = result.problem
         assert problem is not None  # not ok: verify names the first broken record
         event = session.get(AuditEvent, problem.id)
-        shown = (f"{to_local(event.at):%d/%m/%Y %H:%M:%S} {event.action} {event.username} {event.target}"
-                 if event is not None else "")
+        shown = (
+            f"{to_local(event.at):%d/%m/%Y %H:%M:%S} {event.action} {event.username} {event.target}"
+            if event is not None
+            else ""
+        )
     console.print(f"[bold red]Nhật ký bị thay đổi[/]: bản ghi #{problem.id}: {problem.reason}", highlight=False)
     if shown:
         console.print(f"  {shown}", highlight=False, markup=False)
@@ -62,8 +72,13 @@ def audit_export(username: str, new_unit_code: str, action: str, since: str | No
     """Write the (filtered) audit trail as CSV."""
     from ..services.audit import AuditFilter, export_csv
 
-    flt = AuditFilter(username=username, new_unit_code=new_unit_code, action=action,
-                      since=_parse(since), until=_parse(until, end=True))
+    flt = AuditFilter(
+        username=username,
+        new_unit_code=new_unit_code,
+        action=action,
+        since=_parse(since),
+        until=_parse(until, end=True),
+    )
     archive = open_archive()
     with archive.db.session() as session:
         for chunk in export_csv(session, flt):

@@ -1,4 +1,5 @@
 """Backup and restore commands."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,13 @@ import click
 from rich.console import Console
 
 from archive_core.settings import Settings
+
 from . import console, main, open_archive
 
 
 def _say(text: str) -> None:
     console.print(text, soft_wrap=True, highlight=False)
+
 
 _err = Console(stderr=True)
 
@@ -25,8 +28,12 @@ def _progress(quiet: bool):
 
 @main.command("backup")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--keep", type=click.IntRange(min=1), default=None,
-              help="Keep only the newest N snapshots (and the originals they need).")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep only the newest N snapshots (and the originals they need).",
+)
 @click.option("--with-index", is_flag=True, help="Also copy the search index (otherwise restore rebuilds it).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", is_flag=True)
@@ -45,13 +52,19 @@ def backup_command(dest: Path, keep: int | None, with_index: bool, as_json: bool
         archive.close()
     seconds = round(time.perf_counter() - started, 2)
     if as_json:
-        click.echo(json.dumps({**asdict(result), "path": str(result.path), "seconds": seconds}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps({**asdict(result), "path": str(result.path), "seconds": seconds}, ensure_ascii=False, indent=2)
+        )
         return
     _say(f"Đã sao lưu / backed up: {result.path}")
-    _say(f"  cơ sở dữ liệu / database: {result.database}; chỉ mục / index: "
-                  f"{'có / included' if result.with_index else 'không / not included (restore rebuilds it)'}")
-    _say(f"  bản gốc / originals: {result.objects} ({result.objects_copied} mới / new, "
-                  f"{result.bytes_copied:,} byte; {result.objects_reused} đã có / already there)")
+    _say(
+        f"  cơ sở dữ liệu / database: {result.database}; chỉ mục / index: "
+        f"{'có / included' if result.with_index else 'không / not included (restore rebuilds it)'}"
+    )
+    _say(
+        f"  bản gốc / originals: {result.objects} ({result.objects_copied} mới / new, "
+        f"{result.bytes_copied:,} byte; {result.objects_reused} đã có / already there)"
+    )
     if result.pruned_snapshots or result.pruned_objects:
         _say(f"  đã xoá / pruned: {len(result.pruned_snapshots)} bản sao lưu cũ, {result.pruned_objects} bản gốc")
     _say(f"  thời gian / time: {seconds} s")
@@ -75,10 +88,14 @@ def restore_command(src: Path, snapshot: str | None, as_json: bool, quiet: bool)
         raise click.ClickException(str(error)) from None
     seconds = round(time.perf_counter() - started, 2)
     if as_json:
-        click.echo(json.dumps({**asdict(result), "home": str(settings.home), "seconds": seconds}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps({**asdict(result), "home": str(settings.home), "seconds": seconds}, ensure_ascii=False, indent=2)
+        )
         return
     _say(f"Đã khôi phục / restored {result.snapshot} vào / into {settings.home}")
     _say(f"  bản gốc / originals: {result.objects} ({result.bytes:,} byte), mã kiểm tra khớp / checksums OK")
-    _say(f"  chỉ mục / index: {'khôi phục / restored' if result.index == 'restored' else 'dựng lại / rebuilt'}"
-                  f" ({result.documents_indexed} văn bản được đánh chỉ mục lại / documents indexed)")
+    _say(
+        f"  chỉ mục / index: {'khôi phục / restored' if result.index == 'restored' else 'dựng lại / rebuilt'}"
+        f" ({result.documents_indexed} văn bản được đánh chỉ mục lại / documents indexed)"
+    )
     _say(f"  thời gian / time: {seconds} s. Nên chạy / next: archive verify")

@@ -1,4 +1,5 @@
 """Ingest commands."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,15 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from . import console, main, open_archive
 
@@ -20,26 +29,53 @@ STAGE_LABELS = {"store": "Lưu bản gốc", "rows": "Đọc bảng kê", "extra
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--unit", "unit_code", default=None, help="Old unit code, for a package without Unit-Code.")
-@click.option("--workers", type=int, default=None,
-              help="Worker processes (default: one per core); 0: only register, `archive worker`s extract.")
-@click.option("--lease", type=float, default=600.0, show_default=True, metavar="SECONDS",
-              help="How long a claimed file stays this run's without renewal (shared database).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes (default: one per core); 0: only register, `archive worker`s extract.",
+)
+@click.option(
+    "--lease",
+    type=float,
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a claimed file stays this run's without renewal (shared database).",
+)
 @click.option("--accept-invalid-bag", is_flag=True, help="Ingest a bag whose payload does not match its manifest.")
-@click.option("--allow-unknown-unit", is_flag=True,
-              help="Ingest a package whose Unit-Code the loaded units do not know (with a warning).")
+@click.option(
+    "--allow-unknown-unit",
+    is_flag=True,
+    help="Ingest a package whose Unit-Code the loaded units do not know (with a warning).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float, accept_invalid_bag: bool,
-           allow_unknown_unit: bool, as_json: bool, quiet: bool) -> None:
+def ingest(
+    path: Path,
+    unit_code: str | None,
+    workers: int | None,
+    lease: float,
+    accept_invalid_bag: bool,
+    allow_unknown_unit: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Ingest an export package (bag, folder or loose files)."""
     from ingest.pipeline import IngestOptions, ingest_with_report
     from ingest.report import report_paths
 
     archive = open_archive()
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), disable=quiet or as_json, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=quiet or as_json,
+        transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {}
         started = datetime.now()
@@ -51,18 +87,38 @@ def ingest(path: Path, unit_code: str | None, workers: int | None, lease: float,
             rate = f"{pages / seconds:.1f} trang/s" if stage == "extract" else ""
             progress.update(tasks[stage], completed=done, total=total or 1, rate=rate)
 
-        ingested = ingest_with_report(archive, path, IngestOptions(
-            unit_code=unit_code, workers=workers, accept_invalid_bag=accept_invalid_bag, progress=on_progress,
-            lease_seconds=lease, allow_unknown_unit=allow_unknown_unit))
+        ingested = ingest_with_report(
+            archive,
+            path,
+            IngestOptions(
+                unit_code=unit_code,
+                workers=workers,
+                accept_invalid_bag=accept_invalid_bag,
+                progress=on_progress,
+                lease_seconds=lease,
+                allow_unknown_unit=allow_unknown_unit,
+            ),
+        )
     package_id, report = ingested.package_id, ingested.report
     from ..services.audit import record
 
-    record(archive, "ingest", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""), client="cli",
-           target=f"goi:{package_id}", details={"path": str(path), "status": report["package"]["status"],
-                                                 "unit_code": report["package"]["unit_code"]})
+    record(
+        archive,
+        "ingest",
+        username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""),
+        client="cli",
+        target=f"goi:{package_id}",
+        details={"path": str(path), "status": report["package"]["status"], "unit_code": report["package"]["unit_code"]},
+    )
     for document_id, why in ingested.raised.items():  # a re-export raised its secrecy: withheld, audited
-        record(archive, "document_withhold", username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""),
-               client="cli", target=f"van-ban:{document_id}", details={"reason": why, "package_id": package_id})
+        record(
+            archive,
+            "document_withhold",
+            username=os.environ.get("SUDO_USER") or os.environ.get("USER", ""),
+            client="cli",
+            target=f"van-ban:{document_id}",
+            details={"reason": why, "package_id": package_id},
+        )
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -78,8 +134,10 @@ def _print_report_summary(report: dict, paths: tuple[Path, Path]) -> None:
         console.print(f"  [yellow]! {warning}[/yellow]")
     for key, count in report["counts"].items():
         console.print(f"  {key}: {count}")
-    console.print(f"  thêm mới lần này: {report['documents_added_this_run']} văn bản; "
-                  f"trang có chữ {report['pages']['text']}, trang OCR {report['pages']['ocr']}")
+    console.print(
+        f"  thêm mới lần này: {report['documents_added_this_run']} văn bản; "
+        f"trang có chữ {report['pages']['text']}, trang OCR {report['pages']['ocr']}"
+    )
     refused = [i for i in report["items"] if i["outcome"] == "refused"]
     for item in refused[:20]:
         console.print(f"  [red]✗ {item['kind']} {item['key']}: {item['reason']}[/red]")

@@ -1,4 +1,5 @@
 """``archive reocr``: redo the OCR of weak pages from the stored originals, without re-ingesting."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,16 @@ def _conf(value: float | None) -> str:
 @click.option("--package", "package_id", type=int, default=None, help="Only the pages of this package.")
 @click.option("--unit", "unit_code", default=None, help="Only the pages of this old unit.")
 @click.option("--document", "document_id", type=int, default=None, help="Only the pages of this document.")
-@click.option("--below", type=float, default=None,
-              help="Only pages whose OCR confidence is under this (default: ARCHIVE_OCR_MIN_CONFIDENCE when no other option).")
+@click.option(
+    "--below",
+    type=float,
+    default=None,
+    help="Only pages whose OCR confidence is under this (default: ARCHIVE_OCR_MIN_CONFIDENCE when no other option).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-def reocr_command(package_id: int | None, unit_code: str | None, document_id: int | None, below: float | None,
-                  as_json: bool) -> None:
+def reocr_command(
+    package_id: int | None, unit_code: str | None, document_id: int | None, below: float | None, as_json: bool
+) -> None:
     """Nhận dạng lại (OCR) các trang có độ tin cậy thấp, từ bản gốc đã lưu."""
     from ingest.reocr import reocr
 
@@ -38,7 +44,9 @@ def reocr_command(package_id: int | None, unit_code: str | None, document_id: in
         table.add_column(column)
     for c in changes:
         outcome = "đã thay" if c.replaced else (c.note or "giữ bản cũ (kết quả mới kém hơn)")
-        table.add_row(c.ma_van_ban, c.filename, str(c.number), _conf(c.old_confidence), _conf(c.new_confidence), outcome)
+        table.add_row(
+            c.ma_van_ban, c.filename, str(c.number), _conf(c.old_confidence), _conf(c.new_confidence), outcome
+        )
     console.print(table)
     replaced = sum(c.replaced for c in changes)
     documents = len({c.document_id for c in changes if c.replaced})

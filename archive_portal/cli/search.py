@@ -1,4 +1,5 @@
 """The search command."""
+
 from __future__ import annotations
 
 import json
@@ -21,30 +22,67 @@ from . import console, main, open_archive
 @click.option("--sort", type=click.Choice(["relevance", "date_desc", "date_asc"]), default="relevance")
 @click.option("--page", type=int, default=1)
 @click.option("--json", "as_json", is_flag=True)
-def search(query: tuple[str, ...], new_unit_code: str | None, units_, types, directions, date_from: str, date_to: str,
-           number: str, sort: str, page: int, as_json: bool) -> None:
+def search(
+    query: tuple[str, ...],
+    new_unit_code: str | None,
+    units_,
+    types,
+    directions,
+    date_from: str,
+    date_to: str,
+    number: str,
+    sort: str,
+    page: int,
+    as_json: bool,
+) -> None:
     """Search the archive with the portal's search and scoping."""
     from ..services.roles import ADMIN, LOOKUP
     from ..services.scope import scope_for
     from ..services.search import search_documents
 
     archive = open_archive()
-    params = {"q": " ".join(query), "unit": list(units_), "type": list(types), "direction": list(directions),
-              "from": date_from, "to": date_to, "number": number, "sort": sort, "page": str(page)}
+    params = {
+        "q": " ".join(query),
+        "unit": list(units_),
+        "type": list(types),
+        "direction": list(directions),
+        "from": date_from,
+        "to": date_to,
+        "number": number,
+        "sort": sort,
+        "page": str(page),
+    }
     with archive.db.session() as session:
         scope = scope_for(session, LOOKUP if new_unit_code else ADMIN, new_unit_code)
         result = search_documents(session, archive, account_scope=scope, params=params)
     if result.error:
         raise click.ClickException(result.error)
     if as_json:
-        click.echo(json.dumps({
-            "total": result.total, "page": result.page,
-            "hits": [{"id": h.id, "ma_van_ban": h.ma_van_ban, "unit_code": h.unit_code, "number": h.number,
-                      "issued_date": h.issued_date.isoformat() if h.issued_date else None,
-                      "subject": h.subject, "score": round(h.score, 4)} for h in result.hits],
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "total": result.total,
+                    "page": result.page,
+                    "hits": [
+                        {
+                            "id": h.id,
+                            "ma_van_ban": h.ma_van_ban,
+                            "unit_code": h.unit_code,
+                            "number": h.number,
+                            "issued_date": h.issued_date.isoformat() if h.issued_date else None,
+                            "subject": h.subject,
+                            "score": round(h.score, 4),
+                        }
+                        for h in result.hits
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     console.print(f"{result.total} văn bản (trang {result.page}/{result.pages})")
     for hit in result.hits:
-        console.print(f"[bold]#{hit.id}[/bold] {hit.number or '—'}  {hit.issued_date_display}  "
-                      f"[{hit.unit_name}] {hit.subject}")
+        console.print(
+            f"[bold]#{hit.id}[/bold] {hit.number or '—'}  {hit.issued_date_display}  [{hit.unit_name}] {hit.subject}"
+        )

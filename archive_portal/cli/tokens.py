@@ -1,4 +1,5 @@
 """API token commands: create (shown once), list, revoke."""
+
 from __future__ import annotations
 
 import click
@@ -12,8 +13,15 @@ def _audit(session, action: str, target: str, **details) -> None:
 
     from ..services import audit
 
-    audit.record(session, action, username=f"cli:{getpass.getuser()}"[:150], new_unit_code="", target=target,
-                 details=details, client="cli")
+    audit.record(
+        session,
+        action,
+        username=f"cli:{getpass.getuser()}"[:150],
+        new_unit_code="",
+        target=target,
+        details=details,
+        client="cli",
+    )
 
 
 @main.group()
@@ -23,7 +31,9 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("--username", required=True, help="Lookup or archivist account the token acts for.")
-@click.option("--days", type=int, default=90, show_default=True, help="Lifetime in days (never beyond the account's expiry).")
+@click.option(
+    "--days", type=int, default=90, show_default=True, help="Lifetime in days (never beyond the account's expiry)."
+)
 @click.option("--name", "label", default="", help="A label, e.g. the system that will use it.")
 def tokens_create(username: str, days: int, label: str) -> None:
     """Create a token; it is printed once and only its SHA-256 is kept."""
@@ -36,11 +46,19 @@ def tokens_create(username: str, days: int, label: str) -> None:
             if account is None:
                 raise TokenError(f"Không có tài khoản “{username}”.")
             info, clear = create_token(session, account, days=days, name=label, created_by="cli")
-            _audit(session, "api_token_create", f"ma-truy-cap:{info.id}", username=info.username, name=info.name,
-                   expires_at=info.expires_at.isoformat())
+            _audit(
+                session,
+                "api_token_create",
+                f"ma-truy-cap:{info.id}",
+                username=info.username,
+                name=info.name,
+                expires_at=info.expires_at.isoformat(),
+            )
     except TokenError as error:
         raise click.ClickException(str(error)) from None
-    console.print(f"Đã tạo mã truy cập số {info.id} cho {info.username}; hết hạn {info.expires_at:%d/%m/%Y %H:%M} (UTC).")
+    console.print(
+        f"Đã tạo mã truy cập số {info.id} cho {info.username}; hết hạn {info.expires_at:%d/%m/%Y %H:%M} (UTC)."
+    )
     console.print("Mã (chỉ hiện một lần, hãy lưu lại ngay):")
     click.echo(clear)
 
@@ -60,8 +78,10 @@ def tokens_list(username: str | None) -> None:
         console.print("Không có mã truy cập nào.")
     for t in rows:
         used = f"{t.last_used_at:%d/%m/%Y %H:%M}" if t.last_used_at else "chưa dùng"
-        click.echo(f"{t.id}\t{t.username}\t{t.prefix}…\t{states[t.state]}\ttạo {t.created_at:%d/%m/%Y}"
-                   f"\thết hạn {t.expires_at:%d/%m/%Y}\tdùng lần cuối {used}\t{t.name}")
+        click.echo(
+            f"{t.id}\t{t.username}\t{t.prefix}…\t{states[t.state]}\ttạo {t.created_at:%d/%m/%Y}"
+            f"\thết hạn {t.expires_at:%d/%m/%Y}\tdùng lần cuối {used}\t{t.name}"
+        )
 
 
 @tokens.command("revoke")

@@ -1,4 +1,5 @@
 """Units mapping commands."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,9 +32,15 @@ def units_import(path: Path, loaded_by: str) -> None:
     if not result.unchanged:
         from ..services.audit import record
 
-        record(archive, "units_import", username=loaded_by or "(dòng lệnh)", new_unit_code="", client="cli",
-               target=f"phien-ban:{result.version_id}",
-               details={"source": path.name, "pairs": result.rows, "new_units": result.new_units})
+        record(
+            archive,
+            "units_import",
+            username=loaded_by or "(dòng lệnh)",
+            new_unit_code="",
+            client="cli",
+            target=f"phien-ban:{result.version_id}",
+            details={"source": path.name, "pairs": result.rows, "new_units": result.new_units},
+        )
     state = "không thay đổi (đã nạp đúng tệp này)" if result.unchanged else "đã nạp phiên bản mới"
     console.print(
         f"Phiên bản #{result.version_id} {state}: {result.rows} cặp, {result.old_units} đơn vị cũ "
@@ -46,6 +53,7 @@ def units_import(path: Path, loaded_by: str) -> None:
 def units_show(new_unit_code: str) -> None:
     """Show the predecessors (old units, including old districts) of a new unit."""
     from archive_core.db.models import NewUnit, OldUnit
+
     from ..services.scope import predecessors
 
     archive = open_archive()
@@ -81,8 +89,8 @@ def units_diff(path: Path) -> None:
 def diff_lines(diff) -> list[str]:
     """The preview of a mapping diff as plain lines (the admin page shows the same)."""
     name = diff.names.get
-    new = lambda code: f"{code} {name('new:' + code, code)}"  # noqa: E731
-    old = lambda code: f"{code} {name(code, code)}"  # noqa: E731
+    new = lambda code: f"{code} {name('new:' + code, code)}"
+    old = lambda code: f"{code} {name(code, code)}"
     against = f"phiên bản #{diff.against_version}" if diff.against_version else "chưa có phiên bản nào"
     lines = [f"Tệp {diff.sha256[:12]}…: {diff.rows} dòng; so với {against}"]
     if diff.unchanged:
@@ -92,18 +100,31 @@ def diff_lines(diff) -> list[str]:
     sections = [
         ("Cặp thêm", [f"+ {old(o)} → {new(n)}" for o, n in diff.added]),
         ("Cặp bỏ", [f"- {old(o)} → {new(n)}" for o, n in diff.removed]),
-        ("Đơn vị cũ chuyển sang đơn vị mới khác", [
-            f"~ {old(o)}: {', '.join(map(new, b)) or '(không)'} ⇒ {', '.join(map(new, a)) or '(không)'}"
-            for o, b, a in diff.moved]),
+        (
+            "Đơn vị cũ chuyển sang đơn vị mới khác",
+            [
+                f"~ {old(o)}: {', '.join(map(new, b)) or '(không)'} ⇒ {', '.join(map(new, a)) or '(không)'}"
+                for o, b, a in diff.moved
+            ],
+        ),
         ("Đơn vị mới xuất hiện", [f"+ {c} {n}" for c, n in diff.new_units]),
         ("Đơn vị mới không còn trong tệp", [f"- {c} {n}" for c, n in diff.dropped_units]),
-        ("Phạm vi tra cứu thay đổi", [
-            f"{change.new_code} {change.new_name}: "
-            + "; ".join(filter(None, [
-                ("thêm " + ", ".join(map(old, change.gained))) if change.gained else "",
-                ("mất " + ", ".join(map(old, change.lost))) if change.lost else "",
-            ]))
-            for change in diff.scope_changes]),
+        (
+            "Phạm vi tra cứu thay đổi",
+            [
+                f"{change.new_code} {change.new_name}: "
+                + "; ".join(
+                    filter(
+                        None,
+                        [
+                            ("thêm " + ", ".join(map(old, change.gained))) if change.gained else "",
+                            ("mất " + ", ".join(map(old, change.lost))) if change.lost else "",
+                        ],
+                    )
+                )
+                for change in diff.scope_changes
+            ],
+        ),
     ]
     for title, items in sections:
         if items:
@@ -126,6 +147,13 @@ def units_versions() -> None:
     for column in ("#", "Tệp", "Hiệu lực từ", "Nạp lúc", "Người nạp", "Cặp", "Đang áp dụng"):
         table.add_column(column)
     for v in versions:
-        table.add_row(str(v.id), v.source_name, format_date(v.effective_date), format_date(to_local(v.loaded_at)),
-                      v.loaded_by, str(v.pairs), "✓" if v.in_force else "")
+        table.add_row(
+            str(v.id),
+            v.source_name,
+            format_date(v.effective_date),
+            format_date(to_local(v.loaded_at)),
+            v.loaded_by,
+            str(v.pairs),
+            "✓" if v.in_force else "",
+        )
     console.print(table)

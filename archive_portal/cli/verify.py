@@ -1,4 +1,5 @@
 """The verify command: fixity of the originals and agreement of database, store and index (cron-friendly)."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from . import console, main, open_archive
 
 def _say(text: str) -> None:
     console.print(text, soft_wrap=True, highlight=False)
+
 
 PROBLEM_LABELS = {
     "hash_mismatch": "Bản gốc bị thay đổi / altered original",
@@ -56,17 +58,25 @@ def _print(report) -> None:
     seconds = (report.finished_at - report.started_at).total_seconds()
     mode = "nhanh (không băm lại) / quick (no re-hash)" if report.quick else "đầy đủ / full"
     _say(f"Kiểm tra toàn vẹn / verification #{report.run_id} — {mode}, {seconds:.1f} s")
-    _say(f"  bản gốc / originals: {c.get('originals', 0)} ({c.get('bytes', 0):,} byte, "
-                  f"đã băm lại / re-hashed {c.get('bytes_hashed', 0):,} byte)")
-    _say(f"  so với manifest BagIt / checked against bag manifests: {c.get('files_checked_against_manifest', 0)} tệp; "
-                  f"gói không còn bản gốc / bags gone: {c.get('packages_bag_gone', 0)}")
-    _say(f"  văn bản / documents: {c.get('documents', 0)}; chỉ mục / index: {c.get('documents_indexed_engine', 0)} "
-                  f"(cơ sở dữ liệu cần / database expects {c.get('documents_indexed_db', 0)}), "
-                  f"{c.get('units_checked', 0)} đơn vị / units")
+    _say(
+        f"  bản gốc / originals: {c.get('originals', 0)} ({c.get('bytes', 0):,} byte, "
+        f"đã băm lại / re-hashed {c.get('bytes_hashed', 0):,} byte)"
+    )
+    _say(
+        f"  so với manifest BagIt / checked against bag manifests: {c.get('files_checked_against_manifest', 0)} tệp; "
+        f"gói không còn bản gốc / bags gone: {c.get('packages_bag_gone', 0)}"
+    )
+    _say(
+        f"  văn bản / documents: {c.get('documents', 0)}; chỉ mục / index: {c.get('documents_indexed_engine', 0)} "
+        f"(cơ sở dữ liệu cần / database expects {c.get('documents_indexed_db', 0)}), "
+        f"{c.get('units_checked', 0)} đơn vị / units"
+    )
     if not report.quick:
-        _say(f"  chữ ký số / digital signatures: {c.get('signed_files_checked', 0)} tệp có chữ ký / signed files, "
-             f"{c.get('signed_files_valid', 0)} hợp lệ / valid, {c.get('unsigned_pdfs_checked', 0)} PDF không ký / "
-             f"unsigned PDFs; kết luận thay đổi / verdicts changed: {c.get('signature_verdicts_changed', 0)} văn bản")
+        _say(
+            f"  chữ ký số / digital signatures: {c.get('signed_files_checked', 0)} tệp có chữ ký / signed files, "
+            f"{c.get('signed_files_valid', 0)} hợp lệ / valid, {c.get('unsigned_pdfs_checked', 0)} PDF không ký / "
+            f"unsigned PDFs; kết luận thay đổi / verdicts changed: {c.get('signature_verdicts_changed', 0)} văn bản"
+        )
     for note in report.notes:
         _say(f"  [dim]ghi chú / note: {note}[/dim]")
     if report.ok:
@@ -75,5 +85,7 @@ def _print(report) -> None:
     _say(f"[red]KẾT QUẢ / RESULT: {len(report.problems)} vấn đề / problems[/red]")
     for problem in report.problems:
         docs = f" (văn bản / documents {', '.join(f'#{d}' for d in problem.documents)})" if problem.documents else ""
-        _say(f"  [red]✗[/red] {PROBLEM_LABELS.get(problem.kind, problem.kind)}: {problem.target} — "
-                      f"{problem.message}{docs}")
+        _say(
+            f"  [red]✗[/red] {PROBLEM_LABELS.get(problem.kind, problem.kind)}: {problem.target} — "
+            f"{problem.message}{docs}"
+        )

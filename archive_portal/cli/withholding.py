@@ -29,14 +29,32 @@ def _act(action: str, document_id: int, reason: str, by: str):
         change = change_of(archive, document_id, reason, role=role, by=by)
     except UserError as error:
         with archive.db.transaction() as session:
-            audit.record(session, f"document_{action}_refused", username=by[:150], new_unit_code="",
-                         target=f"van-ban:{document_id}", client="cli",
-                         details={"reason": reason, "error": str(error), "os_user": getpass.getuser()})
+            audit.record(
+                session,
+                f"document_{action}_refused",
+                username=by[:150],
+                new_unit_code="",
+                target=f"van-ban:{document_id}",
+                client="cli",
+                details={"reason": reason, "error": str(error), "os_user": getpass.getuser()},
+            )
         raise click.ClickException(str(error)) from None
     with archive.db.transaction() as session:
-        audit.record(session, f"document_{action}", username=by[:150], new_unit_code="", target=f"van-ban:{document_id}",
-                     client="cli", details={"reason": reason, "changed": change.changed, "unit_code": change.unit_code,
-                                            "previous": change.previous_reason, "os_user": getpass.getuser()})
+        audit.record(
+            session,
+            f"document_{action}",
+            username=by[:150],
+            new_unit_code="",
+            target=f"van-ban:{document_id}",
+            client="cli",
+            details={
+                "reason": reason,
+                "changed": change.changed,
+                "unit_code": change.unit_code,
+                "previous": change.previous_reason,
+                "os_user": getpass.getuser(),
+            },
+        )
     if action == "release" and change.pending_files:
         _extract_now(archive, document_id)
     return change
@@ -57,8 +75,10 @@ def _extract_now(archive, document_id: int) -> None:
 def withhold(document_id: int, reason: str, by: str) -> None:
     """Withhold a document now: out of every search, page, file, API and OAI answer."""
     change = _act("withhold", document_id, reason, by)
-    console.print(f"Văn bản #{document_id}: "
-                  + ("đã giữ lại, không còn tra cứu được." if change.changed else "đã bị giữ lại từ trước."))
+    console.print(
+        f"Văn bản #{document_id}: "
+        + ("đã giữ lại, không còn tra cứu được." if change.changed else "đã bị giữ lại từ trước.")
+    )
 
 
 @main.command()
@@ -68,5 +88,6 @@ def withhold(document_id: int, reason: str, by: str) -> None:
 def release(document_id: int, reason: str, by: str) -> None:
     """Release a withheld document (admins only): searchable again."""
     change = _act("release", document_id, reason, by)
-    console.print(f"Văn bản #{document_id}: "
-                  + ("đã giải tỏa, tra cứu được trở lại." if change.changed else "không bị giữ lại."))
+    console.print(
+        f"Văn bản #{document_id}: " + ("đã giải tỏa, tra cứu được trở lại." if change.changed else "không bị giữ lại.")
+    )

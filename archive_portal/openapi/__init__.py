@@ -3,6 +3,7 @@
 The tests run schemathesis against this document and the real application,
 so the file and the behaviour cannot drift apart unnoticed.
 """
+
 from __future__ import annotations
 
 import json

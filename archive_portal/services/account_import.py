@@ -10,6 +10,7 @@ is created in a savepoint of its own: a bad row is reported and the others
 go on.  The result lists each row with its initial password, to print once
 and hand over; the passwords are stored nowhere else.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,14 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-ROLE_WORDS = {"tra cuu": LOOKUP, "luu tru vien": ARCHIVIST, "luu tru": ARCHIVIST, "quan tri": ADMIN,
-              "kiem tra": AUDITOR, "": LOOKUP}
+ROLE_WORDS = {
+    "tra cuu": LOOKUP,
+    "luu tru vien": ARCHIVIST,
+    "luu tru": ARCHIVIST,
+    "quan tri": ADMIN,
+    "kiem tra": AUDITOR,
+    "": LOOKUP,
+}
 
 
 ROLE_LABELS = {LOOKUP: "Tra cứu", ARCHIVIST: "Lưu trữ viên", ADMIN: "Quản trị", AUDITOR: "Kiểm tra"}
@@ -169,18 +176,22 @@ def read_officials(data: bytes, filename: str) -> list[OfficialRow]:
     if not table:
         raise ImportFileError("Danh sách trống.")
     columns = [_column_for(h) for h in table[0]]
-    missing = [name for name, label in (("username", "tên đăng nhập"), ("new_unit", "đơn vị mới"))
-               if name not in columns]
+    missing = [
+        name for name, label in (("username", "tên đăng nhập"), ("new_unit", "đơn vị mới")) if name not in columns
+    ]
     if missing:
         labels = {"username": "Tên đăng nhập", "new_unit": "Đơn vị mới"}
-        raise ImportFileError("Thiếu cột: " + ", ".join(labels[m] for m in missing)
-                              + ". Dòng đầu phải là tiêu đề (Họ và tên, Tên đăng nhập, Đơn vị mới, Email, Ngày hết hạn).")
+        raise ImportFileError(
+            "Thiếu cột: "
+            + ", ".join(labels[m] for m in missing)
+            + ". Dòng đầu phải là tiêu đề (Họ và tên, Tên đăng nhập, Đơn vị mới, Email, Ngày hết hạn)."
+        )
     rows: list[OfficialRow] = []
     for number, values in enumerate(table[1:], start=2):
         if not any(values):
             continue
         row = OfficialRow(line=number)
-        for column, value in zip(columns, values):
+        for column, value in zip(columns, values, strict=False):
             if column is not None and value:
                 setattr(row, column, value)
         rows.append(row)
@@ -197,8 +208,9 @@ def _unit_lookup(session: Session) -> tuple[dict[str, NewUnit], dict[str, list[N
     return {u.code: u for u in units}, by_name
 
 
-def create_from_rows(session: Session, rows: list[OfficialRow],
-                     allowed_roles: frozenset[str] = LOOKUP_ONLY) -> list[ImportResult]:
+def create_from_rows(
+    session: Session, rows: list[OfficialRow], allowed_roles: frozenset[str] = LOOKUP_ONLY
+) -> list[ImportResult]:
     """Create one account per row (savepoint each); every row gets a result, created or refused.
 
     Only lookup accounts unless ``allowed_roles`` says otherwise (see the module docstring)."""
@@ -209,17 +221,25 @@ def create_from_rows(session: Session, rows: list[OfficialRow],
         if unit is None:
             named = by_name.get(header_key(row.new_unit), [])
             unit = named[0] if len(named) == 1 else None
-        result = ImportResult(line=row.line, username=row.username.strip().lower(), display_name=row.display_name,
-                              new_unit_code=unit.code if unit else row.new_unit, new_unit_name=unit.name if unit else "",
-                              email=row.email, expires_at=None)
+        result = ImportResult(
+            line=row.line,
+            username=row.username.strip().lower(),
+            display_name=row.display_name,
+            new_unit_code=unit.code if unit else row.new_unit,
+            new_unit_name=unit.name if unit else "",
+            email=row.email,
+            expires_at=None,
+        )
         role = row_role(row)
         result.role = role
         try:
             if role not in ROLES:
                 raise AccountError(f"Vai trò “{row.role}” không hợp lệ.")
             if role not in allowed_roles:
-                raise AccountError(f"Danh sách chỉ tạo tài khoản tra cứu; vai trò “{ROLE_LABELS[role]}” cần bước "
-                                   "xác nhận riêng (archive accounts import --with-roles).")
+                raise AccountError(
+                    f"Danh sách chỉ tạo tài khoản tra cứu; vai trò “{ROLE_LABELS[role]}” cần bước "
+                    "xác nhận riêng (archive accounts import --with-roles)."
+                )
             if role == LOOKUP and unit is None:
                 raise AccountError(f"Không tìm thấy đơn vị mới “{row.new_unit}” (nhập mã hoặc đúng tên đơn vị).")
             try:
@@ -230,8 +250,13 @@ def create_from_rows(session: Session, rows: list[OfficialRow],
                 raise AccountError(f"Ngày hết hạn {format_date(expires)} đã qua.")
             with session.begin_nested():
                 account, password = create_account(
-                    session, username=row.username, role=role, new_unit_code=unit.code if role == LOOKUP and unit is not None else None,
-                    display_name=row.display_name, email=row.email, expires_at=expires,
+                    session,
+                    username=row.username,
+                    role=role,
+                    new_unit_code=unit.code if role == LOOKUP and unit is not None else None,
+                    display_name=row.display_name,
+                    email=row.email,
+                    expires_at=expires,
                 )
             result.username, result.expires_at, result.password = account.username, account.expires_at, password
         except AccountError as error:
@@ -244,10 +269,33 @@ def results_csv(results: list[ImportResult]) -> str:
     """The printable list as CSV (UTF-8 with BOM, so Excel shows the Vietnamese right)."""
     out = io.StringIO()
     writer = csv_writer(out)  # names come from the uploaded list: no formulas beside the passwords
-    writer.writerow(["Dòng", "Họ và tên", "Tên đăng nhập", "Vai trò", "Mã đơn vị mới", "Đơn vị mới", "Email",
-                     "Ngày hết hạn", "Mật khẩu ban đầu", "Kết quả"])
+    writer.writerow(
+        [
+            "Dòng",
+            "Họ và tên",
+            "Tên đăng nhập",
+            "Vai trò",
+            "Mã đơn vị mới",
+            "Đơn vị mới",
+            "Email",
+            "Ngày hết hạn",
+            "Mật khẩu ban đầu",
+            "Kết quả",
+        ]
+    )
     for r in results:
-        writer.writerow([r.line, r.display_name, r.username, r.role_label, r.new_unit_code, r.new_unit_name, r.email,
-                         format_date(local_date(r.expires_at)), r.password,
-                         "Đã tạo (đổi mật khẩu khi đăng nhập lần đầu)" if r.ok else f"Không tạo: {r.error}"])
+        writer.writerow(
+            [
+                r.line,
+                r.display_name,
+                r.username,
+                r.role_label,
+                r.new_unit_code,
+                r.new_unit_name,
+                r.email,
+                format_date(local_date(r.expires_at)),
+                r.password,
+                "Đã tạo (đổi mật khẩu khi đăng nhập lần đầu)" if r.ok else f"Không tạo: {r.error}",
+            ]
+        )
     return "\ufeff" + out.getvalue()

@@ -8,6 +8,7 @@ Every action that must end the account's open sessions (disable, expire,
 password reset) bumps ``Account.session_version``: the signed-in user is
 rebuilt from the row on every request and refused when its version is stale.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,11 +31,33 @@ from .password_policy import generate_password, password_problems
 from .roles import LOOKUP, ROLES
 
 __all__ = [
-    "ROLES", "LOOKUP_DEFAULT_LIFETIME", "MIN_PASSWORD_LENGTH", "MAX_PASSWORD_LENGTH", "AccountError",
-    "LoginPolicy", "normalize_username", "generate_password", "create_account", "is_usable", "is_locked",
-    "authenticate", "verify_dummy", "record_failure", "record_success", "get_account", "find_account",
-    "list_accounts", "disable_account", "enable_account", "expire_account", "set_expiry", "reset_password",
-    "change_password", "end_sessions", "account_status", "validate_username",
+    "ROLES",
+    "LOOKUP_DEFAULT_LIFETIME",
+    "MIN_PASSWORD_LENGTH",
+    "MAX_PASSWORD_LENGTH",
+    "AccountError",
+    "LoginPolicy",
+    "normalize_username",
+    "generate_password",
+    "create_account",
+    "is_usable",
+    "is_locked",
+    "authenticate",
+    "verify_dummy",
+    "record_failure",
+    "record_success",
+    "get_account",
+    "find_account",
+    "list_accounts",
+    "disable_account",
+    "enable_account",
+    "expire_account",
+    "set_expiry",
+    "reset_password",
+    "change_password",
+    "end_sessions",
+    "account_status",
+    "validate_username",
 ]
 
 LOOKUP_DEFAULT_LIFETIME = timedelta(days=365)
@@ -172,9 +195,7 @@ def record_success(account: Account, now: datetime | None = None) -> None:
     account.last_login_at = now or utcnow()
 
 
-def authenticate(
-    session: Session, username: str, password: str, policy: LoginPolicy | None = None
-) -> Account | None:
+def authenticate(session: Session, username: str, password: str, policy: LoginPolicy | None = None) -> Account | None:
     """The local account if the password is right and the account usable and unlocked; None otherwise.
 
     One answer (None) for unknown user, wrong password, locked, disabled and
@@ -293,8 +314,9 @@ def reset_password(session: Session, account: Account) -> str:
 
 def revoke_all_tokens(session: Session, account: Account) -> int:
     """Revoke every live API token of the account (a reset means its credentials are not trusted); how many."""
-    live = list(session.scalars(select(ApiToken).where(ApiToken.account_id == account.id,
-                                                       ApiToken.revoked_at.is_(None))))
+    live = list(
+        session.scalars(select(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None)))
+    )
     now = utcnow()
     for token in live:
         token.revoked_at = now

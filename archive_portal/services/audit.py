@@ -18,6 +18,7 @@ caller's change, e.g. an account created by an admin).
 One module, just over 400 lines on purpose: appending, the HMAC chain and its verification
 must agree on one canonical form of a record; keys live in ``audit_keys``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -182,8 +183,9 @@ def _who(account: Any, username: str | None, new_unit_code: str | None) -> tuple
     return name[:150], unit[:32]
 
 
-def _append(session: Session, action: str, username: str, unit: str, client: str, target: str,
-            details: dict) -> AuditEvent:
+def _append(
+    session: Session, action: str, username: str, unit: str, client: str, target: str, details: dict
+) -> AuditEvent:
     _lock_chain(session)
     last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
@@ -194,8 +196,13 @@ def _append(session: Session, action: str, username: str, unit: str, client: str
         if new and prev_id:
             _checkpoint_after_commit(session, files[1], key, prev_id, prev_hash)  # pins the older stretch
     event = AuditEvent(
-        id=prev_id + 1, at=utcnow(), action=action[:64], username=username, new_unit_code=unit,
-        client_address=client[:MAX_CLIENT], target=target[:MAX_TARGET],
+        id=prev_id + 1,
+        at=utcnow(),
+        action=action[:64],
+        username=username,
+        new_unit_code=unit,
+        client_address=client[:MAX_CLIENT],
+        target=target[:MAX_TARGET],
         # Stored exactly as hashed: a round trip through JSON leaves nothing the database would change.
         details=json.loads(_canonical(details or {})),
         prev_hash=prev_hash,
@@ -261,7 +268,9 @@ def verify(session: Session, batch: int = 2000) -> VerifyResult:
     files = _key_files(session)
     key = load_key(files[0]) if files is not None else None
     if files is not None and key is None and files[1].exists():
-        return VerifyResult(0, GENESIS, ChainProblem(0, f"mất khóa nhật ký {files[0]} (có mốc kiểm tra nhưng không có khóa)"))
+        return VerifyResult(
+            0, GENESIS, ChainProblem(0, f"mất khóa nhật ký {files[0]} (có mốc kiểm tra nhưng không có khóa)")
+        )
     chain = _verify_chain(session, key, batch)
     if chain.problem is not None or key is None or files is None:
         return chain
@@ -279,14 +288,26 @@ def _verify_chain(session: Session, key: AuditKey | None, batch: int) -> VerifyR
             return VerifyResult(count, prev_hash, None, keyed=keyed)
         for event in events:
             if event.id != expected_id:
-                return VerifyResult(count, prev_hash, ChainProblem(
-                    event.id, f"thiếu bản ghi #{expected_id}–#{event.id - 1} (đã bị xóa)"), keyed=keyed)
+                return VerifyResult(
+                    count,
+                    prev_hash,
+                    ChainProblem(event.id, f"thiếu bản ghi #{expected_id}–#{event.id - 1} (đã bị xóa)"),
+                    keyed=keyed,
+                )
             if event.prev_hash != prev_hash:
-                return VerifyResult(count, prev_hash, ChainProblem(
-                    event.id, "liên kết tới bản ghi trước không khớp (bản ghi trước đã bị sửa hoặc xóa)"), keyed=keyed)
+                return VerifyResult(
+                    count,
+                    prev_hash,
+                    ChainProblem(event.id, "liên kết tới bản ghi trước không khớp (bản ghi trước đã bị sửa hoặc xóa)"),
+                    keyed=keyed,
+                )
             if compute_hash(event, prev_hash, key) != event.hash:
-                return VerifyResult(count, prev_hash, ChainProblem(
-                    event.id, "nội dung đã bị sửa hoặc tính lại hash (không khớp khóa nhật ký)"), keyed=keyed)
+                return VerifyResult(
+                    count,
+                    prev_hash,
+                    ChainProblem(event.id, "nội dung đã bị sửa hoặc tính lại hash (không khớp khóa nhật ký)"),
+                    keyed=keyed,
+                )
             prev_hash, expected_id, count, last_id = event.hash, event.id + 1, count + 1, event.id
         session.expunge_all()
 
@@ -298,13 +319,17 @@ def _verify_checkpoints(session: Session, path: Path, key: AuditKey, chain: Veri
     by_id: dict[int, str] = {}
     for point in checkpoints:
         if not point.signed:
-            return replace(chain, problem=ChainProblem(
-                point.id, f"mốc kiểm tra dòng {point.line} của {path.name} không có chữ ký hợp lệ"))
+            return replace(
+                chain,
+                problem=ChainProblem(
+                    point.id, f"mốc kiểm tra dòng {point.line} của {path.name} không có chữ ký hợp lệ"
+                ),
+            )
         by_id[point.id] = point.hash
     intact = 0
     ids = sorted(by_id)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         stored = dict(session.execute(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(chunk))).all())
         for rid in chunk:
             if rid not in stored:
@@ -388,8 +413,19 @@ def browse(session: Session, flt: AuditFilter, page: int = 1, per_page: int = 50
     return AuditPage(list(events), total, page, per_page)
 
 
-CSV_COLUMNS = ("id", "thoi_gian", "hanh_dong", "mo_ta", "tai_khoan", "don_vi_moi", "dia_chi", "doi_tuong", "chi_tiet",
-               "hash_truoc", "hash")
+CSV_COLUMNS = (
+    "id",
+    "thoi_gian",
+    "hanh_dong",
+    "mo_ta",
+    "tai_khoan",
+    "don_vi_moi",
+    "dia_chi",
+    "doi_tuong",
+    "chi_tiet",
+    "hash_truoc",
+    "hash",
+)
 
 
 def _iter_filtered(session: Session, flt: AuditFilter, batch: int = 2000) -> Iterator[AuditEvent]:
@@ -412,12 +448,21 @@ def export_csv(session: Session, flt: AuditFilter) -> Iterable[str]:
     yield "\ufeff"
     writer.writerow([f"thoi_gian ({zone_label()})" if c == "thoi_gian" else c for c in CSV_COLUMNS])
     for event in _iter_filtered(session, flt):
-        writer.writerow([
-            event.id, format_local(event.at, seconds=True), event.action, ACTION_LABELS.get(event.action, event.action),
-            event.username, event.new_unit_code,
-            event.client_address, event.target, json.dumps(event.details or {}, ensure_ascii=False),
-            event.prev_hash, event.hash,
-        ])
+        writer.writerow(
+            [
+                event.id,
+                format_local(event.at, seconds=True),
+                event.action,
+                ACTION_LABELS.get(event.action, event.action),
+                event.username,
+                event.new_unit_code,
+                event.client_address,
+                event.target,
+                json.dumps(event.details or {}, ensure_ascii=False),
+                event.prev_hash,
+                event.hash,
+            ]
+        )
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -12,6 +12,7 @@ Records written before the key existed keep their plain SHA-256 hashes: the key
 file names the last of them (``legacy_until``) and a checkpoint pins its hash,
 so that older stretch can be neither rewritten nor extended.
 """
+
 from __future__ import annotations
 
 import hashlib

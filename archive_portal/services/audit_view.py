@@ -4,6 +4,7 @@ The stored record stays as written (its hash covers it); this only describes it.
 document that was not found in the reader's scope (404), a refused change or sign-in, is
 *flagged*: those are what an auditor looks for first.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,14 @@ EXTRA_LABELS: dict[str, str] = {
 }
 REFUSED_ACTIONS = {"login_failed", "login_throttled", "login_csrf_failed"}
 _TARGET_PART = re.compile(r"(van-ban|tep|trang|goi|don-vi|phien-ban):([^/]*)")
-_PART_LABELS = {"van-ban": "văn bản", "tep": "tệp", "trang": "trang", "goi": "gói", "don-vi": "đơn vị",
-                "phien-ban": "phiên bản bảng đơn vị"}
+_PART_LABELS = {
+    "van-ban": "văn bản",
+    "tep": "tệp",
+    "trang": "trang",
+    "goi": "gói",
+    "don-vi": "đơn vị",
+    "phien-ban": "phiên bản bảng đơn vị",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,9 @@ def _flag(event: AuditEvent, details: dict[str, Any]) -> str:
     if details.get("refused"):
         return "Bị từ chối"
     if details.get("found") is False:
-        if event.action in ("document_view", "page_image", "file_inline", "file_download") or event.action.startswith("api_"):
+        if event.action in ("document_view", "page_image", "file_inline", "file_download") or event.action.startswith(
+            "api_"
+        ):
             return "Ngoài phạm vi hoặc không có"
         return "Không có"
     if details.get("error"):
@@ -114,9 +123,17 @@ def describe(event: AuditEvent) -> EventLine:
     label = action_label(event.action)
     description = " — ".join(x for x in (target_text, _details_text(event, details)) if x)
     return EventLine(
-        id=event.id, at=format_local(event.at, seconds=True), username=event.username or "",
-        new_unit_code=event.new_unit_code or "", client_address=event.client_address or "", action=event.action,
-        label=label, description=description, flag=_flag(event, details), link=link, details=details,
+        id=event.id,
+        at=format_local(event.at, seconds=True),
+        username=event.username or "",
+        new_unit_code=event.new_unit_code or "",
+        client_address=event.client_address or "",
+        action=event.action,
+        label=label,
+        description=description,
+        flag=_flag(event, details),
+        link=link,
+        details=details,
     )
 
 

@@ -4,6 +4,7 @@ All or nothing on scope: one id that is missing, withheld or outside the caller'
 the whole request "not found", exactly like opening that one document. A file that cannot be
 stamped is left out (never sent unstamped) and named in the list inside the zip.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -60,8 +61,9 @@ def _folder(number: str, ma_van_ban: str, doc_id: int) -> str:
     return f"{doc_id:06d}-{label}"[:80]
 
 
-def build_zip(session: Session, archive: Archive, ids: list[int], scope: frozenset[str] | None,
-              stamp: Stamp | None) -> BulkZip | None:
+def build_zip(
+    session: Session, archive: Archive, ids: list[int], scope: frozenset[str] | None, stamp: Stamp | None
+) -> BulkZip | None:
     """The zip of the documents ``ids`` (None if one of them is not visible to ``scope``)."""
     docs = [get_document(session, archive, doc_id, scope) for doc_id in ids]
     if any(doc is None for doc in docs):

@@ -3,6 +3,7 @@
 Each chart carries its title and a text alternative (``role="img"`` + ``<title>``), and each bar its value
 written beside it, so a screen reader or a printout loses nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,9 +27,11 @@ def bar_chart(title: str, rows: Sequence[tuple[str, float]], *, width: int = 560
     plot = width - LABEL_W - VALUE_W
     height = BAR * len(rows) + 8
     alt = f"{title}: " + "; ".join(f"{label} {_number(v)}{unit}" for label, v in rows)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-             f'role="img" aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(alt)}</title>"]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'role="img" aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(alt)}</title>",
+    ]
     for i, (label, value) in enumerate(rows):
         y = 4 + i * BAR
         w = max(1.0, plot * value / top) if value else 0
@@ -51,18 +54,26 @@ def column_chart(title: str, rows: Sequence[tuple[str, float]], *, width: int = 
     step = (width - 10) / len(rows)
     every = max(1, round(len(rows) / 12))
     alt = f"{title}: " + "; ".join(f"{label}: {_number(v)}" for label, v in rows)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-             f'role="img" aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(alt)}</title>"]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'role="img" aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(alt)}</title>",
+    ]
     for i, (label, value) in enumerate(rows):
         x = 5 + i * step
         h = (base - 18) * value / top
-        parts.append(f'<rect x="{x + step * 0.15:.1f}" y="{base - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
-                     f'class="bar"/>')
+        parts.append(
+            f'<rect x="{x + step * 0.15:.1f}" y="{base - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" '
+            f'class="bar"/>'
+        )
         if i % every == 0 or i == len(rows) - 1:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle" class="label">'
-                         f"{escape(label)}</text>")
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" class="value">'
-                         f"{_number(value)}</text>")
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle" class="label">'
+                f"{escape(label)}</text>"
+            )
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle" class="value">'
+                f"{_number(value)}</text>"
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,6 +1,7 @@
 """What the dashboards count: documents per old unit, year and type (in the reader's scope), ingest progress,
 OCR confidence. Counted by the database (a few GROUP BYs), drawn by ``charts``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,12 @@ from .scope import may_see_restricted
 TOP_UNITS = 15
 TOP_TYPES = 10
 CONFIDENCE_BINS = ((0, 50, "dưới 50%"), (50, 70, "50–70%"), (70, 85, "70–85%"), (85, 101, "từ 85%"))
-FILE_STATUS_LABELS = {"pending": "Đang chờ đọc", "extracted": "Đã đọc xong", "missing": "Thiếu tệp",
-                      "refused": "Từ chối"}
+FILE_STATUS_LABELS = {
+    "pending": "Đang chờ đọc",
+    "extracted": "Đã đọc xong",
+    "missing": "Thiếu tệp",
+    "refused": "Từ chối",
+}
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,14 @@ class Progress:
         return 100 if not self.files_total else int(100 * self.files_done / self.files_total)
 
     def as_json(self) -> dict:
-        return {"files_total": self.files_total, "files_done": self.files_done, "files_pending": self.files_pending,
-                "running_packages": self.running_packages, "percent": self.percent,
-                "by_status": {FILE_STATUS_LABELS.get(k, k): v for k, v in self.by_status.items()}}
+        return {
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "files_pending": self.files_pending,
+            "running_packages": self.running_packages,
+            "percent": self.percent,
+            "by_status": {FILE_STATUS_LABELS.get(k, k): v for k, v in self.by_status.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -64,39 +74,68 @@ def _readable(stmt, scope: frozenset[str] | None):
 
 def ingest_progress(session: Session) -> Progress:
     # files of withheld documents are never read (nothing of them may reach the index): not "to do"
-    by_status = dict(session.execute(
-        select(DocumentFile.status, func.count()).join(Document, DocumentFile.document_id == Document.id)
-        .where(Document.withheld.is_(False)).group_by(DocumentFile.status)).all())
+    by_status = dict(
+        session.execute(
+            select(DocumentFile.status, func.count())
+            .join(Document, DocumentFile.document_id == Document.id)
+            .where(Document.withheld.is_(False))
+            .group_by(DocumentFile.status)
+        ).all()
+    )
     running = session.scalar(select(func.count()).select_from(Package).where(Package.status == "running")) or 0
     total = sum(by_status.values())
     pending = by_status.get("pending", 0)
-    return Progress(files_total=total, files_done=total - pending, files_pending=pending, running_packages=running,
-                    by_status=by_status)
+    return Progress(
+        files_total=total,
+        files_done=total - pending,
+        files_pending=pending,
+        running_packages=running,
+        by_status=by_status,
+    )
 
 
 def dashboard(session: Session, scope: frozenset[str] | None, *, operations: bool = False) -> Dashboard:
     """The counts of one reader's scope; ``operations`` adds ingest progress and OCR quality (staff only)."""
     counted = session.execute(
-        _readable(select(Document.unit_code, func.count()), scope).group_by(Document.unit_code)).all()
-    names = dict(session.execute(select(OldUnit.code, OldUnit.name)
-                                 .where(OldUnit.code.in_([c for c, _ in counted]))).all())
+        _readable(select(Document.unit_code, func.count()), scope).group_by(Document.unit_code)
+    ).all()
+    names = dict(
+        session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_([c for c, _ in counted]))).all()
+    )
     per_unit: list[tuple[str, int]] = sorted(((names.get(c, c), n) for c, n in counted), key=lambda r: -r[1])
     if len(per_unit) > TOP_UNITS:
-        per_unit = per_unit[:TOP_UNITS] + [(f"{len(per_unit) - TOP_UNITS} đơn vị khác", sum(n for _, n in per_unit[TOP_UNITS:]))]
+        per_unit = per_unit[:TOP_UNITS] + [
+            (f"{len(per_unit) - TOP_UNITS} đơn vị khác", sum(n for _, n in per_unit[TOP_UNITS:]))
+        ]
     year = extract("year", Document.issued_date)
-    per_year = session.execute(_readable(select(year, func.count()), scope)
-                               .where(Document.issued_date.is_not(None)).group_by(year).order_by(year)).all()
-    undated = session.scalar(_readable(select(func.count()).select_from(Document), scope)
-                             .where(Document.issued_date.is_(None))) or 0
-    per_type = session.execute(_readable(select(Document.doc_type, func.count()), scope)
-                               .group_by(Document.doc_type).order_by(func.count().desc())).all()
+    per_year = session.execute(
+        _readable(select(year, func.count()), scope)
+        .where(Document.issued_date.is_not(None))
+        .group_by(year)
+        .order_by(year)
+    ).all()
+    undated = (
+        session.scalar(
+            _readable(select(func.count()).select_from(Document), scope).where(Document.issued_date.is_(None))
+        )
+        or 0
+    )
+    per_type = session.execute(
+        _readable(select(Document.doc_type, func.count()), scope)
+        .group_by(Document.doc_type)
+        .order_by(func.count().desc())
+    ).all()
     types = [(t or "(chưa rõ loại)", n) for t, n in per_type]
     if len(types) > TOP_TYPES:
         types = types[:TOP_TYPES] + [("Loại khác", sum(n for _, n in types[TOP_TYPES:]))]
     total = sum(n for _, n in per_unit)
 
-    pages_stmt = _readable(select(Page.method, func.count()).join(DocumentFile, Page.file_id == DocumentFile.id)
-                           .join(Document, DocumentFile.document_id == Document.id), scope).group_by(Page.method)
+    pages_stmt = _readable(
+        select(Page.method, func.count())
+        .join(DocumentFile, Page.file_id == DocumentFile.id)
+        .join(Document, DocumentFile.document_id == Document.id),
+        scope,
+    ).group_by(Page.method)
     pages = dict(session.execute(pages_stmt).all())
 
     charts = {
@@ -111,15 +150,29 @@ def dashboard(session: Session, scope: frozenset[str] | None, *, operations: boo
         progress = ingest_progress(session)
         bins = []
         for lo, hi, label in CONFIDENCE_BINS:
-            n = session.scalar(select(func.count()).select_from(Page).where(
-                Page.method == "ocr", Page.ocr_confidence >= lo, Page.ocr_confidence < hi)) or 0
+            n = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Page)
+                    .where(Page.method == "ocr", Page.ocr_confidence >= lo, Page.ocr_confidence < hi)
+                )
+                or 0
+            )
             bins.append((label, n))
         low = bins[0][1] + bins[1][1]
         charts["confidence"] = bar_chart("Trang nhận dạng (OCR) theo độ tin cậy", bins)
-        charts["files"] = bar_chart("Tệp theo trạng thái đọc",
-                                    [(FILE_STATUS_LABELS.get(k, k), v) for k, v in sorted(progress.by_status.items())])
+        charts["files"] = bar_chart(
+            "Tệp theo trạng thái đọc",
+            [(FILE_STATUS_LABELS.get(k, k), v) for k, v in sorted(progress.by_status.items())],
+        )
     if undated:
         charts["undated"] = Markup(f'<p class="hint">{undated} văn bản chưa rõ ngày ban hành.</p>')
-    return Dashboard(documents=total, units=len(counted), years=years, pages=pages, charts=charts,
-                     progress=progress, low_confidence_pages=low)
-
+    return Dashboard(
+        documents=total,
+        units=len(counted),
+        years=years,
+        pages=pages,
+        charts=charts,
+        progress=progress,
+        low_confidence_pages=low,
+    )

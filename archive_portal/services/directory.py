@@ -10,6 +10,7 @@ role and, for lookup accounts, to one new unit; no mapped group, no login.
 Any failure (wrong password, unknown user, ambiguous entry, directory down)
 is one answer, ``None``; the reason is only logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,9 @@ import ldap
 import ldap.dn
 import ldap.filter
 
-from .roles import LOOKUP, ROLE_PRECEDENCE, ROLES
 from archive_core.settings import LdapSettings
+
+from .roles import LOOKUP, ROLE_PRECEDENCE, ROLES
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class GroupMap:
     by_name: dict[str, GroupGrant] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, raw: dict) -> "GroupMap":
+    def parse(cls, raw: dict) -> GroupMap:
         mapping = cls()
         for key, value in (raw or {}).items():
             if isinstance(value, str):  # "group": "role"
@@ -159,8 +161,12 @@ def _texts(entry: dict, attr: str) -> list[str]:
 def _find_user(conn, config: LdapSettings, username: str) -> tuple[str, dict] | None:
     query = fill_filter(config.user_filter, username=username)
     results = conn.search_ext_s(
-        config.user_base, ldap.SCOPE_SUBTREE, query,
-        attrlist=[config.name_attr, config.email_attr, MEMBER_OF], timeout=config.timeout, sizelimit=2,
+        config.user_base,
+        ldap.SCOPE_SUBTREE,
+        query,
+        attrlist=[config.name_attr, config.email_attr, MEMBER_OF],
+        timeout=config.timeout,
+        sizelimit=2,
     )
     entries = [(dn, attrs) for dn, attrs in results if dn]  # drop search references
     if len(entries) != 1:
@@ -172,8 +178,9 @@ def _group_dns(conn, config: LdapSettings, user_dn: str, username: str, entry: d
     groups = _texts(entry, MEMBER_OF)
     if config.group_base:
         query = fill_filter(config.group_filter, dn=user_dn, username=username)
-        results = conn.search_ext_s(config.group_base, ldap.SCOPE_SUBTREE, query, attrlist=["1.1"],
-                                    timeout=config.timeout)
+        results = conn.search_ext_s(
+            config.group_base, ldap.SCOPE_SUBTREE, query, attrlist=["1.1"], timeout=config.timeout
+        )
         groups.extend(dn for dn, _ in results if dn)
     return groups
 

@@ -4,6 +4,7 @@ Every function takes the caller's scope (old unit codes, None = all) and
 answers None for a document that is missing, withheld or outside the scope,
 so the views cannot tell (nor reveal) which of the three it was.
 """
+
 from __future__ import annotations
 
 import logging
@@ -118,8 +119,14 @@ def _dossier_ref(session: Session, doc: Document) -> DossierRef | None:
     found = session.scalar(select(Dossier).where(Dossier.unit_code == doc.unit_code, Dossier.code == doc.dossier))
     if found is None:
         return DossierRef(doc.dossier, "", doc.dossier_order, "", "", "")
-    return DossierRef(found.code, found.title, doc.dossier_order, retention_label(found), found.access,
-                      ACCESS_LABELS.get(found.access, found.access))
+    return DossierRef(
+        found.code,
+        found.title,
+        doc.dossier_order,
+        retention_label(found),
+        found.access,
+        ACCESS_LABELS.get(found.access, found.access),
+    )
 
 
 @dataclass(frozen=True)
@@ -155,8 +162,9 @@ def _field_value(doc: Document, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _file_view(archive: Archive, session: Session, f: DocumentFile,
-               signed: dict[str, FileSignatures] | None = None) -> FileView:
+def _file_view(
+    archive: Archive, session: Session, f: DocumentFile, signed: dict[str, FileSignatures] | None = None
+) -> FileView:
     blob = session.get(Blob, f.blob_sha256) if f.blob_sha256 else None
     available = blob is not None and blob_path(archive.settings.store_dir, blob.sha256).is_file()
     media = (f.media_type or (blob.media_type if blob else "")).lower()
@@ -274,7 +282,12 @@ class Delivery:
 
 
 def deliver_file(
-    session: Session, archive: Archive, doc_id: int, file_id: int, scope: frozenset[str] | None, stamp: Stamp | None,
+    session: Session,
+    archive: Archive,
+    doc_id: int,
+    file_id: int,
+    scope: frozenset[str] | None,
+    stamp: Stamp | None,
     only_types: frozenset[str] | set[str] | None = None,
 ) -> Delivery | None:
     """The original (``stamp`` None) or a stamped PDF of it; None if not visible
@@ -298,7 +311,7 @@ def deliver_file(
     settings = archive.settings
     if media not in PDF_TYPES and media not in STAMPABLE_IMAGES:
         raise StampError(f"định dạng {media} không đóng dấu được")
-    out = tempfile.TemporaryFile(dir=settings.scratch_dir, prefix="stamped-")
+    out = tempfile.TemporaryFile(dir=settings.scratch_dir, prefix="stamped-")  # noqa: SIM115 - handed to the response, which closes it
     try:
         if media in PDF_TYPES:
             stamp_pdf(path, out, stamp, settings.max_pdf_pages, settings.max_image_pixels)
@@ -339,8 +352,9 @@ def render_page_image(
 def _render_pdf(path: Path, page_no: int, width: int) -> bytes | None:
     with _PDFIUM_LOCK:
         try:
-            rendered = pdf_page_image(path, page_no, fit=(width, MAX_HEIGHT), max_pixels=MAX_WIDTH * MAX_HEIGHT,
-                                      grey=False)
+            rendered = pdf_page_image(
+                path, page_no, fit=(width, MAX_HEIGHT), max_pixels=MAX_WIDTH * MAX_HEIGHT, grey=False
+            )
         except PageRefused:
             return None
     return to_png(rendered.image)
@@ -379,13 +393,17 @@ def archive_overview(session: Session) -> ArchiveOverview:
     from .scope import predecessors
 
     names = dict(session.execute(select(OldUnit.code, OldUnit.name)).all())
-    per_unit = dict(session.execute(
-        select(Account.new_unit_code, func.count()).where(Account.new_unit_code.is_not(None))
-        .group_by(Account.new_unit_code)
-    ).all())
+    per_unit = dict(
+        session.execute(
+            select(Account.new_unit_code, func.count())
+            .where(Account.new_unit_code.is_not(None))
+            .group_by(Account.new_unit_code)
+        ).all()
+    )
     units = [
         NewUnitSummary(
-            code=unit.code, name=unit.name,
+            code=unit.code,
+            name=unit.name,
             predecessors=sorted(((c, names.get(c, c)) for c in predecessors(session, unit.code)), key=lambda p: p[1]),
             accounts=per_unit.get(unit.code, 0),
         )

@@ -5,6 +5,7 @@ pages of the engine's largest size up to ``EXPORT_CAP`` rows; when the search
 finds more, the file says so in words. Every cell goes through
 ``archive_core.cells`` so a subject beginning with "=" stays text.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,10 +25,23 @@ from indexes.query import MAX_PER_PAGE
 from .search import HitView, SearchParams, hydrate, parse_params, search_query
 
 EXPORT_CAP = 5_000  # rows in one export; the file says when the search found more
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "csv": "text/csv; charset=utf-8"}
-COLUMNS = ("STT", "Số, ký hiệu", "Ngày ban hành", "Trích yếu", "Loại văn bản", "Hướng", "Cơ quan ban hành",
-           "Đơn vị cũ", "Mã đơn vị", "Mã văn bản", "Đường dẫn")
+FORMATS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+COLUMNS = (
+    "STT",
+    "Số, ký hiệu",
+    "Ngày ban hành",
+    "Trích yếu",
+    "Loại văn bản",
+    "Hướng",
+    "Cơ quan ban hành",
+    "Đơn vị cũ",
+    "Mã đơn vị",
+    "Mã văn bản",
+    "Đường dẫn",
+)
 
 
 @dataclass
@@ -44,22 +58,25 @@ class Export:
     @property
     def note(self) -> str:
         if self.cut:
-            return (f"Chỉ xuất {len(self.hits):,} văn bản đầu tiên trên tổng số {self.total:,} văn bản tìm thấy "
-                    f"(giới hạn {self.cap:,} dòng mỗi lần xuất); hãy thu hẹp điều kiện tìm kiếm để xuất phần còn lại."
-                    ).replace(",", ".")
+            return (
+                f"Chỉ xuất {len(self.hits):,} văn bản đầu tiên trên tổng số {self.total:,} văn bản tìm thấy "
+                f"(giới hạn {self.cap:,} dòng mỗi lần xuất); hãy thu hẹp điều kiện tìm kiếm để xuất phần còn lại."
+            ).replace(",", ".")
         return f"Đủ {self.total:,} văn bản tìm thấy.".replace(",", ".")
 
 
-def collect(session: Session, archive: Archive, scope: frozenset[str] | None, params: Mapping[str, Any],
-            cap: int | None = None) -> Export:
+def collect(
+    session: Session, archive: Archive, scope: frozenset[str] | None, params: Mapping[str, Any], cap: int | None = None
+) -> Export:
     """The search's results in order, at most ``cap``; raises the user's errors (bad dates, too long…)."""
     cap = EXPORT_CAP if cap is None else cap
     parsed = parse_params(params)
     out = Export(params=parsed, cap=cap)
     page = 1
     while len(out.hits) < cap:
-        query = replace(search_query(archive, scope, parsed, page=page, per_page=MAX_PER_PAGE), with_snippets=False,
-                        facets=())
+        query = replace(
+            search_query(archive, scope, parsed, page=page, per_page=MAX_PER_PAGE), with_snippets=False, facets=()
+        )
         result = archive.engine.search(query)
         if page == 1:
             out.total = result.total
@@ -73,8 +90,22 @@ def collect(session: Session, archive: Archive, scope: frozenset[str] | None, pa
 
 
 def _rows(export: Export, base_url: str) -> list[list[Any]]:
-    return [[i, h.number, h.issued_date_display, h.subject, h.doc_type, h.direction_label, h.issuer, h.unit_name,
-             h.unit_code, h.ma_van_ban, f"{base_url}/van-ban/{h.id}"] for i, h in enumerate(export.hits, start=1)]
+    return [
+        [
+            i,
+            h.number,
+            h.issued_date_display,
+            h.subject,
+            h.doc_type,
+            h.direction_label,
+            h.issuer,
+            h.unit_name,
+            h.unit_code,
+            h.ma_van_ban,
+            f"{base_url}/van-ban/{h.id}",
+        ]
+        for i, h in enumerate(export.hits, start=1)
+    ]
 
 
 def describe(params: SearchParams) -> str:

@@ -1,4 +1,5 @@
 """Display helpers shared by pages, the API and the services: dates, labels."""
+
 from __future__ import annotations
 
 import re

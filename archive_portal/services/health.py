@@ -1,4 +1,5 @@
 """Is the archive able to serve: database, store of originals and search index reachable, programs installed."""
+
 from __future__ import annotations
 
 import os

@@ -8,12 +8,14 @@
   extraction method (OCR pages among them), packages, stored originals.  These
   are monotonic, so ``rate()`` gives ingest rates.  Cached a few seconds.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -24,11 +26,18 @@ from archive_core.db.models import Blob, Document, IngestItem, Package, Page
 
 LIVE = CollectorRegistry(auto_describe=True)
 
-LOGINS = Counter("archive_logins", "Sign-in attempts on the portal, by outcome (success, failure, throttled)",
-                 ["outcome"], registry=LIVE)
+LOGINS = Counter(
+    "archive_logins",
+    "Sign-in attempts on the portal, by outcome (success, failure, throttled)",
+    ["outcome"],
+    registry=LIVE,
+)
 SEARCH_SECONDS = Histogram(
-    "archive_search_seconds", "Time to answer a search (portal page or API), end to end in the portal",
-    ["route"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), registry=LIVE,
+    "archive_search_seconds",
+    "Time to answer a search (portal page or API), end to end in the portal",
+    ["route"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=LIVE,
 )
 
 CACHE_SECONDS = 10.0
@@ -64,15 +73,17 @@ class DatabaseCollector:
             docs.add_metric(["visible"], rows.get(False, 0))
             docs.add_metric(["withheld"], rows.get(True, 0))
 
-            items = CounterMetricFamily("archive_ingest_items", "Rows and files handled by ingest, by outcome",
-                                        labels=["kind", "outcome"])
+            items = CounterMetricFamily(
+                "archive_ingest_items", "Rows and files handled by ingest, by outcome", labels=["kind", "outcome"]
+            )
             for kind, outcome, count in session.execute(
                 select(IngestItem.kind, IngestItem.outcome, func.count()).group_by(IngestItem.kind, IngestItem.outcome)
             ):
                 items.add_metric([kind, outcome], count)
 
-            pages = CounterMetricFamily("archive_pages", "Pages extracted, by method (text layer, ocr, none)",
-                                        labels=["method"])
+            pages = CounterMetricFamily(
+                "archive_pages", "Pages extracted, by method (text layer, ocr, none)", labels=["method"]
+            )
             by_method = dict(session.execute(select(Page.method, func.count()).group_by(Page.method)).all())
             for method in sorted(set(by_method) | {"text", "ocr"}):
                 pages.add_metric([method], by_method.get(method, 0))
@@ -83,8 +94,10 @@ class DatabaseCollector:
             for status, count in session.execute(select(Package.status, func.count()).group_by(Package.status)):
                 packages.add_metric([status], count)
             last = session.scalar(select(func.max(Package.finished_at)))
-            last_ingest = GaugeMetricFamily("archive_last_ingest_finished_timestamp_seconds",
-                                            "When the last package finished ingesting (Unix time, UTC)")
+            last_ingest = GaugeMetricFamily(
+                "archive_last_ingest_finished_timestamp_seconds",
+                "When the last package finished ingesting (Unix time, UTC)",
+            )
             last_ingest.add_metric([], _unix(last) if last else 0)
 
             blobs = session.execute(select(func.count(), func.coalesce(func.sum(Blob.size), 0))).one()
@@ -96,9 +109,8 @@ class DatabaseCollector:
 
 
 def _unix(value) -> float:
-    from datetime import timezone
 
-    return value.replace(tzinfo=timezone.utc).timestamp()
+    return value.replace(tzinfo=UTC).timestamp()
 
 
 class _Live:

@@ -13,6 +13,7 @@ The protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html
 One module, over 400 lines on purpose: the six verbs share the scope, the token paging
 and the record writer, and read best as one protocol implementation.
 """
+
 from __future__ import annotations
 
 import re
@@ -98,7 +99,7 @@ def _doc_id(repo: Repository, identifier: str) -> int | None:
     prefix = f"oai:{repo.repository_id}:"
     if not identifier.startswith(prefix):
         return None
-    rest = identifier[len(prefix):]
+    rest = identifier[len(prefix) :]
     if not rest.isdigit() or len(rest) > 18:
         return None
     return int(rest)
@@ -215,16 +216,25 @@ class Provider:
         session = self.session
         earliest = self._earliest(session)
         el = etree.SubElement(root, _q(OAI_NS, "Identify"))
-        for tag, value in (("repositoryName", self.repo.name), ("baseURL", self.repo.base_url),
-                           ("protocolVersion", "2.0"), ("adminEmail", self.repo.admin_email),
-                           ("earliestDatestamp", _stamp(earliest)), ("deletedRecord", "no"),
-                           ("granularity", GRANULARITY)):
+        for tag, value in (
+            ("repositoryName", self.repo.name),
+            ("baseURL", self.repo.base_url),
+            ("protocolVersion", "2.0"),
+            ("adminEmail", self.repo.admin_email),
+            ("earliestDatestamp", _stamp(earliest)),
+            ("deletedRecord", "no"),
+            ("granularity", GRANULARITY),
+        ):
             etree.SubElement(el, _q(OAI_NS, tag)).text = value
         description = etree.SubElement(el, _q(OAI_NS, "description"))
         ident = etree.SubElement(description, _q(ID_NS, "oai-identifier"), nsmap={None: ID_NS, "xsi": XSI_NS})
         ident.set(_q(XSI_NS, "schemaLocation"), f"{ID_NS} {ID_XSD}")
-        for tag, value in (("scheme", "oai"), ("repositoryIdentifier", self.repo.repository_id),
-                           ("delimiter", ":"), ("sampleIdentifier", oai_identifier(self.repo, 1))):
+        for tag, value in (
+            ("scheme", "oai"),
+            ("repositoryIdentifier", self.repo.repository_id),
+            ("delimiter", ":"),
+            ("sampleIdentifier", oai_identifier(self.repo, 1)),
+        ):
             etree.SubElement(ident, _q(ID_NS, tag)).text = value
         return 1
 
@@ -247,7 +257,11 @@ class Provider:
             raise OaiError("badResumptionToken", "Mã tiếp tục không hợp lệ hoặc đã hết hạn.")
         session = self.session
         codes: list[str] = sorted(set(session.scalars(self._visible(select(Document.unit_code).distinct()))))
-        names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all()) if codes else {}
+        names = (
+            dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all())
+            if codes
+            else {}
+        )
         codes = [c for c in codes if _valid_set_code(c)]
         if not codes:
             raise OaiError("noSetHierarchy", "Kho chưa có tập bản ghi nào trong phạm vi được phép.")
@@ -279,9 +293,16 @@ class Provider:
         return self._list(root, params, "ListRecords")
 
     def _list(self, root, params, verb: str) -> int:
-        request = self._decode_token(params["resumptionToken"], verb) if "resumptionToken" in params else ListRequest(
-            verb=verb, prefix=params["metadataPrefix"], set_spec=params.get("set"),
-            from_=params.get("from"), until=params.get("until"),
+        request = (
+            self._decode_token(params["resumptionToken"], verb)
+            if "resumptionToken" in params
+            else ListRequest(
+                verb=verb,
+                prefix=params["metadataPrefix"],
+                set_spec=params.get("set"),
+                from_=params.get("from"),
+                until=params.get("until"),
+            )
         )
         stmt = self._list_filter(request)
         page_size = max(1, self.repo.page_size)
@@ -310,8 +331,13 @@ class Provider:
             token_el.set("completeListSize", str(max(total, 1)))
             if more:
                 following = ListRequest(
-                    verb=verb, prefix=request.prefix, set_spec=request.set_spec, from_=request.from_,
-                    until=request.until, after_id=docs[-1].id, cursor=request.cursor + len(docs),
+                    verb=verb,
+                    prefix=request.prefix,
+                    set_spec=request.set_spec,
+                    from_=request.from_,
+                    until=request.until,
+                    after_id=docs[-1].id,
+                    cursor=request.cursor + len(docs),
                 )
                 token_el.text = self._encode_token(following)
                 token_el.set("expirationDate", _stamp(utcnow() + TOKEN_LIFETIME))
@@ -334,15 +360,24 @@ class Provider:
             if start > end:
                 raise OaiError("badArgument", "from phải trước hoặc bằng until.")
         if request.set_spec is not None:
-            if not request.set_spec.startswith(SET_PREFIX) or not _valid_set_code(request.set_spec[len(SET_PREFIX):]):
+            if not request.set_spec.startswith(SET_PREFIX) or not _valid_set_code(request.set_spec[len(SET_PREFIX) :]):
                 raise OaiError("noRecordsMatch", "Không có tập bản ghi này.")
-            stmt = stmt.where(Document.unit_code == request.set_spec[len(SET_PREFIX):])
+            stmt = stmt.where(Document.unit_code == request.set_spec[len(SET_PREFIX) :])
         return stmt
 
     # -- resumption tokens -----------------------------------------------------------------------
     def _encode_token(self, request: ListRequest) -> str:
-        return self.serializer.dumps([request.verb, request.prefix, request.set_spec, request.from_,
-                                      request.until, request.after_id, request.cursor])
+        return self.serializer.dumps(
+            [
+                request.verb,
+                request.prefix,
+                request.set_spec,
+                request.from_,
+                request.until,
+                request.after_id,
+                request.cursor,
+            ]
+        )
 
     def _decode_token(self, token: str, verb: str) -> ListRequest:
         try:
@@ -353,13 +388,18 @@ class Provider:
             raise OaiError("badResumptionToken", "Mã tiếp tục không hợp lệ hoặc đã hết hạn.") from None
         if v != verb or not isinstance(after_id, int) or not isinstance(cursor, int):
             raise OaiError("badResumptionToken", "Mã tiếp tục không dùng cho yêu cầu này.")
-        return ListRequest(verb=v, prefix=prefix, set_spec=set_spec, from_=from_, until=until,
-                           after_id=after_id, cursor=cursor)
+        return ListRequest(
+            verb=v, prefix=prefix, set_spec=set_spec, from_=from_, until=until, after_id=after_id, cursor=cursor
+        )
 
     # -- records -------------------------------------------------------------------------------
     def _unit_names(self, session: Session, docs: Iterable[Document]) -> dict[str, str]:
         codes = sorted({d.unit_code for d in docs})
-        return dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all()) if codes else {}
+        return (
+            dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(codes))).all())
+            if codes
+            else {}
+        )
 
     def _header(self, parent, doc: Document) -> None:
         header = etree.SubElement(parent, _q(OAI_NS, "header"))
@@ -408,8 +448,14 @@ def dublin_core(doc: Document, unit_name: str) -> list[tuple[str, str]]:
 
 def _xml_safe(text: str) -> str:
     """Drop the characters XML 1.0 cannot carry (control characters from damaged exports)."""
-    return "".join(ch for ch in str(text) if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
-                   or ("\U00010000" <= ch <= "\U0010ffff"))
+    return "".join(
+        ch
+        for ch in str(text)
+        if ch in "\t\n\r"
+        or (" " <= ch <= "\ud7ff")
+        or ("\ue000" <= ch <= "\ufffd")
+        or ("\U00010000" <= ch <= "\U0010ffff")
+    )
 
 
 def _valid_set_code(code: str) -> bool:

@@ -3,6 +3,7 @@
 The archivist's pages reach ingest's report and handover record through this
 module only (views never import ingest).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,18 +35,36 @@ REPORT_LABELS = TEMPLATE_LABELS
 
 def list_packages(session: Session, limit: int = 500) -> list[PackageSummary]:
     packages = list(session.scalars(select(Package).order_by(Package.id.desc()).limit(limit)))
-    names = dict(session.execute(
-        select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_({p.unit_code for p in packages}))).all())
-    return [PackageSummary(p.id, p.unit_code, names.get(p.unit_code, p.source_organization), p.form, p.status,
-                           p.verified, p.started_at, dict(p.counts or {})) for p in packages]
+    names = dict(
+        session.execute(
+            select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_({p.unit_code for p in packages}))
+        ).all()
+    )
+    return [
+        PackageSummary(
+            p.id,
+            p.unit_code,
+            names.get(p.unit_code, p.source_organization),
+            p.form,
+            p.status,
+            p.verified,
+            p.started_at,
+            dict(p.counts or {}),
+        )
+        for p in packages
+    ]
 
 
 def units_with_packages(session: Session) -> list[tuple[str, str, int]]:
     rows = session.execute(
-        select(Package.unit_code, func.count(Package.id)).where(Package.unit_code != "")
-        .group_by(Package.unit_code).order_by(Package.unit_code)).all()
-    names = dict(session.execute(select(OldUnit.code, OldUnit.name)
-                                 .where(OldUnit.code.in_({code for code, _ in rows}))).all())
+        select(Package.unit_code, func.count(Package.id))
+        .where(Package.unit_code != "")
+        .group_by(Package.unit_code)
+        .order_by(Package.unit_code)
+    ).all()
+    names = dict(
+        session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_({code for code, _ in rows}))).all()
+    )
     return [(code, names.get(code, code), count) for code, count in rows]
 
 
@@ -56,8 +75,9 @@ def package_report(session: Session, archive: Archive, package_id: int) -> dict 
     return build_report(archive, package_id)
 
 
-def handover_record(archive: Archive, *, package_id: int | None = None, unit_code: str | None = None
-                    ) -> HandoverRecord | None:
+def handover_record(
+    archive: Archive, *, package_id: int | None = None, unit_code: str | None = None
+) -> HandoverRecord | None:
     if package_id is not None:
         return handover.package_handover(archive, package_id)
     return handover.unit_handover(archive, unit_code or "")

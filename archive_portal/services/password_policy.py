@@ -5,6 +5,7 @@ one of the common passwords, and mixes character classes (three of: lower
 case, upper case, digits, other; two are enough from 16 characters on, so
 long passphrases pass).  Messages are Vietnamese, for the person typing.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -13,28 +14,78 @@ MIN_LENGTH = 10
 MAX_LENGTH = 1024
 PASSPHRASE_LENGTH = 16
 
-COMMON_PASSWORDS = frozenset({
-    "123456789", "1234567890", "12345678910", "0123456789", "1234567890a", "123456789a",
-    "password", "password1", "password12", "password123", "password@123", "p@ssw0rd", "p@ssword1",
-    "qwertyuiop", "qwerty123", "qwerty1234", "1qaz2wsx3edc", "1q2w3e4r5t", "abc123456", "abcd1234",
-    "iloveyou", "iloveyou1", "admin123", "admin@123", "administrator", "welcome123", "letmein123",
-    "matkhau", "matkhau123", "matkhau@123", "matkhau1234", "mat-khau-123", "anhyeuem", "anhyeuem123",
-    "emyeuanh", "vietnam123", "vietnam@123", "hanoi123", "saigon123", "hungyen123", "hungyen@123",
-    "ubnd123456", "ubnd@123", "vanthu123", "vanthu@123", "luutru123", "tracuu123", "tracuu@123",
-    "12345678@a", "a123456789", "aa123456789", "changeme123", "doimatkhau", "doimatkhau123",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "123456789",
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "1234567890a",
+        "123456789a",
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "password@123",
+        "p@ssw0rd",
+        "p@ssword1",
+        "qwertyuiop",
+        "qwerty123",
+        "qwerty1234",
+        "1qaz2wsx3edc",
+        "1q2w3e4r5t",
+        "abc123456",
+        "abcd1234",
+        "iloveyou",
+        "iloveyou1",
+        "admin123",
+        "admin@123",
+        "administrator",
+        "welcome123",
+        "letmein123",
+        "matkhau",
+        "matkhau123",
+        "matkhau@123",
+        "matkhau1234",
+        "mat-khau-123",
+        "anhyeuem",
+        "anhyeuem123",
+        "emyeuanh",
+        "vietnam123",
+        "vietnam@123",
+        "hanoi123",
+        "saigon123",
+        "hungyen123",
+        "hungyen@123",
+        "ubnd123456",
+        "ubnd@123",
+        "vanthu123",
+        "vanthu@123",
+        "luutru123",
+        "tracuu123",
+        "tracuu@123",
+        "12345678@a",
+        "a123456789",
+        "aa123456789",
+        "changeme123",
+        "doimatkhau",
+        "doimatkhau123",
+    }
+)
 
 _AMBIGUOUS = set("0O1lI")
 _ALPHABET = "".join(c for c in "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" if c not in _AMBIGUOUS)
 
 
 def _classes(password: str) -> int:
-    return sum((
-        any(c.islower() for c in password),
-        any(c.isupper() for c in password),
-        any(c.isdigit() for c in password),
-        any(not c.isalnum() for c in password),
-    ))
+    return sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
 
 
 def password_problems(password: str, username: str = "") -> list[str]:

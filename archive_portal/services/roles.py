@@ -5,6 +5,7 @@
 * ``auditor``: the audit trail (and reads every document, to check what was read);
 * ``lookup``: read-only, bound to exactly one new unit (``services.scope``).
 """
+
 from __future__ import annotations
 
 ADMIN = "admin"

@@ -3,6 +3,7 @@
 Recent searches need no write at all: every search is already in the audit trail with its
 query and filters, so the last distinct ones are read back from there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -42,8 +43,17 @@ def summary(args: Mapping[str, Any]) -> str:
     parts = []
     if args.get("q"):
         parts.append(f"“{args['q']}”")
-    labels = {"unit": "đơn vị", "type": "loại", "direction": "hướng", "from": "từ ngày", "to": "đến ngày",
-              "number": "số", "ho_so": "hồ sơ", "sort": "sắp xếp", "chu_ky": "chữ ký"}
+    labels = {
+        "unit": "đơn vị",
+        "type": "loại",
+        "direction": "hướng",
+        "from": "từ ngày",
+        "to": "đến ngày",
+        "number": "số",
+        "ho_so": "hồ sơ",
+        "sort": "sắp xếp",
+        "chu_ky": "chữ ký",
+    }
     for key, label in labels.items():
         value = args.get(key)
         if value:
@@ -81,16 +91,22 @@ def delete(session: Session, account_id: int, search_id: int) -> bool:
 
 
 def saved(session: Session, account_id: int) -> list[SearchLink]:
-    rows = session.scalars(select(SavedSearch).where(SavedSearch.account_id == account_id)
-                           .order_by(SavedSearch.created_at.desc(), SavedSearch.id.desc()))
+    rows = session.scalars(
+        select(SavedSearch)
+        .where(SavedSearch.account_id == account_id)
+        .order_by(SavedSearch.created_at.desc(), SavedSearch.id.desc())
+    )
     return [SearchLink(s.id, s.name, dict(s.args or {}), summary(s.args or {}), _when(s.created_at)) for s in rows]
 
 
 def recent(session: Session, username: str, limit: int = RECENT) -> list[SearchLink]:
     """The account's last distinct searches, from its audit trail (newest first)."""
-    rows = session.execute(select(AuditEvent.at, AuditEvent.details).where(
-        AuditEvent.action == "search", AuditEvent.username == username).order_by(AuditEvent.id.desc())
-        .limit(RECENT_SCAN)).all()
+    rows = session.execute(
+        select(AuditEvent.at, AuditEvent.details)
+        .where(AuditEvent.action == "search", AuditEvent.username == username)
+        .order_by(AuditEvent.id.desc())
+        .limit(RECENT_SCAN)
+    ).all()
     out: list[SearchLink] = []
     seen: set[str] = set()
     for at, details in rows:

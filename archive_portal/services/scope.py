@@ -5,6 +5,7 @@ version in force, and of every old district that held one of those units
 (contract section 6: a district's documents go to every new unit that took
 over part of its territory).  Admins, archivists and auditors see all (None).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,9 +28,7 @@ def predecessors(session: Session, new_unit_code: str, on: date | None = None) -
         return frozenset()
     olds = set(
         session.scalars(
-            select(Succession.old_code).where(
-                Succession.version_id == version, Succession.new_code == new_unit_code
-            )
+            select(Succession.old_code).where(Succession.version_id == version, Succession.new_code == new_unit_code)
         )
     )
     if not olds:
@@ -71,8 +70,9 @@ def may_read(document: Document, scope: frozenset[str] | None) -> bool:
     return not document.restricted or may_see_restricted(scope)
 
 
-def scope_for(session: Session, role: str, new_unit_code: str | None,
-              restricted: bool = False) -> frozenset[str] | None:
+def scope_for(
+    session: Session, role: str, new_unit_code: str | None, restricted: bool = False
+) -> frozenset[str] | None:
     """Old unit codes visible to an account; None means every unit; empty means none.
 
     ``restricted``: the account is allowed restricted material (``Account.may_see_restricted``).

@@ -7,6 +7,7 @@ hit and facet is checked against it again before it leaves this module.
 Every function reads through the session it is given (the web request's unit
 of work, or a CLI's own): one search page is one session.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,13 @@ from .scope import may_read, may_see_restricted
 log = logging.getLogger(__name__)
 
 SORTS = {"relevance": "Liên quan nhất", "date_desc": "Mới nhất", "date_asc": "Cũ nhất"}
-FACET_TITLES = {"unit_code": "Đơn vị cũ", "doc_type": "Loại văn bản", "direction": "Hướng", "year": "Năm",
-                "dossier": "Hồ sơ"}
+FACET_TITLES = {
+    "unit_code": "Đơn vị cũ",
+    "doc_type": "Loại văn bản",
+    "direction": "Hướng",
+    "year": "Năm",
+    "dossier": "Hồ sơ",
+}
 SIGNED_VALID = "hop_le"  # ?chu_ky=hop_le: "có chữ ký số hợp lệ" (ingest.signatures.VALID)
 MAX_FILTER_VALUES = 20
 MAX_PARAM_LENGTH = 500
@@ -61,16 +67,32 @@ class SearchParams:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.q or self.units or self.types or self.directions
-                    or self.date_from_text or self.date_to_text or self.number or self.dossiers or self.signed)
+        return not (
+            self.q
+            or self.units
+            or self.types
+            or self.directions
+            or self.date_from_text
+            or self.date_to_text
+            or self.number
+            or self.dossiers
+            or self.signed
+        )
 
     def to_args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for this search, with ``changes`` applied (for links)."""
         args: dict[str, Any] = {
-            "q": self.q, "unit": self.units, "type": self.types, "direction": self.directions,
-            "from": self.date_from_text, "to": self.date_to_text, "number": self.number,
-            "ho_so": self.dossiers, "chu_ky": SIGNED_VALID if self.signed else "",
-            "sort": self.sort if self.sort != "relevance" else "", "page": self.page if self.page > 1 else "",
+            "q": self.q,
+            "unit": self.units,
+            "type": self.types,
+            "direction": self.directions,
+            "from": self.date_from_text,
+            "to": self.date_to_text,
+            "number": self.number,
+            "ho_so": self.dossiers,
+            "chu_ky": SIGNED_VALID if self.signed else "",
+            "sort": self.sort if self.sort != "relevance" else "",
+            "page": self.page if self.page > 1 else "",
         }
         args.update(changes)
         return {k: v for k, v in args.items() if v not in ("", None, [], ())}
@@ -204,7 +226,7 @@ def _proper_name(name: str) -> tuple[str, str]:
     clean = " ".join(name.split())
     for prefix in _PREFIXES:
         if clean.lower().startswith(prefix):
-            return clean[len(prefix):], prefix.strip()
+            return clean[len(prefix) :], prefix.strip()
     return clean, ""
 
 
@@ -217,13 +239,23 @@ def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[UnitG
     if scope is not None:
         if not scope:
             return []
-        holding = select(Document.unit_code).where(Document.withheld.is_(False),
-                                                   Document.unit_code.in_(list(scope))).distinct()
+        holding = (
+            select(Document.unit_code)
+            .where(Document.withheld.is_(False), Document.unit_code.in_(list(scope)))
+            .distinct()
+        )
         stmt = stmt.where(OldUnit.code.in_(list(scope)), OldUnit.code.in_(holding))
     rows = list(session.execute(stmt))
     parents = {p for _c, _n, level, p in rows if p and level != "tinh"}
-    names = dict(session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(
-        list(parents | {c for c, *_ in rows})))).all()) if rows else {}
+    names = (
+        dict(
+            session.execute(
+                select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(list(parents | {c for c, *_ in rows})))
+            ).all()
+        )
+        if rows
+        else {}
+    )
     groups: dict[str, list[tuple[Any, UnitOption]]] = {}
     for code, name, level, parent in rows:
         own, kind = _proper_name(name)
@@ -237,8 +269,12 @@ def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[UnitG
     for group, options in groups.items():
         title = names.get(group, group)
         label = f"{title} ({group})" if group else "Khác"
-        out.append(((0, vietnamese_key(_proper_name(title)[0])) if group else (1, ()), UnitGroup(
-            label, [o for _k, o in sorted(options, key=lambda pair: pair[0])])))
+        out.append(
+            (
+                (0, vietnamese_key(_proper_name(title)[0])) if group else (1, ()),
+                UnitGroup(label, [o for _k, o in sorted(options, key=lambda pair: pair[0])]),
+            )
+        )
     return [g for _k, g in sorted(out, key=lambda pair: pair[0])]
 
 
@@ -268,13 +304,12 @@ def search_documents(
     return result_page
 
 
-def search_query(archive: Archive, account_scope: frozenset[str] | None, parsed: SearchParams, *,
-                 page: int, per_page: int) -> SearchQuery:
+def search_query(
+    archive: Archive, account_scope: frozenset[str] | None, parsed: SearchParams, *, page: int, per_page: int
+) -> SearchQuery:
     """The engine query of a parsed search (the account's scope included); raises the user's errors."""
     if len(parsed.q) > archive.settings.max_query_length:
-        raise SearchInputError(
-            f"Câu tìm kiếm quá dài (tối đa {archive.settings.max_query_length} ký tự)."
-        )
+        raise SearchInputError(f"Câu tìm kiếm quá dài (tối đa {archive.settings.max_query_length} ký tự).")
     bad = [d for d in parsed.directions if d not in DIRECTION_LABELS]
     if bad:
         raise SearchInputError("Hướng văn bản không hợp lệ.")
@@ -283,10 +318,20 @@ def search_query(archive: Archive, account_scope: frozenset[str] | None, parsed:
     if date_from and date_to and date_from > date_to:
         raise SearchInputError("“Từ ngày” phải trước hoặc bằng “Đến ngày”.")
     return build_query(
-        parsed.q, scope=account_scope, unit_codes=tuple(parsed.units), doc_types=tuple(parsed.types),
-        directions=tuple(parsed.directions), date_from=date_from, date_to=date_to,
-        number=parsed.number, dossiers=tuple(parsed.dossiers), signature=SIGNED_VALID if parsed.signed else "",
-        restricted_ok=may_see_restricted(account_scope), sort=parsed.sort, page=page, per_page=per_page,
+        parsed.q,
+        scope=account_scope,
+        unit_codes=tuple(parsed.units),
+        doc_types=tuple(parsed.types),
+        directions=tuple(parsed.directions),
+        date_from=date_from,
+        date_to=date_to,
+        number=parsed.number,
+        dossiers=tuple(parsed.dossiers),
+        signature=SIGNED_VALID if parsed.signed else "",
+        restricted_ok=may_see_restricted(account_scope),
+        sort=parsed.sort,
+        page=page,
+        per_page=per_page,
     )
 
 
@@ -305,19 +350,34 @@ def hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[
             dropped += 1
             continue
         snippet = Markup(hit.snippet) if hit.snippet else escape(doc.subject[:300])
-        out.append(HitView(
-            id=doc.id, ma_van_ban=doc.ma_van_ban, number=doc.number, issued_date=doc.issued_date,
-            issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
-            doc_type=doc.doc_type, direction=doc.direction, direction_label=direction_label(doc.direction),
-            subject=doc.subject, issuer=doc.issuer, unit_code=doc.unit_code,
-            unit_name=names.get(doc.unit_code, doc.unit_code), snippet=Markup(snippet), score=hit.score,
-        ))
+        out.append(
+            HitView(
+                id=doc.id,
+                ma_van_ban=doc.ma_van_ban,
+                number=doc.number,
+                issued_date=doc.issued_date,
+                issued_date_display=format_date(doc.issued_date) or doc.issued_date_raw,
+                doc_type=doc.doc_type,
+                direction=doc.direction,
+                direction_label=direction_label(doc.direction),
+                subject=doc.subject,
+                issuer=doc.issuer,
+                unit_code=doc.unit_code,
+                unit_name=names.get(doc.unit_code, doc.unit_code),
+                snippet=Markup(snippet),
+                score=hit.score,
+            )
+        )
     return out, dropped
 
 
 def _facets(session: Session, facets, scope: frozenset[str] | None, params: SearchParams) -> dict[str, list[FacetView]]:
-    selected = {"unit_code": params.units, "doc_type": params.types, "direction": params.directions,
-                "dossier": params.dossiers}
+    selected = {
+        "unit_code": params.units,
+        "doc_type": params.types,
+        "direction": params.directions,
+        "dossier": params.dossiers,
+    }
     unit_values = {v.value for v in facets.get("unit_code", [])}
     names = unit_names(session, unit_values)
     out: dict[str, list[FacetView]] = {}
@@ -356,8 +416,10 @@ def facet_args(params: SearchParams, facet: str, value: str) -> dict[str, Any]:
     if facet == "year":
         return params.to_args(**{"from": f"01/01/{value}", "to": f"31/12/{value}", "page": ""})
     key, current = {
-        "unit_code": ("unit", params.units), "doc_type": ("type", params.types),
-        "direction": ("direction", params.directions), "dossier": ("ho_so", params.dossiers),
+        "unit_code": ("unit", params.units),
+        "doc_type": ("type", params.types),
+        "direction": ("direction", params.directions),
+        "dossier": ("ho_so", params.dossiers),
     }[facet]
     values = [v for v in current if v != value] if value in current else [*current, value]
     return params.to_args(**{key: values, "page": ""})

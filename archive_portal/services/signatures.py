@@ -4,6 +4,7 @@ The verdicts are made at ingest and re-made by ``archive verify``
 (``ingest.signature_checks``); this module only reads and words them.
 Times are shown in Hà Nội time, dd/mm/yyyy HH:MM.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,7 +84,9 @@ class FileSignatures:
 
 def _view(row: BlobSignatures) -> FileSignatures:
     return FileSignatures(
-        status=row.status, checked_at=row.checked_at, error=row.error,
+        status=row.status,
+        checked_at=row.checked_at,
+        error=row.error,
         signatures=[SignatureView(sig.SignatureCheck.from_dict(d)) for d in row.signatures or []],
     )
 
@@ -112,7 +115,6 @@ def as_json(view: FileSignatures | None) -> dict[str, Any] | None:
         "checked_at": view.checked_at.isoformat() + "Z",
         "error": view.error,
         "signatures": [
-            {**s.check.to_dict(), "label": s.label, "modification_label": s.modification_label}
-            for s in view.signatures
+            {**s.check.to_dict(), "label": s.label, "modification_label": s.modification_label} for s in view.signatures
         ],
     }

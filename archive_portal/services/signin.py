@@ -6,6 +6,7 @@ and the local row (``source='ldap'``, no password hash) is created or updated
 with the role and unit its groups give at this login.  Disabled, expired and
 locked accounts are refused whatever the directory says.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,9 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from archive_core.db.models import Account, NewUnit
 from archive_core.clock import utcnow
+from archive_core.db.models import Account, NewUnit
 from archive_core.settings import Settings
+
 from .accounts import (
     LOOKUP_DEFAULT_LIFETIME,
     MAX_PASSWORD_LENGTH,
@@ -38,8 +40,9 @@ log = logging.getLogger(__name__)
 
 
 def login_policy(settings: Settings) -> LoginPolicy:
-    return LoginPolicy(max_failures=settings.login_max_failures,
-                       lockout=timedelta(minutes=settings.login_lockout_minutes))
+    return LoginPolicy(
+        max_failures=settings.login_max_failures, lockout=timedelta(minutes=settings.login_lockout_minutes)
+    )
 
 
 def sign_in(session: Session, settings: Settings, username: str, password: str) -> Account | None:
@@ -69,9 +72,17 @@ def sign_in(session: Session, settings: Settings, username: str, password: str) 
         if not USERNAME_RE.match(name):
             log.info("ldap: directory login name not usable as a portal username")
             return None
-        account = Account(username=name, source="ldap", password_hash=None, active=True,
-                          failed_logins=0, session_version=0, must_change_password=False,
-                          role=user.role, new_unit_code=user.new_unit_code)
+        account = Account(
+            username=name,
+            source="ldap",
+            password_hash=None,
+            active=True,
+            failed_logins=0,
+            session_version=0,
+            must_change_password=False,
+            role=user.role,
+            new_unit_code=user.new_unit_code,
+        )
         session.add(account)
     if (account.role, account.new_unit_code) != (user.role, user.new_unit_code):
         end_sessions(account)  # other open sessions must not keep the old role

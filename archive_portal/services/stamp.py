@@ -20,6 +20,7 @@ unstamped original as a prefix) into a temporary file that is streamed out and
 then deleted. Bounded: at most ``max_pages`` pages or frames, the image pixel
 limit of the settings, rendering at ``RASTER_DPI`` capped by ``MAX_RASTER_PIXELS``.
 """
+
 from __future__ import annotations
 
 import io

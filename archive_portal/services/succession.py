@@ -5,6 +5,7 @@ its own new unit only.  The predecessors listed are exactly the account scope
 of that new unit (``services.scope.predecessors``): the old units mapped to it
 in the mapping version in force, and the old districts that held them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,12 +67,18 @@ def _view(session: Session, unit: NewUnit, version_id: int | None) -> NewUnitVie
     out = []
     for code in codes:
         old, row = olds.get(code), rows.get(code)
-        out.append(Predecessor(
-            code=code, name=old.name if old else code, level=old.level if old else "",
-            parent_code=old.parent_code if old else "", via="mapping" if row is not None else "district",
-            basis=row.basis if row is not None else "", effective_date=row.effective_date if row is not None else None,
-            confidence=row.confidence if row is not None else "",
-        ))
+        out.append(
+            Predecessor(
+                code=code,
+                name=old.name if old else code,
+                level=old.level if old else "",
+                parent_code=old.parent_code if old else "",
+                via="mapping" if row is not None else "district",
+                basis=row.basis if row is not None else "",
+                effective_date=row.effective_date if row is not None else None,
+                confidence=row.confidence if row is not None else "",
+            )
+        )
     out.sort(key=lambda p: (p.via != "district", p.level, p.name))
     return NewUnitView(code=unit.code, name=unit.name, predecessors=out)
 
@@ -84,7 +91,9 @@ def mapping_in_force(session: Session) -> MappingVersion | None:
     return MappingVersion(version.id, version.source_name, version.effective_date, version.loaded_at)
 
 
-def list_new_units(session: Session, *, sees_all: bool, own_code: str | None) -> tuple[MappingVersion | None, list[NewUnitView]]:
+def list_new_units(
+    session: Session, *, sees_all: bool, own_code: str | None
+) -> tuple[MappingVersion | None, list[NewUnitView]]:
     """The mapping version in force and the new units the account may see, by code."""
     version = mapping_in_force(session)
     version_id = version.id if version else None

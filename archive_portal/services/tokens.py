@@ -7,6 +7,7 @@ its own: each request re-reads the account, so a disabled or expired account,
 a revoked or expired token, or a change of the units mapping takes effect at
 the next call.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,9 +68,16 @@ def hash_token(token: str) -> str:
 
 def _info(token: ApiToken, account: Account) -> TokenInfo:
     return TokenInfo(
-        id=token.id, username=account.username, role=account.role, new_unit_code=account.new_unit_code,
-        name=token.name, prefix=token.prefix, created_at=token.created_at, expires_at=token.expires_at,
-        revoked_at=token.revoked_at, last_used_at=token.last_used_at,
+        id=token.id,
+        username=account.username,
+        role=account.role,
+        new_unit_code=account.new_unit_code,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+        last_used_at=token.last_used_at,
     )
 
 
@@ -91,8 +99,12 @@ def create_token(
         expires = min(expires, account.expires_at)
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        account_id=account.id, name=name, token_hash=hash_token(clear), prefix=clear[: len(TOKEN_PREFIX) + 6],
-        created_by=created_by or account.username, expires_at=expires,
+        account_id=account.id,
+        name=name,
+        token_hash=hash_token(clear),
+        prefix=clear[: len(TOKEN_PREFIX) + 6],
+        created_by=created_by or account.username,
+        expires_at=expires,
     )
     session.add(token)
     session.flush()

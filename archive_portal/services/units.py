@@ -1,4 +1,5 @@
 """Loading the old-to-new units mapping (contract section 6), keeping every version."""
+
 from __future__ import annotations
 
 import csv
@@ -120,8 +121,11 @@ def import_mapping(session: Session, path: Path, loaded_by: str = "", source_nam
 
     effective = min((r.effective_date for r in rows if r.effective_date), default=None)
     version = UnitMappingVersion(
-        source_name=(source_name or Path(path).name)[:500], sha256=digest, effective_date=effective,
-        loaded_by=loaded_by, row_count=len(rows),
+        source_name=(source_name or Path(path).name)[:500],
+        sha256=digest,
+        effective_date=effective,
+        loaded_by=loaded_by,
+        row_count=len(rows),
     )
     session.add(version)
     session.flush()
@@ -129,7 +133,9 @@ def import_mapping(session: Session, path: Path, loaded_by: str = "", source_nam
     for row in rows:
         _upsert_old(session, row.old_code, row.old_name, row.old_level, row.old_parent_code, row.old_province)
         if row.old_parent_code:
-            _upsert_old(session, row.old_parent_code, row.old_parent_name or row.old_parent_code, "huyen", "", row.old_province)
+            _upsert_old(
+                session, row.old_parent_code, row.old_parent_name or row.old_parent_code, "huyen", "", row.old_province
+            )
         new = session.get(NewUnit, row.new_code)
         if new is None:
             session.add(NewUnit(code=row.new_code, name=row.new_name))
@@ -140,8 +146,12 @@ def import_mapping(session: Session, path: Path, loaded_by: str = "", source_nam
         seen_pairs.add((row.old_code, row.new_code))
         session.add(
             Succession(
-                version_id=version.id, old_code=row.old_code, new_code=row.new_code,
-                effective_date=row.effective_date, basis=row.basis, confidence=row.confidence,
+                version_id=version.id,
+                old_code=row.old_code,
+                new_code=row.new_code,
+                effective_date=row.effective_date,
+                basis=row.basis,
+                confidence=row.confidence,
             )
         )
         session.flush()
@@ -170,8 +180,12 @@ def _summary(session: Session, version_id: int, unchanged: bool = False) -> Impo
         select(func.count(func.distinct(OldUnit.parent_code))).where(OldUnit.code.in_(olds), OldUnit.parent_code != "")
     )
     return ImportResult(
-        version_id=version_id, rows=len(pairs), old_units=len(olds),
-        new_units=len({n for _, n in pairs}), districts=districts or 0, unchanged=unchanged,
+        version_id=version_id,
+        rows=len(pairs),
+        old_units=len(olds),
+        new_units=len({n for _, n in pairs}),
+        districts=districts or 0,
+        unchanged=unchanged,
     )
 
 
@@ -192,14 +206,18 @@ class VersionView:
 def list_versions(session: Session) -> list[VersionView]:
     """Every mapping version ever loaded, newest first, the one in force marked."""
     in_force = current_version_id(session)
-    pairs = dict(session.execute(
-        select(Succession.version_id, func.count()).group_by(Succession.version_id)
-    ).all())
+    pairs = dict(session.execute(select(Succession.version_id, func.count()).group_by(Succession.version_id)).all())
     return [
         VersionView(
-            id=v.id, source_name=v.source_name, sha256=v.sha256, effective_date=v.effective_date,
-            loaded_at=v.loaded_at, loaded_by=v.loaded_by or "", row_count=v.row_count,
-            pairs=pairs.get(v.id, 0), in_force=v.id == in_force,
+            id=v.id,
+            source_name=v.source_name,
+            sha256=v.sha256,
+            effective_date=v.effective_date,
+            loaded_at=v.loaded_at,
+            loaded_by=v.loaded_by or "",
+            row_count=v.row_count,
+            pairs=pairs.get(v.id, 0),
+            in_force=v.id == in_force,
         )
         for v in session.scalars(select(UnitMappingVersion).order_by(UnitMappingVersion.id.desc()))
     ]
@@ -239,12 +257,24 @@ def successions_in_force(session: Session, version_id: int | None = None) -> lis
         mapped = {r.old_code for r in rows}
         for r in rows:
             old = olds.get(r.old_code)
-            lines.append(PredecessorLine(r.old_code, old.name if old else r.old_code, old.level if old else "",
-                                         False, r.basis, r.effective_date, r.confidence))
+            lines.append(
+                PredecessorLine(
+                    r.old_code,
+                    old.name if old else r.old_code,
+                    old.level if old else "",
+                    False,
+                    r.basis,
+                    r.effective_date,
+                    r.confidence,
+                )
+            )
         for district in sorted({olds[c].parent_code for c in mapped if c in olds and olds[c].parent_code} - mapped):
             old = olds.get(district)
-            lines.append(PredecessorLine(district, old.name if old else district, old.level if old else "huyen",
-                                         True, "", None, ""))
+            lines.append(
+                PredecessorLine(
+                    district, old.name if old else district, old.level if old else "huyen", True, "", None, ""
+                )
+            )
         lines.sort(key=lambda line: (line.via_district, line.name))
         result.append(NewUnitLines(new_code, news.get(new_code, new_code), lines))
     result.sort(key=lambda unit: unit.name)
@@ -296,9 +326,15 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
     digest = hashlib.sha256(data).hexdigest()
     latest = session.scalar(select(UnitMappingVersion).order_by(UnitMappingVersion.id.desc()).limit(1))
     version_id = current_version_id(session)
-    before = set(session.execute(
-        select(Succession.old_code, Succession.new_code).where(Succession.version_id == version_id)
-    ).all()) if version_id is not None else set()
+    before = (
+        set(
+            session.execute(
+                select(Succession.old_code, Succession.new_code).where(Succession.version_id == version_id)
+            ).all()
+        )
+        if version_id is not None
+        else set()
+    )
     after = {(r.old_code, r.new_code) for r in rows}
 
     names: dict[str, str] = {}
@@ -323,7 +359,9 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
         return out
 
     was, will = news_of(before), news_of(after)
-    moved = [(old, sorted(was[old]), sorted(will[old])) for old in sorted(set(was) & set(will)) if was[old] != will[old]]
+    moved = [
+        (old, sorted(was[old]), sorted(will[old])) for old in sorted(set(was) & set(will)) if was[old] != will[old]
+    ]
     news_before = {n for _, n in before}
     news_after = {n for _, n in after}
     scopes_before, scopes_after = _scopes(before, parents_now), _scopes(after, parents_file)
@@ -333,13 +371,18 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
         if a != b:
             scope_changes.append(ScopeChange(new, new_names.get(new, new), sorted(a - b), sorted(b - a)))
     return MappingDiff(
-        sha256=digest, rows=len(rows),
+        sha256=digest,
+        rows=len(rows),
         effective_date=min((r.effective_date for r in rows if r.effective_date), default=None),
-        against_version=version_id, unchanged=latest is not None and latest.sha256 == digest,
-        added=sorted(after - before), removed=sorted(before - after), moved=moved,
+        against_version=version_id,
+        unchanged=latest is not None and latest.sha256 == digest,
+        added=sorted(after - before),
+        removed=sorted(before - after),
+        moved=moved,
         new_units=sorted((n, new_names.get(n, n)) for n in news_after - news_before),
         dropped_units=sorted((n, new_names.get(n, n)) for n in news_before - news_after),
-        scope_changes=scope_changes, names=names,
+        scope_changes=scope_changes,
+        names=names,
     )
 
 

@@ -7,6 +7,7 @@ lead to another page.  Boxes on the page image are fractions of the page
 (``pages.word_boxes``), character boxes pypdfium2 reads from the stored original
 for pages with a text layer.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -45,8 +46,12 @@ class Box:
     h: float
 
     def svg(self, scale: int = 1000) -> dict[str, str]:
-        return {"x": f"{self.x * scale:.1f}", "y": f"{self.y * scale:.1f}",
-                "width": f"{self.w * scale:.1f}", "height": f"{self.h * scale:.1f}"}
+        return {
+            "x": f"{self.x * scale:.1f}",
+            "y": f"{self.y * scale:.1f}",
+            "width": f"{self.w * scale:.1f}",
+            "height": f"{self.h * scale:.1f}",
+        }
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class Viewer:
         if self.current is None:
             return self.pages[: 2 * THUMBNAIL_WINDOW + 1]
         low = max(0, self.current.seq - 1 - THUMBNAIL_WINDOW)
-        return self.pages[low: self.current.seq + THUMBNAIL_WINDOW]
+        return self.pages[low : self.current.seq + THUMBNAIL_WINDOW]
 
     @property
     def prev_page(self) -> ViewerPage | None:
@@ -125,8 +130,15 @@ def mark_text(text: str, spans: list[tuple[int, int]], first_hit: int) -> Markup
     return Markup("".join(out))
 
 
-def build_viewer(session: Session, archive: Archive, doc: DocumentView, scope: frozenset[str] | None,
-                 *, find: str, page_seq: int | None) -> Viewer:
+def build_viewer(
+    session: Session,
+    archive: Archive,
+    doc: DocumentView,
+    scope: frozenset[str] | None,
+    *,
+    find: str,
+    page_seq: int | None,
+) -> Viewer:
     """The viewer of ``doc`` at page ``page_seq`` (None: the first page with a hit, else the first page)."""
 
     terms, error = find_terms(find)
@@ -136,14 +148,25 @@ def build_viewer(session: Session, archive: Archive, doc: DocumentView, scope: f
         for p in f.pages:
             text = unicodedata.normalize("NFC", p.text or "")
             count = len(match_spans(text, terms)) if terms else 0
-            pages.append(ViewerPage(
-                seq=len(pages) + 1, file_id=f.id, filename=f.filename, number=p.number, text=text, method=p.method,
-                ocr_confidence=p.ocr_confidence, renderable=f.renderable, media_type=f.media_type,
-                hits=count, first_hit=hit_no if count else 0,
-            ))
+            pages.append(
+                ViewerPage(
+                    seq=len(pages) + 1,
+                    file_id=f.id,
+                    filename=f.filename,
+                    number=p.number,
+                    text=text,
+                    method=p.method,
+                    ocr_confidence=p.ocr_confidence,
+                    renderable=f.renderable,
+                    media_type=f.media_type,
+                    hits=count,
+                    first_hit=hit_no if count else 0,
+                )
+            )
             hit_no += count
-    viewer = Viewer(find=find.strip()[:MAX_FIND_LENGTH], terms=terms, pages=pages, current=None,
-                    total_hits=hit_no - 1, error=error)
+    viewer = Viewer(
+        find=find.strip()[:MAX_FIND_LENGTH], terms=terms, pages=pages, current=None, total_hits=hit_no - 1, error=error
+    )
     if not pages:
         return viewer
     if page_seq is not None and 1 <= page_seq <= len(pages):
@@ -158,12 +181,17 @@ def build_viewer(session: Session, archive: Archive, doc: DocumentView, scope: f
     return viewer
 
 
-def page_boxes(session: Session, archive: Archive, doc_id: int, page: ViewerPage, terms: tuple[Term, ...],
-               scope: frozenset[str] | None) -> list[Box]:
+def page_boxes(
+    session: Session,
+    archive: Archive,
+    doc_id: int,
+    page: ViewerPage,
+    terms: tuple[Term, ...],
+    scope: frozenset[str] | None,
+) -> list[Box]:
     """Where the hits are on the page image: stored OCR word boxes, or pypdfium2's character boxes."""
     if page.method == "ocr":
-        stored = session.scalar(select(Page.word_boxes).where(Page.file_id == page.file_id,
-                                                              Page.number == page.number))
+        stored = session.scalar(select(Page.word_boxes).where(Page.file_id == page.file_id, Page.number == page.number))
         return ocr_boxes(stored or [], terms)
     if page.media_type not in PDF_TYPES:
         return []
@@ -193,8 +221,11 @@ def pdf_text_boxes(path: Path, number: int, terms: tuple[Term, ...]) -> list[Box
                 text = "".join(c[:1] for c in chars)
                 boxes: list[Box] = []
                 for start, end in match_spans(text, terms):
-                    boxes.extend(_line_boxes([textpage.get_charbox(i) for i in range(start, end)
-                                              if not text[i].isspace()], width, height))
+                    boxes.extend(
+                        _line_boxes(
+                            [textpage.get_charbox(i) for i in range(start, end) if not text[i].isspace()], width, height
+                        )
+                    )
                 return boxes
             finally:
                 textpage.close()
@@ -216,9 +247,15 @@ def _line_boxes(charboxes: list[tuple[float, float, float, float]], width: float
         else:
             lines.append([left, bottom, right, top])
     pad = 1.5
-    return [Box(x=max(0.0, (left - pad) / width), y=max(0.0, (height - top - pad) / height),
-                w=(right - left + 2 * pad) / width, h=(top - bottom + 2 * pad) / height)
-            for left, bottom, right, top in lines]
+    return [
+        Box(
+            x=max(0.0, (left - pad) / width),
+            y=max(0.0, (height - top - pad) / height),
+            w=(right - left + 2 * pad) / width,
+            h=(top - bottom + 2 * pad) / height,
+        )
+        for left, bottom, right, top in lines
+    ]
 
 
 def ocr_boxes(stored: object, terms: tuple[Term, ...]) -> list[Box]:
@@ -245,6 +282,6 @@ def ocr_boxes(stored: object, terms: tuple[Term, ...]) -> list[Box]:
     for start, end in match_spans(text, terms):
         first = bisect.bisect_right(starts, start) - 1
         last = bisect.bisect_right(starts, end - 1) - 1
-        for _t, x, y, w, h in words[first:last + 1]:
+        for _t, x, y, w, h in words[first : last + 1]:
             boxes.append(Box(x=x / width, y=y / height, w=w / width, h=h / height))
     return boxes

@@ -44,10 +44,18 @@ def document_view(session: Session, document_id: int) -> WithholdingView | None:
     document = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None:
         return None
-    return WithholdingView(document.id, document.unit_code, document.ma_van_ban, document.number or "",
-                           document.subject or "", document.package_id, bool(document.withheld),
-                           document.withheld_reason or "", document.confidentiality or "",
-                           (document.extra or {}).get(withholding.RELEASE_KEY))
+    return WithholdingView(
+        document.id,
+        document.unit_code,
+        document.ma_van_ban,
+        document.number or "",
+        document.subject or "",
+        document.package_id,
+        bool(document.withheld),
+        document.withheld_reason or "",
+        document.confidentiality or "",
+        (document.extra or {}).get(withholding.RELEASE_KEY),
+    )
 
 
 def withheld_documents(session: Session, limit: int = 1000) -> list[WithholdingView]:

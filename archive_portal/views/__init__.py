@@ -1,4 +1,5 @@
 """The web surfaces, one blueprint each, and the Vietnamese error pages."""
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,26 @@ def register_blueprints(app: Flask) -> None:
     from .converters import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any rule: ids beyond BIGINT are 404s
-    for module in (auth, search, documents, dossiers, api, admin, archivist, fonds, audit_log, units_admin,
-                   admin_accounts, tokens, oai, health, withholding, printing, dashboard, saved_searches):
+    for module in (
+        auth,
+        search,
+        documents,
+        dossiers,
+        api,
+        admin,
+        archivist,
+        fonds,
+        audit_log,
+        units_admin,
+        admin_accounts,
+        tokens,
+        oai,
+        health,
+        withholding,
+        printing,
+        dashboard,
+        saved_searches,
+    ):
         app.register_blueprint(module.bp)
 
 
@@ -73,9 +92,15 @@ def register_error_handlers(app: Flask) -> None:
     def _csrf(exc: CSRFError):
         rollback()
         if request.endpoint == "auth.login":  # a refused sign-in form is audited like a failed one
-            audit_event("login_csrf_failed", username=(request.form.get("username") or "").strip().lower()[:150],
-                        new_unit_code="", details={"reason": str(exc.description)[:200]})
-        return error_response(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+            audit_event(
+                "login_csrf_failed",
+                username=(request.form.get("username") or "").strip().lower()[:150],
+                new_unit_code="",
+                details={"reason": str(exc.description)[:200]},
+            )
+        return error_response(
+            400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại."
+        )
 
     @app.errorhandler(SearchUnavailable)
     def _search_down(exc: SearchUnavailable):

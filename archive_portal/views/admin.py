@@ -1,4 +1,5 @@
 """Administration (admins only): counts, the units mapping in force and the last verification."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -17,5 +18,9 @@ bp = Blueprint("admin", __name__, url_prefix="/quan-tri")
 @roles_required(*ADMINS)
 def index():
     session = db_session()
-    return render_template("admin.html", overview=archive_overview(session), verification=last_verification(session),
-                           board=dashboard(session, None, operations=True))
+    return render_template(
+        "admin.html",
+        overview=archive_overview(session),
+        verification=last_verification(session),
+        board=dashboard(session, None, operations=True),
+    )

@@ -4,6 +4,7 @@ Every change is a CSRF-protected POST and goes into the audit trail.  Initial
 and reset passwords are shown once, on the page answering the POST (never
 stored in clear, never in a URL); the bulk result can also be taken as CSV.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -48,15 +49,24 @@ def _allow_the_list_upload(state) -> None:
 
 
 def _unit_choices(session) -> list:
-    return [Choice("", "— không —")] + [Choice(code, f"{name} ({code})") for code, name in new_unit_names(session).items()]
+    return [Choice("", "— không —")] + [
+        Choice(code, f"{name} ({code})") for code, name in new_unit_names(session).items()
+    ]
 
 
 def _shown_once(session, account, password: str) -> dict:
     """One row of the page showing a new password (once)."""
     unit = find_new_unit(session, account.new_unit_code)
-    return dict(username=account.username, display_name=account.display_name, role=account.role,
-                new_unit_code=account.new_unit_code or "", new_unit_name=unit.name if unit else "",
-                expires_at=account.expires_at, password=password, email=account.email)
+    return dict(
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        new_unit_code=account.new_unit_code or "",
+        new_unit_name=unit.name if unit else "",
+        expires_at=account.expires_at,
+        password=password,
+        email=account.email,
+    )
 
 
 def _account_or_404(session, account_id: int):
@@ -83,23 +93,32 @@ def index():
         else:
             try:
                 account, password = create_account(
-                    session, username=form.username.data, role=form.role.data,
+                    session,
+                    username=form.username.data,
+                    role=form.role.data,
                     new_unit_code=form.new_unit.data if form.role.data == LOOKUP else None,
-                    display_name=form.display_name.data or "", email=form.email.data or "", expires_at=expires,
+                    display_name=form.display_name.data or "",
+                    email=form.email.data or "",
+                    expires_at=expires,
                 )
                 created = _shown_once(session, account, password)
             except AccountError as error:
                 session.rollback()
                 errors.append(str(error))
             else:
-                audit_event("account_create", target=created["username"],
-                            details={"role": created["role"], "new_unit_code": created["new_unit_code"]})
+                audit_event(
+                    "account_create",
+                    target=created["username"],
+                    details={"role": created["role"], "new_unit_code": created["new_unit_code"]},
+                )
                 return render_template("admin_account_password.html", title="Đã tạo tài khoản", rows=[created])
         status = 400
     elif request.method == "POST":
         status = 400
     accounts = [(a, account_status(a)) for a in list_accounts(session)]
-    return render_template("admin_accounts.html", form=form, errors=errors, accounts=accounts, units=new_unit_names(session)), status
+    return render_template(
+        "admin_accounts.html", form=form, errors=errors, accounts=accounts, units=new_unit_names(session)
+    ), status
 
 
 @bp.route("/<int:account_id>")
@@ -109,8 +128,14 @@ def show(account_id: int):
     account = _account_or_404(session, account_id)
     unit = find_new_unit(session, account.new_unit_code)
     status = account_status(account)
-    return render_template("admin_account.html", account=account, unit=unit, status=status,
-                           action_form=ActionForm(), expiry_form=AccountExpiryForm())
+    return render_template(
+        "admin_account.html",
+        account=account,
+        unit=unit,
+        status=status,
+        action_form=ActionForm(),
+        expiry_form=AccountExpiryForm(),
+    )
 
 
 def _act(account_id: int, audit_action: str, change, done: str, **details):
@@ -133,8 +158,9 @@ def _act(account_id: int, audit_action: str, change, done: str, **details):
 @bp.route("/<int:account_id>/vo-hieu-hoa", methods=["POST"])
 @roles_required(*ACCOUNT_ADMINS)
 def disable(account_id: int):
-    return _act(account_id, "account_disable", disable_account,
-                "Đã vô hiệu hóa tài khoản; các phiên đang mở đã kết thúc.")
+    return _act(
+        account_id, "account_disable", disable_account, "Đã vô hiệu hóa tài khoản; các phiên đang mở đã kết thúc."
+    )
 
 
 @bp.route("/<int:account_id>/kich-hoat", methods=["POST"])
@@ -146,8 +172,13 @@ def enable(account_id: int):
 @bp.route("/<int:account_id>/het-han", methods=["POST"])
 @roles_required(*ACCOUNT_ADMINS)
 def expire(account_id: int):
-    return _act(account_id, "account_expire", expire_account,
-                "Tài khoản đã hết hạn từ bây giờ; các phiên đang mở đã kết thúc.", expires="now")
+    return _act(
+        account_id,
+        "account_expire",
+        expire_account,
+        "Tài khoản đã hết hạn từ bây giờ; các phiên đang mở đã kết thúc.",
+        expires="now",
+    )
 
 
 @bp.route("/<int:account_id>/gia-han", methods=["POST"])
@@ -165,8 +196,13 @@ def extend(account_id: int):
     if day is None:
         flash("Hãy nhập ngày hết hạn (dd/mm/yyyy).", "error")
         return redirect(url_for(".show", account_id=account_id))
-    return _act(account_id, "account_expire", lambda session, account: set_expiry(session, account, day),
-                f"Đã đặt ngày hết hạn {day.strftime('%d/%m/%Y')}.", expires=day.isoformat())
+    return _act(
+        account_id,
+        "account_expire",
+        lambda session, account: set_expiry(session, account, day),
+        f"Đã đặt ngày hết hạn {day.strftime('%d/%m/%Y')}.",
+        expires=day.isoformat(),
+    )
 
 
 @bp.route("/<int:account_id>/dat-lai-mat-khau", methods=["POST"])
@@ -201,13 +237,21 @@ def import_list():
             errors.append(str(error))
         else:
             results = create_from_rows(db_session(), rows)
-            audit_event("account_bulk_create", target=(upload.filename or "")[:200],
-                        details={"created": [r.username for r in results if r.ok],
-                                 "roles": {r.username: r.role for r in results if r.ok},
-                                 "refused": sum(not r.ok for r in results)})
+            audit_event(
+                "account_bulk_create",
+                target=(upload.filename or "")[:200],
+                details={
+                    "created": [r.username for r in results if r.ok],
+                    "roles": {r.username: r.role for r in results if r.ok},
+                    "refused": sum(not r.ok for r in results),
+                },
+            )
             if form.output.data == "csv":
-                return Response(results_csv(results), mimetype="text/csv; charset=utf-8",
-                                headers={"Content-Disposition": "attachment; filename=tai-khoan-moi.csv"})
+                return Response(
+                    results_csv(results),
+                    mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=tai-khoan-moi.csv"},
+                )
             return render_template("admin_accounts_imported.html", results=results)
         status = 400
     elif request.method == "POST":

@@ -6,6 +6,7 @@ the portal's own session works too.  Anything outside the caller's scope is a
 ``archive_portal/openapi/v1.json`` (served at ``/api/v1/openapi.json``), and
 every call is written to the audit trail.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -73,8 +74,16 @@ def openapi():
 def search():
     result = search_documents(db_session(), current_archive(), account_scope=_caller().scope, params=request.args)
     params = result.params
-    _audit("api_search", "", q=params.q, filters={k: v for k, v in params.to_args().items() if k not in ("q", "page")},
-           total=result.total, page=params.page, error=result.error or "", ids=[hit.id for hit in result.hits])
+    _audit(
+        "api_search",
+        "",
+        q=params.q,
+        filters={k: v for k, v in params.to_args().items() if k not in ("q", "page")},
+        total=result.total,
+        page=params.page,
+        error=result.error or "",
+        ids=[hit.id for hit in result.hits],
+    )
     if result.error:
         return jsonify(error=result.error), 503 if result.unavailable else 400
     return jsonify(
@@ -165,9 +174,15 @@ def text(doc_id: int):
     return jsonify(
         id=doc.id,
         pages=[
-            {"file_id": f.id, "number": p.number, "text": p.text, "method": p.method,
-             "ocr_confidence": p.ocr_confidence}
-            for f in doc.files for p in f.pages
+            {
+                "file_id": f.id,
+                "number": p.number,
+                "text": p.text,
+                "method": p.method,
+                "ocr_confidence": p.ocr_confidence,
+            }
+            for f in doc.files
+            for p in f.pages
         ],
     )
 
@@ -185,12 +200,25 @@ def file(doc_id: int, file_id: int):
     if delivery is None:
         return _not_found("api_file_download", target)
     if delivery.stream is not None:
-        response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=True,
-                             download_name=delivery.filename, conditional=False, etag=False, max_age=0)
+        response = send_file(
+            delivery.stream,
+            mimetype=delivery.media_type,
+            as_attachment=True,
+            download_name=delivery.filename,
+            conditional=False,
+            etag=False,
+            max_age=0,
+        )
     else:
         assert delivery.path is not None  # a delivery is a stream or a stored file
-        response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
-                             as_attachment=True, download_name=delivery.filename, conditional=True, max_age=0)
+        response = send_file(
+            delivery.path,
+            mimetype=delivery.media_type or "application/octet-stream",
+            as_attachment=True,
+            download_name=delivery.filename,
+            conditional=True,
+            max_age=0,
+        )
     response.headers["Content-Disposition"] = attachment(delivery.filename)
     response.headers["Cache-Control"] = "private, no-store"
     _audit("api_file_download", target, filename=delivery.filename, sha256=delivery.sha256, stamped=delivery.stamped)
@@ -202,8 +230,16 @@ def _unit_json(unit) -> dict:
         "code": unit.code,
         "name": unit.name,
         "predecessors": [
-            {"code": p.code, "name": p.name, "level": p.level, "parent_code": p.parent_code, "via": p.via,
-             "basis": p.basis, "effective_date": _date(p.effective_date), "confidence": p.confidence}
+            {
+                "code": p.code,
+                "name": p.name,
+                "level": p.level,
+                "parent_code": p.parent_code,
+                "via": p.via,
+                "basis": p.basis,
+                "effective_date": _date(p.effective_date),
+                "confidence": p.confidence,
+            }
             for p in unit.predecessors
         ],
         "api_url": url_for("api.unit", code=unit.code),
@@ -213,13 +249,16 @@ def _unit_json(unit) -> dict:
 @bp.route("/units")
 def units():
     user = _caller().user
-    version, found = list_new_units(db_session(), sees_all=user.scope is None,
-                                    own_code=user.new_unit_code)
+    version, found = list_new_units(db_session(), sees_all=user.scope is None, own_code=user.new_unit_code)
     _audit("api_units", "", count=len(found))
     return jsonify(
-        mapping_version=None if version is None else {
-            "id": version.id, "source_name": version.source_name,
-            "effective_date": _date(version.effective_date), "loaded_at": version.loaded_at.isoformat() + "Z",
+        mapping_version=None
+        if version is None
+        else {
+            "id": version.id,
+            "source_name": version.source_name,
+            "effective_date": _date(version.effective_date),
+            "loaded_at": version.loaded_at.isoformat() + "Z",
         },
         units=[_unit_json(u) for u in found],
     )
@@ -228,8 +267,7 @@ def units():
 @bp.route("/units/<code>")
 def unit(code: str):
     user = _caller().user
-    found = get_new_unit(db_session(), code[:32], sees_all=user.scope is None,
-                         own_code=user.new_unit_code)
+    found = get_new_unit(db_session(), code[:32], sees_all=user.scope is None, own_code=user.new_unit_code)
     target = f"don-vi:{code[:32]}"
     if found is None:
         return _not_found("api_units", target)

@@ -1,4 +1,5 @@
 """The archivist's pages: packages, their ingest reports and the handover records (biên bản bàn giao)."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,12 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
 @roles_required(*PACKAGE_READERS)
 def index():
     session = db_session()
-    return render_template("archivist/packages.html", packages=packages.list_packages(session), **packages.REPORT_LABELS,
-                           units=packages.units_with_packages(session))
+    return render_template(
+        "archivist/packages.html",
+        packages=packages.list_packages(session),
+        **packages.REPORT_LABELS,
+        units=packages.units_with_packages(session),
+    )
 
 
 @bp.route("/goi/<int:package_id>")
@@ -46,8 +51,11 @@ def report_json(package_id: int):
     audit_event("package_report_download", target=f"goi:{package_id}", details={"found": found is not None})
     if found is None:
         abort(404)
-    return _download(json.dumps(found, ensure_ascii=False, indent=2, default=str), f"bao-cao-goi-{package_id}.json",
-                     "application/json")
+    return _download(
+        json.dumps(found, ensure_ascii=False, indent=2, default=str),
+        f"bao-cao-goi-{package_id}.json",
+        "application/json",
+    )
 
 
 def _record_or_404(action: str, **selector):
@@ -62,10 +70,14 @@ def _record_or_404(action: str, **selector):
 
 def _handover_page(view_prefix: str, **selector):
     record = _record_or_404("handover_view", **selector)
-    return render_template("archivist/handover.html", record=record, fragment=Markup(packages.handover_fragment(record)),
-                           csv_url=(f"archivist.{view_prefix}_csv", selector),
-                           html_url=(f"archivist.{view_prefix}_html", selector),
-                           print_url=(f"printing.{view_prefix}", selector))
+    return render_template(
+        "archivist/handover.html",
+        record=record,
+        fragment=Markup(packages.handover_fragment(record)),
+        csv_url=(f"archivist.{view_prefix}_csv", selector),
+        html_url=(f"archivist.{view_prefix}_html", selector),
+        print_url=(f"printing.{view_prefix}", selector),
+    )
 
 
 def _handover_file(kind: str, name: str, **selector) -> Response:

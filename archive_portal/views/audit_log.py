@@ -1,4 +1,5 @@
 """The audit trail in the portal (auditors and admins): filter, page, export as CSV."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -59,8 +60,14 @@ def index():
         return url_for("audit_log.index", **values)
 
     return render_template(
-        "audit_log.html", page=page, lines=describe_all(page.events), raw=raw, errors=errors, actions=ACTION_LABELS,
-        page_url=page_url, csv_url=url_for("audit_log.export", **export_values),
+        "audit_log.html",
+        page=page,
+        lines=describe_all(page.events),
+        raw=raw,
+        errors=errors,
+        actions=ACTION_LABELS,
+        page_url=page_url,
+        csv_url=url_for("audit_log.export", **export_values),
     ), (400 if errors else 200)
 
 

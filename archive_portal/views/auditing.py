@@ -3,6 +3,7 @@
 Records join the request's unit of work (``web.at_commit``): they commit together
 with the change a view made, and are still written when the request failed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,9 +29,14 @@ def search_details(result) -> dict:
     """Query, filters and hit count of a search, as the trail keeps them."""
     params = result.params
     filters = {k: v for k, v in params.to_args().items() if k not in ("q", "page")}
-    return {"q": params.q, "filters": filters, "total": result.total, "page": params.page,
-            "ids": [hit.id for hit in result.hits],  # what was shown, for the record
-            "error": result.error or ""}
+    return {
+        "q": params.q,
+        "filters": filters,
+        "total": result.total,
+        "page": params.page,
+        "ids": [hit.id for hit in result.hits],  # what was shown, for the record
+        "error": result.error or "",
+    }
 
 
 def stamp_for_current_user() -> Stamp | None:

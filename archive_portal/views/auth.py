@@ -1,4 +1,5 @@
 """Signing in and out."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -19,8 +20,10 @@ bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khóa/hết hạn."
 # Shown with every failure alike (no enumeration), so a legitimate user knows why a right password may fail.
-LOGIN_HINT = ("Sau nhiều lần đăng nhập sai liên tiếp, tài khoản bị tạm khóa {minutes} phút. "
-              "Nếu bạn chắc chắn mật khẩu đúng, hãy thử lại sau hoặc liên hệ quản trị viên.")
+LOGIN_HINT = (
+    "Sau nhiều lần đăng nhập sai liên tiếp, tài khoản bị tạm khóa {minutes} phút. "
+    "Nếu bạn chắc chắn mật khẩu đúng, hãy thử lại sau hoặc liên hệ quản trị viên."
+)
 
 
 def safe_next(target: str | None) -> str:

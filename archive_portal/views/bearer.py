@@ -5,6 +5,7 @@ token is a 401 even beside a valid session cookie).  The caller is rebuilt
 from its account at every request, with the scope ``services.scope`` gives it
 now.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,5 +67,7 @@ def unauthorized():
     invalid = request.headers.get("Authorization") is not None
     response = jsonify(error=INVALID if invalid else MISSING)
     response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="archive", error="invalid_token"' if invalid else 'Bearer realm="archive"'
+    response.headers["WWW-Authenticate"] = (
+        'Bearer realm="archive", error="invalid_token"' if invalid else 'Bearer realm="archive"'
+    )
     return response

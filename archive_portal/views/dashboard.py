@@ -1,4 +1,5 @@
 """Dashboards: a summary of the reader's scope for everyone; ingest progress and OCR quality for staff."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template

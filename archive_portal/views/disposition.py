@@ -5,6 +5,7 @@ fails (a 500), and a quote or CR/LF in it splits or breaks the header. The name
 is first made safe (``archive_core.filenames.download_name``), then sent as an
 ASCII fallback plus the exact UTF-8 name.
 """
+
 from __future__ import annotations
 
 import unicodedata

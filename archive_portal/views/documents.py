@@ -3,6 +3,7 @@
 Every route asks the documents service with the account's scope; a document
 outside it is a 404, exactly like one that does not exist.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, render_template, request, send_file, url_for
@@ -19,8 +20,10 @@ from . import error_response
 from .auditing import audit_event, stamp_for_current_user
 from .disposition import attachment
 
-STAMP_REFUSED = ("Tệp này không thể đóng dấu người tải nên không được tải về; "
-                 "nội dung văn bản vẫn có trên trang văn bản. Vui lòng liên hệ cán bộ lưu trữ.")
+STAMP_REFUSED = (
+    "Tệp này không thể đóng dấu người tải nên không được tải về; "
+    "nội dung văn bản vẫn có trên trang văn bản. Vui lòng liên hệ cán bộ lưu trữ."
+)
 
 bp = Blueprint("documents", __name__, url_prefix="/van-ban")
 
@@ -39,14 +42,28 @@ def bulk_download():
     if bundle is None:
         audit_event("bulk_download", target=",".join(f"van-ban:{i}" for i in ids), details={"found": False})
         abort(404)
-    response = send_file(bundle.stream, mimetype="application/zip", as_attachment=True,
-                         download_name="van-ban.zip", conditional=False, etag=False, max_age=0)
+    response = send_file(
+        bundle.stream,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name="van-ban.zip",
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
     response.headers["Content-Disposition"] = attachment(f"van-ban-{len(bundle.documents)}.zip")
     response.headers["Cache-Control"] = "private, no-store"
-    audit_event("bulk_download", target=",".join(f"van-ban:{i}" for i in bundle.documents), details={
-        "documents": bundle.documents, "sha256": bundle.files, "stamped": bundle.stamped,
-        "left_out": bundle.left_out, "max": MAX_BULK_DOCUMENTS,
-    })
+    audit_event(
+        "bulk_download",
+        target=",".join(f"van-ban:{i}" for i in bundle.documents),
+        details={
+            "documents": bundle.documents,
+            "sha256": bundle.files,
+            "stamped": bundle.stamped,
+            "left_out": bundle.left_out,
+            "max": MAX_BULK_DOCUMENTS,
+        },
+    )
     return response
 
 
@@ -62,8 +79,14 @@ def show(doc_id: int):
     find = request.args.get("tim", default=None, type=str)
     if find is None:
         find = str(search_args.get("q", ""))
-    viewer = build_viewer(db_session(), current_archive(), doc, current_scope(), find=find,
-                          page_seq=request.args.get("trang", default=None, type=int))
+    viewer = build_viewer(
+        db_session(),
+        current_archive(),
+        doc,
+        current_scope(),
+        find=find,
+        page_seq=request.args.get("trang", default=None, type=int),
+    )
     audit_event("document_view", target=f"van-ban:{doc_id}", details={"unit_code": doc.unit_code, "number": doc.number})
 
     def here(**changes) -> str:
@@ -73,15 +96,23 @@ def show(doc_id: int):
             args["trang"] = viewer.current.seq
         args.update(changes)
         anchor = args.pop("_anchor", None)
-        return url_for("documents.show", doc_id=doc_id, _anchor=anchor,
-                       **{k: v for k, v in args.items() if v not in ("", None)})
+        return url_for(
+            "documents.show", doc_id=doc_id, _anchor=anchor, **{k: v for k, v in args.items() if v not in ("", None)}
+        )
 
     def hit_url(hit: int) -> str:
         page = viewer.page_of_hit(hit)
         return here(trang=page.seq if page else "", _anchor=f"hit-{hit}")
 
-    return render_template("document.html", doc=doc, viewer=viewer, here=here, hit_url=hit_url,
-                           search_args=search_args, back_url=url_for("search.index", **search_args))
+    return render_template(
+        "document.html",
+        doc=doc,
+        viewer=viewer,
+        here=here,
+        hit_url=hit_url,
+        search_args=search_args,
+        back_url=url_for("search.index", **search_args),
+    )
 
 
 @bp.route("/<int:doc_id>/tep/<int:file_id>/trang/<int:page_no>.png")
@@ -107,8 +138,15 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     target = f"van-ban:{doc_id}/tep:{file_id}"
     stamp = stamp_for_current_user()
     try:
-        delivery = deliver_file(db_session(), current_archive(), doc_id, file_id, current_scope(), stamp,
-                                only_types=INLINE_TYPES if inline else None)
+        delivery = deliver_file(
+            db_session(),
+            current_archive(),
+            doc_id,
+            file_id,
+            current_scope(),
+            stamp,
+            only_types=INLINE_TYPES if inline else None,
+        )
     except StampError as error:
         audit_event(action, target=target, details={"refused": str(error)})
         return error_response(403, STAMP_REFUSED)
@@ -118,18 +156,37 @@ def _send(doc_id: int, file_id: int, action: str, *, inline: bool):
     if inline:
         g.frameable = True  # shown in a frame of the document page
     if delivery.stream is not None:
-        response = send_file(delivery.stream, mimetype=delivery.media_type, as_attachment=not inline,
-                             download_name=delivery.filename, conditional=False, etag=False, max_age=0)
+        response = send_file(
+            delivery.stream,
+            mimetype=delivery.media_type,
+            as_attachment=not inline,
+            download_name=delivery.filename,
+            conditional=False,
+            etag=False,
+            max_age=0,
+        )
     else:
         assert delivery.path is not None  # a delivery is a stream or a stored file
-        response = send_file(delivery.path, mimetype=delivery.media_type or "application/octet-stream",
-                             as_attachment=not inline, download_name=delivery.filename, conditional=True, max_age=0)
+        response = send_file(
+            delivery.path,
+            mimetype=delivery.media_type or "application/octet-stream",
+            as_attachment=not inline,
+            download_name=delivery.filename,
+            conditional=True,
+            max_age=0,
+        )
     response.headers["Content-Disposition"] = attachment(delivery.filename, inline=inline)
     response.headers["Cache-Control"] = "private, no-store"
     # Audited once the response stands (a name the header cannot carry fails before, not after, the record).
-    audit_event(action, target=target, details={
-        "filename": delivery.filename, "sha256": delivery.sha256, "stamped": delivery.stamped,
-    })
+    audit_event(
+        action,
+        target=target,
+        details={
+            "filename": delivery.filename,
+            "sha256": delivery.sha256,
+            "stamped": delivery.stamped,
+        },
+    )
     return response
 
 

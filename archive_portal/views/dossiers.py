@@ -3,6 +3,7 @@
 A restricted dossier, or one of a unit outside the scope, is a 404 like one that does not
 exist; only the documents the account may read are listed.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template

@@ -4,6 +4,7 @@ Archivists and admins only (``PACKAGE_READERS``): these pages count restricted a
 withheld material.  Lookup accounts reach dossiers through the search filter, which
 keeps their scope and restrictions.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def export(unit_code: str):
     if fonds is None:
         abort(404)
     body = json.dumps(fonds.as_dict(), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": attachment(f"phong-{fonds.code}.json")})
+    return Response(
+        body, mimetype="application/json", headers={"Content-Disposition": attachment(f"phong-{fonds.code}.json")}
+    )
 
 
 @bp.route("/ho-so/<int:dossier_id>")

@@ -9,6 +9,7 @@ loopback interface that came through no proxy (no ``X-Forwarded-For``/
 ``Forwarded``/``X-Real-IP``); anyone else gets 404.
 This blueprint also installs the hooks that count sign-ins and time searches.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -33,8 +34,10 @@ PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"
 def healthz():
     checks = check_health(db_session(), current_archive())
     ok = all(c.ok for c in checks)
-    body = {"status": "ok" if ok else "fail",
-            "checks": {c.name: {"ok": c.ok, "ms": c.ms, **({"error": c.error} if c.error else {})} for c in checks}}
+    body = {
+        "status": "ok" if ok else "fail",
+        "checks": {c.name: {"ok": c.ok, "ms": c.ms, **({"error": c.error} if c.error else {})} for c in checks},
+    }
     return jsonify(body), 200 if ok else 503
 
 

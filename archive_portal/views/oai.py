@@ -8,6 +8,7 @@ harvests the whole catalogue, a lookup token its own unit's predecessors.
 Only metadata of documents that are not withheld is ever served.  GET and
 POST (form-encoded) as the protocol requires; every request is audited.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -31,14 +32,24 @@ def endpoint():
     if caller is None:
         return unauthorized()
     repo = Repository(
-        base_url=base_url(settings.public_url, settings.oai_repository_id), name=settings.oai_repository_name,
-        repository_id=settings.oai_repository_id, admin_email=settings.oai_admin_email,
-        page_size=settings.oai_page_size, secret=current_app.config["SECRET_KEY"],
+        base_url=base_url(settings.public_url, settings.oai_repository_id),
+        name=settings.oai_repository_name,
+        repository_id=settings.oai_repository_id,
+        admin_email=settings.oai_admin_email,
+        page_size=settings.oai_page_size,
+        secret=current_app.config["SECRET_KEY"],
     )
     source = request.form if request.method == "POST" else request.args
     args = {key: source.getlist(key) for key in source}
     body, verb, count = Provider(db_session(), repo, caller.scope).respond(args)
-    audit_event("oai_harvest", account=caller.user, target=verb or "badVerb",
-                details={"via": caller.via, "arguments": {k: v[:1] for k, v in args.items() if k != "resumptionToken"},
-                         "items": count})
+    audit_event(
+        "oai_harvest",
+        account=caller.user,
+        target=verb or "badVerb",
+        details={
+            "via": caller.via,
+            "arguments": {k: v[:1] for k, v in args.items() if k != "resumptionToken"},
+            "items": count,
+        },
+    )
     return Response(body, status=200, content_type="text/xml; charset=utf-8")

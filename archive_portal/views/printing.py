@@ -3,6 +3,7 @@
 Pages of their own (no portal chrome), styled by ``print.css`` (CSP allows no inline style);
 the browser's own print dialog makes the paper or the PDF.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
@@ -48,4 +49,3 @@ def package_handover(package_id: int):
 @roles_required(*PACKAGE_READERS)
 def unit_handover(unit_code: str):
     return _handover(unit_code=unit_code)
-

@@ -1,4 +1,5 @@
 """Saved and recent searches of the signed-in account (its own only; another's saved search is a 404)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,8 +19,12 @@ bp = Blueprint("saved_searches", __name__, url_prefix="/tra-cuu-da-luu")
 @roles_required(*DOCUMENT_READERS)
 def index():
     session = db_session()
-    return render_template("saved_searches.html", saved=saved(session, current_user.account_id),
-                           recent=recent(session, current_user.username), max_saved=MAX_SAVED)
+    return render_template(
+        "saved_searches.html",
+        saved=saved(session, current_user.account_id),
+        recent=recent(session, current_user.username),
+        max_saved=MAX_SAVED,
+    )
 
 
 @bp.route("", methods=["POST"])

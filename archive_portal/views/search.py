@@ -1,4 +1,5 @@
 """The search page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -82,6 +83,8 @@ def export(fmt: str):
     response = Response(body, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = attachment(f"ket-qua-tra-cuu-{stamp}.{fmt}")
     response.headers["Cache-Control"] = "private, no-store"
-    audit_event("search_export", details={"format": fmt, "q": found.params.q, "rows": len(found.hits),
-                                          "total": found.total, "cut": found.cut})
+    audit_event(
+        "search_export",
+        details={"format": fmt, "q": found.params.q, "rows": len(found.hits), "total": found.total, "cut": found.cut},
+    )
     return response

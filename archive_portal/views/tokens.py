@@ -1,4 +1,5 @@
 """The signed-in user's own API tokens: list, create (shown once), revoke."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -28,7 +29,8 @@ bp = Blueprint("tokens", __name__, url_prefix="/ma-truy-cap")
 class CreateTokenForm(FlaskForm):
     name = StringField("Tên (hệ thống sẽ dùng mã)", validators=[Optional(), Length(max=MAX_NAME)])
     days = IntegerField(
-        "Hiệu lực (ngày)", default=DEFAULT_DAYS,
+        "Hiệu lực (ngày)",
+        default=DEFAULT_DAYS,
         validators=[DataRequired("Nhập số ngày."), NumberRange(1, MAX_DAYS, f"Từ 1 đến {MAX_DAYS} ngày.")],
     )
 
@@ -39,8 +41,9 @@ class RevokeTokenForm(FlaskForm):
 
 def _page(form: CreateTokenForm, new_token: str = "", status: int = 200):
     tokens = list_tokens(db_session(), account_id=current_user.account_id)
-    return render_template("tokens.html", form=form, revoke_form=RevokeTokenForm(), tokens=tokens,
-                           new_token=new_token), status
+    return render_template(
+        "tokens.html", form=form, revoke_form=RevokeTokenForm(), tokens=tokens, new_token=new_token
+    ), status
 
 
 @bp.route("/", methods=["GET"])
@@ -60,10 +63,16 @@ def create():
         account = get_account(session, current_user.account_id)
         if account is None:  # deleted under a live session: nothing to issue a token to
             abort(401)
-        info, clear = create_token(session, account, days=form.days.data, name=form.name.data or "",
-                                   created_by=current_user.username)
-        audit.record(session, "api_token_create", account=current_user, target=f"ma-truy-cap:{info.id}",
-                     details={"name": info.name, "expires_at": info.expires_at.isoformat()})
+        info, clear = create_token(
+            session, account, days=form.days.data, name=form.name.data or "", created_by=current_user.username
+        )
+        audit.record(
+            session,
+            "api_token_create",
+            account=current_user,
+            target=f"ma-truy-cap:{info.id}",
+            details={"name": info.name, "expires_at": info.expires_at.isoformat()},
+        )
     except TokenError as error:
         session.rollback()
         form.days.errors = [*form.days.errors, str(error)]

@@ -4,6 +4,7 @@ Loading a new mapping is two steps: the upload is parsed and compared with
 the version in force (nothing changes), the file is kept in the data home
 under its SHA-256, and a second CSRF-protected form applies exactly that file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,14 @@ def _page(**extra):
     session = db_session()
     versions = list_versions(session)
     units = successions_in_force(session)
-    return render_template("units_admin.html", versions=versions, units=units, to_local=to_local,
-                           upload=extra.pop("upload", None) or UploadForm(), **extra)
+    return render_template(
+        "units_admin.html",
+        versions=versions,
+        units=units,
+        to_local=to_local,
+        upload=extra.pop("upload", None) or UploadForm(),
+        **extra,
+    )
 
 
 @bp.route("/")
@@ -86,8 +93,7 @@ def preview():
     pending = _pending_dir()
     (pending / f"{diff.sha256}.csv").write_bytes(data)
     (pending / f"{diff.sha256}.json").write_text(json.dumps({"filename": filename, "by": current_user.username}))
-    return render_template("units_preview.html", diff=diff, filename=filename,
-                           apply=ApplyForm(sha256=diff.sha256))
+    return render_template("units_preview.html", diff=diff, filename=filename, apply=ApplyForm(sha256=diff.sha256))
 
 
 @bp.route("/ap-dung", methods=["POST"])
@@ -105,16 +111,24 @@ def apply():
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     session = db_session()
     try:
-        result = import_mapping(session, path, loaded_by=current_user.username,
-                                source_name=meta.get("filename") or path.name)
+        result = import_mapping(
+            session, path, loaded_by=current_user.username, source_name=meta.get("filename") or path.name
+        )
     except UnitsFileError as error:
         session.rollback()
         flash(f"Không nạp được tệp đơn vị: {error}", "error")
         return redirect(url_for("units_admin.index"))
     if not result.unchanged:
-        audit_event("units_import", target=f"phien-ban:{result.version_id}",
-                    details={"source": meta.get("filename", ""), "sha256": digest, "pairs": result.rows,
-                             "new_units": result.new_units})
+        audit_event(
+            "units_import",
+            target=f"phien-ban:{result.version_id}",
+            details={
+                "source": meta.get("filename", ""),
+                "sha256": digest,
+                "pairs": result.rows,
+                "new_units": result.new_units,
+            },
+        )
     path.unlink(missing_ok=True)
     meta_path.unlink(missing_ok=True)
     if result.unchanged:

@@ -4,6 +4,7 @@ The same two actions as ``archive withhold`` / ``archive release``; CSRF-protect
 POSTs.  The page shows a withheld document's facts to archivists and admins only,
 so they can review it; no other role ever reaches it.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -36,8 +37,9 @@ def show(document_id: int):
     if view is None:
         abort(404)
     audit_event("withholding_view", target=f"van-ban:{document_id}")
-    return render_template("archivist/withholding.html", doc=view, form=ReasonForm(),
-                           may_release=current_user.role in RELEASERS)
+    return render_template(
+        "archivist/withholding.html", doc=view, form=ReasonForm(), may_release=current_user.role in RELEASERS
+    )
 
 
 def _act(document_id: int, action: str) -> object:
@@ -49,22 +51,36 @@ def _act(document_id: int, action: str) -> object:
         return redirect(url_for("withholding.show", document_id=document_id))
     change_of = withholding.withhold if action == "withhold" else withholding.release
     try:
-        change = change_of(current_archive(), document_id, form.reason.data, role=current_user.role,
-                           by=current_user.username)
+        change = change_of(
+            current_archive(), document_id, form.reason.data, role=current_user.role, by=current_user.username
+        )
     except UserError as error:
-        audit_event(f"document_{action}_refused", target=target, details={"reason": form.reason.data,
-                                                                          "error": str(error)})
+        audit_event(
+            f"document_{action}_refused", target=target, details={"reason": form.reason.data, "error": str(error)}
+        )
         flash(str(error), "error")
         return redirect(url_for("withholding.show", document_id=document_id))
-    audit_event(f"document_{action}", target=target, details={
-        "reason": form.reason.data, "changed": change.changed, "unit_code": change.unit_code,
-        "previous": change.previous_reason})
+    audit_event(
+        f"document_{action}",
+        target=target,
+        details={
+            "reason": form.reason.data,
+            "changed": change.changed,
+            "unit_code": change.unit_code,
+            "previous": change.previous_reason,
+        },
+    )
     if action == "withhold":
-        flash("Đã giữ lại: văn bản không còn tra cứu được." if change.changed else "Văn bản đã bị giữ lại từ trước.",
-              "info")
+        flash(
+            "Đã giữ lại: văn bản không còn tra cứu được." if change.changed else "Văn bản đã bị giữ lại từ trước.",
+            "info",
+        )
     elif change.pending_files:
-        flash("Đã giải tỏa. Văn bản chưa được trích xuất (bị giữ lại khi nhập): tiến trình archive worker sẽ đọc và "
-              "đánh chỉ mục.", "info")
+        flash(
+            "Đã giải tỏa. Văn bản chưa được trích xuất (bị giữ lại khi nhập): tiến trình archive worker sẽ đọc và "
+            "đánh chỉ mục.",
+            "info",
+        )
     else:
         flash("Đã giải tỏa: văn bản tra cứu được trở lại." if change.changed else "Văn bản không bị giữ lại.", "info")
     return redirect(url_for("withholding.show", document_id=document_id))

@@ -29,7 +29,7 @@ def _check_word_stream(path: Path) -> None:
         raise ExtractionRefused(f"DOC hỏng, không đọc được (corrupt DOC: {exc})") from None
     if len(fib) < 12 or fib[:2] not in (b"\xec\xa5", b"\xdc\xa5"):
         raise ExtractionRefused("DOC hỏng: thiếu phần đầu WordDocument (corrupt DOC)")
-    if int.from_bytes(fib[_FIB_FLAGS:_FIB_FLAGS + 2], "little") & _F_ENCRYPTED:
+    if int.from_bytes(fib[_FIB_FLAGS : _FIB_FLAGS + 2], "little") & _F_ENCRYPTED:
         raise ExtractionRefused("DOC có mật khẩu (password-protected DOC)")
 
 

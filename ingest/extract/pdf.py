@@ -109,6 +109,6 @@ def _fix_legacy_text_layer(pages: list[ExtractedPage], warnings: list[str]) -> N
         return
     texts, found = fix_legacy_texts([p.text for p in layer], pdf=True)
     if found:
-        for page, text in zip(layer, texts):
+        for page, text in zip(layer, texts, strict=False):
             page.text = text
         warnings.append(conversion_note(found))

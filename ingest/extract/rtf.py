@@ -28,6 +28,6 @@ class RtfExtractor(Extractor):
         try:
             # RTF itself is 7-bit; latin-1 keeps any stray 8-bit byte as is.
             text = rtf_to_text(data.decode("latin-1"), encoding=encoding, errors="replace")
-        except Exception as exc:  # noqa: BLE001 - striprtf has no error type of its own
+        except Exception as exc:
             raise ExtractionRefused(f"RTF hỏng, không đọc được (corrupt RTF: {type(exc).__name__})") from None
         return text_extraction(media_type, [text])

@@ -26,7 +26,7 @@ class XlsxExtractor(Extractor):
 
         warnings: list[str] = []
         pages: list[str] = []
-        handle = open(path, "rb")  # a file object: openpyxl would refuse a name not ending in .xlsx
+        handle = open(path, "rb")  # noqa: SIM115 - closed below once openpyxl is done; a file object: openpyxl would refuse a name not ending in .xlsx
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

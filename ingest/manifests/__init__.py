@@ -4,11 +4,12 @@ Every reader yields raw rows as ``{header: value}`` dicts of strings; the
 header matching, English aliases and value normalisation happen once, in
 ``read_manifest``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..encodings import conversion_note, fix_legacy_rows
 from ..fields import PART_COLUMNS, canonical_column, header_key, split_attachments

@@ -1,4 +1,5 @@
 """``documents.csv``: UTF-8 with or without BOM; Windows-1258, TCVN3 and VNI detected and converted."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """``documents.jsonl``: one JSON object per line; a broken line is reported, never fatal."""
+
 from __future__ import annotations
 
 import json

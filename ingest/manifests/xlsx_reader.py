@@ -1,4 +1,5 @@
 """``documents.xlsx``: the first sheet, first row as header, read in streaming mode."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -86,7 +86,10 @@ def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) 
 
 
 def read_document_metadata(
-    pages: list[str], first_original: Path | None = None, *, first_page_from_text_layer: bool = False,
+    pages: list[str],
+    first_original: Path | None = None,
+    *,
+    first_page_from_text_layer: bool = False,
     first_page_layout: PageLayout | None = None,
 ) -> dict[str, object]:
     """What ingest reads when a document is finalised: its first file's page texts, and, when

@@ -65,7 +65,9 @@ def apply_edxml_fields(run: IngestRun, document: Document, rel: str) -> None:
     """Fill the fields the manifest left empty from the message header (source: edxml)."""
     sources = dict(document.field_sources or {})
     from_message = document_from_row(
-        Row(line=0, values=run.state.edxml[rel].fields), package_id=run.package_id, unit_code=run.contents.unit_code,
+        Row(line=0, values=run.state.edxml[rel].fields),
+        package_id=run.package_id,
+        unit_code=run.contents.unit_code,
         source="thông điệp edXML",
     )
     for attribute in (*COLUMN_TO_ATTRIBUTE.values(), "issued_date", "number_norm"):

@@ -38,8 +38,9 @@ def raise_secrecy(run: IngestRun, document: Document, row: Row) -> None:
     reason = f"Bản xuất lại (gói #{run.package_id}) nâng độ mật: {found.reason}"
     secrecy.mark_withheld(document, reason, found.level)
     run.state.raised[row.key] = (document.id, reason)
-    run.state.row_duplicates[row.key] = (f"Đã có trong kho (văn bản #{document.id}, gói #{document.package_id}); "
-                                         f"{reason}: đã rút khỏi tra cứu")
+    run.state.row_duplicates[row.key] = (
+        f"Đã có trong kho (văn bản #{document.id}, gói #{document.package_id}); {reason}: đã rút khỏi tra cứu"
+    )
 
 
 def withdraw_raised(run: IngestRun) -> None:
@@ -50,15 +51,28 @@ def withdraw_raised(run: IngestRun) -> None:
 
 def held_reason(run: IngestRun, session: Session) -> str:
     """Why this package's unreferenced files are held for review, or ``""``: a secret row lacks its file."""
-    lacking = exists().where(DocumentFile.document_id == Document.id, DocumentFile.blob_sha256.is_(None),
-                             DocumentFile.status.in_(("missing", "refused")))
+    lacking = exists().where(
+        DocumentFile.document_id == Document.id,
+        DocumentFile.blob_sha256.is_(None),
+        DocumentFile.status.in_(("missing", "refused")),
+    )
     stored = exists().where(DocumentFile.document_id == Document.id, DocumentFile.blob_sha256.is_not(None))
-    keys = list(session.scalars(
-        select(Document.ma_van_ban)
-        .where(Document.package_id == run.package_id, Document.origin == "manifest", Document.withheld.is_(True),
-               or_(lacking, ~stored))  # a named file not found, or no file at all
-        .order_by(Document.ma_van_ban).limit(5)))
+    keys = list(
+        session.scalars(
+            select(Document.ma_van_ban)
+            .where(
+                Document.package_id == run.package_id,
+                Document.origin == "manifest",
+                Document.withheld.is_(True),
+                or_(lacking, ~stored),
+            )  # a named file not found, or no file at all
+            .order_by(Document.ma_van_ban)
+            .limit(5)
+        )
+    )
     if not keys:
         return ""
-    return (f"Giữ lại chờ xem xét: văn bản mật {', '.join(keys)} thiếu tệp đính kèm (hoặc không ghi tệp), tệp "
-            "không được bảng kê nhắc đến có thể là tệp đó")
+    return (
+        f"Giữ lại chờ xem xét: văn bản mật {', '.join(keys)} thiếu tệp đính kèm (hoặc không ghi tệp), tệp "
+        "không được bảng kê nhắc đến có thể là tệp đó"
+    )
