@@ -1,4 +1,8 @@
-"""A real data home for the operations tests: two bags of rendered PDFs ingested through the pipeline."""
+"""A real data home for the operations tests: two bags of rendered PDFs ingested through the pipeline.
+
+The tests in MATRIX_TESTS run on both backends of tests/backends.py (``sqlite-fts`` and
+``postgresql-opensearch``: backup with pg_dump and restore with pg_restore, verify); the others on SQLite.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from archive_core.context import Archive
-from archive_portal.services.units import import_mapping
 from archive_core.settings import Settings
+from archive_portal.services.units import import_mapping
 from ingest.pipeline import IngestOptions, ingest_package
 from specimens import make_specimens, render_pdf
+from tests.backends import backend_overrides, close_archive, parametrize_backend
 
 from ..ingest.packaging import row_for, write_package
 
@@ -30,12 +35,26 @@ def make_bag(root: Path, unit: str, count: int, *, seed: int, prefix: str, secre
     return write_package(root, rows, unit_code=unit)
 
 
-def open_home(home: Path) -> Archive:
-    return Archive.open(Settings.load(home=home, workers=1))
+MATRIX_TESTS = {"test_backup_is_incremental_and_restore_gives_back_the_same_archive",
+                "test_quick_check_finds_lost_files_and_withheld_document_in_the_index",
+                "test_admin_page_shows_the_last_verification"}
 
 
-def populated_home(tmp_path: Path) -> Archive:
-    archive = open_home(tmp_path / "home")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_backend(metafunc, metafunc.function.__name__ in MATRIX_TESTS)
+
+
+@pytest.fixture(scope="session")
+def backend(request) -> str:
+    return request.param
+
+
+def open_home(home: Path, **overrides) -> Archive:
+    return Archive.open(Settings.load(home=home, workers=1, **overrides))
+
+
+def populated_home(tmp_path: Path, **overrides) -> Archive:
+    archive = open_home(tmp_path / "home", **overrides)
     with archive.db.transaction() as session:
         import_mapping(session, UNITS_CSV)
     for unit, seed, prefix in (("11950", 3, "LS"), ("11956", 4, "AT")):
@@ -45,7 +64,13 @@ def populated_home(tmp_path: Path) -> Archive:
 
 
 @pytest.fixture()
-def home(tmp_path) -> Archive:
-    archive = populated_home(tmp_path)
+def backend_settings(request, backend):
+    """``settings(home_dir)``: Settings of a new home on this test's backend (a fresh database and index alias)."""
+    return lambda home: Settings.load(home=home, workers=1, **backend_overrides(request, backend))
+
+
+@pytest.fixture()
+def home(request, tmp_path, backend) -> Archive:
+    archive = populated_home(tmp_path, **backend_overrides(request, backend))
     yield archive
-    archive.close()
+    close_archive(archive)

@@ -4,25 +4,26 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
-from archive_portal.cli import main
-from archive_portal.services import audit
-from archive_portal.services.accounts import create_account
-from archive_portal.services.tokens import create_token
+from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile
+from archive_core.settings import Settings
+from archive_core.store import blob_path, sha256_file
 from archive_ops.backup import backup
 from archive_ops.restore import restore
 from archive_ops.snapshots import BackupError, list_snapshots, read_objects
 from archive_ops.verify import verify
-from archive_core.settings import Settings
+from archive_portal.cli import main
+from archive_portal.services import audit
+from archive_portal.services.accounts import create_account
+from archive_portal.services.tokens import create_token
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
-from archive_core.store import blob_path, sha256_file
+from tests.backends import close_archive
 
 from .conftest import make_bag, open_home, populated_home
 
@@ -69,7 +70,7 @@ def people_and_their_trail(archive) -> None:
         audit.record(session, "search", account=phohien, details={"q": "kế hoạch", "hits": 3})
 
 
-def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp_path):
+def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp_path, backend_settings):
     people_and_their_trail(home)
     before_rows = database_rows(home)
     assert before_rows["account"] and before_rows["api_token"] and before_rows["audit_event"]
@@ -89,22 +90,24 @@ def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp
     assert {p: p.stat().st_mtime_ns for p in sorted((dest / "store").glob("??/??/*"))} == mtimes
     assert list_snapshots(dest) == sorted([first.snapshot, second.snapshot])
     manifest = (second.path / "manifest-sha256.txt").read_text()
-    assert "data/archive.sqlite" in manifest and "data/store-objects.txt" in manifest
+    database = "data/database.pgdump" if home.settings.database_url.startswith("postgresql") else "data/archive.sqlite"
+    assert database in manifest and "data/store-objects.txt" in manifest  # pg_dump on PostgreSQL
     assert {sha for sha, _ in read_objects(second.path)} == set(before_originals)
 
     home_dir = home.settings.home
-    home.close()
+    close_archive(home)  # on a cluster its index goes too
     shutil.rmtree(home_dir)
-    result = restore(dest, Settings.load(home=home_dir, workers=1))
+    target = backend_settings(home_dir)  # on PostgreSQL an empty database: pg_restore fills it
+    result = restore(dest, target)
     assert result.objects == n and result.index == "rebuilt" and result.documents_indexed == 7
-    restored = open_home(home_dir)
+    restored = Archive.open(target)
     try:
         assert searches(restored) == before_searches
         assert originals(restored) == before_originals
         assert database_rows(restored) == before_rows, "every table back as it was"
         assert verify(restored).ok
     finally:
-        restored.close()
+        close_archive(restored)
 
 
 def test_backup_with_index_restores_the_index_and_keep_prunes(home, tmp_path):
@@ -176,7 +179,7 @@ def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path
     def ingest() -> None:
         try:
             ingest_package(home, bag, IngestOptions(workers=1))
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
 
     worker = threading.Thread(target=ingest)

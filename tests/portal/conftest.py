@@ -29,50 +29,24 @@ from archive_portal.services.accounts import create_account
 from archive_portal.services.units import import_mapping
 from indexes.base import IndexDocument
 from indexes.fold import normalize_number
-from tests.opensearch_node import unique_alias
+from tests.backends import backend_overrides, close_archive, parametrize_backend
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-SQLITE_FTS = "sqlite-fts"
-POSTGRESQL_OPENSEARCH = "postgresql-opensearch"
-BACKENDS = (SQLITE_FTS, POSTGRESQL_OPENSEARCH)
 MATRIX_MODULES = {"test_portal_search", "test_portal_documents", "test_portal_tokens", "test_portal_oai",
                   "test_portal_scope", "test_portal_isolation", "test_portal_export", "test_portal_viewer"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that reaches a world takes the ``backend`` parameter: both backends in MATRIX_MODULES."""
-    if "backend" not in metafunc.fixturenames:
-        return
-    module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    ids = list(BACKENDS) if module in MATRIX_MODULES else [SQLITE_FTS]
-    metafunc.parametrize("backend", ids, indirect=True, scope="session")
+    parametrize_backend(metafunc, metafunc.module.__name__.rsplit(".", 1)[-1] in MATRIX_MODULES)
 
 
 @pytest.fixture(scope="session")
 def backend(request) -> str:
     return request.param
-
-
-def backend_overrides(request: pytest.FixtureRequest, backend: str) -> dict:
-    """The Settings of ``backend``: nothing for SQLite+FTS5; a fresh PostgreSQL database and an OpenSearch
-    alias of its own otherwise."""
-    if backend == SQLITE_FTS:
-        return {}
-    assert backend == POSTGRESQL_OPENSEARCH, backend
-    node = request.getfixturevalue("opensearch_node")
-    return {"database_url": request.getfixturevalue("postgres").database(), "index_engine": "opensearch",
-            "search_url": node.url, "search_index": unique_alias("portal"), "search_timeout_ms": 30_000}
-
-
-def close_archive(archive: Archive) -> None:
-    """Close the archive; a cluster index made for the test goes with it."""
-    drop = getattr(archive.engine, "drop", None)
-    if archive.settings.index_engine != "sqlite" and drop is not None:
-        drop()
-    archive.close()
 
 
 @dataclass

@@ -26,7 +26,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import backend_overrides, close_archive
 from flask import url_for
 from portal_helpers import PASSWORD, csrf_token, login
 from sqlalchemy import func, select
@@ -41,6 +40,7 @@ from archive_portal.services.tokens import create_token
 from archive_portal.services.units import import_mapping
 from ingest.pipeline import IngestOptions, ingest_package
 from specimens import make_specimens, render_pdf
+from tests.backends import backend_overrides, close_archive
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
 MARK = "kiemtrachung"  # in every document: one search reaches them all

@@ -1,0 +1,42 @@
+"""The backend matrix of the portal and operations suites: one id per (database, search engine) pair.
+
+``sqlite-fts``: SQLite and the embedded FTS5 engine (a data home on one machine).
+``postgresql-opensearch``: the run's PostgreSQL cluster and OpenSearch node (tests/conftest.py): a fresh
+database and an index alias of its own for every archive a test opens.
+"""
+from __future__ import annotations
+
+import pytest
+
+from archive_core.context import Archive
+from tests.opensearch_node import unique_alias
+
+SQLITE_FTS = "sqlite-fts"
+POSTGRESQL_OPENSEARCH = "postgresql-opensearch"
+BACKENDS = (SQLITE_FTS, POSTGRESQL_OPENSEARCH)
+
+
+def backend_overrides(request: pytest.FixtureRequest, backend: str) -> dict:
+    """Settings overrides of ``backend`` (nothing for SQLite+FTS5: the home's own file and index)."""
+    if backend == SQLITE_FTS:
+        return {}
+    assert backend == POSTGRESQL_OPENSEARCH, backend
+    node = request.getfixturevalue("opensearch_node")
+    return {"database_url": request.getfixturevalue("postgres").database(), "index_engine": "opensearch",
+            "search_url": node.url, "search_index": unique_alias("archive"), "search_timeout_ms": 30_000}
+
+
+def close_archive(archive: Archive) -> None:
+    """Close the archive; a cluster index made for the test goes with it."""
+    engine = archive.engine
+    drop = getattr(engine, "drop", None)
+    closed = getattr(engine, "_closed", False)  # the test closed it (and dropped its index) already
+    if archive.settings.index_engine != "sqlite" and drop is not None and not closed:
+        drop()
+    archive.close()
+
+
+def parametrize_backend(metafunc: pytest.Metafunc, on_both: bool) -> None:
+    """Give a test that reaches a world the ``backend`` parameter: both ids, or ``sqlite-fts`` alone."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", list(BACKENDS) if on_both else [SQLITE_FTS], indirect=True, scope="session")
