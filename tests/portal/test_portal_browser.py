@@ -113,3 +113,50 @@ def test_sign_in_search_and_open_a_document(live_server, world, tmp_path):
             assert not [e for e in errors if "Content Security Policy" in e], errors
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_export_and_bulk_download_from_the_results_page(live_server, world, tmp_path):
+    """An official exports the results as XLSX and downloads two chosen documents as a zip, in the browser."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(locale="vi-VN", accept_downloads=True)
+            page.goto(f"{live_server}/dang-nhap")
+            page.fill("#username", "sonnam")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server}/")
+            page.fill("#q", "UBND")
+            page.click("form.search button[type=submit]")
+            page.wait_for_selector("li.hit")
+
+            with page.expect_download() as sheet:
+                page.click("#export-xlsx")
+            rows = [[c for c in row if c is not None] for row in
+                    load_workbook(io.BytesIO(Path(sheet.value.path()).read_bytes()), read_only=True).active.iter_rows(values_only=True)]
+            text = "\n".join(" ".join(str(c) for c in row) for row in rows)
+            assert world.subjects["lam_son"] in text, "the visible results are in the sheet"
+            assert world.subjects["an_tao"] not in text, "nothing outside the account's scope"
+
+            picks = page.locator("input.pick")
+            assert picks.count() >= 2
+            picks.nth(0).check()
+            picks.nth(1).check()
+            with page.expect_download() as bundle:
+                page.click("#bulk button[type=submit]")
+            data = Path(bundle.value.path()).read_bytes()
+            with zipfile.ZipFile(io.BytesIO(data)) as archive_zip:
+                names = archive_zip.namelist()
+                pdfs = [n for n in names if n.lower().endswith(".pdf")]
+                assert len(pdfs) == 2, names
+                assert all(b"/ArchiveStamp" in archive_zip.read(n) for n in pdfs), "stamped copies for a lookup account"
+        finally:
+            browser.close()
