@@ -503,24 +503,7 @@ class SqliteFtsEngine:
         else:
             source = "docs d"
         relevance = bool(positive) and query.sort == "relevance"
-        select_params: list[Any] = []
-        if relevance and query.numbers:
-            hit = "d.number_norm IN (SELECT value FROM json_each(?))"
-            select_params.append(json.dumps(list(query.numbers)))
-        else:
-            hit = "0"
-        if relevance:
-            order = "hit DESC, score, id DESC"
-        elif query.sort == "date_asc":
-            order = "issued_date ASC NULLS LAST, id ASC"
-        else:
-            order = "issued_date DESC NULLS LAST, id DESC"
-        facets = [f for f in query.facets if f in FACETS]
-        parts = ["SELECT 0, '', count(*), NULL FROM m"]
-        parts += [
-            f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}" for f in facets
-        ]
-        parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
+        hit, select_params, parts = match_set_selects(query, relevance)
         sql = (
             f"WITH m AS MATERIALIZED (SELECT d.id AS id, {_BM25 if relevance else '0.0'} AS score, "
             f"{hit} AS hit, d.issued_date AS issued_date, {', '.join('d.' + f for f in FACETS)} "
@@ -528,7 +511,7 @@ class SqliteFtsEngine:
         )
         rows = self._read(sql, [*select_params, *params, query.per_page, query.offset], deadline=deadline)
         total = 0
-        facet_values: dict[str, list[FacetValue]] = {f: [] for f in facets}
+        facet_values: dict[str, list[FacetValue]] = {f: [] for f in query.facets if f in FACETS}
         ranked: list[tuple[int, float]] = []
         for kind, name, count, value in rows:
             if kind == 0:
@@ -577,3 +560,25 @@ class SqliteFtsEngine:
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
+
+
+def match_set_selects(query: SearchQuery, relevance: bool) -> tuple[str, list[Any], list[str]]:
+    """The pieces read from the match set ``m`` in one statement: the number-hit expression (and its
+    parameter), then the total, one count per facet and the ranked page, as UNION ALL parts."""
+    select_params: list[Any] = []
+    if relevance and query.numbers:
+        hit = "d.number_norm IN (SELECT value FROM json_each(?))"
+        select_params.append(json.dumps(list(query.numbers)))
+    else:
+        hit = "0"
+    if relevance:
+        order = "hit DESC, score, id DESC"
+    elif query.sort == "date_asc":
+        order = "issued_date ASC NULLS LAST, id ASC"
+    else:
+        order = "issued_date DESC NULLS LAST, id DESC"
+    facets = [f for f in query.facets if f in FACETS]
+    parts = ["SELECT 0, '', count(*), NULL FROM m"]
+    parts += [f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}" for f in facets]
+    parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
+    return hit, select_params, parts

@@ -14,12 +14,11 @@ bounding the work.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from .base import FacetValue, SearchQuery, SearchResult
-from .sqlite_fts import _BM25, FACETS, SqliteFtsEngine, match_expression
+from .sqlite_fts import _BM25, FACETS, SqliteFtsEngine, match_expression, match_set_selects
 
 CAP = 10_000
 
@@ -55,24 +54,7 @@ class SqliteTopKEngine(SqliteFtsEngine):
                 if query.sort != "date_asc"
                 else "ORDER BY d.issued_date ASC NULLS LAST, d.id ASC"
             )
-        select_params: list[Any] = []
-        if relevance and query.numbers:
-            hit = "d.number_norm IN (SELECT value FROM json_each(?))"
-            select_params.append(json.dumps(list(query.numbers)))
-        else:
-            hit = "0"
-        if relevance:
-            order = "hit DESC, score, id DESC"
-        elif query.sort == "date_asc":
-            order = "issued_date ASC NULLS LAST, id ASC"
-        else:
-            order = "issued_date DESC NULLS LAST, id DESC"
-        facets = [f for f in query.facets if f in FACETS]
-        parts = ["SELECT 0, '', count(*), NULL FROM m"]
-        parts += [
-            f"SELECT 1, '{f}', count(*), {f} FROM m WHERE {f} IS NOT NULL AND {f} != '' GROUP BY {f}" for f in facets
-        ]
-        parts.append(f"SELECT * FROM (SELECT 2, '', id, score FROM m ORDER BY {order} LIMIT ? OFFSET ?)")
+        hit, select_params, parts = match_set_selects(query, relevance)
         sql = (
             f"WITH m AS MATERIALIZED (SELECT d.id AS id, {_BM25 if relevance else '0.0'} AS score, "
             f"{hit} AS hit, d.issued_date AS issued_date, {', '.join('d.' + f for f in FACETS)} "
@@ -81,7 +63,7 @@ class SqliteTopKEngine(SqliteFtsEngine):
         )
         rows = self._read(sql, [*select_params, *params, query.per_page, query.offset], deadline=deadline)
         total = 0
-        facet_values: dict[str, list[FacetValue]] = {f: [] for f in facets}
+        facet_values: dict[str, list[FacetValue]] = {f: [] for f in query.facets if f in FACETS}
         ranked: list[tuple[int, float]] = []
         for kind, name, count, value in rows:
             if kind == 0:
