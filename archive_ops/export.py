@@ -36,24 +36,12 @@ from archive_core.clock import utcnow
 from archive_core.context import Archive
 from archive_core.db.models import Document, Dossier, OldUnit, Package, Succession, UnitMappingVersion
 from archive_core.store import blob_path
+from ingest.dossier_list import COLUMNS as DOSSIER_LIST_COLUMNS
 from ingest.fields import COLUMN_TO_ATTRIBUTE
 
 GIVEN_SOURCES = ("manifest", "edxml")
 DOCUMENT_COLUMNS = [*COLUMN_TO_ATTRIBUTE, "so_den", "ngay_den", "so_thu_tu", "tep_dinh_kem"]
-DOSSIER_COLUMNS = [
-    "ma_ho_so",
-    "tieu_de",
-    "thoi_han_bao_quan",
-    "che_do_su_dung",
-    "muc_do_tin_cay",
-    "nguoi_lap",
-    "ngay_bat_dau",
-    "ngay_ket_thuc",
-    "tu_khoa",
-    "so_luong_van_ban",
-    "so_luong_trang",
-    "ghi_chu",
-]
+DOSSIER_COLUMNS = list(DOSSIER_LIST_COLUMNS)  # the contract's ho_so.csv columns, as ingest reads them
 RECORD_NAME = "bien-ban-ban-giao"
 
 
