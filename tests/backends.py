@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from archive_core.context import Archive
+from archive_core.settings import Settings
 from tests.opensearch_node import unique_alias
 
 SQLITE_FTS = "sqlite-fts"
@@ -24,6 +25,14 @@ def backend_overrides(request: pytest.FixtureRequest, backend: str) -> dict:
     node = request.getfixturevalue("opensearch_node")
     return {"database_url": request.getfixturevalue("postgres").database(), "index_engine": "opensearch",
             "search_url": node.url, "search_index": unique_alias("archive"), "search_timeout_ms": 30_000}
+
+
+def archive_environment(settings: Settings) -> dict[str, str]:
+    """The ``ARCHIVE_*`` environment under which an ``archive`` command opens the same archive as ``settings``."""
+    return {"ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": settings.database_url,
+            "ARCHIVE_INDEX_ENGINE": settings.index_engine, "ARCHIVE_SEARCH_URL": settings.search_url,
+            "ARCHIVE_SEARCH_INDEX": settings.search_index, "ARCHIVE_SEARCH_TIMEOUT_MS": str(settings.search_timeout_ms),
+            "ARCHIVE_SECRET_KEY": settings.secret_key}
 
 
 def close_archive(archive: Archive) -> None:

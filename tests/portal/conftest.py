@@ -9,8 +9,8 @@ Every indexed document contains "báo cáo" so one search reaches them all.
 
 Backends (the matrix shows in the test ids): ``sqlite-fts`` (SQLite + the embedded FTS5 engine) for every
 module; ``postgresql-opensearch`` (the run's PostgreSQL cluster and OpenSearch node, tests/conftest.py) for
-the modules in ``MATRIX_MODULES`` — search, documents, API and tokens, OAI, scope, isolation — so that the
-full portal suite is not run twice (CI time).
+the modules in ``MATRIX_MODULES`` — search, documents, API and tokens, OAI, scope, isolation, audit trail,
+withheld and restricted documents — so that the full portal suite is not run twice (CI time).
 """
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 MATRIX_MODULES = {"test_portal_search", "test_portal_documents", "test_portal_tokens", "test_portal_oai",
-                  "test_portal_scope", "test_portal_isolation", "test_portal_export", "test_portal_viewer"}
+                  "test_portal_scope", "test_portal_isolation", "test_portal_export", "test_portal_viewer",
+                  "test_portal_audit", "test_portal_audit_tamper", "test_portal_withhold", "test_portal_restricted"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
