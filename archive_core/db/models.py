@@ -294,6 +294,18 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class ChangeGeneration(Base):
+    """A counter the database bumps (triggers of migration 0013) whenever a document is added or
+    removed, a document's ``withheld``, ``doc_type`` or ``unit_code`` changes, or an old unit
+    changes: the portal's cached search menus are valid while it stays put.  ``token`` is random
+    per database."""
+
+    __tablename__ = "change_generation"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class VerificationRun(Base):
     """One run of ``archive verify``: fixity of the originals and agreement of database, store and index."""
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from archive_core.collation import vietnamese_key
 from archive_core.context import Archive
-from archive_core.db.models import Document, OldUnit
+from archive_core.db.models import ChangeGeneration, Document, OldUnit
 from archive_core.errors import USER_ERRORS, UserError
-from indexes.base import SearchQuery, SearchUnavailable
+from indexes.base import SearchQuery, SearchTimeout, SearchUnavailable
 from indexes.highlight import fast_fold
 from indexes.query import build_query
 
@@ -230,6 +233,72 @@ def _proper_name(name: str) -> tuple[str, str]:
     return clean, ""
 
 
+@dataclass(frozen=True)
+class SearchMenus:
+    """The search form's menus for one scope: the old units and the document types it may narrow to."""
+
+    units: list[UnitGroup]
+    doc_types: list[str]
+
+
+MENU_CACHE_SIZE = 512  # scopes kept per process (a province has a few hundred new units)
+MENU_CACHE_SECONDS = 300.0  # a backstop: recomputed at least this often even if the counter never moved
+_menu_cache: OrderedDict[tuple, tuple[float, SearchMenus]] = OrderedDict()
+_menu_lock = threading.Lock()
+
+
+def _change_generation(session: Session) -> tuple[str, int] | None:
+    """(token, value) of the database's change counter (migration 0013), or None without one."""
+    row = session.execute(
+        select(ChangeGeneration.token, ChangeGeneration.value).where(ChangeGeneration.name == "documents")
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def search_menus(session: Session, scope: frozenset[str] | None) -> SearchMenus:
+    """The menus of the search form for ``scope``, computed once per change of the documents.
+
+    Computing them reads the documents table (the distinct types and holding units of the
+    scope: tens of milliseconds at a million documents for one commune, hundreds for the whole
+    archive), so they are kept per process under (database, change counter, scope) and reused
+    until a trigger of the database bumps the counter: an ingest, a withhold or release, a
+    document's type or unit changed, the units mapping loaded.  The counter is read before the
+    menus, so menus kept under a counter value are never older than that value.  Every value
+    handed out is checked against the scope again.
+    """
+    generation = _change_generation(session)
+    bind = session.get_bind()
+    key = (str(bind.engine.url), generation, scope)
+    now = time.monotonic()
+    if generation is not None:
+        with _menu_lock:
+            cached = _menu_cache.get(key)
+            if cached is not None and cached[0] > now:
+                _menu_cache.move_to_end(key)
+                return _in_scope(cached[1], scope)
+    menus = SearchMenus(units_in_scope(session, scope), doc_types_in_scope(session, scope))
+    if generation is not None:
+        with _menu_lock:
+            _menu_cache[key] = (now + MENU_CACHE_SECONDS, menus)
+            while len(_menu_cache) > MENU_CACHE_SIZE:
+                _menu_cache.popitem(last=False)
+    return _in_scope(menus, scope)
+
+
+def _in_scope(menus: SearchMenus, scope: frozenset[str] | None) -> SearchMenus:
+    """``menus`` with any unit outside ``scope`` left out (it never should be there)."""
+    if scope is None:
+        return menus
+    groups = []
+    for group in menus.units:
+        options = [o for o in group.options if o.code in scope]
+        if len(options) != len(group.options):
+            log.error("search menu units dropped: outside the account's scope")
+        if options:
+            groups.append(UnitGroup(group.label, options))
+    return SearchMenus(groups, menus.doc_types if scope else [])
+
+
 def units_in_scope(session: Session, scope: frozenset[str] | None) -> list[UnitGroup]:
     """The old units a search may be narrowed to, grouped by old district, in Vietnamese order, with codes.
 
@@ -292,6 +361,11 @@ def search_documents(
         return result_page
     try:
         result = archive.engine.search(query)
+    except SearchTimeout as exc:  # the search ran past ARCHIVE_SEARCH_TIMEOUT_MS: say so, and how to narrow it
+        log.warning("search past its time budget: %s", exc)
+        result_page.error = str(exc)
+        result_page.unavailable = True
+        return result_page
     except SearchUnavailable:
         log.exception("search engine unavailable")
         result_page.error = "Dịch vụ tìm kiếm tạm thời không sẵn sàng. Vui lòng thử lại sau."

@@ -15,10 +15,9 @@ from ..services.search import (
     FACET_TITLES,
     SORTS,
     USER_ERRORS,
-    doc_types_in_scope,
     facet_args,
     search_documents,
-    units_in_scope,
+    search_menus,
 )
 from ..web import current_archive, db_session
 from . import error_response
@@ -45,12 +44,13 @@ def index():
         return url_for("search.index", **facet_args(params, facet, value))
 
     status = 503 if result.unavailable else 200
+    menus = search_menus(session, scope)
     return render_template(
         "search.html",
         result=result,
         params=params,
-        units=units_in_scope(session, scope),
-        doc_types=doc_types_in_scope(session, scope),
+        units=menus.units,
+        doc_types=menus.doc_types,
         directions=DIRECTION_LABELS,
         sorts=SORTS,
         facet_titles=FACET_TITLES,
