@@ -48,7 +48,7 @@ from typing import Any
 
 import tantivy
 
-from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchUnavailable, Term
+from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import nfc, normalize_number
 from .highlight import snippet
 
@@ -65,6 +65,7 @@ FIELD_BOOSTS = {"f_number": 10.0, "f_head": 4.0, "f_body": 1.0}
 PAIR_BOOSTS = {"p_head": 5.0, "p_body": 1.0}
 EXACT_BOOST = 2.0
 META_FILE = "archive-meta.json"
+TOO_SLOW = "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp."  # as the SQLite engine says
 
 
 def _schema() -> tantivy.Schema:
@@ -289,6 +290,12 @@ def _two_digits(value: int) -> int:
 def _lower_bound(sample_count: int) -> int:
     """A count of the whole index from a sample's, 3.3 standard deviations low, two significant digits."""
     return _two_digits(max(sample_count, int(SAMPLE_FACTOR * (sample_count - 3.3 * sample_count**0.5))))
+
+
+def _in_time(deadline: float) -> None:
+    """Raise ``SearchTimeout`` once the search's budget is spent (checked between phases)."""
+    if time.monotonic() >= deadline:
+        raise SearchTimeout(TOO_SLOW)
 
 
 def _result(total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], estimated: bool) -> SearchResult:
@@ -531,15 +538,23 @@ class TantivyEngine:
         return int(searcher.search(_values("unit_code", scope), limit=1, count=True).count)
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """The page by block-max top-k (or a fast-field sort); the total and facets from the columns."""
+        """The page by block-max top-k (or a fast-field sort); the total and facets from the columns.
+
+        One time budget covers the whole search, as in the SQLite engine: Tantivy cannot stop a
+        collector half-way, so the deadline is checked between phases (before the counts, between
+        the sample and the exact count, before and after the page) and a phase that ends past it
+        gives ``SearchTimeout``; snippets past it fall back to the subject, unmarked."""
+        deadline = time.monotonic() + self.time_limit
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
         tquery, positive = build(query)
         searcher = self._searcher()
         facets = [f for f in query.facets if f in FACETS]
-        total, facet_values, estimated = self._counts(searcher, tquery, facets)
+        _in_time(deadline)  # a spent budget starts nothing
+        total, facet_values, estimated = self._counts(searcher, tquery, facets, deadline)
         if total == 0 or query.offset >= total:
             return _result(total, [], facet_values, estimated)
+        _in_time(deadline)
         if positive and query.sort == "relevance":
             found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset)
         else:
@@ -547,18 +562,21 @@ class TantivyEngine:
             found = searcher.search(
                 tquery, limit=query.per_page, count=False, offset=query.offset, order_by_field=field, order=order
             )
+        _in_time(deadline)  # the page came too late: as an SQLite statement interrupted at the deadline
         hits = []
         for score, address in found.hits:
             stored = searcher.doc(address)
             doc_id = int(stored["id"][0])
             rank = float(score) if positive and query.sort == "relevance" else 0.0
-            if query.with_snippets:
-                subject, body = json.loads(bytes(stored["stored"][0]).decode("utf-8"))
-                hits.append(
-                    Hit(id=doc_id, score=rank, snippet=snippet(body, query.terms, self.snippet_chars, fallback=subject))
-                )
-            else:
+            if not query.with_snippets:
                 hits.append(Hit(id=doc_id, score=rank))
+                continue
+            subject, body = json.loads(bytes(stored["stored"][0]).decode("utf-8"))
+            if time.monotonic() < deadline:
+                text = snippet(body, query.terms, self.snippet_chars, fallback=subject)
+            else:  # out of budget: the subject, unmarked, costs nothing
+                text = snippet(subject or body[: self.snippet_chars], (), self.snippet_chars)
+            hits.append(Hit(id=doc_id, score=rank, snippet=text))
         return _result(total, hits, facet_values, estimated)
 
     def _aggregate(self, searcher: Any, tquery: Any, facets: list[str]) -> tuple[int, dict[str, list[FacetValue]]]:
@@ -577,7 +595,9 @@ class TantivyEngine:
             facet_values[name] = values
         return total, facet_values
 
-    def _counts(self, searcher: Any, tquery: Any, facets: list[str]) -> tuple[int, dict[str, list[FacetValue]], bool]:
+    def _counts(
+        self, searcher: Any, tquery: Any, facets: list[str], deadline: float
+    ) -> tuple[int, dict[str, list[FacetValue]], bool]:
         """(total, facets, estimated).  Exact unless ``estimate_above`` is set and a 1/16 sample of the
         index (by a hash of the id) says the matches are more than that: then the total is a lower
         bound (99.9 %) and the facet counts estimates, from the sample's times 16, two significant digits."""
@@ -589,6 +609,7 @@ class TantivyEngine:
         )
         total, facet_values = self._aggregate(searcher, sampled, facets)
         if total * SAMPLE_FACTOR <= self.estimate_above:
+            _in_time(deadline)
             return (*self._aggregate(searcher, tquery, facets), False)
         scaled = {
             name: [FacetValue(v.value, _two_digits(v.count * SAMPLE_FACTOR)) for v in values]

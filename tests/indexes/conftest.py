@@ -18,6 +18,19 @@ from indexes.tantivy_engine import TantivyEngine
 from tests.opensearch_node import engines_under_test, unique_alias
 
 ENGINES = engines_under_test()
+# The embedded engines hold one time budget for a whole search (counts, facets, page, snippets);
+# the cluster engine bounds each call it makes instead.
+EMBEDDED = [name for name in ENGINES if name in ("sqlite", "tantivy")]
+
+
+def open_embedded(name: str, index_dir, **kwargs):
+    """The embedded engine ``name`` on its index under ``index_dir`` (another one on the same index
+    when called again: the way a second web process opens it)."""
+    if name == "sqlite":
+        return SqliteFtsEngine(index_dir / "fts.sqlite", **kwargs)
+    if name == "tantivy":
+        return TantivyEngine(index_dir / "tantivy", **kwargs)
+    raise AssertionError(name)  # pragma: no cover
 
 _FILLER_WORDS = [
     "báo cáo tình hình thực hiện nhiệm vụ công tác quý",
@@ -31,10 +44,8 @@ _FILLER_WORDS = [
 
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = SqliteFtsEngine(tmp_path / "index" / "fts.sqlite")
-    elif request.param == "tantivy":
-        eng = TantivyEngine(tmp_path / "index" / "tantivy")
+    if request.param in EMBEDDED:
+        eng = open_embedded(request.param, tmp_path / "index")
     elif request.param == "opensearch":
         node = request.getfixturevalue("opensearch_node")
         eng = ClusterEngine(node.url, flavour="opensearch", alias=unique_alias(), time_limit_ms=30_000)

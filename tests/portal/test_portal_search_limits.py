@@ -51,3 +51,23 @@ def test_the_configured_time_budget_bounds_the_whole_search(world):
     finally:
         roomy.close()
         spent.close()
+
+
+def test_a_search_past_its_budget_says_so_and_how_to_narrow_it(world):
+    """The page and the API tell the user the search took too long (not that the service is down)."""
+    from archive_core.context import Archive
+
+    archive = Archive.open(replace(world.archive.settings, search_timeout_ms=0), migrate=False)
+    try:
+        app = create_app(archive=archive)
+        client = app.test_client()
+        assert login(client, "admin").status_code == 302
+        page = client.get("/?q=báo+cáo")
+        assert page.status_code == 503
+        text = page.get_data(as_text=True)
+        assert "Tìm kiếm mất quá nhiều thời gian; hãy thêm từ hoặc bộ lọc để thu hẹp." in text
+        assert "không sẵn sàng" not in text
+        api = app.test_client().get("/api/v1/search?q=báo+cáo", headers=bearer(new_token(world, "sonnam")))
+        assert api.status_code == 503 and "quá nhiều thời gian" in api.get_json()["error"]
+    finally:
+        archive.close()
