@@ -31,6 +31,12 @@ def drop_guard(archive: Archive) -> Archive:
     return archive
 
 
+def edit(archive: Archive, record_id: int, **values) -> None:
+    """Change fields of one record (typed: ``details`` a dict, stored as each database stores JSON)."""
+    with archive.db.engine.begin() as connection:
+        connection.execute(update(EVENTS).where(EVENTS.c.id == record_id).values(**values))
+
+
 def renumber_after(archive: Archive, gone: int) -> None:
     """Close the gap a deleted record left: every later record moves down by one (in id order)."""
     with archive.db.engine.begin() as connection:

@@ -1,32 +1,41 @@
 """The audit trail: what is recorded, the hash chain, the trail in the portal, CSV export, append-only.
 
-Each test builds its own world (the trail of a shared one would mix tests).
+Each test builds its own world (the trail of a shared one would mix tests), on both backends: ``sqlite-fts`` and
+``postgresql-opensearch`` (the database's append-only guard, writers in several processes under PostgreSQL's
+advisory lock, ``archive audit verify`` configured through the environment).
 """
 from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import subprocess
 import sys
 from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
-from archive_portal import create_app
-from archive_core.db.models import AuditEvent
-from archive_portal.services import audit
+from audit_helpers import drop_guard, edit, sql
 from conftest import build_world
 from portal_helpers import csrf_token, login
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from archive_core.db.models import AuditEvent
+from archive_portal import create_app
+from archive_portal.services import audit
+from tests.backends import archive_environment, backend_overrides, close_archive
 
 
 @pytest.fixture
-def world(tmp_path):
-    w = build_world(tmp_path / "home")
+def overrides(request, backend) -> dict:
+    return backend_overrides(request, backend)
+
+
+@pytest.fixture
+def world(tmp_path, overrides):
+    w = build_world(tmp_path / "home", **overrides)
     yield w
-    w.archive.close()
+    close_archive(w.archive)
 
 
 @pytest.fixture
@@ -113,19 +122,21 @@ def test_chain_verifies_and_the_database_refuses_changes(app, world):
     with world.archive.db.session() as session:
         result = audit.verify(session)
     assert result.ok and result.records >= 2
-    db = sqlite3.connect(world.archive.settings.home / "archive.sqlite")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("UPDATE audit_event SET username = 'x'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("DELETE FROM audit_event")
-    db.close()
+    statements = ["UPDATE audit_event SET username = 'x'", "DELETE FROM audit_event"]
+    if world.archive.db.engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_event")
+    for statement in statements:  # through the archive's own connection
+        with pytest.raises(DBAPIError, match="append-only"):
+            sql(world.archive, statement)
+    with world.archive.db.session() as session:
+        assert audit.verify(session).records == result.records
 
 
-def _append_many(home: str, worker: int, count: int) -> None:
+def _append_many(home: str, overrides: dict, worker: int, count: int) -> None:
     from archive_core.context import Archive
     from archive_core.settings import Settings
 
-    archive = Archive.open(Settings.load(home=Path(home)), migrate=False)
+    archive = Archive.open(Settings.load(home=Path(home), **overrides), migrate=False)
     for i in range(count):
         if i % 2:
             audit.record(archive, "search", username=f"w{worker}", details={"i": i})
@@ -136,11 +147,11 @@ def _append_many(home: str, worker: int, count: int) -> None:
     archive.close()
 
 
-def test_writers_in_several_processes_do_not_fork_the_chain(world):
+def test_writers_in_several_processes_do_not_fork_the_chain(world, overrides):
     home = str(world.archive.settings.home)
     before = len(events(world))
     ctx = get_context("spawn")
-    workers = [ctx.Process(target=_append_many, args=(home, n, 25)) for n in range(3)]
+    workers = [ctx.Process(target=_append_many, args=(home, overrides, n, 25)) for n in range(3)]
     for p in workers:
         p.start()
     for p in workers:
@@ -153,8 +164,9 @@ def test_writers_in_several_processes_do_not_fork_the_chain(world):
 
 
 def test_auditor_browses_filters_and_exports_the_trail(app, world):
-    from archive_portal.services.accounts import create_account
     from portal_helpers import PASSWORD
+
+    from archive_portal.services.accounts import create_account
 
     with world.archive.db.transaction() as session:
         create_account(session, username="kiemtra", role="auditor", password=PASSWORD)
@@ -192,10 +204,11 @@ def test_lookup_accounts_cannot_see_the_trail(app, world):
     assert app.test_client().get("/nhat-ky/").status_code == 302  # anonymous: to the sign-in page
 
 
-def _archive_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+def _archive_cli(world, *args: str) -> subprocess.CompletedProcess:
+    """``archive ARGS`` in a process of its own, configured through the environment as an admin would."""
     import os
 
-    env = dict(os.environ, ARCHIVE_HOME=str(home), ARCHIVE_SECRET_KEY="test-secret-key")
+    env = dict(os.environ, **archive_environment(world.archive.settings))
     return subprocess.run([sys.executable, "-m", "archive_portal.cli", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
@@ -204,18 +217,14 @@ def test_audit_verify_command_finds_a_tampered_record(app, world):
     client = signed_in(app, "phohien")
     client.get("/?q=báo cáo")
     client.get(f"/van-ban/{world.docs['an_tao']}")
-    home = world.archive.settings.home
-    ok = _archive_cli(home, "audit", "verify")
+    ok = _archive_cli(world, "audit", "verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "nguyên vẹn" in ok.stdout
 
     target = events(world, action="search")[0].id
-    db = sqlite3.connect(home / "archive.sqlite")  # an attacker with the file: drop the guard, edit a row
-    db.execute("DROP TRIGGER audit_event_no_update")
-    db.execute("UPDATE audit_event SET details = '{\"q\":\"vô hại\"}' WHERE id = ?", (target,))
-    db.commit()
-    db.close()
-    bad = _archive_cli(home, "audit", "verify")
+    # someone with write access to the database: drop the guard, edit a row
+    edit(drop_guard(world.archive), target, details={"q": "vô hại"})
+    bad = _archive_cli(world, "audit", "verify")
     assert bad.returncode == 1
     assert f"#{target}" in bad.stdout and "bị sửa" in bad.stdout
 
@@ -224,13 +233,8 @@ def test_audit_verify_command_finds_a_deleted_record(app, world):
     client = signed_in(app, "phohien")
     client.get("/?q=báo cáo")
     client.get(f"/van-ban/{world.docs['an_tao']}")
-    home = world.archive.settings.home
     target = events(world, action="search")[0].id
-    db = sqlite3.connect(home / "archive.sqlite")
-    db.execute("DROP TRIGGER audit_event_no_delete")
-    db.execute("DELETE FROM audit_event WHERE id = ?", (target,))
-    db.commit()
-    db.close()
-    bad = _archive_cli(home, "audit", "verify")
+    sql(drop_guard(world.archive), "DELETE FROM audit_event WHERE id = :id", id=target)
+    bad = _archive_cli(world, "audit", "verify")
     assert bad.returncode == 1
     assert f"#{target + 1}" in bad.stdout and "xóa" in bad.stdout
