@@ -17,7 +17,11 @@ def open_engine(settings: Settings) -> SearchEngine:
     if settings.index_engine == "sqlite":
         return SqliteFtsEngine(settings.index_dir / "fts.sqlite", time_limit_ms=settings.search_timeout_ms)
     if settings.index_engine == "tantivy":
-        return TantivyEngine(settings.index_dir / "tantivy", time_limit_ms=settings.search_timeout_ms)
+        return TantivyEngine(
+            settings.index_dir / "tantivy",
+            time_limit_ms=settings.search_timeout_ms,
+            estimate_above=settings.search_exact_total_up_to or None,
+        )
     if settings.index_engine in ("opensearch", "elasticsearch"):
         return ClusterEngine(
             settings.search_url,

@@ -99,6 +99,9 @@ class Settings:
     search_url: str = "http://127.0.0.1:9200"  # the cluster, for opensearch/elasticsearch
     search_index: str = "archive-documents"  # the alias the cluster engine reads and writes through
     search_timeout_ms: int = 5000
+    # Tantivy counts every match up to this many; above it, the total and facets come from a 1/16 sample and
+    # the total is a lower bound ("hơn 450.000"), as Elasticsearch's track_total_hits. 0: always exact.
+    search_exact_total_up_to: int = 10_000
     secret_key: str = field(default="", repr=False)
     ocr_languages: str = "vie"  # measured best on the real corpus (bench.metadata_real_bench)
     ocr_dpi: int = 300
@@ -170,6 +173,7 @@ class Settings:
             search_url=os.environ.get("ARCHIVE_SEARCH_URL", "http://127.0.0.1:9200"),
             search_index=os.environ.get("ARCHIVE_SEARCH_INDEX", "archive-documents"),
             search_timeout_ms=_env_int("ARCHIVE_SEARCH_TIMEOUT_MS", 5000),
+            search_exact_total_up_to=_env_int("ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO", 10_000),
             secret_key=os.environ.get("ARCHIVE_SECRET_KEY", ""),
             ocr_languages=os.environ.get("ARCHIVE_OCR_LANGUAGES", "vie"),
             ocr_dpi=_env_int("ARCHIVE_OCR_DPI", 300),

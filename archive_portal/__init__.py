@@ -32,7 +32,15 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     from archive_core.settings import Settings
 
     from . import auth, web
-    from .services.formatting import ROLE_LABELS, direction_label, format_date, format_day, format_time_zoned, zone_name
+    from .services.formatting import (
+        ROLE_LABELS,
+        direction_label,
+        format_count,
+        format_date,
+        format_day,
+        format_time_zoned,
+        zone_name,
+    )
     from .services.roles import AUDIT_READERS, PACKAGE_READERS, TOKEN_HOLDERS
     from .views import register_blueprints, register_error_handlers
 
@@ -71,6 +79,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     app.jinja_env.filters["vn_time"] = format_time_zoned  # a time that is evidence, the zone named
     app.jinja_env.filters["local_time"] = format_time_zoned
     app.jinja_env.filters["direction_label"] = direction_label
+    app.jinja_env.filters["vn_count"] = format_count  # 10000 -> "10.000"
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.globals.update(

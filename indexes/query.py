@@ -18,6 +18,7 @@ from .fold import NUMBER_RE, nfc, normalize_number
 
 SORTS = ("relevance", "date_desc", "date_asc")
 MAX_PER_PAGE = 100
+MAX_PAGE = 500  # deeper pages are refused: a search is narrowed instead
 
 # Letters and digits only: the underscore is a separator for FTS5 and for us.
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -106,7 +107,7 @@ def build_query(
     per_page: int = 20,
     max_length: int = 500,
     max_terms: int = 32,
-    max_page: int = 500,
+    max_page: int = MAX_PAGE,
 ) -> SearchQuery:
     """Parse and bound a user's search; raises ``QueryError`` for what cannot be searched.
 

@@ -489,6 +489,7 @@ class TantivyEngine:
             time_limit_ms=int(self.time_limit * 1000),
             snippet_chars=self.snippet_chars,
             keep_writer=True,
+            estimate_above=self.estimate_above,
             _generation=True,
         )
 
@@ -552,7 +553,7 @@ class TantivyEngine:
         facets = [f for f in query.facets if f in FACETS]
         _in_time(deadline)  # a spent budget starts nothing
         total, facet_values, estimated = self._counts(searcher, tquery, facets, deadline)
-        if total == 0 or query.offset >= total:
+        if total == 0 or (query.offset >= total and not estimated):  # a lower bound: the page may exist
             return _result(total, [], facet_values, estimated)
         _in_time(deadline)
         if positive and query.sort == "relevance":

@@ -62,6 +62,7 @@ def search(
             json.dumps(
                 {
                     "total": result.total,
+                    "total_is_lower_bound": result.total_is_lower_bound,
                     "page": result.page,
                     "hits": [
                         {
@@ -81,7 +82,7 @@ def search(
             )
         )
         return
-    console.print(f"{result.total} văn bản (trang {result.page}/{result.pages})")
+    console.print(f"{result.total_text} văn bản (trang {result.page}/{result.pages_text})")
     for hit in result.hits:
         console.print(
             f"[bold]#{hit.id}[/bold] {hit.number or '—'}  {hit.issued_date_display}  [{hit.unit_name}] {hit.subject}"

@@ -22,6 +22,7 @@ from archive_core.clock import to_local, utcnow
 from archive_core.context import Archive
 from indexes.query import MAX_PER_PAGE
 
+from .formatting import format_count
 from .search import HitView, SearchParams, hydrate, parse_params, search_query
 
 EXPORT_CAP = 5_000  # rows in one export; the file says when the search found more
@@ -50,19 +51,22 @@ class Export:
     hits: list[HitView] = field(default_factory=list)
     total: int = 0
     cap: int = EXPORT_CAP
+    total_is_lower_bound: bool = False  # the engine counted a sample: "hơn 450.000"
 
     @property
     def cut(self) -> bool:
-        return self.total > len(self.hits)
+        return self.total > len(self.hits) or (self.total_is_lower_bound and len(self.hits) >= self.cap)
 
     @property
     def note(self) -> str:
+        found = ("hơn " if self.total_is_lower_bound else "") + format_count(self.total)
         if self.cut:
             return (
-                f"Chỉ xuất {len(self.hits):,} văn bản đầu tiên trên tổng số {self.total:,} văn bản tìm thấy "
-                f"(giới hạn {self.cap:,} dòng mỗi lần xuất); hãy thu hẹp điều kiện tìm kiếm để xuất phần còn lại."
-            ).replace(",", ".")
-        return f"Đủ {self.total:,} văn bản tìm thấy.".replace(",", ".")
+                f"Chỉ xuất {format_count(len(self.hits))} văn bản đầu tiên trên tổng số {found} văn bản tìm thấy "
+                f"(giới hạn {format_count(self.cap)} dòng mỗi lần xuất); hãy thu hẹp điều kiện tìm kiếm để xuất "
+                "phần còn lại."
+            )
+        return f"Đủ {found} văn bản tìm thấy."
 
 
 def collect(
@@ -79,11 +83,15 @@ def collect(
         )
         result = archive.engine.search(query)
         if page == 1:
-            out.total = result.total
+            out.total, out.total_is_lower_bound = result.total, result.total_is_lower_bound
         hits, dropped = hydrate(session, result.hits, scope)
         out.total -= dropped
         out.hits.extend(hits[: cap - len(out.hits)])
+        if out.total_is_lower_bound:  # a sample's lower bound never below what is in hand
+            out.total = max(out.total, len(out.hits))
         if len(result.hits) < MAX_PER_PAGE:
+            if out.total_is_lower_bound:  # every match is in hand: the count is exact after all
+                out.total, out.total_is_lower_bound = len(out.hits), False
             break
         page += 1
     return out

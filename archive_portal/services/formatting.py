@@ -101,6 +101,11 @@ def parse_user_date(text: str) -> date | None:
         raise UserError(f"Ngày “{text[:30]}” không tồn tại.") from None
 
 
+def format_count(value: int) -> str:
+    """A count the Vietnamese way, dots between thousands: 10000 -> "10.000"."""
+    return f"{int(value):,}".replace(",", ".")
+
+
 def direction_label(value: str) -> str:
     return DIRECTION_LABELS.get(value or "", value or "")
 

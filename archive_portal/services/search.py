@@ -30,9 +30,9 @@ from archive_core.db.models import ChangeGeneration, Document, OldUnit
 from archive_core.errors import USER_ERRORS, UserError
 from indexes.base import SearchQuery, SearchTimeout, SearchUnavailable
 from indexes.highlight import fast_fold
-from indexes.query import build_query
+from indexes.query import MAX_PAGE, build_query
 
-from .formatting import DIRECTION_LABELS, direction_label, format_date, parse_user_date
+from .formatting import DIRECTION_LABELS, direction_label, format_count, format_date, parse_user_date
 from .scope import may_read, may_see_restricted
 
 log = logging.getLogger(__name__)
@@ -138,10 +138,25 @@ class SearchPage:
     error: str = ""
     unavailable: bool = False
     searched: bool = False
+    # The engine counted a sample (more matches than ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO): ``total`` is a lower
+    # bound, said "hơn 450.000", and the facet counts are estimates.
+    total_is_lower_bound: bool = False
+
+    @property
+    def total_text(self) -> str:
+        """The total as the page says it: "1.234", or "hơn 450.000" for a lower bound."""
+        return ("hơn " if self.total_is_lower_bound else "") + format_count(self.total)
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+        """Pages that exist and can be opened: no more than the (lower-bound) total fills, nor than MAX_PAGE."""
+        return min(MAX_PAGE, max(1, math.ceil(self.total / self.per_page))) if self.per_page else 1
+
+    @property
+    def pages_text(self) -> str:
+        """The page count as said: "23", or "ít nhất 23" when the total is a lower bound and more may follow."""
+        more = self.total_is_lower_bound and self.pages < MAX_PAGE
+        return ("ít nhất " if more else "") + format_count(self.pages)
 
     @property
     def has_prev(self) -> bool:
@@ -149,7 +164,10 @@ class SearchPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        if self.page < self.pages:
+            return True
+        # Past a lower bound a full page may have a next one; it is offered, never promised in the count.
+        return self.total_is_lower_bound and len(self.hits) == self.per_page and self.page < MAX_PAGE
 
 
 def _get_list(params: Mapping[str, Any], key: str) -> list[str]:
@@ -374,6 +392,9 @@ def search_documents(
     result_page.searched = True
     result_page.hits, dropped = hydrate(session, result.hits, account_scope)
     result_page.total = max(0, result.total - dropped)
+    result_page.total_is_lower_bound = result.total_is_lower_bound
+    if result.total_is_lower_bound:  # a sample's lower bound, never below the documents already shown
+        result_page.total = max(result_page.total, (parsed.page - 1) * per_page + len(result_page.hits))
     result_page.facets = _facets(session, result.facets, account_scope, parsed)
     return result_page
 

@@ -88,6 +88,7 @@ def search():
         return jsonify(error=result.error), 503 if result.unavailable else 400
     return jsonify(
         total=result.total,
+        total_is_lower_bound=result.total_is_lower_bound,
         page=result.page,
         per_page=result.per_page,
         pages=result.pages,
