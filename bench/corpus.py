@@ -7,16 +7,21 @@
 
 Documents are commune letters as the archive receives them: a header with
 "ỦY BAN NHÂN DÂN", number and date (2005-2025), a type (Nghị định 30/2020
-names), a direction, a subject, "Căn cứ" lines, body paragraphs from one or two
-topics and a signature, 1-6 KB of text.  The sentences come from
-``corpus_text/phrases.txt`` (written in the register of real letters) and,
-when present, from the real documents collected in
-``tests/data/real_documents/*.json`` (key ``text``), split into sentences, so
-that the common words are as common as in real archives ("ủy ban nhân dân",
-"kế hoạch", "xã" in most documents) while person names, villages and numbers
-are rare.  Units are the 381 old units of the real Hưng Yên mapping
-(``archive_core/data/units-hung-yen-2025.csv``) with skewed sizes: a few units
-hold many documents (wards and towns, the old district seats, weigh more).
+names), a direction, a subject, "Căn cứ" lines, a body and a signature, 1-6 KB
+of text.  The text comes mainly from the real documents collected in
+``tests/data/real_documents/*.json`` (``REAL_SHARE`` of the body's paragraphs:
+runs of consecutive paragraphs of one real document from a random place; their
+subjects and "Căn cứ" lines too), made templates once: the places, people,
+document numbers, dates and large numbers of the 99 sources are drawn per
+document (the unit's own commune and district, invented names), so that common
+words are as common as in real letters ("ủy ban nhân dân", "xã" in every
+document, "kế hoạch" and "báo cáo" in more than half) while names, villages and
+numbers stay rare.  The rest is sentences of ``corpus_text/phrases.txt``
+(written in the register of commune letters).  ``python -m bench.corpus``
+prints the shares of documents holding key terms.  Units are the 381 old units
+of the real Hưng Yên mapping (``archive_core/data/units-hung-yen-2025.csv``)
+with skewed sizes: a few units hold many documents (wards and towns, the old
+district seats, weigh more).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import itertools
 import json
 import random
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -58,6 +64,7 @@ GIVEN = _names("An Anh Bình Bích Chiến Cường Dũng Duyên Đạt Điệp 
 VILLAGES = _names("Đông Tây Nam Bắc Trung Thượng Hạ Cốc Đoài Ngoại Nội Tiền Hậu An Phú Thọ Lạc Hòa Bình Yên Thái Hưng "
                   "Long Phượng Đào Mai Ninh Vĩnh Cao Xuân Đồng Kênh Cầu Chợ Bến")
 SIGN_TITLES = ("CHỦ TỊCH", "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH")
+REAL_SHARE = 0.75  # of the body's paragraphs, taken from the real documents (when they are there)
 _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 _SENTENCE_RE = re.compile(r"(?<=[.;:!?])\s+(?=[A-ZÀ-ỸĐ0-9\-])")
 
@@ -103,18 +110,68 @@ def _load_phrases() -> dict[str, list[str]]:
     return sections
 
 
-def _real_sentences() -> list[str]:
-    """Sentences of the collected real documents (none when the folder is absent)."""
-    out: list[str] = []
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_PROPER = rf"(?:\s+[{_UPPER}][^\W_]*)"  # a capitalised word after a space
+# Real text turned into templates: the places, people, numbers and dates of the 99 source documents
+# would otherwise recur in a hundredth of a million documents; they are drawn per document instead.
+_TEMPLATE_RULES = (
+    (re.compile(r"(?i:\btỉnh)" + _PROPER + "+"), "{tinh}"),
+    (re.compile(r"(?i:\b(?:huyện|quận|thị xã|thành phố))" + _PROPER + "+"), "{huyen}"),
+    (re.compile(r"(?i:\b(?:xã|phường|thị trấn))" + _PROPER + "+"), "{xa}"),
+    (re.compile(r"\b(?:" + "|".join(sorted(set(FAMILY))) + r")" + _PROPER + "{2,3}"), "{nguoi}"),
+    (re.compile(r"\bngày \d{1,2} tháng \d{1,2} năm \d{4}"), "ngày {ngay}"),
+    (re.compile(r"\b\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}\b"), "{ngay}"),
+    (re.compile(r"\b\d+(?:/(?:19|20)\d{2})?/[" + _UPPER + r"][\w\-]*"), "{so}"),
+    (re.compile(r"\b(?:19[4-9]\d|20[0-2]\d)\b"), "{nam}"),
+    (re.compile(r"\b\d[\d.,]{2,}\b"), "{sl}"),
+)
+
+
+def _template(text: str) -> str:
+    text = text.replace("{", "(").replace("}", ")")
+    for pattern, placeholder in _TEMPLATE_RULES:
+        text = pattern.sub(placeholder, text)
+    return text
+
+
+@dataclass(frozen=True)
+class RealText:
+    """The templates of the real documents: body paragraphs (one list per document), subjects, "Căn cứ" lines."""
+
+    documents: tuple[tuple[str, ...], ...]
+    subjects: tuple[str, ...]
+    can_cu: tuple[str, ...]
+
+
+def _real_text() -> RealText:
+    """The collected real documents (``tests/data/real_documents``; empty when the folder is absent)."""
+    documents: list[tuple[str, ...]] = []
+    subjects: list[str] = []
+    can_cu: list[str] = []
     for path in sorted(REAL_DOCUMENTS.glob("*.json")) if REAL_DOCUMENTS.is_dir() else ():
         try:
-            text = json.loads(path.read_text(encoding="utf-8")).get("text", "")
+            record = json.loads(path.read_text(encoding="utf-8"))
+            body = unicodedata.normalize("NFC", str(record.get("body") or record.get("text") or ""))
+            subject = (record.get("truth") or {}).get("subject") or ""
         except (OSError, ValueError, AttributeError):
             continue
-        for sentence in _SENTENCE_RE.split(" ".join(str(text).split())):
-            if 30 <= len(sentence) <= 600:
-                out.append(sentence.replace("{", "(").replace("}", ")"))
-    return out
+        if subject:  # often a title in capitals: written as a sentence, its places and numbers drawn
+            subject = _template(unicodedata.normalize("NFC", " ".join(subject.split())))
+            subjects.append(subject[0] + subject[1:].lower() if _PLACEHOLDER_RE.sub("", subject).isupper() else subject)
+        paragraphs: list[str] = []
+        for line in body.splitlines():
+            line = " ".join(line.split())
+            if line.startswith(("Nơi nhận", "TM.", "KT.", "T/M", "K/T")):
+                break  # recipients and signature: the generator writes its own
+            if len(line) < 15 or (line.isupper() and len(line) < 80):
+                continue  # titles and headings
+            pieces = [line] if len(line) <= 1200 else _SENTENCE_RE.split(line)
+            for piece in pieces:
+                template = _template(piece)
+                (can_cu if template.startswith("Căn cứ") else paragraphs).append(template)
+        if paragraphs:
+            documents.append(tuple(paragraphs))
+    return RealText(tuple(documents), tuple(subjects), tuple(can_cu))
 
 
 class Corpus:
@@ -129,10 +186,13 @@ class Corpus:
         self.subjects = phrases.pop("subject")
         self.general = phrases.pop("chung")
         self.topics = list(phrases.values())
-        self.real = _real_sentences()
+        self.real = _real_text()
+        # Subjects and "Căn cứ" lines: the real ones and the written ones alike.
+        self.subjects += self.real.subjects
+        self.can_cu += self.real.can_cu
         self._types = list(DOC_TYPES)
         self._type_cum = list(itertools.accumulate(w for _, w in DOC_TYPES.values()))
-        self._real_share = min(0.3, len(self.real) / 3000)
+        self._real_share = REAL_SHARE if self.real.documents else 0.0
 
     # -- pieces --------------------------------------------------------
     @staticmethod
@@ -205,27 +265,44 @@ class Corpus:
         if symbol in ("QĐ", "NQ", "KH", "CT"):
             head += [self._fill(c, rng, ctx) for c in rng.sample(self.can_cu, rng.randint(2, 5))]
         target = int(min(6000, max(1000, rng.lognormvariate(7.9, 0.45))))
-        topics = rng.sample(self.topics, 2)
-        body: list[str] = []
-        size = sum(len(h) + 1 for h in head)
-        while size < target - 200:
-            roll = rng.random()
-            if roll < self._real_share:
-                sentence = rng.choice(self.real)
-            elif roll < 0.6:
-                sentence = self._fill(rng.choice(self.general), rng, ctx)
-            else:
-                sentence = self._fill(rng.choice(topics[0] if roll < 0.85 else topics[1]), rng, ctx)
-            body.append(sentence)
-            size += len(sentence.encode("utf-8")) + 1
+        body = self._body(rng, ctx, target - 200 - sum(len(h.encode("utf-8")) + 1 for h in head))
         tail = ["Nơi nhận:", "- Như trên;", f"- Ủy ban nhân dân {huyen};", "- Lưu: VT.",
                 rng.choice(SIGN_TITLES), signer]
-        text = "\n".join(head + [" ".join(body[i:i + 4]) for i in range(0, len(body), 4)] + tail)
+        text = "\n".join(head + body + tail)
         return IndexDocument(
             id=doc_id, unit_code=unit.code, ma_van_ban=f"H30.{unit.code}.{year}.{doc_id:07d}", number=number,
             issued_date=issued, doc_type=doc_type, direction=direction, subject=subject,
             issuer=issuer, signer=signer, body=text,
         )
+
+    def _body(self, rng: random.Random, ctx: dict[str, str], size: int) -> list[str]:
+        """Paragraphs up to ``size`` bytes: runs of consecutive paragraphs of a real document (from a
+        random place, then another document), and, in ``1 - REAL_SHARE`` of the paragraphs, sentences
+        written for two topics, two to a paragraph."""
+        real = self.real.documents
+        topics = rng.sample(self.topics, 2)
+        source, at = (), 0
+        out: list[str] = []
+        while size > 0:
+            roll = rng.random()
+            if roll < self._real_share:
+                if at >= len(source) or rng.random() < 0.1:
+                    source = real[rng.randrange(len(real))]
+                    at = rng.randrange(len(source))
+                paragraph = self._fill(source[at], rng, ctx)
+                at += 1
+            else:
+                written = [
+                    self._fill(rng.choice(self.general if rng.random() < 0.5 else topics[rng.random() < 0.3]), rng, ctx)
+                    for _ in range(2)
+                ]
+                paragraph = " ".join(written)
+            length = len(paragraph.encode("utf-8")) + 1
+            if out and length > size + 300:
+                break  # would overshoot the document's size
+            out.append(paragraph)
+            size -= length
+        return out
 
     def documents(self, count: int, start: int = 1) -> Iterator[IndexDocument]:
         """Documents ``start .. start+count-1``, one at a time."""
@@ -241,3 +318,35 @@ class Corpus:
             names[unit.new_code] = unit.new_name
         code = sorted(by_new, key=lambda c: (-len(by_new[c]), c))[index % len(by_new)]
         return names[code], frozenset(by_new[code])
+
+
+KEY_TERMS = ("ủy ban nhân dân", "kế hoạch", "xã", "báo cáo", "nhân dân", "đất đai", "nông thôn mới",
+             "thiên tai", "hộ nghèo", "ngân sách", "covid", "hưng yên", "thôn đông")
+
+
+def term_shares(corpus: Corpus, sample: int = 5000, count: int = 1_000_000,
+                terms: tuple[str, ...] = KEY_TERMS) -> dict[str, float]:
+    """The share of ``sample`` documents spread over ``1..count`` whose text (lower case) has each term as words."""
+    patterns = {t: re.compile(r"(?<!\w)" + re.escape(t) + r"(?!\w)") for t in terms}
+    hits = dict.fromkeys(terms, 0)
+    step = max(1, count // sample)
+    for doc_id in range(1, count + 1, step):
+        doc = corpus.document(doc_id)
+        text = f"{doc.subject}\n{doc.issuer}\n{doc.body}".lower()
+        for term, pattern in patterns.items():
+            hits[term] += pattern.search(text) is not None
+    seen = len(range(1, count + 1, step))
+    return {t: round(n / seen, 3) for t, n in hits.items()}
+
+
+if __name__ == "__main__":  # python -m bench.corpus [sample]: sizes and key-term shares of the corpus
+    import statistics
+    import sys
+
+    sample = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    corpus = Corpus()
+    sizes = [len(corpus.document(i).body.encode("utf-8")) for i in range(1, sample + 1)]
+    print(f"{len(corpus.real.documents)} real documents, {sum(map(len, corpus.real.documents))} paragraphs; "
+          f"body bytes median {statistics.median(sizes):.0f}, min {min(sizes)}, max {max(sizes)}")
+    for term, share in term_shares(corpus, sample).items():
+        print(f"  {term!r:20} in {share:.1%} of documents")
