@@ -299,7 +299,7 @@ class Corpus:
                 paragraph = " ".join(written)
             length = len(paragraph.encode("utf-8")) + 1
             if out and length > size + 300:
-                break  # would overshoot the document's size
+                continue  # would overshoot the document's size: another (a written one always fits)
             out.append(paragraph)
             size -= length
         return out
