@@ -30,7 +30,8 @@ from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from archive_core.clock import utcnow
 from archive_core.db.models import Document, DocumentFile, Page
@@ -211,20 +212,54 @@ def save_extractions(
     """``save_extraction`` for several files in one write transaction (in the order given).
 
     Documents are locked in id order, so two workers saving files of the same
-    documents at once wait for each other instead of deadlocking."""
+    documents at once wait for each other instead of deadlocking.  The batch's
+    documents (with their files), its held files and their old pages are read
+    and cleared with one statement each, and every page is written in the one
+    flush of the commit."""
     saved: dict[int, Saved] = {}
     with db.write_transaction() as session:
+        documents = {
+            d.id: d
+            for d in session.scalars(
+                select(Document)
+                .where(Document.id.in_(sorted({claim.document_id for claim, _ in results})))
+                .order_by(Document.id)
+                .with_for_update()
+                .options(selectinload(Document.files))
+            )
+        }
+        held = {
+            f.id: f
+            for f in session.scalars(
+                select(DocumentFile)
+                .where(
+                    DocumentFile.id.in_([claim.file_id for claim, _ in results]),
+                    DocumentFile.claimed_by == worker,
+                    DocumentFile.status == "pending",
+                )
+                .with_for_update()
+            )
+        }
+        if held:  # a file extracted again (a lost lease, a re-run) starts from no pages
+            session.execute(
+                delete(Page).where(Page.file_id.in_(list(held))), execution_options={"synchronize_session": False}
+            )
+            for file in held.values():
+                set_committed_value(file, "pages", [])
         for index, (claim, result) in sorted(enumerate(results), key=lambda item: (item[1][0].document_id, item[0])):
-            saved[index] = _save_one(session, worker, claim, result, store)
+            document, file = documents.get(claim.document_id), held.get(claim.file_id)
+            saved[index] = (
+                Saved(saved=False)
+                if document is None or file is None
+                else _save_one(session, document, file, result, store)
+            )
     return [saved[index] for index in range(len(results))]
 
 
-def _save_one(session: Session, worker: str, claim: Claim, result: Result, store: BlobStore | None) -> Saved:
-    document = _lock_document(session, claim.document_id)
-    file = _held_file(session, worker, claim.file_id)
-    if document is None or file is None:
-        return Saved(saved=False)
-    session.execute(delete(Page).where(Page.file_id == file.id))
+def _save_one(
+    session: Session, document: Document, file: DocumentFile, result: Result, store: BlobStore | None
+) -> Saved:
+    """The pages (or the refusal) of one held file of the locked ``document``; finalise it if it was the last."""
     file.lease_until = None
     if isinstance(result, str):
         file.status, file.reason = "refused", result
@@ -236,18 +271,16 @@ def _save_one(session: Session, worker: str, claim: Claim, result: Result, store
         file.page_count = pages = len(result.pages)
         if result.warnings:
             file.reason = "; ".join(result.warnings)
-        for page in result.pages:
-            session.add(
-                Page(
-                    file_id=file.id,
-                    number=page.number,
-                    text=page.text,
-                    method=page.method,
-                    ocr_confidence=page.ocr_confidence,
-                    word_boxes=page.word_boxes,
-                )
+        file.pages.extend(
+            Page(
+                number=page.number,
+                text=page.text,
+                method=page.method,
+                ocr_confidence=page.ocr_confidence,
+                word_boxes=page.word_boxes,
             )
-    session.flush()
+            for page in result.pages
+        )
     layout = None if isinstance(result, str) else result.first_page_layout
     first = document.files[0].id == file.id if document.files else False
     return Saved(
@@ -256,6 +289,21 @@ def _save_one(session: Session, worker: str, claim: Claim, result: Result, store
         pages=pages,
         finalized=_finalize_if_last(session, document, store, layout if first else None),
     )
+
+
+def extracted_twins(db: Database, claimed: list[Claim]) -> set[str]:
+    """The SHA-256s among ``claimed`` whose bytes some other file already holds extracted (one query)."""
+    shas = {claim.sha256 for claim in claimed if claim.sha256}
+    if not shas:
+        return set()
+    with db.session() as session:
+        return set(
+            session.scalars(
+                select(DocumentFile.blob_sha256)
+                .where(DocumentFile.blob_sha256.in_(shas), DocumentFile.status.in_(("extracted", "refused")))
+                .distinct()
+            )
+        )
 
 
 def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: BlobStore | None = None) -> Saved | None:
@@ -311,12 +359,9 @@ def _finalize_if_last(
     """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
     if document.text_ready:
         return False
-    still_pending = session.scalar(
-        select(func.count())
-        .select_from(DocumentFile)
-        .where(DocumentFile.document_id == document.id, DocumentFile.status == "pending")
-    )
-    if still_pending:
+    # The document is locked, and a file's status changes only under its document's lock: the
+    # files as this session holds them are as they stand.
+    if any(f.status == "pending" for f in document.files):
         return False
     finalize_document(document, first_original(document, store), first_page_layout)
     return True

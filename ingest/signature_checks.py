@@ -70,8 +70,7 @@ def check_unchecked(archive: Archive, package_id: int | None = None, document_id
         records = [_record(sha, sig.check_pdf(blob_path(store_dir, sha), trust)) for sha in shas]
         try:
             with archive.db.write_transaction() as session:
-                for record in records:
-                    session.merge(record)
+                session.add_all(records)  # new verdicts (none was kept for these): inserted, nothing read first
         except IntegrityError:
             continue  # another process stored a verdict for one of these first; the rest are picked up again
         done += len(records)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -219,6 +220,8 @@ class PdfSignatures:
 def check_pdf(source: bytes | str | Path | BinaryIO, trust: TrustStore) -> PdfSignatures:
     """Validate every signature in a PDF; a file pyHanko cannot read is reported, never raised."""
     checked_at = datetime.now(UTC)
+    if isinstance(source, (bytes, str, Path)) and not may_be_signed(source):
+        return PdfSignatures(checked_at, trust.fingerprint)  # what pyHanko finds in it: no signature
     try:
         if isinstance(source, (str, Path)):
             with open(source, "rb") as file:
@@ -229,6 +232,37 @@ def check_pdf(source: bytes | str | Path | BinaryIO, trust: TrustStore) -> PdfSi
     except Exception as exc:
         return PdfSignatures(checked_at, trust.fingerprint, error=f"{type(exc).__name__}: {exc}")
     return PdfSignatures(checked_at, trust.fingerprint, tuple(checks))
+
+
+def may_be_signed(source: bytes | str | Path) -> bool:
+    """False only when the file surely holds no signature, found cheaply: PDFium reads it and counts no
+    signature field with a value (``FPDF_GetSignatureCount``), and no ``/ByteRange`` stands in its bytes.
+    A file PDFium cannot open is left to pyHanko (which says why it cannot read it)."""
+    import mmap
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        if isinstance(source, bytes):
+            if b"/ByteRange" in source:
+                return True
+        else:
+            with open(source, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return True
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    if data.find(b"/ByteRange") >= 0:
+                        return True
+        pdf = pdfium.PdfDocument(source if isinstance(source, bytes) else str(source))
+    except Exception:
+        return True
+    try:
+        return pdfium_c.FPDF_GetSignatureCount(pdf.raw) != 0
+    except Exception:
+        return True
+    finally:
+        pdf.close()
 
 
 async def _check_stream(stream: BinaryIO, trust: TrustStore) -> list[SignatureCheck]:

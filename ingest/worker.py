@@ -137,15 +137,21 @@ class ExtractionLoop:
                 while True:
                     claimed = 0
                     if not self.stop_event.is_set() and len(running) < window:
-                        for claim in claims.claim_files(
+                        batch = claims.claim_files(
                             db,
                             self.worker_id,
                             window - len(running),
                             lease_seconds=self.lease_seconds,
                             package_id=self.package_id,
-                        ):
+                        )
+                        twins = claims.extracted_twins(db, batch)  # one query for the batch, not one per file
+                        for claim in batch:
                             claimed += 1
-                            copied = claims.copy_known_extraction(db, self.worker_id, claim, store=self.store)
+                            copied = (
+                                claims.copy_known_extraction(db, self.worker_id, claim, store=self.store)
+                                if claim.sha256 in twins
+                                else None
+                            )
                             if copied is not None:
                                 self._saved(claim, copied)
                             else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from ..metadata.layout import pdf_first_page_layout
 from ..ocr import OcrUnavailable
 from . import Extraction, ExtractionRefused, ExtractLimits, extract
 
@@ -18,10 +17,7 @@ from . import Extraction, ExtractionRefused, ExtractLimits, extract
 def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
     """Runs in a worker process; a refusal or crash comes back as its reason."""
     try:
-        result = extract(Path(path), limits)
-        if result.media_type == "application/pdf" and result.pages and result.pages[0].method == "text":
-            result.first_page_layout = pdf_first_page_layout(Path(path))  # for the metadata, here in the pool
-        return result
+        return extract(Path(path), limits)  # a PDF's first-page layout comes with it, read in the same pass
     except ExtractionRefused as refused:
         return refused.reason
     except OcrUnavailable:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from archive_core.pages import PageRefused, open_pdf, render_pdf_page
 
+from ..metadata.layout import textpage_layout
 from ..ocr import OcrFailed, ocr_image
 from .base import ExtractedPage, Extraction, ExtractionRefused, ExtractLimits, Extractor, letter_count, nfc, register
 
@@ -32,13 +33,22 @@ def _open(path: Path):
         raise ExtractionRefused(refused.reason) from None
 
 
-def _page_text(page) -> str:
+def _page_text(page, limits: ExtractLimits, layout: list) -> str:
+    """The page's text layer; with ``layout`` given (the first page), its positioned words' layout
+    is appended to it when the page has text enough, read from the same text page."""
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
+        raw = textpage.get_text_range()
+        text = nfc(raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+        if layout is not None and letter_count(text) >= limits.min_text_chars:
+            width, height = page.get_size()
+            try:
+                layout.append(textpage_layout(textpage, width, height, raw))
+            except Exception as exc:  # the text is what counts; the metadata reader does without positions
+                log.warning("không đọc được vị trí chữ trang 1: %s", exc)
     finally:
         textpage.close()
-    return nfc(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return text
 
 
 def _render(page, limits: ExtractLimits, number: int, warnings: list[str]):
@@ -58,6 +68,7 @@ class PdfExtractor(Extractor):
         pdf = _open(path)
         warnings: list[str] = []
         pages: list[ExtractedPage] = []
+        first_layout: list = []  # the first page's layout, read with its text (for the metadata reader)
         try:
             count = len(pdf)
             if count == 0:
@@ -73,7 +84,7 @@ class PdfExtractor(Extractor):
                     pages.append(ExtractedPage(number, "", "none"))
                     continue
                 try:
-                    text = _page_text(page)
+                    text = _page_text(page, limits, first_layout if i == 0 else None)
                     if letter_count(text) >= limits.min_text_chars:
                         pages.append(ExtractedPage(number, text, "text"))
                         continue
@@ -97,7 +108,8 @@ class PdfExtractor(Extractor):
         finally:
             pdf.close()
         _fix_legacy_text_layer(pages, warnings)
-        return Extraction(media_type, pages, warnings)
+        layout = first_layout[0] if first_layout and pages[0].method == "text" else None
+        return Extraction(media_type, pages, warnings, first_page_layout=layout)
 
 
 def _fix_legacy_text_layer(pages: list[ExtractedPage], warnings: list[str]) -> None:

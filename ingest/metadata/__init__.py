@@ -7,7 +7,7 @@ before `Nơi nhận`. Fields that are not in the text are left out rather than g
 
 * ``read_metadata(text)`` reads plain text (a PDF text layer, OCR) in whatever column order;
 * ``read_metadata_pages(pages, first_page)`` also takes the first page's layout
-  (``layout.PageLayout`` from pdfplumber or Tesseract word boxes), whose header columns are
+  (``layout.PageLayout`` from the PDF text layer's letter boxes or Tesseract word boxes), whose header columns are
   separated as a person sees them;
 * ``metadata_text(pages)`` is the text to read: the first two pages and the last one;
 * ``read_document_metadata(pages, first_original, ...)`` is what ingest calls at finalisation.
@@ -68,7 +68,7 @@ def read_metadata(text: str) -> dict[str, object]:
 
 def read_metadata_pages(pages: list[str], first_page: PageLayout | None = None) -> dict[str, object]:
     """Like ``read_metadata(metadata_text(pages))``, with the first page's columns taken from
-    its layout when one is given (positions from pdfplumber or Tesseract)."""
+    its layout when one is given (positions from the PDF text layer or Tesseract)."""
     if first_page is None or not first_page.header_right:
         return read_metadata(metadata_text(pages))
     rest = "\n".join(pages[i] for i in sorted({1, len(pages) - 1} - {0}) if i < len(pages))
@@ -94,7 +94,7 @@ def read_document_metadata(
 ) -> dict[str, object]:
     """What ingest reads when a document is finalised: its first file's page texts, and, when
     the first page came from a PDF text layer, that page's layout read from the original by
-    pdfplumber (so the letterhead's columns separate as printed). A layout that disagrees
+    pypdfium2 (so the letterhead's columns separate as printed). A layout that disagrees
     with the stored text (a legacy-font layer the extractor converted) is not used."""
     layout = first_page_layout  # read by the extraction already, when at hand
     if layout is None and first_original is not None and first_page_from_text_layer and pages:

@@ -8,12 +8,14 @@ slices the original text.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 __all__ = ["fold", "fold_keep", "clean_lines", "is_upper_text", "strip_junk", "cut"]
 
 
+@functools.cache  # a text has few distinct letters: each is folded once
 def _fold_char(ch: str) -> str:
     if ch in "đĐ":
         return "d"
@@ -24,7 +26,7 @@ def _fold_char(ch: str) -> str:
 
 def fold_keep(text: str) -> str:
     """Fold an NFC string character by character: same length, same positions."""
-    return "".join(_fold_char(ch) for ch in text)
+    return "".join(map(_fold_char, text))
 
 
 def fold(text: str) -> str:

@@ -5,12 +5,14 @@ interleaved row by row, and the signature block mixed with `Nơi nhận`. With e
 box the columns separate by geometry: the page's lines are rebuilt from the words, each
 line is split where a wide gap opens, and the pieces of the header are assigned to the
 left or right column by where they stand. Born-digital PDFs give words with positions
-through pdfplumber; scans through Tesseract's word boxes (``ingest.ocr.OcrResult.words``).
+through pypdfium2 (each letter's font box, in the same pass as the text); scans through Tesseract's word boxes (``ingest.ocr.OcrResult.words``).
 """
 
 from __future__ import annotations
 
+import bisect
 import statistics
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,15 @@ from .header import is_title_line
 if TYPE_CHECKING:
     from ingest.ocr import OcrWord
 
-__all__ = ["Word", "PageLayout", "page_layout", "pdf_first_page_layout", "layout_from_ocr"]
+__all__ = [
+    "Word",
+    "PageLayout",
+    "page_layout",
+    "pdf_first_page_layout",
+    "textpage_layout",
+    "textpage_words",
+    "layout_from_ocr",
+]
 
 _HEADER_MAX_LINES = 14
 _HEADER_MAX_DEPTH = 0.45  # of the page height
@@ -73,17 +83,32 @@ class PageLayout:
 def _lines(words: list[Word]) -> list[list[Word]]:
     """Words grouped into lines: a word joins a line its vertical middle falls inside."""
     lines: list[list[Word]] = []
+    tops: list[list[float]] = []  # each line's tops and bottoms kept sorted, for their medians
+    bottoms: list[list[float]] = []
+    bands: list[tuple[float, float]] = []  # each line's median top and bottom, updated when it grows
     for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
         mid = (w.top + w.bottom) / 2
-        for line in reversed(lines[-3:]):
-            top = statistics.median(x.top for x in line)
-            bottom = statistics.median(x.bottom for x in line)
+        for k in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
+            top, bottom = bands[k]
             if top <= mid <= bottom:
-                line.append(w)
+                lines[k].append(w)
+                bisect.insort(tops[k], w.top)
+                bisect.insort(bottoms[k], w.bottom)
+                bands[k] = (_median(tops[k]), _median(bottoms[k]))
                 break
         else:
             lines.append([w])
+            tops.append([w.top])
+            bottoms.append([w.bottom])
+            bands.append((w.top, w.bottom))
     return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+def _median(ordered: list[float]) -> float:
+    """``statistics.median`` of a list already in order."""
+    n = len(ordered)
+    middle = n // 2
+    return ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _pieces(line: list[Word]) -> list[_Piece]:
@@ -167,21 +192,83 @@ def _signature_order(lines: list[list[_Piece]], split: float) -> list[str]:
 
 
 def pdf_first_page_layout(path: Path) -> PageLayout | None:
-    """The first page of a born-digital PDF by pdfplumber's positioned words; None without a text layer."""
-    import pdfplumber
+    """The first page of a born-digital PDF by its positioned words (pypdfium2); None without a text layer."""
+    import pypdfium2 as pdfium
 
     try:
-        with pdfplumber.open(str(path), pages=[1]) as pdf:  # page 1 only, however long the file
-            if not pdf.pages:
-                return None
-            page = pdf.pages[0]
-            words = [
-                Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]))
-                for w in page.extract_words(keep_blank_chars=False, use_text_flow=False)
-            ]
-            width, height = float(page.width), float(page.height)
+        pdf = pdfium.PdfDocument(str(path))
     except Exception:
         return None
+    try:
+        if len(pdf) == 0:
+            return None
+        page = pdf[0]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return textpage_layout(textpage, *page.get_size())
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+    except Exception:
+        return None
+    finally:
+        pdf.close()
+
+
+_WORD_GAP = 3.0  # points between two letters of one word at most, across or down (pdfplumber's tolerances)
+
+
+def textpage_words(textpage, height: float, text: str | None = None) -> list[Word]:
+    """The words of a pypdfium2 text page with their boxes (top-down coordinates, as on paper).
+
+    Letters are taken in the page's order with each one's font box; a word ends at a space, a line
+    break, or a gap of more than ``_WORD_GAP`` points across or down (the letters' baselines), the
+    way pdfplumber groups its characters.  ``text``: the page's whole text as ``get_text_range``
+    gave it, letter for letter, so each letter is not asked for again."""
+    import pypdfium2.raw as pdfium_c
+
+    count = textpage.count_chars()
+    raw = textpage.raw
+    if text is None or len(text) != count:
+        get_unicode = pdfium_c.FPDFText_GetUnicode
+        text = "".join(_char(get_unicode(raw, index)) for index in range(count))
+    words: list[Word] = []
+    start = -1
+    x0 = x1 = top = bottom = 0.0
+    rect = pdfium_c.FS_RECTF()
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    for index, char in enumerate(text):
+        if char.isspace() or char == "\ufffe" or char == "\x00" or not get_box(raw, index, rect):
+            if start >= 0:
+                words.append(Word(_nfc(text[start:index]), x0, x1, top, bottom))
+                start = -1
+            continue
+        left, right, char_top, char_bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
+        if start >= 0 and (left - x1 > _WORD_GAP or x0 - right > _WORD_GAP or abs(char_bottom - bottom) > _WORD_GAP):
+            words.append(Word(_nfc(text[start:index]), x0, x1, top, bottom))
+            start = -1
+        if start >= 0:
+            x0, x1, top, bottom = min(x0, left), max(x1, right), min(top, char_top), max(bottom, char_bottom)
+        else:
+            start, x0, x1, top, bottom = index, left, right, char_top, char_bottom
+    if start >= 0:
+        words.append(Word(_nfc(text[start:]), x0, x1, top, bottom))
+    return words
+
+
+def _char(code: int) -> str:
+    return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else "\x00"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def textpage_layout(textpage, width: float, height: float, text: str | None = None) -> PageLayout | None:
+    """The layout of a page from its pypdfium2 text page (the one the text was read from); None if nearly empty."""
+    words = textpage_words(textpage, height, text)
     if sum(len(w.text) for w in words) < 20:
         return None
     return page_layout(words, width, height)
