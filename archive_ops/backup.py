@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from archive_core import programs
 from archive_core.context import Archive
 from archive_core.store import blob_path
+from indexes.tantivy_engine import TantivyEngine
 
 from .snapshots import (
     INDEX_COPY,
@@ -23,6 +24,7 @@ from .snapshots import (
     SNAPSHOTS,
     SQLITE_COPY,
     STORE,
+    TANTIVY_COPY,
     BackupError,
     BackupResult,
     Progress,
@@ -158,15 +160,23 @@ def backup(
 
 
 def _copy_index(archive: Archive, work: Path) -> bool:
-    """Copy the SQLite FTS index; other engines keep their own index (restore rebuilds it)."""
-    if archive.settings.index_engine != "sqlite":
-        return False
-    source = archive.settings.index_dir / "fts.sqlite"
-    if not source.exists():
-        return False
-    (work / INDEX_COPY).parent.mkdir(parents=True, exist_ok=True)
-    sqlite_copy(source, work / INDEX_COPY)
-    return True
+    """Copy an embedded engine's index: the SQLite file through SQLite's backup API, Tantivy's last
+    commit (``TantivyEngine.copy_to``), both while ingest goes on; a cluster keeps its own index
+    (restore rebuilds it)."""
+    settings = archive.settings
+    if settings.index_engine == "sqlite":
+        source = settings.index_dir / "fts.sqlite"
+        if not source.exists():
+            return False
+        (work / INDEX_COPY).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_copy(source, work / INDEX_COPY)
+        return True
+    engine = archive.engine
+    if isinstance(engine, TantivyEngine):
+        (work / TANTIVY_COPY).parent.mkdir(parents=True, exist_ok=True)
+        engine.copy_to(work / TANTIVY_COPY)
+        return True
+    return False
 
 
 def prune(dest: Path, keep: int) -> tuple[list[str], int]:

@@ -15,6 +15,7 @@ from archive_core.context import Archive
 from archive_core.db.models import Document, DocumentFile
 from archive_core.settings import Settings
 from archive_core.store import blob_path
+from indexes.tantivy_engine import TantivyEngine
 from ingest.indexing import index_document
 
 from .snapshots import (
@@ -25,6 +26,7 @@ from .snapshots import (
     SNAPSHOTS,
     SQLITE_COPY,
     STORE,
+    TANTIVY_COPY,
     BackupError,
     Progress,
     RestoreResult,
@@ -112,9 +114,7 @@ def restore(
     _restore_database(settings, data)
     if (data / REPORTS).is_dir():
         shutil.copytree(data / REPORTS, settings.reports_dir, dirs_exist_ok=True)
-    has_index = (data / INDEX_COPY).is_file() and settings.index_engine == "sqlite"
-    if has_index:
-        shutil.copyfile(data / INDEX_COPY, settings.index_dir / "fts.sqlite")
+    has_index = _restore_index(settings, data)
     archive = Archive.open(settings)  # runs the migrations the snapshot predates
     try:
         progress("chỉ mục / index")
@@ -123,6 +123,17 @@ def restore(
     finally:
         archive.close()
     return result
+
+
+def _restore_index(settings: Settings, data: Path) -> bool:
+    """Put the snapshot's index copy in place if it is one the configured engine reads."""
+    if settings.index_engine == "sqlite" and (data / INDEX_COPY).is_file():
+        shutil.copyfile(data / INDEX_COPY, settings.index_dir / "fts.sqlite")
+        return True
+    if settings.index_engine == "tantivy" and (data / TANTIVY_COPY / "meta.json").is_file():
+        TantivyEngine.install_copy(settings.index_dir / "tantivy", data / TANTIVY_COPY)
+        return True
+    return False
 
 
 def _restore_database(settings: Settings, data: Path) -> None:

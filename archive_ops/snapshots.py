@@ -8,7 +8,8 @@ Layout of a backup destination ``DEST``::
         bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
         data/archive.sqlite | data/database.pgdump
         data/store-objects.txt         "<sha256> <size>" of every original the database names
-        data/index/fts.sqlite          only with ``--with-index``
+        data/index/fts.sqlite          only with ``--with-index``, engine ``sqlite``
+        data/index/tantivy/            only with ``--with-index``, engine ``tantivy``: one commit's files
         data/reports/...               the ingest reports
 
 The database is copied first, at one point in time (SQLite online backup API,
@@ -19,7 +20,8 @@ live store before their ``Blob`` row commits, so every original the copy names
 is already there: the snapshot is consistent while ingest keeps running.
 
 A snapshot directory only gets its final name when it is complete; the index is
-optional (restore rebuilds it from the database when it is missing).
+optional (restore rebuilds it from the database when it is missing, and brings a
+copied one level with the database copy: the two are a moment apart).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ SQLITE_COPY = "archive.sqlite"
 PG_DUMP = "database.pgdump"
 OBJECTS_LIST = "store-objects.txt"
 INDEX_COPY = "index/fts.sqlite"
+TANTIVY_COPY = "index/tantivy"
 REPORTS = "reports"
 INDEX_BATCH = 200
 

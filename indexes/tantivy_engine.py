@@ -302,6 +302,34 @@ def _result(total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], es
     return SearchResult(total=total, hits=hits, facets=facets, total_is_lower_bound=estimated)
 
 
+def _commit_files(directory: Path, meta: dict[str, Any]) -> list[str]:
+    """The files of the segments one ``meta.json`` names: ``<id>.<part>``, and ``<id>.<opstamp>.del``
+    for the deletes it counts (older delete files are not part of that commit)."""
+    wanted: dict[str, str] = {}
+    for segment in meta.get("segments", []):
+        deletes = segment.get("deletes") or {}
+        wanted[segment["segment_id"].replace("-", "")] = f"{deletes['opstamp']}.del" if deletes else ""
+    names = []
+    for name in os.listdir(directory):
+        stem, _, rest = name.partition(".")
+        if stem in wanted and (rest == wanted[stem] or ("." not in rest and rest != "del")):
+            names.append(name)
+    for stem, deletes in wanted.items():  # every part of every segment, or the commit is gone: read again
+        for part in ("idx", "term", "store", "fast", "fieldnorm", *([deletes] if deletes else [])):
+            if f"{stem}.{part}" not in names:
+                raise FileNotFoundError(directory / f"{stem}.{part}")
+    return names
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:  # a file system without hard links: a copy (a merge may still remove the source: retried)
+        shutil.copyfile(source, target)
+
+
 # -- the engine ----------------------------------------------------------------
 
 
@@ -617,6 +645,54 @@ class TantivyEngine:
             for name, values in facet_values.items()
         }
         return _lower_bound(total), scaled, True
+
+    # -- backup: a copy of one commit, while writers and merges go on ---------------
+    def copy_to(self, dest: str | Path) -> int:
+        """Copy the last commit of the current generation into the new directory ``dest``; returns the
+        documents it holds.
+
+        Consistent without stopping ingest: ``meta.json`` (written atomically at each commit) is read
+        once and the segment files it names are hard-linked beside the index at once (no lock held,
+        milliseconds).  Segment files never change once written, so the links are that commit whatever
+        a writer does next; if a merge deleted one of them between the reading and the linking, the
+        next commit's ``meta.json`` is read again.  The links are then copied at leisure and dropped.
+        """
+        dest = Path(dest)
+        source = Path(os.path.realpath(self.path))
+        staging = self.path.parent / f".{self.path.name}-copy-{os.getpid()}-{time.time_ns()}"
+        try:
+            for _attempt in range(50):
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                try:
+                    meta = (source / "meta.json").read_bytes()
+                    for name in _commit_files(source, json.loads(meta)):
+                        _link_or_copy(source / name, staging / name)
+                    break
+                except FileNotFoundError:  # a merge removed a segment of that commit: read the next one
+                    time.sleep(0.05)
+            else:
+                raise SearchUnavailable(f"search index {self.path} kept changing; no consistent copy made")
+            (staging / "meta.json").write_bytes(meta)
+            shutil.copyfile(source / META_FILE, staging / META_FILE)
+            shutil.copytree(staging, dest)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        segments = json.loads(meta).get("segments", [])
+        return sum(int(s["max_doc"]) - int((s.get("deletes") or {}).get("num_deleted_docs", 0)) for s in segments)
+
+    @classmethod
+    def install_copy(cls, path: str | Path, copy: str | Path) -> None:
+        """Make ``path`` (nothing there yet) name a new generation holding ``copy`` (made by ``copy_to``)."""
+        path = Path(path)
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = cls.__new__(cls)  # only for its directory naming: nothing is opened
+        engine.path = path
+        target = engine._stamped_dir()
+        shutil.copytree(copy, target)
+        engine._link(target)
 
     def size_bytes(self) -> int:
         """Bytes on disk of the current generation (for the benchmarks)."""

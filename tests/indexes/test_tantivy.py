@@ -99,3 +99,32 @@ def test_estimated_counts_are_a_flagged_lower_bound_and_small_counts_stay_exact(
     narrow = engine.search(build_query("thuy loi", scope=None))
     assert narrow.total == 20 and not getattr(narrow, "total_is_lower_bound", False)
     assert {v.value: v.count for v in narrow.facets["unit_code"]} == {"U1": 20}
+
+
+def test_a_copy_made_while_a_writer_commits_and_merges_is_one_whole_commit(tmp_path):
+    """``copy_to`` (backups) needs no lock: whatever the writer does, a copy is one commit, whole."""
+    import threading
+
+    engine = TantivyEngine(tmp_path / "t")
+    engine.index([_doc(i, "sổ đăng ký văn bản đến") for i in range(100)])
+    writer = TantivyEngine(tmp_path / "t")
+
+    def write() -> None:
+        for batch in range(20):  # 20 commits of 20 documents: merges start and delete segment files
+            writer.index([_doc(100 + batch * 20 + i, "sổ đăng ký văn bản đi") for i in range(20)])
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    copies = []
+    while (thread.is_alive() and len(copies) < 6) or not copies:
+        copy = tmp_path / f"copy-{len(copies)}"
+        copies.append((copy, engine.copy_to(copy)))
+    thread.join()
+    writer.close()
+    for number, (copy, held) in enumerate(copies):
+        TantivyEngine.install_copy(tmp_path / f"restored-{number}" / "t", copy)
+        restored = TantivyEngine(tmp_path / f"restored-{number}" / "t")
+        assert restored.count() == held and (held - 100) % 20 == 0  # whole batches only
+        assert restored.indexed_ids() == set(range(held))
+        assert restored.search(build_query("so dang ky", scope=None)).total == held
+        restored.close()

@@ -222,3 +222,54 @@ def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path
             assert len(searches(restored)[0][2]) <= final_documents
         finally:
             restored.close()
+
+
+def test_a_tantivy_index_copied_while_ingest_writes_restores_searchable_at_once(tmp_path):
+    """Engine tantivy, ``--with-index``: each snapshot holds one commit of the index, copied while an
+    ingest commits and merges; restore puts it in place and brings it level with the database copy
+    (a moment apart), with no rebuild: the same searches at once, and verify agrees."""
+    archive = populated_home(tmp_path, index_engine="tantivy")
+    try:
+        bag = make_bag(tmp_path / "bag-big", "11956", 16, seed=9, prefix="BIG", pages=2)
+        dest = tmp_path / "backup"
+        errors: list[BaseException] = []
+
+        def ingest() -> None:
+            try:
+                ingest_package(archive, bag, IngestOptions(workers=1))
+            except BaseException as error:
+                errors.append(error)
+
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        during = []
+        while worker.is_alive():
+            during.append(backup(archive, dest, with_index=True).snapshot)
+        worker.join()
+        assert not errors and during
+        last = backup(archive, dest, with_index=True)
+        assert last.with_index and (last.path / "data" / "index" / "tantivy" / "meta.json").is_file()
+        before = searches(archive)
+        assert before[0][1] == 7 + 16
+    finally:
+        archive.close()
+
+    restored_result = restore(dest, Settings.load(home=tmp_path / "restored", workers=1, index_engine="tantivy"))
+    assert restored_result.index == "restored" and restored_result.documents_indexed == 0
+    restored = open_home(tmp_path / "restored", index_engine="tantivy")
+    try:
+        assert searches(restored) == before
+        assert verify(restored).ok
+    finally:
+        restored.close()
+    for index, name in enumerate(sorted({during[0], during[-1]})):  # copied in the middle of the ingest
+        target = tmp_path / f"mid-{index}"
+        mid = restore(dest, Settings.load(home=target, workers=1, index_engine="tantivy"), snapshot=name)
+        assert mid.index == "restored"
+        home = open_home(target, index_engine="tantivy")
+        try:
+            report = verify(home)
+            assert report.ok, report.problems  # the index holds exactly what the database copy says
+            assert searches(home)[0][1] <= 7 + 16
+        finally:
+            home.close()
