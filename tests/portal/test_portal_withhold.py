@@ -5,11 +5,11 @@ World: one real bag of old unit 11950 (-> new 11983) ingested with ``archive ing
 the TUYỆT MẬT stamp (its text was read, then withheld), an ordinary document that talks about
 "bí mật nhà nước", and one the archivist withholds on the page later.  Each carries a word of its
 own.  Accounts: a lookup of 11983, an archivist, an admin; tokens for the lookup and the archivist.
+On both backends (``sqlite-fts``, ``postgresql-opensearch``): ``archive ingest`` configured through the environment.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +28,7 @@ from archive_portal.cli import main
 from archive_portal.services.accounts import create_account
 from archive_portal.services.tokens import create_token
 from specimens import make_specimens, render_pdf
+from tests.backends import archive_environment, backend_overrides, close_archive
 from tests.ingest.packaging import row_for, write_package
 
 UNITS_CSV = Path(__file__).resolve().parents[2] / "archive_core" / "data" / "units-hung-yen-2025.csv"
@@ -40,7 +41,7 @@ ODD_NAME = 'bao "cao"\r\nX-Chen: 1.pdf'
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(request, tmp_path_factory, backend):
     root = tmp_path_factory.mktemp("withhold")
     specs = make_specimens(6, seed=31, issuer="UBND phường Lam Sơn", year=2024)
     files = root / "pkg" / "files"
@@ -57,7 +58,7 @@ def world(tmp_path_factory):
     render_pdf(specs[5], files / ODD_NAME)  # no row names it: a document of its own, named by its path
     package = write_package(root / "pkg", rows, bag=False)
     home = root / "home"
-    settings = Settings.load(home=home, secret_key="withhold-secret")
+    settings = Settings.load(home=home, secret_key="withhold-secret", **backend_overrides(request, backend))
     archive = Archive.open(settings)
     tokens = {}
     with archive.db.transaction() as session:
@@ -70,31 +71,25 @@ def world(tmp_path_factory):
             session.flush()
             if role != "admin":
                 _, tokens[username] = create_token(session, account, days=1, name="test")
-    old = os.environ.get("ARCHIVE_HOME")
-    os.environ["ARCHIVE_HOME"] = str(home)
-    try:
-        result = CliRunner().invoke(main, ["ingest", "--json", "--workers", "1", "--unit", "11950", str(package)],
-                                    catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-    finally:
-        if old is None:
-            os.environ.pop("ARCHIVE_HOME")
-        else:
-            os.environ["ARCHIVE_HOME"] = old
+    result = CliRunner().invoke(main, ["ingest", "--json", "--workers", "1", "--unit", "11950", str(package)],
+                                env=archive_environment(settings), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     with archive.db.session() as session:
         docs = {d.ma_van_ban: d.id for d in session.scalars(select(Document))}
         files_of = {k: session.scalar(select(DocumentFile.id).where(DocumentFile.document_id == i))
                     for k, i in docs.items()}
     app = create_app(archive=archive)
-    oai = create_app(archive=Archive.open(replace(archive.settings, oai_enabled=True)))
+    oai_archive = Archive.open(replace(archive.settings, oai_enabled=True))
+    oai = create_app(archive=oai_archive)
     clients = {}
     for username in USERS:
         client = app.test_client()
         assert login(client, username).status_code == 302
         clients[username] = client
     yield archive, app, oai, report, docs, files_of, clients, tokens
-    archive.close()
+    oai_archive.close()  # the same database and index as ``archive``: closed, not dropped
+    close_archive(archive)
 
 
 def document_urls(app, doc_id: int, file_id: int) -> list[str]:
