@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import quote_plus
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import iter_multi_items
 
 from ..auth import current_scope, roles_required
 from ..auth.limits import limit_search
@@ -25,6 +29,26 @@ from .auditing import audit_event, search_details
 from .disposition import attachment
 
 bp = Blueprint("search", __name__)
+URL_SAFE = "!$'()*,/:;?@"  # what werkzeug leaves unquoted in a query string (url_for builds the same)
+
+
+@lru_cache(maxsize=4096)
+def _quote(text: str) -> str:
+    return quote_plus(text, safe=URL_SAFE)
+
+
+def _query(args: dict) -> str:
+    """``args`` as a query string, exactly as ``url_for(endpoint, **args)`` writes it."""
+    return "&".join(f"{_quote(str(k))}={_quote(str(v))}" for k, v in iter_multi_items(args) if v is not None)
+
+
+def _url_with(base: str, args: dict) -> str:
+    """``base`` with ``args`` as its query string, as ``url_for`` writes it.
+
+    The results page links every facet value (hundreds of units for an archivist) and every hit;
+    building each link through ``url_for`` ran the URL map and quoted the same words each time."""
+    query = _query(args)
+    return f"{base}?{query}" if query else base
 
 
 @bp.route("/")
@@ -37,11 +61,19 @@ def index():
     params = result.params
     audit_event("search", details=search_details(result))
 
+    base = url_for("search.index")
+
     def page_url(number: int) -> str:
-        return url_for("search.index", **params.to_args(page=number if number > 1 else ""))
+        return _url_with(base, params.to_args(page=number if number > 1 else ""))
 
     def facet_url(facet: str, value: str) -> str:
-        return url_for("search.index", **facet_args(params, facet, value))
+        return _url_with(base, facet_args(params, facet, value))
+
+    doc_query = _query(params.to_args())
+
+    def document_url(doc_id: int) -> str:
+        path = url_for("documents.show", doc_id=doc_id)
+        return f"{path}?{doc_query}" if doc_query else path
 
     status = 503 if result.unavailable else 200
     menus = search_menus(session, scope)
@@ -56,6 +88,7 @@ def index():
         facet_titles=FACET_TITLES,
         page_url=page_url,
         facet_url=facet_url,
+        document_url=document_url,
         export_url=lambda fmt: url_for("search.export", fmt=fmt, **params.to_args(page="")),
         export_cap=EXPORT_CAP,
         bulk_cap=MAX_BULK_DOCUMENTS,

@@ -119,3 +119,18 @@ def test_a_bulk_insert_outside_the_orm_shows_too(menus):
     assert "Công điện" in phohien_types and "323" in phohien_units
     assert "Tờ trình" not in phohien_types and "11950" not in phohien_units
     assert "Quyết định" not in sonnam_types and "11956" not in sonnam_units
+
+
+@pytest.mark.parametrize("args", [
+    {},
+    {"q": "kế hoạch"},
+    {"q": '"ủy ban nhân dân" & <b>x</b>', "unit": ["11950", "323"], "type": ["Tờ trình"], "page": 2},
+    {"q": "a+b c/d?e=f#g;h@i!j$k'l(m)n*o,p:q", "from": "01/01/2024", "to": "31/12/2024", "ho_so": ["HS 1", "HS%2"]},
+])
+def test_facet_and_page_links_are_the_urls_flask_builds(menus, args):
+    from flask import url_for
+
+    from archive_portal.views.search import _url_with
+
+    with menus.app.test_request_context("/"):
+        assert _url_with(url_for("search.index"), args) == url_for("search.index", **args)
