@@ -57,7 +57,8 @@ FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 _WORD_RE = re.compile(r"[^\W_]+")
 _EPOCH = date(1800, 1, 1).toordinal()
 _NO_DAY_UP = (1 << 31) - 1
-_WRITER_HEAP = 256_000_000
+_WRITER_HEAP = 256_000_000  # an ingest's turn at the writer
+_BULK_WRITER_HEAP = 1_000_000_000  # a bulk load (``keep_writer``): fewer, larger segments, less merging (+7 % docs/s)
 BULK_COMMIT_DOCS = 100_000  # a bulk load (``keep_writer``) commits this often, and at ``optimize``/``close``
 _LOCK_WAIT_S = 120.0
 NUMBER_BOOST = 100_000.0  # an exact number ranks above any text score
@@ -427,7 +428,8 @@ class TantivyEngine:
             deadline = time.monotonic() + _LOCK_WAIT_S
             while True:
                 try:
-                    self._writer = index.writer(heap_size=_WRITER_HEAP)
+                    heap = _BULK_WRITER_HEAP if self.keep_writer else _WRITER_HEAP
+                    self._writer = index.writer(heap_size=heap)
                     break
                 except ValueError as exc:  # another process holds the writer lock: wait for our turn
                     if "Lock" not in str(exc) or time.monotonic() > deadline:
