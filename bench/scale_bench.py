@@ -239,14 +239,16 @@ def main() -> None:
     kinds = queries(corpus, count)
     report: dict[str, Any] = {"documents": count, "seed": seed, "cores": os.cpu_count(), "repeat": repeat,
                               "scope": f"{scope_name} ({len(scope)} old units)", "engines": {}}
-    print(f"[bench-scale] {count} documents (seed {seed}), index data in {data}; load {os.getloadavg()}",
-          flush=True)
+    saved = data / f"scale-report-{count}-{seed}.json"
+    print(f"[bench-scale] {count} documents (seed {seed}), index data in {data}; load {os.getloadavg()}; "
+          f"figures saved to {saved} after each engine", flush=True)
     for name in engines:
         if name not in ALL_ENGINES:
             raise SystemExit(f"BENCH_ENGINES: unknown engine {name!r}")
         print(f"[bench-scale] {name}: building or reusing the index...", flush=True)
         if name == "opensearch":
             report["engines"][name] = _opensearch(data, corpus, count, batch, kinds, scope, repeat)
+            saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))
             continue
         engine, figures = _embedded(name, data, corpus, count, batch)
         try:
@@ -259,6 +261,7 @@ def main() -> None:
         finally:
             engine.close()
         report["engines"][name] = figures
+        saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))  # what finished, if the run is cut short
     print(json.dumps(report, ensure_ascii=False, indent=1))
     _summary(report)
 
