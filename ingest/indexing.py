@@ -8,15 +8,15 @@ at once leave one copy.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from archive_core.clock import utcnow
 from archive_core.context import Archive
-from archive_core.db.models import Document
+from archive_core.db.models import Document, DocumentFile
 from indexes.base import IndexDocument
 
 from . import secrecy
-from .signature_checks import check_unchecked, document_status
+from .signature_checks import check_unchecked, document_status, verdicts
 
 INDEX_BATCH = 100
 
@@ -25,8 +25,10 @@ def document_text(document: Document) -> str:
     return "\n\n".join(p.text for f in document.files for p in f.pages if p.text)
 
 
-def index_document(session: Session, document: Document) -> IndexDocument:
-    """The engine's view of a document; the one place that decides what is searchable."""
+def index_document(session: Session, document: Document, known: dict | None = None) -> IndexDocument:
+    """The engine's view of a document; the one place that decides what is searchable.
+
+    ``known``: the signature verdicts of its files by SHA-256, when the caller read a batch's at once."""
     return IndexDocument(
         id=document.id,
         unit_code=document.unit_code,
@@ -40,7 +42,7 @@ def index_document(session: Session, document: Document) -> IndexDocument:
         signer=document.signer or "",
         body=document_text(document),
         dossier=document.dossier or "",
-        signature=document_status(session, document),
+        signature=document_status(session, document, known),
         restricted=bool(document.restricted),
     )
 
@@ -62,13 +64,19 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
         check_unchecked(archive, document_ids=pending)
         with archive.db.session() as session:
             documents = list(
-                session.scalars(select(Document).where(Document.id.in_(pending), *waiting).order_by(Document.id))
+                session.scalars(
+                    select(Document)
+                    .where(Document.id.in_(pending), *waiting)
+                    .order_by(Document.id)
+                    .options(selectinload(Document.files).selectinload(DocumentFile.pages))
+                )
             )
             # the last gate before the engine: a secrecy stamp in the text withholds (``secrecy``)
             stamped = {d.id: found for d in documents if (found := secrecy.from_document(d)) is not None}
             ready = [d for d in documents if d.id not in stamped]
             if ready:
-                engine.index([index_document(session, d) for d in ready])
+                found = verdicts(session, (f.blob_sha256 for d in ready for f in d.files))
+                engine.index([index_document(session, d, found) for d in ready])  # one call per batch
             ids = [d.id for d in ready]
         with archive.db.write_transaction() as session:
             now = utcnow()

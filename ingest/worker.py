@@ -31,7 +31,10 @@ from .ocr import OcrUnavailable
 
 log = logging.getLogger("ingest.worker")
 POLL_SECONDS = 1.0
-WINDOW_PER_PROCESS = 4  # files claimed ahead per process: the pool never waits while the loop saves
+WINDOW_PER_PROCESS = 4  # files claimed ahead per process at least: the pool never waits while the loop saves
+MAX_WINDOW_PER_PROCESS = 32  # ... and at most, when files take milliseconds (born-digital PDFs)
+AHEAD_SECONDS = 2.0  # the window holds about this much work per process (files that take seconds: the minimum)
+SAVE_EVERY_SECONDS = 0.5  # results wait at most this long to be saved together in one transaction
 # Pool processes are forked from a forkserver that imported these once (and the main script, so a
 # child does not import it again): a process starts in milliseconds, not in seconds of imports.
 POOL_PRELOAD = ["__main__", "ingest.extract.job"]
@@ -104,6 +107,8 @@ class ExtractionLoop:
         self.store = BlobStore(archive.settings.store_dir)
         self.limits = limits_of(archive)
         self._pool: cf.Executor | None = None
+        self._seconds_per_file: float | None = None  # how long one file takes one process, lately
+        self._last_finished: float | None = None
 
     def stop(self) -> None:
         """Finish the files being extracted, claim no more (safe from a signal handler)."""
@@ -127,20 +132,38 @@ class ExtractionLoop:
             self._pool = None
 
     # -- the loop -----------------------------------------------------------------------------
+    def _window(self) -> int:
+        """Files to hold claimed: about ``AHEAD_SECONDS`` of work per process, within the bounds."""
+        per_file = self._seconds_per_file
+        ahead = WINDOW_PER_PROCESS if per_file is None else int(AHEAD_SECONDS / max(per_file, 1e-3))
+        return self.processes * min(MAX_WINDOW_PER_PROCESS, max(WINDOW_PER_PROCESS, ahead))
+
+    def _finished_one(self) -> None:
+        """A file came back from the pool: follow how long a file takes one process (moving average)."""
+        now = time.monotonic()
+        if self._last_finished is not None:
+            seconds = (now - self._last_finished) * self.processes
+            old = self._seconds_per_file
+            self._seconds_per_file = seconds if old is None else 0.8 * old + 0.2 * seconds
+        self._last_finished = now
+
     def run(self) -> LoopStats:
         running: dict[cf.Future, Claim] = {}
-        window = self.processes * WINDOW_PER_PROCESS
+        unsaved: list[tuple[Claim, claims.Result]] = []  # finished, to be saved together
+        unsaved_since = 0.0
         idle_since = time.monotonic()
         db = self.archive.db
         try:
             with claims.Heartbeat(db, self.worker_id, self.lease_seconds):
                 while True:
                     claimed = 0
-                    if not self.stop_event.is_set() and len(running) < window:
+                    window = self._window()
+                    # claim again when half the window is done: claims go in batches, not one file at a time
+                    if not self.stop_event.is_set() and len(running) + len(unsaved) <= window // 2:
                         batch = claims.claim_files(
                             db,
                             self.worker_id,
-                            window - len(running),
+                            window - len(running) - len(unsaved),
                             lease_seconds=self.lease_seconds,
                             package_id=self.package_id,
                         )
@@ -160,21 +183,35 @@ class ExtractionLoop:
                     if running and self.stop_event.is_set():  # stopping: files not started go back at once
                         for future in [f for f in running if f.cancel()]:
                             self.stats.released += claims.release(db, self.worker_id, [running.pop(future).file_id])
-                    if running:
+                    if running or unsaved:
                         idle_since = time.monotonic()
-                        finished, _ = cf.wait(running, timeout=self.poll_seconds, return_when=cf.FIRST_COMPLETED)
-                        results: list[tuple[Claim, claims.Result]] = []
+                        finished: set[cf.Future] = set()
+                        if running:
+                            finished, _ = cf.wait(
+                                running,
+                                timeout=min(self.poll_seconds, SAVE_EVERY_SECONDS),
+                                return_when=cf.FIRST_COMPLETED,
+                            )
                         for future in finished:
                             claim = running.pop(future)
                             result = self._result(future)
+                            self._finished_one()
                             if result is None:  # stopping: the file goes back to the queue
                                 self.stats.released += claims.release(db, self.worker_id, [claim.file_id])
                                 continue
-                            results.append((claim, result))
-                        if results:  # what finished meanwhile is saved in one transaction
-                            saved = claims.save_extractions(db, self.worker_id, results, store=self.store)
-                            for (claim, _result), outcome in zip(results, saved, strict=True):
+                            if not unsaved:
+                                unsaved_since = time.monotonic()
+                            unsaved.append((claim, result))
+                        if unsaved and (
+                            not running
+                            or len(unsaved) >= max(self.processes * WINDOW_PER_PROCESS, window // 2)
+                            or self.stop_event.is_set()
+                            or time.monotonic() - unsaved_since >= SAVE_EVERY_SECONDS
+                        ):  # what finished meanwhile is saved in one transaction
+                            saved = claims.save_extractions(db, self.worker_id, unsaved, store=self.store)
+                            for (claim, _result), outcome in zip(unsaved, saved, strict=True):
                                 self._saved(claim, outcome)
+                            unsaved = []
                         continue
                     if claimed:
                         idle_since = time.monotonic()

@@ -249,10 +249,17 @@ def textpage_words(textpage, height: float, text: str | None = None) -> list[Wor
         if start >= 0 and (left - x1 > _WORD_GAP or x0 - right > _WORD_GAP or abs(char_bottom - bottom) > _WORD_GAP):
             words.append(Word(_nfc(text[start:index]), x0, x1, top, bottom))
             start = -1
-        if start >= 0:
-            x0, x1, top, bottom = min(x0, left), max(x1, right), min(top, char_top), max(bottom, char_bottom)
-        else:
+        if start < 0:
             start, x0, x1, top, bottom = index, left, right, char_top, char_bottom
+            continue
+        if left < x0:
+            x0 = left
+        if right > x1:
+            x1 = right
+        if char_top < top:
+            top = char_top
+        if char_bottom > bottom:
+            bottom = char_bottom
     if start >= 0:
         words.append(Word(_nfc(text[start:]), x0, x1, top, bottom))
     return words

@@ -37,8 +37,10 @@ def register_rows(run: IngestRun) -> None:
     rows = manifest.rows
     for start in range(0, len(rows), ROW_BATCH):
         with run.archive.db.write_transaction() as session:
-            for row in rows[start : start + ROW_BATCH]:
-                _register_row(run, session, row, seen)
+            batch = rows[start : start + ROW_BATCH]
+            known = _existing_documents(run, session, [row.key for row in batch if row.key])
+            for row in batch:
+                _register_row(run, session, row, seen, known)
         withdraw_raised(run)
         run.progress("rows", min(start + ROW_BATCH, len(rows)), len(rows))
     if not rows:
@@ -104,7 +106,8 @@ def register_unreferenced_files(run: IngestRun) -> None:
                     state.file_duplicates[rel] = f"Đã có trong kho (văn bản #{mine.id})"
 
 
-def _register_row(run: IngestRun, session: Session, row: Row, seen: dict[str, int]) -> None:
+def _register_row(run: IngestRun, session: Session, row: Row, seen: dict[str, int], known: dict[str, Document]) -> None:
+    """``known``: the documents already in the archive under the batch's keys (read in one query)."""
     state = run.state
     item_key = row.key or f"dòng {row.line}"
     if "__invalid__" in row.extra:
@@ -119,7 +122,7 @@ def _register_row(run: IngestRun, session: Session, row: Row, seen: dict[str, in
     seen[row.key] = row.line
     for rel in row.attachments:  # only rows that own or duplicate a document claim their files
         state.referenced.add(safe_rel(run, rel) or rel)
-    existing = _existing_document(run, session, row.key)
+    existing = known.get(row.key)
     if existing is None:
         document = document_from_row(row, package_id=run.package_id, unit_code=run.contents.unit_code)
         position = 0
@@ -133,7 +136,7 @@ def _register_row(run: IngestRun, session: Session, row: Row, seen: dict[str, in
                 more = [_file_for(run, document, position, rel)]
             files += more
             position += len(more)
-        if _insert_document(run, session, document, files):
+        if _insert_document(run, session, document, files, batched=True):
             return
         existing = _existing_document(run, session, row.key)  # another run inserted it first
         if existing is None:
@@ -151,13 +154,31 @@ def _existing_document(run: IngestRun, session: Session, key: str) -> Document |
     )
 
 
-def _insert_document(run: IngestRun, session: Session, document: Document, files: list[DocumentFile]) -> bool:
+def _existing_documents(run: IngestRun, session: Session, keys: list[str]) -> dict[str, Document]:
+    if not keys:
+        return {}
+    found = session.scalars(
+        select(Document).where(Document.unit_code == run.contents.unit_code, Document.ma_van_ban.in_(keys))
+    )
+    return {document.ma_van_ban: document for document in found}
+
+
+def _insert_document(
+    run: IngestRun, session: Session, document: Document, files: list[DocumentFile], *, batched: bool = False
+) -> bool:
     """Insert a new document with its files; False if another run inserted the same key meanwhile.
 
     On PostgreSQL the insert runs in a savepoint and a unique-key violation
     rolls back only this document; on SQLite the batch's ``BEGIN IMMEDIATE``
-    already excludes every other writer, so the key check above is final."""
+    already excludes every other writer, so the key check above is final, and
+    with ``batched`` (rows, whose keys were all looked up first) the batch's
+    documents are written together when it commits."""
     sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and batched:
+        session.add(document)
+        session.add_all(files)
+        run.state.created += 1
+        return True
     try:
         with nullcontext() if sqlite else session.begin_nested():
             session.add(document)
