@@ -2,7 +2,10 @@
 
 Prints, for a generated set of born-digital and scanned documents:
 ingest pages/s of each kind next to the raw speed of pypdfium2 text extraction
-and of the ``tesseract`` command on the same kind of pages, metadata accuracy,
+and of the ``tesseract`` command on the same kind of pages, and the ratios on the
+very same pages (``ingest_ratio``), memory over time of a 10,000-document ingest
+(``memory_bench.run_many``), ``archive worker`` on 1 and 2 processes
+(``worker_scaling``), metadata accuracy,
 and search latency on the ingested set and on a larger synthetic index; backup,
 verify and restore times on a home of BENCH_BACKUP_GB GiB (default 1, 0 skips).
 Sizes come from BENCH_* variables; nothing here asserts on time.
@@ -16,7 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backup_bench, extract_bench, ingest_bench, memory_bench, metadata_real_bench, search_bench
+from . import (
+    backup_bench,
+    extract_bench,
+    ingest_bench,
+    ingest_ratio,
+    memory_bench,
+    metadata_real_bench,
+    search_bench,
+    worker_scaling,
+)
 
 
 def _int(name: str, default: int) -> int:
@@ -43,6 +55,21 @@ def main() -> None:
             print(f"[bench] ingesting {kind}...", flush=True)
             ingest[kind] = ingest_bench.ingest_kind(work / f"home-{kind}", bag, workers)
         figures["ingest"] = ingest
+        # The ratios of issue 11: ingest against pypdfium2 and tesseract on the same pages, same run.
+        print("[bench] ingest vs raw tools on the same pages...", flush=True)
+        figures["ingest_ratio"] = ingest_ratio.run(
+            work / "ratio", _int("BENCH_RATIO_BORN_DIGITAL", 300), _int("BENCH_RATIO_SCANNED", n_scan), workers
+        )
+        many = _int("BENCH_MANY_DOCS", 10_000)
+        if many > 0:
+            print(f"[bench] memory over time: ingest of {many} small documents...", flush=True)
+            figures["memory_many"] = {
+                k: v for k, v in memory_bench.run_many(work / "many", many, workers).items() if k != "samples"
+            }
+        scaling = _int("BENCH_SCALING_DOCS", 300)
+        if scaling > 0:
+            print(f"[bench] archive worker on 1 and 2 processes, {scaling} documents...", flush=True)
+            figures["worker_scaling"] = worker_scaling.run(work / "scaling", scaling)
         figures["search_on_ingested_set"] = ingest_bench.search_latency(
             work / "home-born_digital", bags["born_digital"][1]
         )
@@ -85,6 +112,14 @@ def _print_summary(f: dict) -> None:
             f"({ingest['scanned']['pages']} pages) | raw tesseract CLI {raw['tesseract_pages_per_s']} pages/s "
             f"({raw['tesseract_processes']} processes, 300 dpi)"
         )
+    for line in ingest_ratio.summary(f["ingest_ratio"]):
+        print(line)
+    if "memory_many" in f:
+        for line in memory_bench.summary_many(f["memory_many"]):
+            print(line)
+    if "worker_scaling" in f:
+        for line in worker_scaling.summary(f["worker_scaling"]):
+            print(line)
     s = f["search_on_ingested_set"]
     print(f"search on ingested set: median {s['median_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms ({s['queries']} queries)")
     y = f["search_synthetic"]

@@ -1,4 +1,7 @@
-"""Peak memory of ``archive ingest`` on a large package (≥ 1 GB) next to a small one.
+"""Peak memory of ``archive ingest`` on a large package (≥ 1 GB) next to a small one; and memory over
+time of an ingest of many small documents (``--many``: BENCH_MANY_DOCS, default 10,000).
+
+    .venv/bin/python -m bench.memory_bench [--many [workdir]]
 
 The large package holds born-digital PDFs that each embed an incompressible
 scan-sized image beside their text layer, so it is big without needing hours
@@ -124,10 +127,182 @@ def run(workdir: Path, gigabytes: float, workers: int) -> dict:
     }
 
 
+# -- many small documents: memory over time -------------------------------------------------------
+def _ascii(text: str) -> str:
+    """Latin-1 safe text for the PDF's standard font (the letters without their tones)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in folded if not unicodedata.combining(c)).encode("latin-1", "replace").decode("latin-1")
+
+
+def _pdf_string(text: str) -> bytes:
+    return b"(" + _ascii(text).replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1") + b")"
+
+
+def small_pdf(spec, serial: int) -> bytes:
+    """A one-page letter with a text layer (header in two columns, title, body, signer), written directly:
+    a few hundred microseconds, not a typesetter's milliseconds, so 10,000 take seconds."""
+    lines: list[tuple[float, float, float, str]] = [  # x, y, size, text
+        (60, 800, 10, spec.issuer.upper()), (330, 800, 10, "CONG HOA XA HOI CHU NGHIA VIET NAM"),
+        (60, 785, 10, f"So: {serial}-{spec.number}"), (350, 785, 10, "Doc lap - Tu do - Hanh phuc"),
+        (330, 765, 10, spec.date_line), (250, 730, 13, spec.doc_type.upper()), (120, 712, 11, spec.subject[:90]),
+    ]
+    y = 680.0
+    for paragraph in spec.body_paragraphs[:6]:
+        for start in range(0, min(len(paragraph), 400), 95):
+            lines.append((60, y, 11, paragraph[start : start + 95]))
+            y -= 15
+    lines += [(360, y - 20, 11, spec.signer_title.upper()), (370, y - 80, 11, spec.signer),
+              (60, y - 20, 10, "Noi nhan:"), (60, y - 35, 10, f"- Luu: VT ({serial})")]
+    content = b"".join(b"BT /F1 %.1f Tf %.1f %.1f Td %s Tj ET\n" % (size, x, y, _pdf_string(text))
+                       for x, y, size, text in lines)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def build_many(root: Path, documents: int, seed: int = 7) -> Path:
+    """A bag of ``documents`` one-page letters, written one at a time (nothing held but the spec list)."""
+    import csv
+
+    import bagit
+
+    from tests.ingest.packaging import COLUMNS
+
+    if (root / "bagit.txt").exists():
+        return root
+    specs = make_specimens(200, seed=seed, issuer="UBND xã Tân Hưng")
+    (root / "files").mkdir(parents=True, exist_ok=True)
+    with open(root / "documents.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for serial in range(1, documents + 1):
+            spec = specs[serial % len(specs)]
+            name = f"files/{serial // 1000:03d}/{serial:06d}.pdf"
+            (root / name).parent.mkdir(exist_ok=True)
+            (root / name).write_bytes(small_pdf(spec, serial))
+            row = row_for(spec, f"NHIEU-{serial}", name, so_ky_hieu=f"{serial}-{spec.number}")
+            writer.writerow({c: row.get(c, "") for c in COLUMNS})
+    bagit.make_bag(str(root), bag_info={"Source-Organization": "UBND xã Tân Hưng", "Unit-Code": "12523",
+                                        "Unit-Level": "xa", "Parent-Unit-Code": "330", "Export-Date": "2025-06-28"},
+                   checksums=["sha256"], processes=2)
+    return root
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _progress(home: Path) -> tuple[int, int]:
+    """(documents registered, documents indexed) as the database says (read-only, beside the run)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{home / 'archive.sqlite'}?mode=ro", uri=True, timeout=1) as db:
+            registered, indexed = db.execute("SELECT count(*), count(indexed_at) FROM document").fetchone()
+        return registered, indexed
+    except sqlite3.Error:
+        return 0, 0
+
+
+def ingest_timeline(home: Path, package: Path, workers: int, every: float = 1.0) -> dict:
+    """Run ``archive ingest`` and sample, every ``every`` s, the RSS of its main process (the loop that
+    claims, saves and indexes) and of its largest pool process, with the documents done so far."""
+    env = {**os.environ, "ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "archive_portal.cli", "ingest", "--quiet", "--workers",
+                                str(workers), str(package)], env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    samples = []
+    while process.poll() is None:
+        pool = [_rss_kb(child) for child in _children(process.pid)]
+        registered, indexed = _progress(home)
+        samples.append({"s": round(time.perf_counter() - started, 1), "main_mb": round(_rss_kb(process.pid) / 1024, 1),
+                        "pool_max_mb": round(max(pool, default=0) / 1024, 1), "registered": registered,
+                        "indexed": indexed})
+        time.sleep(every)
+    if process.returncode != 0:
+        raise RuntimeError(f"archive ingest failed with {process.returncode}")
+    seconds = time.perf_counter() - started
+    registered, indexed = _progress(home)
+    return {"seconds": round(seconds, 1), "documents": registered, "indexed": indexed,
+            "documents_per_s": round(indexed / seconds, 1), "samples": samples}
+
+
+def _quarter_points(samples: list[dict]) -> dict:
+    """Samples at the start, middle and end of the extraction (by documents indexed), and the peaks."""
+    working = [s for s in samples if s["registered"]] or samples
+    if not working:
+        return {}
+    last = working[-1]
+    picks = {"start": working[0], "quarter": working[len(working) // 4], "middle": working[len(working) // 2],
+             "three_quarters": working[3 * len(working) // 4], "end": last}
+    return {**picks, "peak_main_mb": max(s["main_mb"] for s in samples),
+            "peak_pool_mb": max(s["pool_max_mb"] for s in samples)}
+
+
+def run_many(workdir: Path, documents: int, workers: int) -> dict:
+    started = time.perf_counter()
+    package = build_many(workdir / f"many-{documents}", documents)
+    built = time.perf_counter() - started
+    timeline = ingest_timeline(workdir / f"home-many-{time.time_ns()}", package, workers)
+    return {"documents": documents, "package_build_s": round(built, 1), "workers": workers,
+            "load_average": [round(x, 2) for x in os.getloadavg()], "ingest_seconds": timeline["seconds"],
+            "indexed": timeline["indexed"], "documents_per_s": timeline["documents_per_s"],
+            "rss": _quarter_points(timeline["samples"]), "samples": timeline["samples"]}
+
+
+def summary_many(m: dict) -> list[str]:
+    r = m["rss"]
+    points = ", ".join(f"{k} {r[k]['main_mb']} MB ({r[k]['indexed']} indexed)"
+                       for k in ("start", "quarter", "middle", "three_quarters", "end") if k in r)
+    return [f"{m['documents']} documents: {m['ingest_seconds']} s, {m['documents_per_s']} documents/s; "
+            f"main process RSS {points}; peak main {r.get('peak_main_mb')} MB, largest pool process "
+            f"{r.get('peak_pool_mb')} MB (load average {m['load_average']})"]
+
+
 if __name__ == "__main__":
     import json
     import tempfile
 
+    workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp:
-        print(json.dumps(run(Path(tmp), float(os.environ.get("BENCH_BIG_PACKAGE_GB", "1")),
-                             int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))), indent=2))
+        if "--many" in sys.argv:
+            many = run_many(Path(sys.argv[-1]) if len(sys.argv) > 2 else Path(tmp),
+                            int(os.environ.get("BENCH_MANY_DOCS", "10000")), workers)
+            print(json.dumps({k: v for k, v in many.items() if k != "samples"}, ensure_ascii=False, indent=2))
+            print("\n".join(summary_many(many)))
+        else:
+            print(json.dumps(run(Path(tmp), float(os.environ.get("BENCH_BIG_PACKAGE_GB", "1")), workers), indent=2))
