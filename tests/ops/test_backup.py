@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
+from archive_core import programs
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile
 from archive_core.settings import Settings
@@ -23,9 +27,9 @@ from archive_portal.services.accounts import create_account
 from archive_portal.services.tokens import create_token
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
-from tests.backends import close_archive
+from tests.backends import archive_environment, backend_overrides, close_archive
 
-from .conftest import make_bag, open_home, populated_home
+from .conftest import make_bag, populated_home
 
 QUERIES = [
     ("", None), ("", frozenset({"11950"})), ("", frozenset({"11956"})), ("ke hoach", None),
@@ -110,49 +114,63 @@ def test_backup_is_incremental_and_restore_gives_back_the_same_archive(home, tmp
         close_archive(restored)
 
 
-def test_backup_with_index_restores_the_index_and_keep_prunes(home, tmp_path):
+def test_backup_with_index_restores_the_index_and_keep_prunes(home, tmp_path, backend_settings, request, backend):
     before = searches(home)
     dest = tmp_path / "backup"
     for _ in range(3):
         result = backup(home, dest, keep=2, with_index=True)
-    assert len(list_snapshots(dest)) == 2 and result.with_index
-    assert (result.path / "data" / "index" / "fts.sqlite").is_file()
-    target = tmp_path / "restored"
-    restored_result = restore(dest, Settings.load(home=target, workers=1))
-    assert restored_result.index == "restored" and restored_result.documents_indexed == 0
-    restored = open_home(target)
+    assert len(list_snapshots(dest)) == 2
+    copied = {"sqlite": "fts.sqlite", "tantivy": "tantivy"}.get(home.settings.index_engine)
+    embedded = copied is not None
+    # an embedded index is copied; a cluster keeps its own index, so a restore rebuilds it from the database
+    assert result.with_index is embedded
+    assert (result.path / "data" / "index" / (copied or "")).exists() is embedded
+    target = backend_settings(tmp_path / "restored")
+    restored_result = restore(dest, target)
+    if embedded:
+        assert restored_result.index == "restored" and restored_result.documents_indexed == 0
+    else:
+        assert restored_result.index == "rebuilt" and restored_result.documents_indexed == 7
+    restored = Archive.open(target)
     try:
         assert searches(restored) == before
     finally:
-        restored.close()
+        close_archive(restored)
 
     # another home backed up into the same place with --keep 1: the first home's originals go
-    other = populated_home(tmp_path / "other")  # same bags rendered again: same bytes, same hashes
+    # (same bags rendered again: same bytes, same hashes)
+    other = populated_home(tmp_path / "other", **backend_overrides(request, backend))
     try:
         lone = backup(other, dest, keep=1)
     finally:
-        other.close()
+        close_archive(other)
     assert list_snapshots(dest) == [lone.snapshot] and len(lone.pruned_snapshots) == 2
     assert {p.name for p in (dest / "store").glob("??/??/*")} == {sha for sha, _ in read_objects(lone.path)}
 
 
-def test_restore_refuses_a_home_in_use_and_a_damaged_backup(home, tmp_path):
+def test_restore_refuses_a_home_in_use_and_a_damaged_backup(home, tmp_path, backend_settings):
     dest = tmp_path / "backup"
     backup(home, dest)
     with pytest.raises(BackupError, match="không trống"):
         restore(dest, home.settings)
+    # an empty data home, but the database in use: refused before anything is written
+    in_use = "đã có bảng" if home.settings.database_url.startswith("postgresql") else "đã tồn tại"
+    with pytest.raises(BackupError, match=in_use):
+        restore(dest, replace(home.settings, home=tmp_path / "empty-home"))
+    assert not (tmp_path / "empty-home").exists()
     victim = next((dest / "store").glob("??/??/*"))
     victim.chmod(0o644)
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0x01
     victim.write_bytes(bytes(data))
     with pytest.raises(BackupError, match="hỏng hoặc thiếu"):
-        restore(dest, Settings.load(home=tmp_path / "fresh", workers=1))
+        restore(dest, backend_settings(tmp_path / "fresh"))
 
 
-def test_cli_backup_and_restore(home, tmp_path, monkeypatch):
+def test_cli_backup_and_restore(home, tmp_path, monkeypatch, backend_env):
     runner = CliRunner()
-    monkeypatch.setenv("ARCHIVE_HOME", str(home.settings.home))
+    for name, value in archive_environment(home.settings).items():  # as an admin configures the commands
+        monkeypatch.setenv(name, value)
     dest = tmp_path / "backup"
     n = len(originals(home))
     out = runner.invoke(main, ["backup", str(dest), "--keep", "3", "--quiet"], catch_exceptions=False)
@@ -162,16 +180,51 @@ def test_cli_backup_and_restore(home, tmp_path, monkeypatch):
     assert "0 mới / new" in again.output and f"{n} đã có / already there" in again.output
     refused = runner.invoke(main, ["restore", str(dest)])
     assert refused.exit_code != 0 and "không trống" in refused.output
-    monkeypatch.setenv("ARCHIVE_HOME", str(tmp_path / "restored"))
+    for name, value in backend_env(tmp_path / "restored").items():  # on PostgreSQL: an empty database
+        monkeypatch.setenv(name, value)
     first = list_snapshots(dest)[0]
     done = runner.invoke(main, ["restore", str(dest), "--snapshot", first, "--quiet"], catch_exceptions=False)
     assert done.exit_code == 0, done.output
     assert first in done.output
     checked = runner.invoke(main, ["verify", "--quiet"], catch_exceptions=False)
     assert checked.exit_code == 0, checked.output
+    restored = Archive.open(Settings.load())  # the restored home, as the commands saw it
+    try:
+        assert restored.engine.count() == 7
+    finally:
+        close_archive(restored)
 
 
-def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path):
+def snapshot_rows(snapshot: Path, table: str) -> list[dict]:
+    """The rows of ``table`` in a snapshot's own database copy, read without restoring it: the SQLite copy,
+    or the pg_dump archive through ``pg_restore --data-only`` (its COPY text)."""
+    copy = snapshot / "data" / "archive.sqlite"
+    if copy.is_file():
+        connection = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+        connection.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in connection.execute(f"SELECT * FROM {table}")]
+        finally:
+            connection.close()
+    dump = snapshot / "data" / "database.pgdump"
+    done = subprocess.run([programs.find("pg_restore") or "pg_restore", "--data-only", f"--table={table}",
+                           "--file=-", str(dump)], capture_output=True, text=True, check=True)
+    lines = iter(done.stdout.splitlines())
+    for line in lines:
+        if line.startswith(f"COPY public.{table} ("):
+            columns = [c.strip().strip('"') for c in line.split("(", 1)[1].split(")", 1)[0].split(",")]
+            break
+    else:
+        raise AssertionError(f"no data of {table} in {dump}")
+    rows = []
+    for line in lines:
+        if line == "\\.":
+            return rows
+        rows.append({c: None if v == "\\N" else v for c, v in zip(columns, line.split("\t"), strict=True)})
+    raise AssertionError(f"the data of {table} in {dump} does not end")
+
+
+def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path, backend_settings):
     bag = make_bag(tmp_path / "bag-big", "11956", 24, seed=9, prefix="BIG", pages=3)
     dest = tmp_path / "backup"
     errors: list[BaseException] = []
@@ -193,25 +246,23 @@ def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path
 
     def ingest_state(name: str) -> tuple[int, int]:
         """(documents of the big package, files still pending) in a snapshot's own database copy."""
-        copy = sqlite3.connect(f"file:{dest / 'snapshots' / name / 'data' / 'archive.sqlite'}?mode=ro", uri=True)
-        try:
-            documents = copy.execute("SELECT count(*) FROM document WHERE ma_van_ban LIKE 'BIG-%'").fetchone()[0]
-            pending = copy.execute("SELECT count(*) FROM document_file WHERE status = 'pending'").fetchone()[0]
-            return documents, pending
-        finally:
-            copy.close()
+        snapshot = dest / "snapshots" / name
+        documents = sum(1 for row in snapshot_rows(snapshot, "document") if (row["ma_van_ban"] or "").startswith("BIG-"))
+        pending = sum(1 for row in snapshot_rows(snapshot, "document_file") if row["status"] == "pending")
+        return documents, pending
 
     mid_ingest = [name for name in during if (lambda s: 0 < s[0] < 24 or s[1] > 0)(ingest_state(name))]
     assert mid_ingest, "at least one snapshot caught the ingest half-way"
     final_documents = len(searches(home)[0][2])
     spread = sorted({during[0], mid_ingest[0], mid_ingest[-1], during[-1]})
     for index, name in enumerate(spread):
-        target = tmp_path / f"restored-{index}"
-        restore(dest, Settings.load(home=target, workers=1), snapshot=name)
-        connection = sqlite3.connect(target / "archive.sqlite")
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        connection.close()
-        restored = open_home(target)
+        target = backend_settings(tmp_path / f"restored-{index}")  # on PostgreSQL: pg_restore --exit-on-error
+        restore(dest, target, snapshot=name)
+        if target.database_url.startswith("sqlite"):
+            connection = sqlite3.connect(target.home / "archive.sqlite")
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            connection.close()
+        restored = Archive.open(target)
         try:
             with restored.db.session() as session:
                 shas = session.scalars(select(DocumentFile.blob_sha256).where(DocumentFile.blob_sha256.is_not(None))).all()
@@ -221,55 +272,4 @@ def test_backup_while_ingest_writes_restores_consistent_databases(home, tmp_path
             assert report.ok, report.problems
             assert len(searches(restored)[0][2]) <= final_documents
         finally:
-            restored.close()
-
-
-def test_a_tantivy_index_copied_while_ingest_writes_restores_searchable_at_once(tmp_path):
-    """Engine tantivy, ``--with-index``: each snapshot holds one commit of the index, copied while an
-    ingest commits and merges; restore puts it in place and brings it level with the database copy
-    (a moment apart), with no rebuild: the same searches at once, and verify agrees."""
-    archive = populated_home(tmp_path, index_engine="tantivy")
-    try:
-        bag = make_bag(tmp_path / "bag-big", "11956", 16, seed=9, prefix="BIG", pages=2)
-        dest = tmp_path / "backup"
-        errors: list[BaseException] = []
-
-        def ingest() -> None:
-            try:
-                ingest_package(archive, bag, IngestOptions(workers=1))
-            except BaseException as error:
-                errors.append(error)
-
-        worker = threading.Thread(target=ingest)
-        worker.start()
-        during = []
-        while worker.is_alive():
-            during.append(backup(archive, dest, with_index=True).snapshot)
-        worker.join()
-        assert not errors and during
-        last = backup(archive, dest, with_index=True)
-        assert last.with_index and (last.path / "data" / "index" / "tantivy" / "meta.json").is_file()
-        before = searches(archive)
-        assert before[0][1] == 7 + 16
-    finally:
-        archive.close()
-
-    restored_result = restore(dest, Settings.load(home=tmp_path / "restored", workers=1, index_engine="tantivy"))
-    assert restored_result.index == "restored" and restored_result.documents_indexed == 0
-    restored = open_home(tmp_path / "restored", index_engine="tantivy")
-    try:
-        assert searches(restored) == before
-        assert verify(restored).ok
-    finally:
-        restored.close()
-    for index, name in enumerate(sorted({during[0], during[-1]})):  # copied in the middle of the ingest
-        target = tmp_path / f"mid-{index}"
-        mid = restore(dest, Settings.load(home=target, workers=1, index_engine="tantivy"), snapshot=name)
-        assert mid.index == "restored"
-        home = open_home(target, index_engine="tantivy")
-        try:
-            report = verify(home)
-            assert report.ok, report.problems  # the index holds exactly what the database copy says
-            assert searches(home)[0][1] <= 7 + 16
-        finally:
-            home.close()
+            close_archive(restored)

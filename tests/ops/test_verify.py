@@ -1,4 +1,6 @@
-"""archive verify on a real home: a clean one passes; a flipped bit, a lost file, a stray file, a dropped index entry are found."""
+"""archive verify on a real home: a clean one passes; a flipped bit, a lost file, a stray file, a dropped index entry are found.
+
+On every backend (tests/ops/conftest.py); the command configured through its environment as an admin would."""
 from __future__ import annotations
 
 import json
@@ -7,12 +9,13 @@ import shutil
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from archive_core.db.models import Blob, Document, DocumentFile, Package, VerificationRun
+from archive_core.store import blob_path
+from archive_ops.verify import verify
 from archive_portal import create_app
 from archive_portal.cli import main
-from archive_core.db.models import Blob, Document, DocumentFile, Package, VerificationRun
 from archive_portal.services.accounts import create_account
-from archive_ops.verify import verify
-from archive_core.store import blob_path
+from tests.backends import archive_environment
 
 from ..portal.portal_helpers import PASSWORD, login
 
@@ -32,12 +35,12 @@ def _kinds(report) -> dict[str, list]:
     return found
 
 
-def test_clean_home_verifies_ok_from_the_command_line(home, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_HOME", str(home.settings.home))
-    result = CliRunner().invoke(main, ["verify", "--quiet"], catch_exceptions=False)
+def test_clean_home_verifies_ok_from_the_command_line(home):
+    env = archive_environment(home.settings)
+    result = CliRunner().invoke(main, ["verify", "--quiet"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "tốt / OK" in result.output
-    as_json = CliRunner().invoke(main, ["verify", "--json"], catch_exceptions=False)
+    as_json = CliRunner().invoke(main, ["verify", "--json"], env=env, catch_exceptions=False)
     report = json.loads(as_json.output)
     with home.db.session() as session:
         stored = session.scalar(select(func.count()).select_from(Blob))
@@ -46,7 +49,7 @@ def test_clean_home_verifies_ok_from_the_command_line(home, monkeypatch):
     assert report["counts"]["documents_indexed_engine"] == 7 and report["counts"]["units_checked"] == 2
 
 
-def test_each_kind_of_damage_is_found(home, monkeypatch):
+def test_each_kind_of_damage_is_found(home):
     flipped_doc, flipped_sha = _file_of(home, "LS-1")
     lost_doc, lost_sha = _file_of(home, "AT-2")
     dropped_doc, _ = _file_of(home, "AT-3")
@@ -76,8 +79,8 @@ def test_each_kind_of_damage_is_found(home, monkeypatch):
     assert set(kinds) == {"hash_mismatch", "missing_file", "stray_file", "index_missing", "unit_count"}
 
     # the command exits 1 and names every problem; each run is recorded
-    monkeypatch.setenv("ARCHIVE_HOME", str(home.settings.home))
-    result = CliRunner().invoke(main, ["verify", "--quiet"], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["verify", "--quiet"], env=archive_environment(home.settings),
+                                catch_exceptions=False)
     assert result.exit_code == 1
     for text in (flipped_sha, lost_sha, stray.name, f"#{dropped_doc}"):
         assert text in result.output
