@@ -1,4 +1,6 @@
-"""archive export: BagIt in this archive's contract; export -> ingest into a fresh home gives the same archive."""
+"""archive export: BagIt in this archive's contract; export -> ingest into a fresh home gives the same archive.
+
+On every backend (tests/ops/conftest.py): the source and the home the export is ingested into alike."""
 from __future__ import annotations
 
 import csv
@@ -27,6 +29,7 @@ from ingest.pipeline import IngestOptions, ingest_package
 from ingest.signature_checks import document_status
 from specimens import make_specimens, render_pdf
 from specimens.signing import TestCA, sign_pdf
+from tests.backends import archive_environment, backend_overrides, close_archive
 
 from ..ingest.packaging import row_for
 
@@ -71,8 +74,8 @@ def source_bag(root: Path, ca: TestCA, roots: Path) -> Path:
     return root
 
 
-def new_home(path: Path, roots: Path) -> Archive:
-    archive = Archive.open(Settings.load(home=path, trust_roots=str(roots)))
+def new_home(path: Path, roots: Path, **overrides) -> Archive:
+    archive = Archive.open(Settings.load(home=path, trust_roots=str(roots), **overrides))
     with archive.db.transaction() as session:
         import_mapping(session, UNITS_CSV)
     return archive
@@ -113,15 +116,15 @@ def ca() -> TestCA:
 
 
 @pytest.fixture()
-def source(tmp_path, ca):
+def source(request, tmp_path, ca, backend):
     roots = ca.write_roots(tmp_path / "roots.pem")
-    archive = new_home(tmp_path / "a", roots)
+    archive = new_home(tmp_path / "a", roots, **backend_overrides(request, backend))
     ingest_package(archive, source_bag(tmp_path / "bag", ca, roots), IngestOptions(workers=1))
     yield archive, roots
-    archive.close()
+    close_archive(archive)
 
 
-def test_round_trip_gives_the_same_documents_fields_and_search_results(source, tmp_path):
+def test_round_trip_gives_the_same_documents_fields_and_search_results(source, tmp_path, request, backend):
     archive, roots = source
     before = snapshot(archive)
     assert before["documents"]["VB-MAT"]["fields"]["withheld"]
@@ -134,12 +137,12 @@ def test_round_trip_gives_the_same_documents_fields_and_search_results(source, t
     assert record["so_luong"]["van_ban_han_che"] == 3 and record["so_luong"]["ho_so"] == 2
     assert record["ma_kiem_tra_sha256"]["data/files/vb1.pdf"] == bag.entries["data/files/vb1.pdf"]["sha256"]
     assert "bien-ban-ban-giao.json" in {Path(p).name for p in bag.tagfile_entries()}
-    copy = new_home(tmp_path / "b", roots)
+    copy = new_home(tmp_path / "b", roots, **backend_overrides(request, backend))
     try:
         ingest_package(copy, unit.path, IngestOptions(workers=1))
         after = snapshot(copy)
     finally:
-        copy.close()
+        close_archive(copy)
     expected = {k: v for k, v in before["documents"].items() if k != "VB-MAT"}  # secrets never leave
     assert after["documents"] == expected
     assert after["dossiers"] == before["dossiers"]
@@ -161,15 +164,15 @@ def test_export_of_one_dossier_and_of_a_new_unit(source, tmp_path):
         export(archive, tmp_path / "rong", unit="99999")
 
 
-def test_cli_export(source, tmp_path, monkeypatch):
+def test_cli_export(source, tmp_path):
     archive, _ = source
-    monkeypatch.setenv("ARCHIVE_HOME", str(archive.settings.home))
-    result = CliRunner().invoke(main, ["export", str(tmp_path / "cli"), "--unit", "11950", "--json"],
+    env = archive_environment(archive.settings)  # as an admin configures the command
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "cli"), "--unit", "11950", "--json"], env=env,
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     [package] = json.loads(result.output)["packages"]
     assert package["documents"] == 6 and package["withheld_left_out"] == 1
-    assert CliRunner().invoke(main, ["export", str(tmp_path / "x")]).exit_code != 0
+    assert CliRunner().invoke(main, ["export", str(tmp_path / "x")], env=env).exit_code != 0
 
 
 # -- E-ARK ----------------------------------------------------------------------------------------
