@@ -1,6 +1,7 @@
 """The backend matrix of the portal and operations suites: one id per (database, search engine) pair.
 
 ``sqlite-fts``: SQLite and the embedded FTS5 engine (a data home on one machine).
+``sqlite-tantivy``: SQLite and the embedded Tantivy engine (the same home, the index in ``index/tantivy``).
 ``postgresql-opensearch``: the run's PostgreSQL cluster and OpenSearch node (tests/conftest.py): a fresh
 database and an index alias of its own for every archive a test opens.
 """
@@ -13,14 +14,19 @@ from archive_core.settings import Settings
 from tests.opensearch_node import unique_alias
 
 SQLITE_FTS = "sqlite-fts"
+SQLITE_TANTIVY = "sqlite-tantivy"
 POSTGRESQL_OPENSEARCH = "postgresql-opensearch"
-BACKENDS = (SQLITE_FTS, POSTGRESQL_OPENSEARCH)
+BACKENDS = (SQLITE_FTS, SQLITE_TANTIVY, POSTGRESQL_OPENSEARCH)
+# The one backend of the tests that are not in a module's matrix.
+SINGLE = SQLITE_FTS
 
 
 def backend_overrides(request: pytest.FixtureRequest, backend: str) -> dict:
-    """Settings overrides of ``backend`` (nothing for SQLite+FTS5: the home's own file and index)."""
+    """Settings overrides of ``backend`` (embedded engines: the home's own database file and index)."""
     if backend == SQLITE_FTS:
-        return {}
+        return {"index_engine": "sqlite"}
+    if backend == SQLITE_TANTIVY:
+        return {"index_engine": "tantivy"}
     assert backend == POSTGRESQL_OPENSEARCH, backend
     node = request.getfixturevalue("opensearch_node")
     return {"database_url": request.getfixturevalue("postgres").database(), "index_engine": "opensearch",
@@ -32,6 +38,7 @@ def archive_environment(settings: Settings) -> dict[str, str]:
     return {"ARCHIVE_HOME": str(settings.home), "ARCHIVE_DATABASE_URL": settings.database_url,
             "ARCHIVE_INDEX_ENGINE": settings.index_engine, "ARCHIVE_SEARCH_URL": settings.search_url,
             "ARCHIVE_SEARCH_INDEX": settings.search_index, "ARCHIVE_SEARCH_TIMEOUT_MS": str(settings.search_timeout_ms),
+            "ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO": str(settings.search_exact_total_up_to),
             "ARCHIVE_SECRET_KEY": settings.secret_key}
 
 
@@ -46,6 +53,7 @@ def close_archive(archive: Archive) -> None:
 
 
 def parametrize_backend(metafunc: pytest.Metafunc, on_both: bool) -> None:
-    """Give a test that reaches a world the ``backend`` parameter: both ids, or ``sqlite-fts`` alone."""
+    """Give a test that reaches a world the ``backend`` parameter: every id of ``BACKENDS`` when ``on_both``
+    (the name is older than the third backend), or ``SINGLE`` alone."""
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", list(BACKENDS) if on_both else [SQLITE_FTS], indirect=True, scope="session")
+        metafunc.parametrize("backend", list(BACKENDS) if on_both else [SINGLE], indirect=True, scope="session")
