@@ -5,7 +5,8 @@
 1. A data home of ``LOAD_DOCS`` documents (default 1,000,000) under ``BENCH_DATA``
    (default ``../bench-data``, outside git), built by ``bench.load.home`` without the OCR
    pipeline, or reused when it is already there.
-2. gunicorn as ``make run`` starts it (``wsgi:app``, 2 workers x 4 threads) on 127.0.0.1.
+2. gunicorn as ``make run`` starts it (``wsgi:app`` with ``gunicorn.conf.py``: gthread workers, one per
+   core, 4 threads, keep-alive 75 s; ``LOAD_WORKERS`` / ``LOAD_THREADS`` override) on 127.0.0.1.
 3. The locust scenario ``bench/load/locustfile.py`` headless: ``LOAD_USERS`` officials
    (default 60) spawned at ``LOAD_SPAWN_RATE``/s for ``LOAD_SECONDS`` (default 120);
    prints searches/s, p50/p95 per kind of request and the errors.
@@ -141,8 +142,11 @@ def start_gunicorn(home: Path, engine: str, port: int, log: Path) -> subprocess.
     env = dict(os.environ, ARCHIVE_HOME=str(home), ARCHIVE_INDEX_ENGINE=engine,
                ARCHIVE_SEARCH_RATE_LIMIT="1000000 per minute", PROMETHEUS_MULTIPROC_DIR=str(home / "prometheus"))
     env.pop("ARCHIVE_DATABASE_URL", None)
+    for name in ("WORKERS", "THREADS"):  # gunicorn.conf.py reads GUNICORN_WORKERS / GUNICORN_THREADS
+        if os.environ.get(f"LOAD_{name}"):
+            env[f"GUNICORN_{name}"] = os.environ[f"LOAD_{name}"]
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -318,7 +322,10 @@ def main() -> None:
     gunicorn = None
     try:
         gunicorn = start_gunicorn(spec.home, spec.engine, port, gunicorn_log)
-        print(f"gunicorn (2 workers x 4 threads) on {url}, pid {gunicorn.pid}", flush=True)
+        workers = len(_children(gunicorn.pid))
+        print(f"gunicorn ({workers} workers x {os.environ.get('LOAD_THREADS') or 4} threads, gunicorn.conf.py)"
+              f" on {url}, pid {gunicorn.pid}", flush=True)
+        results["gunicorn_workers"] = workers
 
         print(f"\n== load: {users} officials, {rate}/s spawned, {seconds} s; before: {_load()}", flush=True)
         cpu0, t0 = _workers_cpu(gunicorn.pid), time.monotonic()

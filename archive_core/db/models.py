@@ -295,10 +295,11 @@ class AuditEvent(Base):
 
 
 class ChangeGeneration(Base):
-    """A counter the database bumps (triggers of migration 0013) whenever a document is added or
-    removed, a document's ``withheld``, ``doc_type`` or ``unit_code`` changes, or an old unit
-    changes: the portal's cached search menus are valid while it stays put.  ``token`` is random
-    per database."""
+    """A counter the database bumps (triggers of migrations 0013-0014) whenever a document is added
+    or removed, a document's ``withheld``, ``doc_type`` or ``unit_code`` changes, or the units
+    mapping changes (old and new units, successions, versions): what the portal keeps per process
+    (search menus, scopes, unit names; ``archive_portal.services.generation``) is valid while it
+    stays put.  ``token`` is random per database."""
 
     __tablename__ = "change_generation"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive_core.db.models import Document, OldUnit, Succession
 
+from .generation import GenerationCache
 from .roles import SEE_EVERY_UNIT
 from .units import current_version_id
 
@@ -22,7 +23,21 @@ ALL_UNITS = None
 ROLES_SEEING_ALL = SEE_EVERY_UNIT
 
 
+# A new unit's old units, per process, until the units mapping changes (services.generation) or the
+# day does (a mapping version may come into force at midnight): every signed-in request asks.
+_today_predecessors: GenerationCache[frozenset[str]] = GenerationCache(size=1024)
+
+
 def predecessors(session: Session, new_unit_code: str, on: date | None = None) -> frozenset[str]:
+    if on is None:
+        today = date.today()
+        return _today_predecessors.get(
+            session, (new_unit_code, today), lambda: _predecessors(session, new_unit_code, today)
+        )
+    return _predecessors(session, new_unit_code, on)
+
+
+def _predecessors(session: Session, new_unit_code: str, on: date) -> frozenset[str]:
     version = current_version_id(session, on)
     if version is None:
         return frozenset()

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from archive_core.collation import vietnamese_key
 from archive_core.context import Archive
-from archive_core.db.models import ChangeGeneration, Document, OldUnit
+from archive_core.db.models import Document, OldUnit
 from archive_core.errors import USER_ERRORS, UserError
 from indexes.base import SearchQuery, SearchTimeout, SearchUnavailable
 from indexes.highlight import fast_fold
 from indexes.query import MAX_PAGE, build_query
 
 from .formatting import DIRECTION_LABELS, direction_label, format_count, format_date, parse_user_date
+from .generation import GenerationCache
 from .scope import may_read, may_see_restricted
 
 log = logging.getLogger(__name__)
@@ -220,10 +218,16 @@ def parse_params(params: Mapping[str, Any]) -> SearchParams:
 
 
 def unit_names(session: Session, codes: set[str] | frozenset[str]) -> dict[str, str]:
+    """Names of the old units ``codes`` (for hits and facets), from every old unit's name kept per
+    process until the units change (a few hundred rows, read again on each search before)."""
     if not codes:
         return {}
-    rows = session.execute(select(OldUnit.code, OldUnit.name).where(OldUnit.code.in_(list(codes))))
-    return {code: name for code, name in rows}
+    names = _unit_names.get(
+        session,
+        "unit_names",
+        lambda: {code: name for code, name in session.execute(select(OldUnit.code, OldUnit.name))},
+    )
+    return {code: names[code] for code in codes if code in names}
 
 
 @dataclass(frozen=True)
@@ -259,18 +263,9 @@ class SearchMenus:
     doc_types: list[str]
 
 
-MENU_CACHE_SIZE = 512  # scopes kept per process (a province has a few hundred new units)
-MENU_CACHE_SECONDS = 300.0  # a backstop: recomputed at least this often even if the counter never moved
-_menu_cache: OrderedDict[tuple, tuple[float, SearchMenus]] = OrderedDict()
-_menu_lock = threading.Lock()
-
-
-def _change_generation(session: Session) -> tuple[str, int] | None:
-    """(token, value) of the database's change counter (migration 0013), or None without one."""
-    row = session.execute(
-        select(ChangeGeneration.token, ChangeGeneration.value).where(ChangeGeneration.name == "documents")
-    ).first()
-    return (row[0], row[1]) if row else None
+# Scopes kept per process (a province has a few hundred new units); see services.generation.
+_menus: GenerationCache[SearchMenus] = GenerationCache(size=512)
+_unit_names: GenerationCache[dict[str, str]] = GenerationCache(size=4)
 
 
 def search_menus(session: Session, scope: frozenset[str] | None) -> SearchMenus:
@@ -278,28 +273,16 @@ def search_menus(session: Session, scope: frozenset[str] | None) -> SearchMenus:
 
     Computing them reads the documents table (the distinct types and holding units of the
     scope: tens of milliseconds at a million documents for one commune, hundreds for the whole
-    archive), so they are kept per process under (database, change counter, scope) and reused
-    until a trigger of the database bumps the counter: an ingest, a withhold or release, a
-    document's type or unit changed, the units mapping loaded.  The counter is read before the
-    menus, so menus kept under a counter value are never older than that value.  Every value
-    handed out is checked against the scope again.
+    archive), so they are kept per process under the database's change counter
+    (``services.generation``) and the scope, and reused until a trigger of the database bumps
+    the counter: an ingest, a withhold or release, a document's type or unit changed, the units
+    mapping loaded.  Every value handed out is checked against the scope again.
     """
-    generation = _change_generation(session)
-    bind = session.get_bind()
-    key = (str(bind.engine.url), generation, scope)
-    now = time.monotonic()
-    if generation is not None:
-        with _menu_lock:
-            cached = _menu_cache.get(key)
-            if cached is not None and cached[0] > now:
-                _menu_cache.move_to_end(key)
-                return _in_scope(cached[1], scope)
-    menus = SearchMenus(units_in_scope(session, scope), doc_types_in_scope(session, scope))
-    if generation is not None:
-        with _menu_lock:
-            _menu_cache[key] = (now + MENU_CACHE_SECONDS, menus)
-            while len(_menu_cache) > MENU_CACHE_SIZE:
-                _menu_cache.popitem(last=False)
+    menus = _menus.get(
+        session,
+        ("menus", scope),
+        lambda: SearchMenus(units_in_scope(session, scope), doc_types_in_scope(session, scope)),
+    )
     return _in_scope(menus, scope)
 
 

@@ -77,9 +77,10 @@ class Menus:
         return _menus(self.clients[username])
 
 
-@pytest.fixture(scope="module")
-def menus(tmp_path_factory) -> Menus:
-    world = Menus(tmp_path_factory.mktemp("menus"))
+@pytest.fixture
+def menus(tmp_path) -> Menus:
+    """A fresh world for each test (the tests change documents and the mapping)."""
+    world = Menus(tmp_path)
     yield world
     world.archive.close()
 
@@ -106,6 +107,8 @@ def test_menus_follow_ingest_withhold_and_release_within_the_scope(menus):
 
 
 def test_a_bulk_insert_outside_the_orm_shows_too(menus):
+    menus.ingest("11956", "Quyết định", "VB-an-tao-1")
+    menus.ingest("11950", "Tờ trình", "VB-lam-son-1")
     menus.menus("sonnam"), menus.menus("phohien")  # kept before the insert
     with menus.archive.db.session() as session:
         package_id = session.scalar(sa.select(Document.package_id).where(Document.unit_code == "11950"))
@@ -127,10 +130,33 @@ def test_a_bulk_insert_outside_the_orm_shows_too(menus):
     {"q": '"ủy ban nhân dân" & <b>x</b>', "unit": ["11950", "323"], "type": ["Tờ trình"], "page": 2},
     {"q": "a+b c/d?e=f#g;h@i!j$k'l(m)n*o,p:q", "from": "01/01/2024", "to": "31/12/2024", "ho_so": ["HS 1", "HS%2"]},
 ])
-def test_facet_and_page_links_are_the_urls_flask_builds(menus, args):
-    from flask import url_for
+def test_facet_and_page_links_are_the_urls_flask_builds(args):
+    from flask import Flask, url_for
 
-    from archive_portal.views.search import _url_with
+    from archive_portal.views.search import _url_with, bp
 
-    with menus.app.test_request_context("/"):
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    with app.test_request_context("/"):
         assert _url_with(url_for("search.index"), args) == url_for("search.index", **args)
+
+
+def test_a_corrected_mapping_moves_a_unit_to_another_scope_on_the_next_page(menus, tmp_path):
+    """The old units an account sees are kept per process too: a mapping correction reaches them at once."""
+    menus.ingest("11950", "Tờ trình", "VB-lam-son-1")
+    lam_son = menus.archive.db.session().scalar(sa.select(Document.id).where(Document.ma_van_ban == "VB-lam-son-1"))
+    assert menus.menus("sonnam") == ({"Tờ trình"}, {"11950"})
+    assert menus.menus("phohien") == (set(), set())
+    assert menus.clients["phohien"].get(f"/van-ban/{lam_son}").status_code == 404
+    corrected = tmp_path / "corrected.csv"
+    lines = UNITS_CSV.read_text(encoding="utf-8").splitlines()
+    moved = [line.replace(",11983,Phường Sơn Nam", ",11953,Phường Phố Hiến") if line.startswith("11950,") else line
+             for line in lines]
+    assert moved != lines
+    corrected.write_text("\n".join(moved) + "\n", encoding="utf-8")
+    with menus.archive.db.transaction() as session:
+        import_mapping(session, corrected, loaded_by="admin")
+    assert menus.menus("sonnam") == (set(), set())
+    assert menus.menus("phohien") == ({"Tờ trình"}, {"11950"})
+    assert menus.clients["sonnam"].get(f"/van-ban/{lam_son}").status_code == 404
+    assert menus.clients["phohien"].get(f"/van-ban/{lam_son}").status_code == 200

@@ -7,7 +7,15 @@ import threading
 
 import sqlalchemy as sa
 
-from archive_core.db.models import ChangeGeneration, Document, OldUnit, Package
+from archive_core.db.models import (
+    ChangeGeneration,
+    Document,
+    NewUnit,
+    OldUnit,
+    Package,
+    Succession,
+    UnitMappingVersion,
+)
 from archive_core.db.session import Database
 
 
@@ -62,6 +70,17 @@ def test_the_counter_moves_on_committed_menu_changes_only(database_url):
         session.execute(sa.delete(Document).where(Document.ma_van_ban == "VB-2"))
     assert _counter(database)[1] > before
     assert _counter(database)[0] == token  # one database, one token
+
+    for step in ("version", "new unit", "succession"):  # the units mapping: the scopes follow it
+        before = _counter(database)[1]
+        with database.transaction() as session:
+            if step == "version":
+                session.add(UnitMappingVersion(id=1, source_name="units.csv", sha256="c" * 64))
+            elif step == "new unit":
+                session.add(NewUnit(code="11983", name="Phường Sơn Nam"))
+            else:
+                session.add(Succession(version_id=1, old_code="11950", new_code="11983"))
+        assert _counter(database)[1] > before, step
     database.dispose()
 
 
