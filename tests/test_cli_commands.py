@@ -1,5 +1,9 @@
 """The ``archive`` commands an admin runs that the other CLI tests do not: db upgrade, units show,
-accounts disable/enable/unlock, audit export, and the demo that ``make run`` loads."""
+accounts disable/enable/unlock, audit export, ingest then reindex, and the demo that ``make run`` loads.
+
+Each command is configured through its environment (``ARCHIVE_HOME``, ``ARCHIVE_DATABASE_URL``,
+``ARCHIVE_INDEX_ENGINE``, ``ARCHIVE_SEARCH_URL``...), as an admin configures it, on every backend of
+tests/backends.py (SQLite with FTS5 or Tantivy, PostgreSQL with OpenSearch)."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +14,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from archive_core import UNITS_MAPPING_CSV
 from archive_core.context import Archive
@@ -18,14 +22,30 @@ from archive_core.settings import Settings
 from archive_portal.cli import main
 from archive_portal.services import audit
 from archive_portal.services.signin import sign_in
+from indexes.query import build_query
+from specimens import make_specimens, render_pdf
+from tests.backends import BACKENDS, archive_environment, backend_overrides, close_archive
+from tests.ingest.packaging import row_for, write_package
 
 PASSWORD = "Tra-cuu-2025-abc"
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture()
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def home(request, tmp_path, monkeypatch, backend):
+    """A new data home on ``backend``, named to the commands through the environment only."""
+    home = tmp_path / "home"
+    overrides = {"database_url": f"sqlite:///{home / 'archive.sqlite'}", **backend_overrides(request, backend)}
+    settings = Settings.load(home=home, **overrides)
+    for name, value in archive_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    yield home
+    if settings.index_engine == "opensearch":  # the index alias the commands made goes with the test
+        close_archive(Archive.open(Settings.load(), migrate=False))
 
 
 def run(*args: str, code: int = 0):
@@ -48,7 +68,7 @@ def test_db_upgrade_builds_the_schema_and_a_second_run_changes_nothing(home):
     archive = Archive.open(Settings.load(home=home), migrate=False)
     with archive.db.engine.connect() as connection:
         first = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        tables = {r[0] for r in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        tables = set(inspect(connection).get_table_names())
     archive.close()
     assert {"document", "account", "audit_event", "succession"} <= tables
     run("db", "upgrade")
@@ -104,6 +124,33 @@ def test_audit_export_writes_the_filtered_trail_as_csv(home, tmp_path):
     assert "phohien" in everything and "sonnam" in everything
 
 
+def test_ingest_then_reindex_rebuilds_the_same_index_from_the_database(home, tmp_path):
+    run("units", "import", str(UNITS_MAPPING_CSV))
+    specs = make_specimens(4, seed=5, issuer="UBND phường Lam Sơn", year=2024)
+    (tmp_path / "bag" / "files").mkdir(parents=True)
+    rows = []
+    for n, spec in enumerate(specs, start=1):
+        render_pdf(spec, tmp_path / "bag" / "files" / f"vb{n}.pdf")
+        rows.append(row_for(spec, f"VB-{n}", f"files/vb{n}.pdf", do_mat="Mật" if n == 4 else ""))
+    package = write_package(tmp_path / "bag", rows, unit_code="11950")
+    run("ingest", "--workers", "1", "--unit", "11950", str(package))
+
+    def answers() -> list[tuple[int, list[int]]]:
+        archive = Archive.open(Settings.load(), migrate=False)
+        try:
+            return [(r.total, [h.id for h in r.hits]) for r in (
+                archive.engine.search(build_query(q, scope=None, per_page=50)) for q in ("", "ubnd", specs[0].subject))]
+        finally:
+            archive.close()
+
+    before = answers()
+    assert before[0][0] == 3  # the secret one is never indexed
+    out = run("reindex")
+    assert "3 văn bản" in out
+    assert answers() == before
+
+
+# The demo is what ``make run`` loads into a SQLite home of its own (ARCHIVE_HOME alone): not a backend matter.
 @pytest.mark.slow
 def test_the_demo_make_run_loads_is_searchable_and_its_accounts_sign_in(tmp_path):
     home = tmp_path / "demo-home"
