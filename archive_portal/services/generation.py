@@ -27,7 +27,10 @@ T = TypeVar("T")
 
 
 def current(session: Session) -> tuple[str, str, int] | None:
-    """(database, token, value) of the change counter as this session sees it; None without one."""
+    """(database, token, value) of the change counter as this session sees it now; None without one.
+
+    Read on every use (one primary-key row): a session that wrote sees its own move (SQLite sets a
+    random value at once, a value a rollback never brings back; PostgreSQL moves it at commit)."""
     row = session.execute(
         select(ChangeGeneration.token, ChangeGeneration.value).where(ChangeGeneration.name == "documents")
     ).first()

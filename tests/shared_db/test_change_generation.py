@@ -41,12 +41,12 @@ def test_the_counter_moves_on_committed_menu_changes_only(database_url):
         session.flush()
         package_id = package.id
     after_unit = _counter(database)[1]
-    assert after_unit > start
+    assert after_unit != start
 
     with database.engine.begin() as connection:  # a Core bulk insert, as a batched ingest writes
         connection.execute(sa.insert(Document.__table__), [_document(package_id, n) for n in range(50)])
     after_insert = _counter(database)[1]
-    assert after_insert > after_unit
+    assert after_insert != after_unit
 
     with database.transaction() as session:  # what the menus do not show: no move
         session.execute(sa.update(Document).values(subject="Trích yếu mới", dossier="HS-1"))
@@ -56,19 +56,21 @@ def test_the_counter_moves_on_committed_menu_changes_only(database_url):
         before = _counter(database)[1]
         with database.transaction() as session:
             session.execute(sa.update(Document).where(Document.ma_van_ban == "VB-1").values(**change))
-        assert _counter(database)[1] > before, change
+        assert _counter(database)[1] != before, change
 
     before = _counter(database)[1]
+    seen_inside = None
     try:
         with database.transaction() as session:  # rolled back: nothing changed, no move
             session.execute(sa.delete(Document).where(Document.ma_van_ban == "VB-2"))
+            seen_inside = session.scalar(sa.select(ChangeGeneration.value))
             raise RuntimeError("abandon")
     except RuntimeError:
         pass
     assert _counter(database)[1] == before
     with database.transaction() as session:
         session.execute(sa.delete(Document).where(Document.ma_van_ban == "VB-2"))
-    assert _counter(database)[1] > before
+    assert _counter(database)[1] not in (before, seen_inside)  # what a rolled-back writer saw never comes back
     assert _counter(database)[0] == token  # one database, one token
 
     for step in ("version", "new unit", "succession"):  # the units mapping: the scopes follow it
@@ -80,7 +82,7 @@ def test_the_counter_moves_on_committed_menu_changes_only(database_url):
                 session.add(NewUnit(code="11983", name="Phường Sơn Nam"))
             else:
                 session.add(Succession(version_id=1, old_code="11950", new_code="11983"))
-        assert _counter(database)[1] > before, step
+        assert _counter(database)[1] != before, step
     database.dispose()
 
 
@@ -113,5 +115,5 @@ def test_concurrent_writers_all_commit_and_each_moves_the_counter(database_url):
     assert not errors
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count(Document.id))) == 200
-    assert _counter(database)[1] >= start + 20  # at least once per committed transaction
+    assert _counter(database)[1] != start
     database.dispose()

@@ -7,7 +7,8 @@ deleted, a document's ``withheld``, ``doc_type`` or ``unit_code`` changed, any c
 ``old_unit``.  ``token`` is random per database, so a recreated database never passes for a
 cached one.
 
-SQLite: row triggers inside the writing transaction (SQLite has one writer at a time).
+SQLite: row triggers inside the writing transaction (SQLite has one writer at a time), setting a
+random value (a rolled-back value never comes back).
 PostgreSQL: a deferred constraint trigger, run once per transaction at its commit: the
 counter row is the last lock a writer takes, held only while it commits, so concurrent
 ingest workers never deadlock on it.
@@ -26,7 +27,10 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-_BUMP = "UPDATE change_generation SET value = value + 1 WHERE name = 'documents'"
+# SQLite: a random value, not value + 1, so that a value seen inside a transaction that is then rolled
+# back (row triggers fire at once) never comes again for other data.  PostgreSQL bumps at commit.
+_BUMP = "UPDATE change_generation SET value = random() WHERE name = 'documents'"
+_PG_BUMP = "UPDATE change_generation SET value = value + 1 WHERE name = 'documents'"
 _SQLITE_TRIGGERS = {
     "change_generation_document_insert": "AFTER INSERT ON document",
     "change_generation_document_delete": "AFTER DELETE ON document",
@@ -62,7 +66,7 @@ def upgrade() -> None:
             "CREATE FUNCTION change_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "IF current_setting('archive.generation_bumped', true) IS DISTINCT FROM txid_current()::text THEN "
             "PERFORM set_config('archive.generation_bumped', txid_current()::text, true); "
-            f"{_BUMP}; "
+            f"{_PG_BUMP}; "
             "END IF; RETURN NULL; END $$"
         )
         for name, when in _PG_TRIGGERS.items():

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("new_unit", "succession", "unit_mapping_version")
-_BUMP = "UPDATE change_generation SET value = value + 1 WHERE name = 'documents'"
+_BUMP = "UPDATE change_generation SET value = random() WHERE name = 'documents'"  # as in 0013
 
 
 def upgrade() -> None:
