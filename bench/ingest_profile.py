@@ -1,6 +1,7 @@
 """Where a born-digital ingest spends its time, stage by stage, against raw pypdfium2 on the same pages.
 
     .venv/bin/python -m bench.ingest_profile [n_pdf] [workdir] [--cprofile FILE]
+    BENCH_PROFILE_POOL=2 ...   (extraction in a real pool of 2 processes: the main process's stages only)
 
 The package's files are extracted in this process, one after the other (an
 executor that runs each job at once), so the stages add up to the wall time
@@ -17,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -63,7 +65,7 @@ class Inline(cf.Executor):
         return future
 
 
-def _instrument(totals: dict[str, float], counts: dict[str, int]) -> list[str]:
+def _instrument(totals: dict[str, float], counts: dict[str, int], pool: int = 0) -> list[str]:
     worker = importlib.import_module("ingest.worker")
 
     def executor(self):
@@ -71,9 +73,12 @@ def _instrument(totals: dict[str, float], counts: dict[str, int]) -> list[str]:
             self._pool = Inline()
         return self._pool
 
-    worker.ExtractionLoop._executor = executor
+    if not pool:
+        worker.ExtractionLoop._executor = executor
     names = []
     for module_name, attribute, stage, depth in STAGES:
+        if pool and module_name.startswith("ingest.extract") or (pool and attribute == "extract_job"):
+            continue  # runs in the pool's processes (and a wrapper could not be sent there)
         module = importlib.import_module(module_name)
         original = getattr(module, attribute, None)
         if original is None:
@@ -117,10 +122,11 @@ def _time_engine_index(totals: dict[str, float], counts: dict[str, int]) -> None
     Archive.open = classmethod(opened)  # type: ignore[method-assign]
 
 
-def run(workdir: Path, n_pdf: int, *, cprofile: Path | None = None) -> dict:
+def run(workdir: Path, n_pdf: int, *, cprofile: Path | None = None, pool: int = 0) -> dict:
+    """``pool``: extract in that many pool processes, as ingest does (the pool's stages are not seen then)."""
     totals: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
-    names = _instrument(totals, counts)
+    names = _instrument(totals, counts, pool)
     bag = ingest_bench.build_bags(workdir / "bags", n_pdf, 0)["born_digital"][0]
     pdfs = sorted((bag / "data" / "files").glob("*.pdf"))
     raw_before, pages = _pdfium_pages_per_s(pdfs)
@@ -131,7 +137,7 @@ def run(workdir: Path, n_pdf: int, *, cprofile: Path | None = None) -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    figures = ingest_bench.ingest_kind(home, bag, 1)
+    figures = ingest_bench.ingest_kind(home, bag, pool or 1)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(cprofile))
@@ -178,11 +184,12 @@ def main(argv: list[str]) -> None:
     if cprofile is not None:
         args.remove(str(cprofile))
     n_pdf = int(args[0]) if args else 200
+    pool = int(os.environ.get("BENCH_PROFILE_POOL", "0"))
     if len(args) > 1:
-        figures = run(Path(args[1]), n_pdf, cprofile=cprofile)
+        figures = run(Path(args[1]), n_pdf, cprofile=cprofile, pool=pool)
     else:
         with tempfile.TemporaryDirectory(prefix="ingest-profile-") as tmp:
-            figures = run(Path(tmp), n_pdf, cprofile=cprofile)
+            figures = run(Path(tmp), n_pdf, cprofile=cprofile, pool=pool)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     print_stages(figures)
 

@@ -11,6 +11,7 @@ reported is that of the largest process of the run (coordinator or worker).
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import subprocess
@@ -214,15 +215,19 @@ def _rss_kb(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    found = []
+    """Every descendant of ``pid`` (the pool's processes are the forkserver's children, not the run's)."""
+    parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as handle:
-                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
+                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):
                 continue
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found.extend(frontier)
     return found
 
 
@@ -278,7 +283,10 @@ def run_many(workdir: Path, documents: int, workers: int) -> dict:
     package = build_many(workdir / f"many-{documents}", documents)
     built = time.perf_counter() - started
     timeline = ingest_timeline(workdir / f"home-many-{time.time_ns()}", package, workers)
-    return {"documents": documents, "package_build_s": round(built, 1), "workers": workers,
+    samples = timeline["samples"]
+    (workdir / "rss-timeline.json").write_text(json.dumps(samples))
+    return {
+        "timeline": [samples[i * (len(samples) - 1) // 12] for i in range(13)] if samples else [],"documents": documents, "package_build_s": round(built, 1), "workers": workers,
             "load_average": [round(x, 2) for x in os.getloadavg()], "ingest_seconds": timeline["seconds"],
             "indexed": timeline["indexed"], "documents_per_s": timeline["documents_per_s"],
             "rss": _quarter_points(timeline["samples"]), "samples": timeline["samples"]}
@@ -290,11 +298,13 @@ def summary_many(m: dict) -> list[str]:
                        for k in ("start", "quarter", "middle", "three_quarters", "end") if k in r)
     return [f"{m['documents']} documents: {m['ingest_seconds']} s, {m['documents_per_s']} documents/s; "
             f"main process RSS {points}; peak main {r.get('peak_main_mb')} MB, largest pool process "
-            f"{r.get('peak_pool_mb')} MB (load average {m['load_average']})"]
+            f"{r.get('peak_pool_mb')} MB (load average {m['load_average']})",
+            "  timeline (s: main MB / largest pool MB, registered, indexed): " + "; ".join(
+                f"{t['s']}: {t['main_mb']}/{t['pool_max_mb']} MB {t['registered']} {t['indexed']}"
+                for t in m.get("timeline", []))]
 
 
 if __name__ == "__main__":
-    import json
     import tempfile
 
     workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))

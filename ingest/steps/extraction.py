@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 
 from .. import claims
+from ..indexing import index_ready
 from ..worker import ExtractionLoop, start_pool_server
 from .run import IngestRun
 
 WAIT_POLL_SECONDS = 2.0
+INDEX_EVERY_DOCUMENTS = 200  # finished documents indexed during the extraction, in batches of this many at least
+INDEX_EVERY_SECONDS = 2.0  # ... and not more often than this
 
 
 def warm_up(processes: int) -> None:
@@ -25,11 +28,19 @@ def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> 
     done = 0
     run.progress("extract", 0, total)
 
+    finalized = 0
+    last_index = time.monotonic()
+
     def on_saved(_claim: claims.Claim, saved: claims.Saved) -> None:
-        nonlocal done
+        nonlocal done, finalized, last_index
         run.state.pages_done += saved.pages if saved.saved and not saved.copied else 0
         done += 1
+        finalized += int(saved.finalized)
         run.progress("extract", done, max(total, done))
+        if finalized >= INDEX_EVERY_DOCUMENTS and time.monotonic() - last_index >= INDEX_EVERY_SECONDS:
+            # index what is finished while the pool reads on (it holds a window of files claimed ahead)
+            index_ready(run.archive, run.package_id)
+            finalized, last_index = 0, time.monotonic()
 
     def on_wait() -> None:  # files claimed by other processes: show their progress too
         run.progress("extract", max(done, total - claims.pending_count(db, run.package_id)), total)
