@@ -9,6 +9,7 @@ over part of its territory).  Admins, archivists and auditors see all (None).
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,7 +77,15 @@ def may_see_restricted(scope: frozenset[str] | None) -> bool:
     return scope is None or bool(getattr(scope, "restricted_ok", False))
 
 
-def may_read(document: Document, scope: frozenset[str] | None) -> bool:
+class Readable(Protocol):
+    """What ``may_read`` looks at: a ``Document``, or a row of these columns."""
+
+    withheld: bool
+    unit_code: str
+    restricted: bool
+
+
+def may_read(document: Document | Readable, scope: frozenset[str] | None) -> bool:
     """The one test every document route applies: not withheld, in scope, and not restricted unless allowed."""
     if document.withheld:
         return False

@@ -413,11 +413,28 @@ def search_query(
     )
 
 
+HIT_COLUMNS = (
+    Document.id,
+    Document.ma_van_ban,
+    Document.number,
+    Document.issued_date,
+    Document.issued_date_raw,
+    Document.doc_type,
+    Document.direction,
+    Document.subject,
+    Document.issuer,
+    Document.unit_code,
+    Document.withheld,
+    Document.restricted,
+)
+
+
 def hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
     ids = [h.id for h in hits]
     if not ids:
         return [], 0
-    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    # The columns a hit shows and ``may_read`` tests, not whole rows (JSON provenance, remarks...).
+    docs = {d.id: d for d in session.execute(select(*HIT_COLUMNS).where(Document.id.in_(ids)))}
     names = unit_names(session, {d.unit_code for d in docs.values()})
     out: list[HitView] = []
     dropped = 0
