@@ -44,6 +44,7 @@ from specimens import make_specimens, render_pdf
 from ..corpus import Corpus
 
 READY = "load-home.json"
+DATABASE_DONE = "load-database.json"  # the database phase finished: a rerun builds or copies the index only
 ACCOUNTS = "load-accounts.json"
 PDF_ORIGINALS = 6
 
@@ -73,28 +74,44 @@ def _batches(items: Iterator[IndexDocument], size: int) -> Iterator[list[IndexDo
 
 
 def ensure_home(spec: HomeSpec, log=print) -> dict:
-    """The home's description (documents, accounts, build figures): reused when complete, else built."""
+    """The home's description (documents, accounts, build figures): reused when complete, else built.
+
+    A home whose database phase finished (``load-database.json``; half an hour at a million
+    documents on a busy machine) keeps it: a rerun builds (or copies from a scale-bench build of
+    the same corpus, when one has appeared meanwhile) the index and the accounts only."""
     ready = spec.home / READY
     if ready.is_file():
         info = json.loads(ready.read_text(encoding="utf-8"))
         if info.get("documents") == spec.docs and info.get("engine") == spec.engine:
             log(f"data home reused: {spec.home} ({spec.docs} documents, {spec.engine})")
             return info
-    if spec.home.exists():
+    database_done = spec.home / DATABASE_DONE
+    resumed: dict | None = None
+    if database_done.is_file():
+        resumed = json.loads(database_done.read_text(encoding="utf-8"))
+        if resumed.get("documents") != spec.docs:
+            resumed = None
+    if resumed is None and spec.home.exists():
         log(f"incomplete data home removed: {spec.home}")
         shutil.rmtree(spec.home)
-    spec.home.mkdir(parents=True)
+    spec.home.mkdir(parents=True, exist_ok=True)
     os.environ["ARCHIVE_INDEX_ENGINE"] = spec.engine
     settings = spec.settings()
     archive = Archive.open(settings)
     try:
         corpus = Corpus(seed=spec.seed)
         t0 = time.perf_counter()
-        with archive.db.transaction() as session:
-            import_mapping(session, UNITS_MAPPING_CSV, loaded_by="load-bench")
-        blobs = _store_originals(archive, spec)
-        packages = _insert_packages(archive, corpus)
-        db_seconds = _insert_documents(archive, corpus, spec, packages, blobs, log)
+        if resumed is None:
+            with archive.db.transaction() as session:
+                import_mapping(session, UNITS_MAPPING_CSV, loaded_by="load-bench")
+            blobs = _store_originals(archive, spec)
+            packages = _insert_packages(archive, corpus)
+            db_seconds = _insert_documents(archive, corpus, spec, packages, blobs, log)
+            database_done.write_text(json.dumps({"documents": spec.docs, "database_seconds": round(db_seconds, 1),
+                                                 "load_average": os.getloadavg()[0]}), encoding="utf-8")
+        else:
+            db_seconds = resumed["database_seconds"]
+            log(f"database phase reused ({spec.docs} documents, built in {db_seconds:.0f} s); the index follows")
         index_info = _build_index(archive, corpus, spec, log)
         accounts = _create_accounts(archive, corpus, spec)
     finally:
