@@ -91,11 +91,23 @@ class LdapSettings:
         )
 
 
+def default_engine(home: Path) -> str:
+    """``tantivy``, except in a data home made while FTS5 was the default: one with an FTS5 index and no
+    Tantivy index keeps ``sqlite`` (its searches keep answering after an upgrade) until
+    ``archive reindex --engine tantivy`` builds the Tantivy index, which every later start then uses."""
+    index = home / "index"
+    if (index / "fts.sqlite").exists() and not (index / "tantivy").exists():
+        return "sqlite"
+    return "tantivy"
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
-    index_engine: str = "sqlite"  # sqlite | opensearch | elasticsearch
+    # tantivy | sqlite | opensearch | elasticsearch.  Tantivy by default: at 1,000,000 documents its CPU p95 is
+    # ~120 ms for the broadest queries where FTS5 takes seconds, in an index smaller than the text (issue 11).
+    index_engine: str = "tantivy"
     search_url: str = "http://127.0.0.1:9200"  # the cluster, for opensearch/elasticsearch
     search_index: str = "archive-documents"  # the alias the cluster engine reads and writes through
     search_timeout_ms: int = 5000
@@ -169,7 +181,7 @@ class Settings:
         settings = cls(
             home=home,
             database_url=database_url,
-            index_engine=os.environ.get("ARCHIVE_INDEX_ENGINE", "sqlite"),
+            index_engine=os.environ.get("ARCHIVE_INDEX_ENGINE", "") or default_engine(home),
             search_url=os.environ.get("ARCHIVE_SEARCH_URL", "http://127.0.0.1:9200"),
             search_index=os.environ.get("ARCHIVE_SEARCH_INDEX", "archive-documents"),
             search_timeout_ms=_env_int("ARCHIVE_SEARCH_TIMEOUT_MS", 5000),

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.timeout(300)
 
 def _settings(engine: str, home: Path, request) -> Settings:
     settings = Settings.load(home=home, secret_key="k", database_url=f"sqlite:///{home / 'archive.sqlite'}")
-    if engine == "tantivy":
-        settings = replace(settings, index_engine="tantivy")
+    if engine in ("sqlite", "tantivy"):
+        settings = replace(settings, index_engine=engine)  # named: the default engine is not the one under test
     if engine == "opensearch":
         node = request.getfixturevalue("opensearch_node")
         settings = replace(settings, index_engine="opensearch", search_url=node.url, search_index=unique_alias(),

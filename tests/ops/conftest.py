@@ -1,8 +1,9 @@
 """A real data home for the operations tests: two bags of rendered PDFs ingested through the pipeline.
 
-Every test that reaches a home runs on each backend of tests/backends.py (``sqlite-fts`` and
-``postgresql-opensearch``: backup with pg_dump and restore with pg_restore, backup under load, verify, export,
-the commands configured through their environment), except those in SQLITE_ONLY, each with its reason.
+Every test that reaches a home runs on each backend of tests/backends.py (``sqlite-tantivy``, ``sqlite-fts``
+and ``postgresql-opensearch``: backup with pg_dump and restore with pg_restore, backup under load, verify, export,
+the commands configured through their environment), except those in SQLITE_ONLY (run on ``sqlite-tantivy``, the
+default home), each with its reason.
 """
 from __future__ import annotations
 

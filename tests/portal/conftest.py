@@ -7,8 +7,9 @@ World (units from archive_core/data/units-hung-yen-2025.csv):
   * a withheld document of 11950 (never indexed, never shown)
 Every indexed document contains "báo cáo" so one search reaches them all.
 
-Backends (the matrix shows in the test ids): ``sqlite-fts`` (SQLite + the embedded FTS5 engine) for every
-module; ``postgresql-opensearch`` (the run's PostgreSQL cluster and OpenSearch node, tests/conftest.py) for
+Backends (the matrix shows in the test ids, tests/backends.py): ``sqlite-tantivy`` (SQLite + the embedded
+Tantivy engine, the default data home) for every module; ``sqlite-fts`` (SQLite + FTS5) and
+``postgresql-opensearch`` (the run's PostgreSQL cluster and OpenSearch node, tests/conftest.py) too for
 the modules in ``MATRIX_MODULES`` — search, documents, API and tokens, OAI, scope, isolation, audit trail,
 withheld and restricted documents — so that the full portal suite is not run twice (CI time).
 """
@@ -41,7 +42,7 @@ MATRIX_MODULES = {"test_portal_search", "test_portal_documents", "test_portal_to
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that reaches a world takes the ``backend`` parameter: both backends in MATRIX_MODULES."""
+    """Every test that reaches a world takes the ``backend`` parameter: every backend in MATRIX_MODULES."""
     parametrize_backend(metafunc, metafunc.module.__name__.rsplit(".", 1)[-1] in MATRIX_MODULES)
 
 
