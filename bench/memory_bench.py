@@ -206,10 +206,11 @@ def build_many(root: Path, documents: int, seed: int = 7) -> Path:
     return root
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS:") -> int:
+    """``VmRSS`` of ``pid`` in KiB; ``RssAnon:`` is the heap alone (without mapped database and index pages)."""
     try:
         with open(f"/proc/{pid}/status") as handle:
-            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+            return next((int(line.split()[1]) for line in handle if line.startswith(field)), 0)
     except OSError:
         return 0
 
@@ -255,6 +256,7 @@ def ingest_timeline(home: Path, package: Path, workers: int, every: float = 1.0)
         pool = [_rss_kb(child) for child in _children(process.pid)]
         registered, indexed = _progress(home)
         samples.append({"s": round(time.perf_counter() - started, 1), "main_mb": round(_rss_kb(process.pid) / 1024, 1),
+                        "main_anon_mb": round(_rss_kb(process.pid, "RssAnon:") / 1024, 1),
                         "pool_max_mb": round(max(pool, default=0) / 1024, 1), "registered": registered,
                         "indexed": indexed})
         time.sleep(every)
@@ -275,6 +277,7 @@ def _quarter_points(samples: list[dict]) -> dict:
     picks = {"start": working[0], "quarter": working[len(working) // 4], "middle": working[len(working) // 2],
              "three_quarters": working[3 * len(working) // 4], "end": last}
     return {**picks, "peak_main_mb": max(s["main_mb"] for s in samples),
+            "peak_main_anon_mb": max(s["main_anon_mb"] for s in samples),
             "peak_pool_mb": max(s["pool_max_mb"] for s in samples)}
 
 
@@ -285,22 +288,28 @@ def run_many(workdir: Path, documents: int, workers: int) -> dict:
     timeline = ingest_timeline(workdir / f"home-many-{time.time_ns()}", package, workers)
     samples = timeline["samples"]
     (workdir / "rss-timeline.json").write_text(json.dumps(samples))
+    from archive_core.settings import Settings
+
+    engine = Settings.load(home=workdir / "settings-probe").index_engine
     return {
-        "timeline": [samples[i * (len(samples) - 1) // 12] for i in range(13)] if samples else [],"documents": documents, "package_build_s": round(built, 1), "workers": workers,
-            "load_average": [round(x, 2) for x in os.getloadavg()], "ingest_seconds": timeline["seconds"],
-            "indexed": timeline["indexed"], "documents_per_s": timeline["documents_per_s"],
-            "rss": _quarter_points(timeline["samples"]), "samples": timeline["samples"]}
+        "documents": documents, "engine": engine, "package_build_s": round(built, 1), "workers": workers,
+        "load_average": [round(x, 2) for x in os.getloadavg()], "ingest_seconds": timeline["seconds"],
+        "indexed": timeline["indexed"], "documents_per_s": timeline["documents_per_s"],
+        "rss": _quarter_points(samples), "samples": samples,
+        "timeline": [samples[i * (len(samples) - 1) // 12] for i in range(13)] if samples else [],
+    }
 
 
 def summary_many(m: dict) -> list[str]:
     r = m["rss"]
-    points = ", ".join(f"{k} {r[k]['main_mb']} MB ({r[k]['indexed']} indexed)"
+    points = ", ".join(f"{k} {r[k]['main_mb']} MB, heap {r[k]['main_anon_mb']} MB ({r[k]['indexed']} indexed)"
                        for k in ("start", "quarter", "middle", "three_quarters", "end") if k in r)
-    return [f"{m['documents']} documents: {m['ingest_seconds']} s, {m['documents_per_s']} documents/s; "
-            f"main process RSS {points}; peak main {r.get('peak_main_mb')} MB, largest pool process "
+    return [f"{m['documents']} documents ({m.get('engine')} index): {m['ingest_seconds']} s, {m['documents_per_s']} documents/s; "
+            f"main process RSS {points}; peak main {r.get('peak_main_mb')} MB (heap "
+            f"{r.get('peak_main_anon_mb')} MB), largest pool process "
             f"{r.get('peak_pool_mb')} MB (load average {m['load_average']})",
-            "  timeline (s: main MB / largest pool MB, registered, indexed): " + "; ".join(
-                f"{t['s']}: {t['main_mb']}/{t['pool_max_mb']} MB {t['registered']} {t['indexed']}"
+            "  timeline (s: main RSS / main heap / largest pool RSS, registered, indexed): " + "; ".join(
+                f"{t['s']}: {t['main_mb']}/{t['main_anon_mb']}/{t['pool_max_mb']} MB {t['registered']} {t['indexed']}"
                 for t in m.get("timeline", []))]
 
 

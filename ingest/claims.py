@@ -282,12 +282,13 @@ def _save_one(
             for page in result.pages
         )
     layout = None if isinstance(result, str) else result.first_page_layout
+    metadata = None if isinstance(result, str) else result.first_file_metadata
     first = document.files[0].id == file.id if document.files else False
     return Saved(
         saved=True,
         status=file.status,
         pages=pages,
-        finalized=_finalize_if_last(session, document, store, layout if first else None),
+        finalized=_finalize_if_last(session, document, store, layout if first else None, metadata if first else None),
     )
 
 
@@ -354,7 +355,11 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
 
 # -- finishing documents --------------------------------------------------------------------------
 def _finalize_if_last(
-    session: Session, document: Document, store: BlobStore | None, first_page_layout: Any = None
+    session: Session,
+    document: Document,
+    store: BlobStore | None,
+    first_page_layout: Any = None,
+    first_file_metadata: dict | None = None,
 ) -> bool:
     """Finalise the (locked) document if no file of it is still pending and nobody did it yet."""
     if document.text_ready:
@@ -363,7 +368,7 @@ def _finalize_if_last(
     # files as this session holds them are as they stand.
     if any(f.status == "pending" for f in document.files):
         return False
-    finalize_document(document, first_original(document, store), first_page_layout)
+    finalize_document(document, first_original(document, store), first_page_layout, first_file_metadata)
     return True
 
 

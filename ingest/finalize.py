@@ -30,20 +30,30 @@ def first_original(document: Document, store: BlobStore | None) -> Path | None:
     return store.path(first.blob_sha256)
 
 
-def finalize_document(document: Document, first_original: Path | None = None, first_page_layout: Any = None) -> None:
-    """Fill empty fields from the text (manifest values always win) and mark the document ready."""
+def finalize_document(
+    document: Document,
+    first_original: Path | None = None,
+    first_page_layout: Any = None,
+    first_file_metadata: dict | None = None,
+) -> None:
+    """Fill empty fields from the text (manifest values always win) and mark the document ready.
+
+    ``first_file_metadata``: what the reader found in the first file's pages, read already where they
+    were extracted (the same call as below, on the same pages)."""
     if document.withheld:
         document.text_ready = True
         return
     first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
     if first_text:
         first_pages = document.files[0].pages if document.files else []
-        found = read_document_metadata(
-            [p.text for p in first_pages],
-            first_original,
-            first_page_from_text_layer=bool(first_pages) and first_pages[0].method == "text",
-            first_page_layout=first_page_layout,
-        )
+        found = first_file_metadata
+        if found is None:
+            found = read_document_metadata(
+                [p.text for p in first_pages],
+                first_original,
+                first_page_from_text_layer=bool(first_pages) and first_pages[0].method == "text",
+                first_page_layout=first_page_layout,
+            )
         sources = dict(document.field_sources or {})
         for name in TEXT_FIELDS:
             value = found.get(name)

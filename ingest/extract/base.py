@@ -40,6 +40,9 @@ class Extraction:
     # The first page's positioned words (``ingest.metadata.layout.PageLayout``) when it came from a PDF
     # text layer, read in the pool process so finalising the document does not read the PDF again.
     first_page_layout: Any = None
+    # What the metadata reader finds in this file as its document's first file (``job.first_file_metadata``),
+    # read in the pool; finalising the document uses it when this file is its first.
+    first_file_metadata: dict | None = None
 
     @property
     def text(self) -> str:
