@@ -37,7 +37,7 @@ def make_bag(root: Path, unit: str, count: int, *, seed: int, prefix: str, secre
     return write_package(root, rows, unit_code=unit)
 
 
-SQLITE_ONLY = {
+ONE_BACKEND = {
     # the layout of an E-ARK package (METS, PREMIS, fixity) is written from files and fields the round-trip
     # test already compares on both backends; nothing in it depends on the database or the engine
     "test_eark_package_validates_and_carries_fixity_ingest_and_signature_events",
@@ -45,7 +45,7 @@ SQLITE_ONLY = {
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize_backend(metafunc, metafunc.function.__name__ not in SQLITE_ONLY)
+    parametrize_backend(metafunc, metafunc.function.__name__ not in ONE_BACKEND)
 
 
 @pytest.fixture(scope="session")
