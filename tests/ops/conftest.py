@@ -2,8 +2,8 @@
 
 Every test that reaches a home runs on each backend of tests/backends.py (``sqlite-tantivy``, ``sqlite-fts``
 and ``postgresql-opensearch``: backup with pg_dump and restore with pg_restore, backup under load, verify, export,
-the commands configured through their environment), except those in SQLITE_ONLY (run on ``sqlite-tantivy``, the
-default home), each with its reason.
+the commands configured through their environment), except those in ONE_BACKEND (run on ``SINGLE``,
+``sqlite-tantivy``, the default home), each with its reason.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def make_bag(root: Path, unit: str, count: int, *, seed: int, prefix: str, secre
 
 ONE_BACKEND = {
     # the layout of an E-ARK package (METS, PREMIS, fixity) is written from files and fields the round-trip
-    # test already compares on both backends; nothing in it depends on the database or the engine
+    # test already compares on every backend; nothing in it depends on the database or the engine
     "test_eark_package_validates_and_carries_fixity_ingest_and_signature_events",
 }
 
