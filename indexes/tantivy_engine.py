@@ -279,6 +279,7 @@ def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
     return aggs
 
 
+TIE_WINDOW = 2000  # hits read past a page to order a tie at its edge by id
 SAMPLE_SLICES = 4  # of the 64 values of ``sample``: a 1/16 sample
 SAMPLE_FACTOR = 64 // SAMPLE_SLICES
 
@@ -329,6 +330,34 @@ def _link_or_copy(source: Path, target: Path) -> None:
         raise
     except OSError:  # a file system without hard links: a copy (a merge may still remove the source: retried)
         shutil.copyfile(source, target)
+
+
+def _ranked_page(searcher: Any, tquery: Any, offset: int, per_page: int) -> list[tuple[float, Any]]:
+    """(score, stored document) of one page by relevance, equal scores by id, newest id first.
+
+    Tantivy orders equal scores by where documents sit in its segments, which a merge, a rebuild or
+    a restore changes: the same search would reorder, and a page edge inside a tie would repeat or
+    skip a hit.  So the hits tied with the page's first and last scores are read (up to
+    ``TIE_WINDOW`` past the page) and ordered by id, as FTS5 and the cluster engine order them."""
+    want = offset + per_page
+    limit = want + 16
+    while True:
+        hits = searcher.search(tquery, limit=limit, count=False).hits
+        if len(hits) < limit or len(hits) <= want or hits[-1][0] < hits[want - 1][0] or limit >= want + TIE_WINDOW:
+            break
+        limit = min(want + TIE_WINDOW, limit * 4)
+    if offset >= len(hits):
+        return []
+    last = min(want, len(hits)) - 1
+    first = offset
+    while first > 0 and hits[first - 1][0] == hits[offset][0]:
+        first -= 1
+    end = last + 1
+    while end < len(hits) and hits[end][0] == hits[last][0]:
+        end += 1
+    window = [(float(score), searcher.doc(address)) for score, address in hits[first:end]]
+    window.sort(key=lambda pair: (-pair[0], -int(pair[1]["id"][0])))
+    return window[offset - first : offset - first + per_page]
 
 
 # -- the engine ----------------------------------------------------------------
@@ -587,16 +616,16 @@ class TantivyEngine:
             return _result(total, [], facet_values, estimated)
         _in_time(deadline)
         if positive and query.sort == "relevance":
-            found = searcher.search(tquery, limit=query.per_page, count=False, offset=query.offset)
-        else:
+            page = _ranked_page(searcher, tquery, query.offset, query.per_page)
+        else:  # ``down``/``up`` end in the id: never a tie
             field, order = ("up", tantivy.Order.Asc) if query.sort == "date_asc" else ("down", tantivy.Order.Desc)
             found = searcher.search(
                 tquery, limit=query.per_page, count=False, offset=query.offset, order_by_field=field, order=order
             )
+            page = [(score, searcher.doc(address)) for score, address in found.hits]
         _in_time(deadline)  # the page came too late: as an SQLite statement interrupted at the deadline
         hits = []
-        for score, address in found.hits:
-            stored = searcher.doc(address)
+        for score, stored in page:
             doc_id = int(stored["id"][0])
             rank = float(score) if positive and query.sort == "relevance" else 0.0
             if not query.with_snippets:

@@ -248,3 +248,18 @@ def test_number_field_matches_the_beginning_of_a_number(engine, search, doc, fil
     assert ids(search("tiêm chủng", number="191")) == [1]
     assert ids(search("", number="19")) == [4]
     assert ids(search("", number="1.*")) == []  # regex characters are only characters
+
+
+def test_equal_scores_come_by_id_newest_first_and_pages_tile_them(engine, search, doc, filler):
+    """Twelve documents with the same words score the same; indexed over several commits (Tantivy:
+    several segments, whose order a merge or a restore changes) they still come by id, newest
+    first, and pages of five cross the tie without repeating or skipping a hit."""
+    engine.index(filler)
+    same = {"subject": "Giấy mời họp giao ban", "body": "mời dự họp giao ban tuần tại hội trường"}
+    ids = [5, 17, 3, 29, 11, 2, 23, 8, 31, 14, 20, 26]
+    for start in range(0, len(ids), 3):  # one commit each: separate segments
+        engine.index([doc(i, **same) for i in ids[start : start + 3]])
+    first = search("giao ban", per_page=50)
+    assert [h.id for h in first.hits] == sorted(ids, reverse=True)
+    paged = [h.id for page in (1, 2, 3) for h in search("giao ban", per_page=5, page=page).hits]
+    assert paged == sorted(ids, reverse=True)
