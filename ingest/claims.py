@@ -244,8 +244,8 @@ def save_extractions(
             session.execute(
                 delete(Page).where(Page.file_id.in_(list(held))), execution_options={"synchronize_session": False}
             )
-            for file in held.values():
-                set_committed_value(file, "pages", [])
+            for held_file in held.values():
+                set_committed_value(held_file, "pages", [])
         for index, (claim, result) in sorted(enumerate(results), key=lambda item: (item[1][0].document_id, item[0])):
             document, file = documents.get(claim.document_id), held.get(claim.file_id)
             saved[index] = (

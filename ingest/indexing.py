@@ -75,8 +75,8 @@ def index_ready(archive: Archive, package_id: int | None = None, *, batch: int =
             stamped = {d.id: found for d in documents if (found := secrecy.from_document(d)) is not None}
             ready = [d for d in documents if d.id not in stamped]
             if ready:
-                found = verdicts(session, (f.blob_sha256 for d in ready for f in d.files))
-                engine.index([index_document(session, d, found) for d in ready])  # one call per batch
+                known = verdicts(session, (f.blob_sha256 for d in ready for f in d.files))
+                engine.index([index_document(session, d, known) for d in ready])  # one call per batch
             ids = [d.id for d in ready]
         with archive.db.write_transaction() as session:
             now = utcnow()

@@ -33,7 +33,7 @@ def _open(path: Path):
         raise ExtractionRefused(refused.reason) from None
 
 
-def _page_text(page, limits: ExtractLimits, layout: list) -> str:
+def _page_text(page, limits: ExtractLimits, layout: list | None) -> str:
     """The page's text layer; with ``layout`` given (the first page), its positioned words' layout
     is appended to it when the page has text enough, read from the same text page."""
     textpage = page.get_textpage()
