@@ -7,6 +7,10 @@ at once leave one copy.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -47,8 +51,34 @@ def index_document(session: Session, document: Document, known: dict | None = No
     )
 
 
-def index_ready(archive: Archive, package_id: int | None = None, *, batch: int = INDEX_BATCH) -> int:
-    """Index every ready, not withheld, not yet indexed document (of one package, or all); return the count."""
+@contextmanager
+def _indexing_turn(archive: Archive, wait: bool) -> Iterator[bool]:
+    """This machine's turn at indexing the archive (a file lock in its scratch folder): processes of one
+    home that index at once would each index the same ready documents and queue on the engine's writer.
+    Without ``wait``, False at once when another process is indexing (it takes ours too, or the next turn)."""
+    path = archive.settings.scratch_dir / "indexing.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def index_ready(archive: Archive, package_id: int | None = None, *, batch: int = INDEX_BATCH, wait: bool = True) -> int:
+    """Index every ready, not withheld, not yet indexed document (of one package, or all); return the count.
+
+    ``wait=False``: return 0 at once if another process of this machine is indexing (a periodic turn)."""
+    with _indexing_turn(archive, wait) as turn:
+        return _index_ready(archive, package_id, batch) if turn else 0
+
+
+def _index_ready(archive: Archive, package_id: int | None, batch: int) -> int:
     engine = archive.engine
     total = 0
     waiting = (Document.text_ready.is_(True), Document.withheld.is_(False), Document.indexed_at.is_(None))

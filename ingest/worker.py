@@ -342,6 +342,7 @@ class Worker:
         self._index()
 
     def _index(self) -> None:
-        self.loop.stats.indexed += index_ready(self.archive)
+        # a periodic turn: skipped while another worker of this machine indexes (the last one, at exit, waits)
+        self.loop.stats.indexed += index_ready(self.archive, wait=False)
         self._finalized_since_index = 0
         self._last_index = time.monotonic()

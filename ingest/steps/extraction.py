@@ -39,7 +39,7 @@ def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> 
         run.progress("extract", done, max(total, done))
         if finalized >= INDEX_EVERY_DOCUMENTS and time.monotonic() - last_index >= INDEX_EVERY_SECONDS:
             # index what is finished while the pool reads on (it holds a window of files claimed ahead)
-            index_ready(run.archive, run.package_id)
+            index_ready(run.archive, run.package_id, wait=False)  # the run's last turn, after the extraction, waits
             finalized, last_index = 0, time.monotonic()
 
     def on_wait() -> None:  # files claimed by other processes: show their progress too
