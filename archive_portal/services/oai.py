@@ -194,7 +194,7 @@ class Provider:
 
     # -- queries -------------------------------------------------------------------------------
     def _visible(self, stmt):
-        stmt = stmt.where(Document.withheld.is_(False))
+        stmt = stmt.where(Document.withheld.is_(False), Document.text_ready.is_(True))  # as ``may_read``
         if self.scope is not None:
             stmt = stmt.where(Document.unit_code.in_(sorted(self.scope)))
         if not may_see_restricted(self.scope):

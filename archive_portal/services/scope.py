@@ -81,13 +81,18 @@ class Readable(Protocol):
     """What ``may_read`` looks at: a ``Document``, or a row of these columns."""
 
     withheld: bool
+    text_ready: bool
     unit_code: str
     restricted: bool
 
 
 def may_read(document: Document | Readable, scope: frozenset[str] | None) -> bool:
-    """The one test every document route applies: not withheld, in scope, and not restricted unless allowed."""
-    if document.withheld:
+    """The one test every document route applies: its text checked for a secrecy stamp and not withheld,
+    in scope, and not restricted unless allowed.
+
+    Until a document's files were read (``text_ready``: ``archive ingest --workers 0`` leaves that to
+    ``archive worker``s, maybe hours later) nobody knows whether they carry a stamp: fail closed."""
+    if document.withheld or not document.text_ready:
         return False
     if scope is not None and document.unit_code not in scope:
         return False

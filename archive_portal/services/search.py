@@ -425,6 +425,7 @@ HIT_COLUMNS = (
     Document.issuer,
     Document.unit_code,
     Document.withheld,
+    Document.text_ready,
     Document.restricted,
 )
 

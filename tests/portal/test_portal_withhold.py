@@ -10,7 +10,11 @@ On both backends (``sqlite-fts``, ``postgresql-opensearch``): ``archive ingest``
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -223,3 +227,60 @@ def test_archivist_withholds_on_the_page_and_only_an_admin_releases(world):
     assert _audit(archive, "document_withhold") == [("luutru", f"van-ban:{doc}")]
     assert _audit(archive, "document_release") == [("quantri", f"van-ban:{doc}")]
     assert ("luutru", f"van-ban:{doc}") in _audit(archive, "document_withhold_refused")
+
+
+def test_a_document_is_on_no_route_until_its_text_was_checked_for_a_stamp(world, tmp_path):
+    """``archive ingest --workers 0`` registers rows and leaves the reading to ``archive worker``: until
+    a file's text was read, nobody knows whether it carries a secrecy stamp, so the document is on no
+    route (page, files, API, OAI) for anyone; after the worker, the stamped one is withheld and the
+    ordinary one appears."""
+    archive, app, oai, _, _, _, clients, tokens = world
+    specs = make_specimens(2, seed=47, issuer="UBND phường Lam Sơn", year=2024)
+    files = tmp_path / "later" / "files"
+    files.mkdir(parents=True)
+    stamped = replace(specs[0], secrecy="TỐI MẬT", body_paragraphs=["Mã sauchuadoc.", *specs[0].body_paragraphs])
+    plain = replace(specs[1], body_paragraphs=["Mã baychuadoc.", *specs[1].body_paragraphs])
+    render_pdf(stamped, files / "VB-SAU.pdf")
+    render_pdf(plain, files / "VB-BAY.pdf")
+    package = write_package(tmp_path / "later", [row_for(stamped, "VB-SAU", "files/VB-SAU.pdf"),
+                                                 row_for(plain, "VB-BAY", "files/VB-BAY.pdf")], bag=False)
+    env = archive_environment(archive.settings)
+    # ``--workers 0`` registers the rows, then follows ``archive worker``s until the files are read.
+    ingest = subprocess.Popen([sys.executable, "-m", "archive_portal.cli", "ingest", "--quiet", "--workers", "0",
+                               "--unit", "11950", str(package)], env={**os.environ, **env},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        later: dict[str, int] = {}
+        deadline = time.monotonic() + 300
+        while len(later) < 2:  # the database is the record: both rows registered, their files pending
+            assert ingest.poll() is None and time.monotonic() < deadline, ingest.stdout.read()
+            time.sleep(0.2)
+            with archive.db.session() as session:
+                later = {d.ma_van_ban: d.id for d in session.scalars(select(Document).where(
+                    Document.ma_van_ban.in_(["VB-SAU", "VB-BAY"])))}
+                file_of = {k: session.scalar(select(DocumentFile.id).where(
+                    DocumentFile.document_id == i, DocumentFile.status == "pending")) for k, i in later.items()}
+                if None in file_of.values():
+                    later = {}
+        probe = {**world[4], **later}
+        probed_world = (*world[:4], probe, {**world[5], **file_of}, *world[6:])
+
+        for key in ("VB-SAU", "VB-BAY"):  # registered, not read yet
+            codes = visible(probed_world, key)
+            assert codes and {c for c in codes.values()} == {404}, codes
+            for token in tokens.values():
+                harvest = oai.test_client().get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc",
+                                                headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+                assert not re.search(rf"<identifier>oai:[^<]*:{later[key]}</identifier>", harvest)
+        result = CliRunner().invoke(main, ["worker", "--workers", "1", "--idle-exit", "1"], env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert ingest.wait(timeout=300) == 0, ingest.stdout.read()
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+            ingest.wait()
+    assert {c for c in visible(probed_world, "VB-SAU").values()} == {404}
+    assert not any(seen_by(probed_world, "VB-SAU", "sauchuadoc").values())
+    assert visible(probed_world, "VB-BAY")[f"sonnam /van-ban/{later['VB-BAY']}"] == 200
+    assert all(seen_by(probed_world, "VB-BAY", "baychuadoc").values())
