@@ -53,10 +53,11 @@ def index_document(session: Session, document: Document, known: dict | None = No
 
 @contextmanager
 def _indexing_turn(archive: Archive, wait: bool) -> Iterator[bool]:
-    """This machine's turn at indexing the archive (a file lock in its scratch folder): processes of one
+    """This machine's turn at indexing the archive (a file lock beside the index, not in the scratch
+    folder, which is emptied once a package is done): processes of one
     home that index at once would each index the same ready documents and queue on the engine's writer.
     Without ``wait``, False at once when another process is indexing (it takes ours too, or the next turn)."""
-    path = archive.settings.scratch_dir / "indexing.lock"
+    path = archive.settings.index_dir / "indexing.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         try:
