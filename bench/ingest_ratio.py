@@ -29,25 +29,9 @@ import time
 from pathlib import Path
 
 from bench import ingest_bench
+from bench.extract_bench import raw_text_pages
 
 LANGUAGES = "vie"
-
-
-def _text_pages(paths: list[str]) -> int:
-    import pypdfium2 as pdfium
-
-    pages = 0
-    for path in paths:
-        pdf = pdfium.PdfDocument(path)
-        for index in range(len(pdf)):
-            page = pdf[index]
-            textpage = page.get_textpage()
-            textpage.get_text_range()
-            textpage.close()
-            page.close()
-            pages += 1
-        pdf.close()
-    return pages
 
 
 def raw_pdfium(paths: list[Path], processes: int) -> dict:
@@ -55,14 +39,14 @@ def raw_pdfium(paths: list[Path], processes: int) -> dict:
     names = [str(p) for p in paths]
     if processes <= 1:
         started = time.perf_counter()
-        pages = _text_pages(names)
+        pages = raw_text_pages(names)
         seconds = time.perf_counter() - started
     else:
         chunks = [names[i::processes] for i in range(processes)]
         with cf.ProcessPoolExecutor(max_workers=processes) as pool:
-            list(pool.map(_text_pages, [[] for _ in range(processes)]))  # the processes are up before timing
+            list(pool.map(raw_text_pages, [[] for _ in range(processes)]))  # the processes are up before timing
             started = time.perf_counter()
-            pages = sum(pool.map(_text_pages, chunks))
+            pages = sum(pool.map(raw_text_pages, chunks))
             seconds = time.perf_counter() - started
     return {"processes": processes, "pages": pages, "seconds": round(seconds, 3), "pages_per_s": pages / seconds}
 
