@@ -58,6 +58,9 @@ def _progress(home: Path) -> dict:
             "documents": one("SELECT count(*) FROM document"),
             "extracted": one("SELECT count(*) FROM document_file WHERE status != 'pending'"),
             "pending": one("SELECT count(*) FROM document_file WHERE status = 'pending'"),
+            # files still to read (a withheld document's files are never read: they stay pending)
+            "to_read": one("SELECT count(*) FROM document_file f JOIN document d ON d.id = f.document_id "
+                           "WHERE f.status = 'pending' AND NOT d.withheld"),
             "indexed": one("SELECT count(*) FROM document WHERE indexed_at IS NOT NULL"),
             "done": one("SELECT count(*) FROM package WHERE status = 'done'"),
         }
@@ -68,12 +71,15 @@ def _progress(home: Path) -> dict:
 
 
 # Kill points: conditions on the database, each a moment of a run that lasts (the scan's OCR keeps
-# extraction and indexing going for seconds); "migrated" kills while the originals are stored and
-# the rows registered.
+# extraction going for seconds); "migrated" kills while the originals are stored and the rows
+# registered; "indexing" once every file is read and the run finishes and indexes its documents
+# (batched: one engine call and one commit for this package, so "some indexed, not done" alone is
+# a moment too short to land a kill in reliably).
 STAGES = {
     "migrated": lambda s: s != {},
     "extracting": lambda s: s.get("extracted", 0) > 0 and s.get("pending", 0) > 0,
-    "indexing": lambda s: s.get("indexed", 0) > 0 and not s.get("done"),
+    "indexing": lambda s: (s.get("indexed", 0) > 0 or (s.get("extracted", 0) > 0 and s.get("to_read", 1) == 0))
+    and not s.get("done"),
 }
 
 
