@@ -45,6 +45,18 @@ from .finalize import finalize_document, first_original
 LEASE_SECONDS = 600
 
 
+def _page_row(page: Any, **fields: Any) -> Page:
+    """A Page row with the text, method, confidence and word boxes of an extracted page (or a stored twin's)."""
+    return Page(
+        number=page.number,
+        text=page.text,
+        method=page.method,
+        ocr_confidence=page.ocr_confidence,
+        word_boxes=page.word_boxes,
+        **fields,
+    )
+
+
 def new_worker_id(name: str = "") -> str:
     """``host:pid:random``: unique among live workers, readable in the database.
 
@@ -271,16 +283,7 @@ def _save_one(
         file.page_count = pages = len(result.pages)
         if result.warnings:
             file.reason = "; ".join(result.warnings)
-        file.pages.extend(
-            Page(
-                number=page.number,
-                text=page.text,
-                method=page.method,
-                ocr_confidence=page.ocr_confidence,
-                word_boxes=page.word_boxes,
-            )
-            for page in result.pages
-        )
+        file.pages.extend(_page_row(page) for page in result.pages)
     layout = None if isinstance(result, str) else result.first_page_layout
     metadata = None if isinstance(result, str) else result.first_file_metadata
     first = document.files[0].id == file.id if document.files else False
@@ -332,17 +335,7 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
         session.execute(delete(Page).where(Page.file_id == file.id))
         file.status, file.reason, file.page_count = source.status, source.reason, source.page_count
         file.lease_until = None
-        for page in source.pages:
-            session.add(
-                Page(
-                    file_id=file.id,
-                    number=page.number,
-                    text=page.text,
-                    method=page.method,
-                    ocr_confidence=page.ocr_confidence,
-                    word_boxes=page.word_boxes,
-                )
-            )
+        session.add_all(_page_row(page, file_id=file.id) for page in source.pages)
         session.flush()
         return Saved(
             saved=True,
