@@ -178,8 +178,10 @@ def _safe_words(term: Term) -> list[str]:
     return [w for word in term.words for w in _WORD_RE.findall(str(word))]
 
 
-def _t(field: str, value: str) -> tantivy.Query:
-    return tantivy.Query.term_query(SCHEMA, field, value, index_option="freq")
+def _t(field: str, value: str, only: tantivy.Query | None = None) -> tantivy.Query:
+    """A term; with ``only`` (a filter scoring 0) the term's documents within it."""
+    term = tantivy.Query.term_query(SCHEMA, field, value, index_option="freq")
+    return term if only is None else _all([term, only])
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:
@@ -196,22 +198,22 @@ def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
     return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
 
-def term_query(words: list[str], *, negated: bool = False) -> tantivy.Query:
-    """One word or phrase: folded in any field; exact tones add to the score."""
+def term_query(words: list[str], *, negated: bool = False, only: tantivy.Query | None = None) -> tantivy.Query:
+    """One word or phrase: folded in any field; exact tones add to the score.  ``only``: see ``build``."""
     folded = [t for w in words for t in _FOLD.analyze(w)]
     if not folded:
         return tantivy.Query.empty_query()
     if len(folded) == 1:
-        match = _any([_boost(_t(f, folded[0]), b) for f, b in FIELD_BOOSTS.items()])
+        match = _any([_boost(_t(f, folded[0], only), b) for f, b in FIELD_BOOSTS.items()])
     else:
         pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
-        match = _any([_boost(_all([_t(f, p) for p in pairs]), b) for f, b in PAIR_BOOSTS.items()])
+        match = _any([_boost(_all([_t(f, p, only) for p in pairs]), b) for f, b in PAIR_BOOSTS.items()])
     exact_words = [t for w in words for t in _EXACT.analyze(w)]
     if negated or exact_words == folded:
         return match
     # Any of the exact words adds to the score: a disjunction, because an optional conjunction is
     # seeked for every match (50x slower on a phrase that matches everything).
-    boost = _boost(_any([_t("x_text", w) for w in exact_words]), EXACT_BOOST)
+    boost = _boost(_any([_t("x_text", w, only) for w in exact_words]), EXACT_BOOST)
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, match), (tantivy.Occur.Should, boost)])
 
 
@@ -246,13 +248,30 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
     signature = getattr(query, "signature", "")
     if signature:
         out.append(tantivy.Query.term_query(SCHEMA, "signature", signature))
-    if not getattr(query, "restricted_ok", False):  # restricted documents only for those allowed: fails closed
-        out.append(tantivy.Query.term_query(SCHEMA, "restricted", "0"))
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
 
 
-def build(query: SearchQuery) -> tuple[tantivy.Query, bool]:
-    """(the Tantivy query, whether it has words to rank by)."""
+def _narrowed(query: SearchQuery) -> bool:
+    """Whether a filter other than the restricted one narrows the search (a scope, a facet, dates...)."""
+    return bool(
+        query.scope is not None
+        or query.unit_codes
+        or query.doc_types
+        or query.directions
+        or getattr(query, "dossiers", ())
+        or query.date_from
+        or query.date_to
+        or query.number_filter
+        or getattr(query, "signature", "")
+    )
+
+
+def build(query: SearchQuery, only: tantivy.Query | None = None) -> tuple[tantivy.Query, bool]:
+    """(the Tantivy query, whether it has words to rank by).
+
+    ``only`` (a filter scoring 0: the sample) is put beside every term, so that the query matches
+    only the documents within it, and no union of long posting lists is walked to find them (Tantivy
+    walks a union in windows of 4,096 documents, whatever the other side of an intersection skips)."""
     clauses: list[tuple[Any, tantivy.Query]] = []
     positive = False
     for term in query.terms:
@@ -260,16 +279,52 @@ def build(query: SearchQuery) -> tuple[tantivy.Query, bool]:
         if not words:
             continue
         clauses.append(
-            (tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must, term_query(words, negated=term.negated))
+            (
+                tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must,
+                term_query(words, negated=term.negated, only=only),
+            )
         )
         positive = positive or not term.negated
     if not positive:
-        clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        clauses.append((tantivy.Occur.Must, only if only is not None else tantivy.Query.all_query()))
     elif query.numbers:
         numbers = _values("number_norm", query.numbers)
         clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(numbers, NUMBER_BOOST)))
     clauses += [(tantivy.Occur.Must, f) for f in _filters(query)]
+    if not getattr(query, "restricted_ok", False):  # restricted documents only for those allowed: fails closed
+        # Every document holds "0" or "1": excluding the few "1"s costs nothing where a segment has none,
+        # where requiring "0" walked a posting list as long as the index beside every match.
+        clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(SCHEMA, "restricted", "1")))
     return tantivy.Query.boolean_query(clauses), positive
+
+
+def _scoring_terms(words: list[str]) -> list[tantivy.Query]:
+    """Every term query ``term_query(words)`` scores with, boosted as there, flat."""
+    folded = [t for w in words for t in _FOLD.analyze(w)]
+    if not folded:
+        return []
+    if len(folded) == 1:
+        out = [_boost(_t(f, folded[0]), b) for f, b in FIELD_BOOSTS.items()]
+    else:
+        pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
+        out = [_boost(_t(f, p), b) for f, b in PAIR_BOOSTS.items() for p in pairs]
+    exact_words = [t for w in words for t in _EXACT.analyze(w)]
+    if exact_words != folded:
+        out += [_boost(_t("x_text", w), EXACT_BOOST) for w in exact_words]
+    return out
+
+
+def bound_query(query: SearchQuery) -> tantivy.Query | None:
+    """A disjunction of every term the query scores with: it matches every document the query matches
+    and scores each of them at least as high (scores are sums of non-negative term scores), and, being
+    a plain disjunction of terms, Tantivy finds its top hits by block-max WAND without scoring every
+    match.  None when the query has numbers (their boost is not a term score) or too few terms."""
+    if query.numbers:
+        return None
+    clauses = [q for term in query.terms if not term.negated for q in _scoring_terms(_safe_words(term))]
+    if len(clauses) < 2:
+        return None
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in clauses])
 
 
 def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
@@ -280,8 +335,31 @@ def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
 
 
 TIE_WINDOW = 2000  # hits read past a page to order a tie at its edge by id
-SAMPLE_SLICES = 4  # of the 64 values of ``sample``: a 1/16 sample
-SAMPLE_FACTOR = 64 // SAMPLE_SLICES
+SAMPLE_FACTOR = 64  # the sample: documents whose ``sample`` is 0 (one term, so it can sit beside every term)
+
+
+def _at_most(searcher: Any, query: SearchQuery) -> int:
+    """A cheap upper bound of a query's matches, from how many documents hold each term (deleted
+    ones included): the rarest positive term, or the units it is limited to."""
+    bounds = [1 << 62]  # (doc_freq counts deleted documents too: an upper bound still)
+    for term in query.terms:
+        if term.negated:
+            continue
+        folded = [t for w in _safe_words(term) for t in _FOLD.analyze(w)]
+        if len(folded) == 1:
+            bounds.append(sum(int(searcher.doc_freq(f, folded[0])) for f in FIELD_BOOSTS))
+        elif folded:
+            pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
+            bounds.append(min(sum(int(searcher.doc_freq(f, p)) for f in PAIR_BOOSTS) for p in pairs))
+    for field, values in (
+        ("unit_code", query.scope),
+        ("unit_code", query.unit_codes or None),
+        ("doc_type", query.doc_types or None),
+        ("direction", query.directions or None),
+    ):
+        if values is not None:
+            bounds.append(sum(int(searcher.doc_freq(field, str(v))) for v in set(values)))
+    return min(bounds)
 
 
 def _two_digits(value: int) -> int:
@@ -332,13 +410,53 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _ranked_page(searcher: Any, tquery: Any, offset: int, per_page: int) -> list[tuple[float, Any]]:
+BOUND_FROM = 50_000  # matches from which a page is looked for among a bound query's top hits
+BOUND_LIMIT = 4096  # candidates read from the bound query before the page is ranked the slow way
+_SLACK = 1e-4  # relative: the bound and the query add the same f32 term scores in other orders
+
+
+def _page_by_bound(searcher: Any, tquery: Any, bound: Any, offset: int, per_page: int) -> list | None:
+    """The page ``_ranked_page`` gives, from the top hits of ``bound`` (``bound_query``), or None.
+
+    The bound's top hits (block-max WAND: most matches are never scored) are the candidates; the
+    query itself, limited to them, says which match and scores them exactly as ``_ranked_page``
+    would.  A match outside the candidates scores at most the bound's last candidate, so once the
+    page's last hit scores above that, every hit of the page and every hit tied with its edges is a
+    candidate and the page is exact; otherwise more candidates are read, up to ``BOUND_LIMIT``."""
+    want = offset + per_page
+    limit = 2 * want + 16
+    while limit <= BOUND_LIMIT:
+        found = searcher.search(bound, limit=limit, count=False).hits
+        if not found:
+            return []
+        stored = {}
+        for _, address in found:
+            stored[(address.segment_ord, address.doc)] = searcher.doc(address)
+        keys = sorted({str(int(doc["id"][0])) for doc in stored.values()})
+        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "key", keys), 0.0)
+        check = tantivy.Query.boolean_query([(tantivy.Occur.Must, tquery), (tantivy.Occur.Must, only)])
+        scored = searcher.search(check, limit=len(found), count=False).hits
+        ranked = [(float(score), stored[(address.segment_ord, address.doc)]) for score, address in scored]
+        ranked.sort(key=lambda pair: (-pair[0], -int(pair[1]["id"][0])))
+        floor = float(found[-1][0])
+        if len(found) < limit or (len(ranked) >= want and ranked[want - 1][0] > floor * (1 + _SLACK)):
+            return ranked[offset:want]
+        limit *= 4
+    return None
+
+
+def _ranked_page(searcher: Any, tquery: Any, offset: int, per_page: int, bound: Any = None) -> list[tuple[float, Any]]:
     """(score, stored document) of one page by relevance, equal scores by id, newest id first.
 
     Tantivy orders equal scores by where documents sit in its segments, which a merge, a rebuild or
     a restore changes: the same search would reorder, and a page edge inside a tie would repeat or
     skip a hit.  So the hits tied with the page's first and last scores are read (up to
-    ``TIE_WINDOW`` past the page) and ordered by id, as FTS5 and the cluster engine order them."""
+    ``TIE_WINDOW`` past the page) and ordered by id, as FTS5 and the cluster engine order them.
+    With a ``bound`` (``bound_query``) the page comes from its top hits when they suffice."""
+    if bound is not None:
+        page = _page_by_bound(searcher, tquery, bound, offset, per_page)
+        if page is not None:
+            return page
     want = offset + per_page
     limit = want + 16
     while True:
@@ -424,6 +542,8 @@ class TantivyEngine:
         except (OSError, ValueError) as exc:
             raise SearchUnavailable(f"cannot open search index {self.path}: {exc}") from exc
         self._index, self._dir = index, target
+        # A u64 term is made by the query parser (tantivy-py's term_query makes an i64 one).
+        self._in_sample = tantivy.Query.const_score_query(index.parse_query("sample:0", []), 0.0)
 
     def _stamped_dir(self) -> Path:
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
@@ -611,12 +731,15 @@ class TantivyEngine:
         searcher = self._searcher()
         facets = [f for f in query.facets if f in FACETS]
         _in_time(deadline)  # a spent budget starts nothing
-        total, facet_values, estimated = self._counts(searcher, tquery, facets, deadline)
+        total, facet_values, estimated = self._counts(searcher, query, tquery, facets, deadline)
         if total == 0 or (query.offset >= total and not estimated):  # a lower bound: the page may exist
             return _result(total, [], facet_values, estimated)
         _in_time(deadline)
         if positive and query.sort == "relevance":
-            page = _ranked_page(searcher, tquery, query.offset, query.per_page)
+            # Many matches and no narrowing filter: the page from a bound's top hits (see _page_by_bound).
+            broad = total >= BOUND_FROM and not _narrowed(query)
+            bound = bound_query(query) if broad else None
+            page = _ranked_page(searcher, tquery, query.offset, query.per_page, bound)
         else:  # ``down``/``up`` end in the id: never a tie
             field, order = ("up", tantivy.Order.Asc) if query.sort == "date_asc" else ("down", tantivy.Order.Desc)
             found = searcher.search(
@@ -656,17 +779,17 @@ class TantivyEngine:
         return total, facet_values
 
     def _counts(
-        self, searcher: Any, tquery: Any, facets: list[str], deadline: float
+        self, searcher: Any, query: SearchQuery, tquery: Any, facets: list[str], deadline: float
     ) -> tuple[int, dict[str, list[FacetValue]], bool]:
-        """(total, facets, estimated).  Exact unless ``estimate_above`` is set and a 1/16 sample of the
+        """(total, facets, estimated).  Exact unless ``estimate_above`` is set and a 1/64 sample of the
         index (by a hash of the id) says the matches are more than that: then the total is a lower
-        bound (99.9 %) and the facet counts estimates, from the sample's times 16, two significant digits."""
-        if self.estimate_above is None:
+        bound (99.9 %) and the facet counts estimates, from the sample's times 64, two significant digits.
+
+        The sample is not asked for when the documents holding the query's rarest term (or in its
+        scope) are no more than ``estimate_above``: those searches are counted exactly at once."""
+        if self.estimate_above is None or _at_most(searcher, query) <= self.estimate_above:
             return (*self._aggregate(searcher, tquery, facets), False)
-        in_sample = tantivy.Query.range_query(SCHEMA, "sample", tantivy.FieldType.Unsigned, 0, SAMPLE_SLICES - 1)
-        sampled = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, tquery), (tantivy.Occur.Must, tantivy.Query.const_score_query(in_sample, 0.0))]
-        )
+        sampled, _ = build(query, only=self._in_sample)
         total, facet_values = self._aggregate(searcher, sampled, facets)
         if total * SAMPLE_FACTOR <= self.estimate_above:
             _in_time(deadline)

@@ -1,4 +1,5 @@
 """What the Tantivy engine adds to the shared engine suite: its folding, its writers, its readers."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -33,8 +34,14 @@ def test_index_folding_is_the_highlighters_folding():
 
 def test_phrase_of_common_syllables_needs_them_adjacent_and_in_order(tmp_path):
     engine = TantivyEngine(tmp_path / "t")
-    engine.index([_doc(1, "Ủy ban nhân dân xã ban hành kế hoạch"), _doc(2, "nhân dân và ủy ban cùng bàn"),
-                  _doc(3, "dân nhân ban ủy"), _doc(4, "ủy ban nhân dân")])
+    engine.index(
+        [
+            _doc(1, "Ủy ban nhân dân xã ban hành kế hoạch"),
+            _doc(2, "nhân dân và ủy ban cùng bàn"),
+            _doc(3, "dân nhân ban ủy"),
+            _doc(4, "ủy ban nhân dân"),
+        ]
+    )
     assert sorted(_ids(engine, '"uy ban nhan dan"')) == [1, 4]
     assert sorted(_ids(engine, '"nhân dân"')) == [1, 2, 4]
     assert _ids(engine, '"dan nhan"') == [3]
@@ -128,3 +135,38 @@ def test_a_copy_made_while_a_writer_commits_and_merges_is_one_whole_commit(tmp_p
         assert restored.indexed_ids() == set(range(held))
         assert restored.search(build_query("so dang ky", scope=None)).total == held
         restored.close()
+
+
+def test_a_broad_search_ranks_from_the_bound_query_exactly_as_by_scoring_every_match(tmp_path, monkeypatch):
+    """Searches matching many documents take their page from the top hits of a disjunction of their
+    terms (block-max WAND) and score only those: every page, tie and score is what scoring every
+    match gives, with phrases, tones, exclusions and restricted documents among the candidates."""
+    from indexes import tantivy_engine
+
+    words = ["kế hoạch", "ke hoach", "báo cáo", "ủy ban nhân dân", "nhân dân", "hoạch định"]
+    docs = []
+    for i in range(1, 1601):
+        body = " ".join(words[(i * k) % len(words)] for k in range(1, 2 + i % 5)) + " xã" * (i % 3)
+        docs.append(
+            IndexDocument(
+                id=i,
+                unit_code="U1",
+                issued_date=date(2020, 1, 1),
+                subject=f"Kế hoạch {i % 7}" if i % 4 else "",
+                body=body,
+                restricted=i % 10 == 0,
+            )
+        )
+    engine = TantivyEngine(tmp_path / "t", estimate_above=500)
+    engine.index(docs)
+    queries = ["kế hoạch", "ke hoach", '"ủy ban nhân dân"', "nhân dân xã", "kế hoạch -báo", '"kế hoạch" xã']
+    for text in queries:
+        for page in (1, 2, 5, 30):
+            query = build_query(text, scope=None, page=page)
+            monkeypatch.setattr(tantivy_engine, "BOUND_FROM", 10**9)
+            every = engine.search(query)
+            monkeypatch.setattr(tantivy_engine, "BOUND_FROM", 0)
+            bound = engine.search(query)
+            assert [(h.id, h.score) for h in bound.hits] == [(h.id, h.score) for h in every.hits], (text, page)
+            assert all(h.id % 10 for h in bound.hits)  # restricted documents stay out
+    engine.close()
