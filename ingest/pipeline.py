@@ -55,7 +55,7 @@ class IngestOptions:
 @dataclass(frozen=True)
 class Ingested:
     package_id: int
-    report: dict  # as ``report.build_report`` gives it, and as written next to the archive's other reports
+    report: dict  # as ``report.report_of`` gives it (items read again when iterated), and as written to its files
     raised: dict[int, str] = field(default_factory=dict)  # documents a re-export withheld (id -> why), to audit
 
 

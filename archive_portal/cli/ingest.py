@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import click
@@ -63,7 +63,7 @@ def ingest(
 ) -> None:
     """Ingest an export package (bag, folder or loose files)."""
     from ingest.pipeline import IngestOptions, ingest_with_report
-    from ingest.report import report_paths
+    from ingest.report import report_paths, write_json
 
     archive = open_archive()
     with Progress(
@@ -119,12 +119,20 @@ def ingest(
             target=f"van-ban:{document_id}",
             details={"reason": why, "package_id": package_id},
         )
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    if as_json:  # written as it is read, as the report file is (its items are not held whole)
+        write_json(report, _Echo())
+        click.echo()
     else:
         _print_report_summary(report, report_paths(archive, package_id))
     if report["package"]["status"] == "refused":
         sys.exit(2)
+
+
+class _Echo:
+    """Standard output as a file to write to (through click, which a test's runner captures)."""
+
+    def write(self, text: str) -> None:
+        click.echo(text, nl=False)
 
 
 def _print_report_summary(report: dict, paths: tuple[Path, Path]) -> None:
@@ -138,9 +146,9 @@ def _print_report_summary(report: dict, paths: tuple[Path, Path]) -> None:
         f"  thêm mới lần này: {report['documents_added_this_run']} văn bản; "
         f"trang có chữ {report['pages']['text']}, trang OCR {report['pages']['ocr']}"
     )
-    refused = [i for i in report["items"] if i["outcome"] == "refused"]
-    for item in refused[:20]:
+    refused = sum(n for key, n in report["counts"].items() if key.endswith(":refused"))
+    for item in islice((i for i in report["items"] if i["outcome"] == "refused"), 20 if refused else 0):
         console.print(f"  [red]✗ {item['kind']} {item['key']}: {item['reason']}[/red]")
-    if len(refused) > 20:
-        console.print(f"  ... và {len(refused) - 20} mục bị từ chối khác (xem báo cáo)")
+    if refused > 20:
+        console.print(f"  ... và {refused - 20} mục bị từ chối khác (xem báo cáo)")
     console.print(f"Báo cáo: {paths[1]} (JSON: {paths[0]})")
