@@ -8,9 +8,10 @@ recorded as refused, with the reason of each problem.
 from __future__ import annotations
 
 import zlib
+from itertools import chain, islice
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from archive_core.clock import utcnow
@@ -18,6 +19,7 @@ from archive_core.context import Archive
 from archive_core.db.models import IngestItem, Package
 
 from ..packages import PackageContents, PackageRefused
+from .outcomes import BATCH
 
 
 def find_or_create_package(archive: Archive, contents: PackageContents) -> int:
@@ -69,19 +71,19 @@ def record_refused_package(archive: Archive, path: Path, refusal: PackageRefused
         )
         session.add(package)
         session.flush()
-        session.add(
-            IngestItem(package_id=package.id, kind="package", key=str(path), outcome="refused", reason=refusal.reason)
+        items = chain(
+            [{"kind": "package", "key": str(path), "reason": refusal.reason}],
+            (
+                {
+                    "kind": "file",
+                    "key": problem["path"] or str(path),
+                    "reason": f"[{problem['problem']}] {problem['reason']}",
+                }
+                for problem in refusal.problems
+            ),
         )
-        for problem in refusal.problems:
-            session.add(
-                IngestItem(
-                    package_id=package.id,
-                    kind="file",
-                    key=problem["path"] or str(path),
-                    outcome="refused",
-                    reason=f"[{problem['problem']}] {problem['reason']}",
-                )
-            )
+        while chunk := list(islice(items, BATCH)):  # a bag of many mismatched files: a batch at a time
+            session.execute(insert(IngestItem), [{"package_id": package.id, "outcome": "refused", **i} for i in chunk])
         return package.id
 
 
