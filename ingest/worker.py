@@ -26,6 +26,7 @@ from . import claims
 from .claims import Claim, Saved
 from .extract import Extraction, ExtractLimits
 from .extract.job import extract_job, ignore_interrupts
+from .extract.pool import pool_context
 from .indexing import index_ready
 from .ocr import OcrUnavailable
 
@@ -35,15 +36,12 @@ WINDOW_PER_PROCESS = 4  # files claimed ahead per process at least: the pool nev
 MAX_WINDOW_PER_PROCESS = 32  # ... and at most, when files take milliseconds (born-digital PDFs)
 AHEAD_SECONDS = 2.0  # the window holds about this much work per process (files that take seconds: the minimum)
 SAVE_EVERY_SECONDS = 0.5  # results wait at most this long to be saved together in one transaction
-# Pool processes are forked from a forkserver that imported these once (and the main script, so a
-# child does not import it again): a process starts in milliseconds, not in seconds of imports.
-POOL_PRELOAD = ["__main__", "ingest.extract.job"]
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(POOL_PRELOAD)
-    return context
+    """Pool processes are forked from a forkserver that imported the extractors once, and do not run the
+    main script again (``extract.pool``): a process starts in milliseconds, not in seconds of imports."""
+    return pool_context()
 
 
 def start_pool_server() -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "extractor_for",
     "registered_types",
     "letter_count",
+    "has_letters",
     "nfc",
     "text_extraction",
 ]
@@ -106,6 +107,18 @@ def registered_types() -> list[str]:
 
 def letter_count(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha())
+
+
+def has_letters(text: str, at_least: int) -> bool:
+    """``letter_count(text) >= at_least``, reading only as far as needed (a page of text: a few dozen characters)."""
+    if at_least <= 0:
+        return True
+    for ch in text:
+        if ch.isalpha():
+            at_least -= 1
+            if not at_least:
+                return True
+    return False
 
 
 def nfc(text: str) -> str:

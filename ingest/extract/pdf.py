@@ -9,7 +9,17 @@ from archive_core.pages import PageRefused, open_pdf, render_pdf_page
 
 from ..metadata.layout import textpage_layout
 from ..ocr import OcrFailed, ocr_image
-from .base import ExtractedPage, Extraction, ExtractionRefused, ExtractLimits, Extractor, letter_count, nfc, register
+from .base import (
+    ExtractedPage,
+    Extraction,
+    ExtractionRefused,
+    ExtractLimits,
+    Extractor,
+    has_letters,
+    letter_count,
+    nfc,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +43,16 @@ def _open(path: Path):
         raise ExtractionRefused(refused.reason) from None
 
 
-def _page_text(page, limits: ExtractLimits, layout: list | None) -> str:
-    """The page's text layer; with ``layout`` given (the first page), its positioned words' layout
-    is appended to it when the page has text enough, read from the same text page."""
+def _page_text(page, limits: ExtractLimits, layout: list | None) -> tuple[str, bool]:
+    """The page's text layer, and whether it has letters enough to stand without OCR; with ``layout``
+    given (the first page), its positioned words' layout is appended to it when the page has text
+    enough, read from the same text page."""
     textpage = page.get_textpage()
     try:
         raw = textpage.get_text_range()
         text = nfc(raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
-        if layout is not None and letter_count(text) >= limits.min_text_chars:
+        enough = has_letters(text, limits.min_text_chars)
+        if layout is not None and enough:
             width, height = page.get_size()
             try:
                 layout.append(textpage_layout(textpage, width, height, raw))
@@ -48,7 +60,7 @@ def _page_text(page, limits: ExtractLimits, layout: list | None) -> str:
                 log.warning("không đọc được vị trí chữ trang 1: %s", exc)
     finally:
         textpage.close()
-    return text
+    return text, enough
 
 
 def _render(page, limits: ExtractLimits, number: int, warnings: list[str]):
@@ -84,8 +96,8 @@ class PdfExtractor(Extractor):
                     pages.append(ExtractedPage(number, "", "none"))
                     continue
                 try:
-                    text = _page_text(page, limits, first_layout if i == 0 else None)
-                    if letter_count(text) >= limits.min_text_chars:
+                    text, enough = _page_text(page, limits, first_layout if i == 0 else None)
+                    if enough:
                         pages.append(ExtractedPage(number, text, "text"))
                         continue
                     image = _render(page, limits, number, warnings)
