@@ -11,7 +11,10 @@ from .run import IngestRun
 
 WAIT_POLL_SECONDS = 2.0
 INDEX_EVERY_DOCUMENTS = 200  # finished documents indexed during the extraction, in batches of this many at least
-INDEX_EVERY_SECONDS = 2.0  # ... and not more often than this
+# ... and not more often than this: each turn is one engine commit (Tantivy: a writer taken, a segment
+# flushed, its merges waited for), so a long run's documents become searchable every 10 s or so, a
+# short run's at its end, with a handful of commits instead of one per 200 documents.
+INDEX_EVERY_SECONDS = 10.0
 
 
 def warm_up(processes: int) -> None:
