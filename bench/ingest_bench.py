@@ -6,6 +6,7 @@ measures of ``extract_bench`` for comparison.
 """
 from __future__ import annotations
 
+import contextlib
 import random
 import statistics
 import time
@@ -46,13 +47,15 @@ def build_bags(workdir: Path, n_pdf: int, n_scan: int, pdf_pages: int = 2, seed:
     return bags
 
 
-def ingest_kind(home: Path, bag: Path, workers: int) -> dict:
+def ingest_kind(home: Path, bag: Path, workers: int, meter=None) -> dict:
+    """``meter``: a context manager around the ingest alone (not the data home's setup), e.g. a CPU meter."""
     archive = Archive.open(Settings.load(home=home))
     with archive.db.transaction() as session:
         import_mapping(session, UNITS_CSV)
-    started = time.perf_counter()
-    package_id = ingest_package(archive, bag, IngestOptions(workers=workers))
-    seconds = time.perf_counter() - started
+    with meter if meter is not None else contextlib.nullcontext():
+        started = time.perf_counter()
+        package_id = ingest_package(archive, bag, IngestOptions(workers=workers))
+        seconds = time.perf_counter() - started
     report = build_report(archive, package_id)
     pages = report["pages"]["text"] + report["pages"]["ocr"]
     archive.close()

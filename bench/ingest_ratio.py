@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,23 +33,85 @@ from bench import ingest_bench
 from bench.extract_bench import raw_text_pages
 
 LANGUAGES = "vie"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _descendant_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of every live descendant of this process, by pid (from /proc)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / _TICK
+    me, mine = os.getpid(), {}
+    for pid in cpu:
+        ancestor = parents.get(pid)
+        while ancestor and ancestor != me:
+            ancestor = parents.get(ancestor)
+        if ancestor == me:
+            mine[pid] = cpu[pid]
+    return mine
+
+
+class CpuMeter:
+    """CPU seconds of this process (all its threads) and of its descendants (pool processes, the
+    forkserver's children included) while the block runs.  Descendants are sampled every 50 ms, so
+    the last moments of one that ends are missed (a slight undercount)."""
+
+    def __enter__(self) -> CpuMeter:
+        self._before = _descendant_cpu()
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._own = time.process_time()
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while True:
+            self._seen.update(_descendant_cpu())
+            if self._stop.wait(0.05):
+                return
+
+    def __exit__(self, *_exc) -> None:
+        self.own = time.process_time() - self._own
+        self._stop.set()
+        self._thread.join()
+        self._seen.update(_descendant_cpu())
+        self.children = sum(v - self._before.get(pid, 0.0) for pid, v in self._seen.items())
+        self.seconds = self.own + self.children
 
 
 def raw_pdfium(paths: list[Path], processes: int) -> dict:
     """Pages/s of bare pypdfium2 text extraction of ``paths`` in ``processes`` processes (started beforehand)."""
     names = [str(p) for p in paths]
     if processes <= 1:
-        started = time.perf_counter()
-        pages = raw_text_pages(names)
-        seconds = time.perf_counter() - started
+        with CpuMeter() as cpu:
+            started = time.perf_counter()
+            pages = raw_text_pages(names)
+            seconds = time.perf_counter() - started
     else:
         chunks = [names[i::processes] for i in range(processes)]
         with cf.ProcessPoolExecutor(max_workers=processes) as pool:
             list(pool.map(raw_text_pages, [[] for _ in range(processes)]))  # the processes are up before timing
-            started = time.perf_counter()
-            pages = sum(pool.map(raw_text_pages, chunks))
-            seconds = time.perf_counter() - started
-    return {"processes": processes, "pages": pages, "seconds": round(seconds, 3), "pages_per_s": pages / seconds}
+            with CpuMeter() as cpu:
+                started = time.perf_counter()
+                pages = sum(pool.map(raw_text_pages, chunks))
+                seconds = time.perf_counter() - started
+    return {
+        "processes": processes,
+        "pages": pages,
+        "seconds": round(seconds, 3),
+        "pages_per_s": pages / seconds,
+        "cpu_s": round(cpu.seconds, 2),
+    }
 
 
 def render_pages(pdfs: list[Path], out: Path, dpi: int) -> list[Path]:
@@ -87,7 +150,12 @@ def raw_tesseract(pngs: list[Path], processes: int) -> dict:
     with cf.ThreadPoolExecutor(max_workers=processes) as pool:  # each thread drives one process
         list(pool.map(_tesseract, pngs))
     seconds = time.perf_counter() - started
-    return {"processes": processes, "pages": len(pngs), "seconds": round(seconds, 2), "pages_per_s": len(pngs) / seconds}
+    return {
+        "processes": processes,
+        "pages": len(pngs),
+        "seconds": round(seconds, 2),
+        "pages_per_s": len(pngs) / seconds,
+    }
 
 
 def _load() -> list[float]:
@@ -110,9 +178,11 @@ def run(workdir: Path, n_pdf: int, n_scan: int, workers: int) -> dict:
         pdfs = sorted((bag / "data" / "files").glob("*.pdf"))
         before = raw_pdfium(pdfs, workers)
         one = raw_pdfium(pdfs, 1)
-        ingest = ingest_bench.ingest_kind(workdir / f"home-born-{time.time_ns()}", bag, workers)
+        cpu = CpuMeter()
+        ingest = ingest_bench.ingest_kind(workdir / f"home-born-{time.time_ns()}", bag, workers, meter=cpu)
         after = raw_pdfium(pdfs, workers)
         raw = (before["pages_per_s"] + after["pages_per_s"]) / 2
+        raw_cpu = (before["cpu_s"] + after["cpu_s"]) / 2
         figures["born_digital"] = {
             "documents": ingest["documents"],
             "pages": ingest["pages"],
@@ -122,6 +192,12 @@ def run(workdir: Path, n_pdf: int, n_scan: int, workers: int) -> dict:
             "raw_pdfium_pages_per_s_one_process": round(one["pages_per_s"], 1),
             "ratio": round(ingest["pages_per_s"] / raw, 3),
             "ratio_vs_one_raw_process": round(ingest["pages_per_s"] / one["pages_per_s"], 3),
+            # CPU seconds, every process and thread of each side (the ingest's: ``ingest_package`` alone,
+            # its pool processes sampled every 50 ms)
+            "ingest_cpu_s": round(cpu.seconds, 2),
+            "ingest_cpu_s_main_process": round(cpu.own, 2),
+            "raw_pdfium_cpu_s": round(raw_cpu, 2),
+            "cpu_ratio": round(raw_cpu / cpu.seconds, 3) if cpu.seconds else None,
         }
     if n_scan:
         bag = bags["scanned"][0]
@@ -144,14 +220,20 @@ def run(workdir: Path, n_pdf: int, n_scan: int, workers: int) -> dict:
 
 
 def summary(f: dict) -> list[str]:
-    lines = [f"ingest vs raw tools ({f['workers']} processes each side, engine {f['engine']}, "
-             f"load average {f['load_average_start']} -> {f['load_average_end']}):"]
+    lines = [
+        f"ingest vs raw tools ({f['workers']} processes each side, engine {f['engine']}, "
+        f"load average {f['load_average_start']} -> {f['load_average_end']}):"
+    ]
     if "born_digital" in f:
         b = f["born_digital"]
         lines.append(
             f"  born-digital: ingest {b['ingest_pages_per_s']} pages/s | raw pypdfium2 {b['raw_pdfium_pages_per_s']} "
             f"pages/s -> ratio {b['ratio']} (target >= 0.5); vs one raw process "
             f"({b['raw_pdfium_pages_per_s_one_process']} pages/s): {b['ratio_vs_one_raw_process']}"
+        )
+        lines.append(
+            f"  born-digital CPU: ingest {b['ingest_cpu_s']} s (main process {b['ingest_cpu_s_main_process']} s) | "
+            f"raw pypdfium2 {b['raw_pdfium_cpu_s']} s -> raw/ingest {b['cpu_ratio']}"
         )
     if "scanned" in f:
         s = f["scanned"]
