@@ -56,3 +56,24 @@ def test_no_match_anywhere_gives_the_beginning_unmarked():
     out = snippet("Nội dung <b>đầu</b> tiên", [Term(("xyz",))], fallback="Trích yếu")
     assert out == "Nội dung &lt;b&gt;đầu&lt;/b&gt; tiên"
     assert snippet("", [Term(("xyz",))], fallback="Trích yếu") == "Trích yếu"
+
+
+def test_matches_are_found_in_the_text_where_its_folding_has_the_folded_words():
+    """The highlighter runs on the text itself (each letter of a folded word stands for every
+    character folding to it); the spans are those a search of the folded text gives."""
+    import random
+    import re
+
+    from indexes.highlight import match_spans
+
+    letters = "aAàÀáẠăẮâẤđĐeÉêỆiÍİoÓôỐơỚuÚưỨyÝ가각ßẞǅǆ_-/ 07"
+    rnd = random.Random(11)
+    texts = ["".join(rnd.choice(letters) for _ in range(400)) for _ in range(200)]
+    queries = ["a", "đa", "ĐA Ê", "i", "ı", "ss", "ß", "가", "ǆ", "a_e", "0 7", "ư ơ"]
+    for query in queries:
+        words = tuple(w for w in re.findall(r"[^\W_]+", query))
+        terms = [Term(words, phrase=len(words) > 1)]
+        folded = [fold(w) for w in words]
+        reference = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, folded)) + r"(?![^\W_])")
+        for text in texts:
+            assert match_spans(text, terms) == [m.span() for m in reference.finditer(fold(text))], (query, text)
