@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -45,16 +45,17 @@ from .finalize import finalize_document, first_original
 LEASE_SECONDS = 600
 
 
-def _page_row(page: Any, **fields: Any) -> Page:
-    """A Page row with the text, method, confidence and word boxes of an extracted page (or a stored twin's)."""
-    return Page(
-        number=page.number,
-        text=page.text,
-        method=page.method,
-        ocr_confidence=page.ocr_confidence,
-        word_boxes=page.word_boxes,
-        **fields,
-    )
+def _page_row(page: Any, file_id: int) -> dict[str, Any]:
+    """The Page row (for one bulk insert) with the text, method, confidence and word boxes of an extracted
+    page, or of a stored twin's."""
+    return {
+        "file_id": file_id,
+        "number": page.number,
+        "text": page.text,
+        "method": page.method,
+        "ocr_confidence": page.ocr_confidence,
+        "word_boxes": page.word_boxes,
+    }
 
 
 def new_worker_id(name: str = "") -> str:
@@ -226,8 +227,8 @@ def save_extractions(
     Documents are locked in id order, so two workers saving files of the same
     documents at once wait for each other instead of deadlocking.  The batch's
     documents (with their files), its held files and their old pages are read
-    and cleared with one statement each, and every page is written in the one
-    flush of the commit."""
+    and cleared with one statement each, every page is written with one INSERT,
+    and the pages are read back with one query for finalising."""
     saved: dict[int, Saved] = {}
     with db.write_transaction() as session:
         documents = {
@@ -258,41 +259,66 @@ def save_extractions(
             )
             for held_file in held.values():
                 set_committed_value(held_file, "pages", [])
+        done: list[tuple[int, Document, DocumentFile, Result]] = []  # in document order
+        rows: list[dict[str, Any]] = []
         for index, (claim, result) in sorted(enumerate(results), key=lambda item: (item[1][0].document_id, item[0])):
             document, file = documents.get(claim.document_id), held.get(claim.file_id)
-            saved[index] = (
-                Saved(saved=False)
-                if document is None or file is None
-                else _save_one(session, document, file, result, store)
+            if document is None or file is None:
+                saved[index] = Saved(saved=False)
+                continue
+            rows.extend(_record_result(document, file, result))
+            done.append((index, document, file, result))
+        if rows:  # every page of the batch in one statement (not one ORM object and flush step per page)
+            session.execute(insert(Page), rows)
+        _load_pages(session, [file for _, _, file, _ in done])
+        last = {document.id: index for index, document, _, _ in done}
+        by_file = {file.id: result for _, _, file, result in done}
+        for index, document, file, result in done:
+            # a document is finalised with the last of its files in the batch (its others are saved already),
+            # with the layout and metadata its first file's extraction read, when that file is in the batch
+            first = by_file.get(document.files[0].id) if document.files else None
+            read = first if isinstance(first, Extraction) else None
+            saved[index] = Saved(
+                saved=True,
+                status=file.status,
+                pages=0 if isinstance(result, str) else len(result.pages),
+                finalized=last[document.id] == index
+                and _finalize_if_last(
+                    session,
+                    document,
+                    store,
+                    read.first_page_layout if read is not None else None,
+                    read.first_file_metadata if read is not None else None,
+                ),
             )
     return [saved[index] for index in range(len(results))]
 
 
-def _save_one(
-    session: Session, document: Document, file: DocumentFile, result: Result, store: BlobStore | None
-) -> Saved:
-    """The pages (or the refusal) of one held file of the locked ``document``; finalise it if it was the last."""
+def _record_result(document: Document, file: DocumentFile, result: Result) -> list[dict[str, Any]]:
+    """Mark one held file of the locked ``document`` extracted (or refused); the rows of its pages."""
     file.lease_until = None
     if isinstance(result, str):
         file.status, file.reason = "refused", result
         document.flags = [*document.flags, f"Không đọc được tệp {file.filename}: {result}"]
-        pages = 0
-    else:
-        file.status = "extracted"
-        file.media_type = result.media_type
-        file.page_count = pages = len(result.pages)
-        if result.warnings:
-            file.reason = "; ".join(result.warnings)
-        file.pages.extend(_page_row(page) for page in result.pages)
-    layout = None if isinstance(result, str) else result.first_page_layout
-    metadata = None if isinstance(result, str) else result.first_file_metadata
-    first = document.files[0].id == file.id if document.files else False
-    return Saved(
-        saved=True,
-        status=file.status,
-        pages=pages,
-        finalized=_finalize_if_last(session, document, store, layout if first else None, metadata if first else None),
-    )
+        return []
+    file.status = "extracted"
+    file.media_type = result.media_type
+    file.page_count = len(result.pages)
+    if result.warnings:
+        file.reason = "; ".join(result.warnings)
+    return [_page_row(page, file.id) for page in result.pages]
+
+
+def _load_pages(session: Session, files: list[DocumentFile]) -> None:
+    """The pages just written, on their files as finalising reads them (one query for the batch)."""
+    if not files:
+        return
+    pages: dict[int, list[Page]] = {file.id: [] for file in files}
+    query = select(Page).where(Page.file_id.in_(list(pages))).order_by(Page.file_id, Page.number)
+    for page in session.scalars(query):
+        pages[page.file_id].append(page)
+    for file in files:
+        set_committed_value(file, "pages", pages[file.id])
 
 
 def extracted_twins(db: Database, claimed: list[Claim]) -> set[str]:
@@ -335,7 +361,9 @@ def copy_known_extraction(db: Database, worker: str, claim: Claim, *, store: Blo
         session.execute(delete(Page).where(Page.file_id == file.id))
         file.status, file.reason, file.page_count = source.status, source.reason, source.page_count
         file.lease_until = None
-        session.add_all(_page_row(page, file_id=file.id) for page in source.pages)
+        rows = [_page_row(page, file.id) for page in source.pages]
+        if rows:
+            session.execute(insert(Page), rows)
         session.flush()
         return Saved(
             saved=True,
