@@ -232,19 +232,31 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _progress(home: Path) -> tuple[int, int]:
-    """(documents registered, documents indexed) as the database says (read-only, beside the run)."""
+def _progress(home: Path) -> tuple[int, int, str]:
+    """(documents registered, documents indexed, the package's status) as the database says (read-only,
+    beside the run); the status is ``done`` once the outcomes are recorded (the report is written next)."""
     import sqlite3
 
     try:
         with sqlite3.connect(f"file:{home / 'archive.sqlite'}?mode=ro", uri=True, timeout=1) as db:
             registered, indexed = db.execute("SELECT count(*), count(indexed_at) FROM document").fetchone()
-        return registered, indexed
+            status = db.execute("SELECT status FROM package ORDER BY id DESC LIMIT 1").fetchone()
+        return registered, indexed, status[0] if status else ""
     except sqlite3.Error:
-        return 0, 0
+        return 0, 0, ""
 
 
-def ingest_timeline(home: Path, package: Path, workers: int, every: float = 1.0) -> dict:
+def _phase(registered: int, indexed: int, status: str) -> str:
+    """Where the run is: storing and registering, extracting (documents left to index), finishing (all
+    indexed: the last index commit and the outcomes), reporting (outcomes recorded, the report written)."""
+    if status == "done":
+        return "report"
+    if not registered:
+        return "register"
+    return "extract" if indexed < registered else "finish"
+
+
+def ingest_timeline(home: Path, package: Path, workers: int, every: float = 0.5) -> dict:
     """Run ``archive ingest`` and sample, every ``every`` s, the RSS of its main process (the loop that
     claims, saves and indexes) and of its largest pool process, with the documents done so far."""
     env = {**os.environ, "ARCHIVE_HOME": str(home), "OMP_THREAD_LIMIT": "1"}
@@ -254,16 +266,17 @@ def ingest_timeline(home: Path, package: Path, workers: int, every: float = 1.0)
     samples = []
     while process.poll() is None:
         pool = [_rss_kb(child) for child in _children(process.pid)]
-        registered, indexed = _progress(home)
+        registered, indexed, status = _progress(home)
         samples.append({"s": round(time.perf_counter() - started, 1), "main_mb": round(_rss_kb(process.pid) / 1024, 1),
                         "main_anon_mb": round(_rss_kb(process.pid, "RssAnon:") / 1024, 1),
                         "pool_max_mb": round(max(pool, default=0) / 1024, 1), "registered": registered,
-                        "indexed": indexed})
+                        "indexed": indexed, "phase": _phase(registered, indexed, status)})
         time.sleep(every)
     if process.returncode != 0:
         raise RuntimeError(f"archive ingest failed with {process.returncode}")
     seconds = time.perf_counter() - started
-    registered, indexed = _progress(home)
+    samples = [s for s in samples if s["main_mb"]]  # not one taken as the process ended
+    registered, indexed, _ = _progress(home)
     return {"seconds": round(seconds, 1), "documents": registered, "indexed": indexed,
             "documents_per_s": round(indexed / seconds, 1), "samples": samples}
 
@@ -278,7 +291,25 @@ def _quarter_points(samples: list[dict]) -> dict:
              "three_quarters": working[3 * len(working) // 4], "end": last}
     return {**picks, "peak_main_mb": max(s["main_mb"] for s in samples),
             "peak_main_anon_mb": max(s["main_anon_mb"] for s in samples),
-            "peak_pool_mb": max(s["pool_max_mb"] for s in samples)}
+            "peak_pool_mb": max(s["pool_max_mb"] for s in samples), "phases": _phases(samples)}
+
+
+def _phases(samples: list[dict]) -> dict:
+    """For each phase of the run (``_phase``): seconds sampled, and the main process's heap (RssAnon) at its
+    first and last sample and its peak; ``end_over_extraction_mb``: how much higher the heap went once
+    every document was indexed (last index commit, outcomes, report) than during the extraction."""
+    phases: dict[str, dict] = {}
+    for sample in samples:
+        phase = sample.get("phase", "")
+        seen = phases.setdefault(phase, {"from_s": sample["s"], "first_heap_mb": sample["main_anon_mb"],
+                                         "peak_heap_mb": 0.0})
+        seen.update(to_s=sample["s"], last_heap_mb=sample["main_anon_mb"],
+                    peak_heap_mb=max(seen["peak_heap_mb"], sample["main_anon_mb"]))
+    extraction = phases.get("extract", {}).get("peak_heap_mb")
+    end = max((phases[p]["peak_heap_mb"] for p in ("finish", "report") if p in phases), default=None)
+    if extraction is not None and end is not None:
+        phases["end_over_extraction_mb"] = round(end - extraction, 1)
+    return phases
 
 
 def run_many(workdir: Path, documents: int, workers: int) -> dict:
@@ -308,6 +339,10 @@ def summary_many(m: dict) -> list[str]:
             f"main process RSS {points}; peak main {r.get('peak_main_mb')} MB (heap "
             f"{r.get('peak_main_anon_mb')} MB), largest pool process "
             f"{r.get('peak_pool_mb')} MB (load average {m['load_average']})",
+            "  main heap by phase (peak; first -> last): " + "; ".join(
+                f"{name} {p['from_s']}-{p['to_s']} s: {p['peak_heap_mb']} MB ({p['first_heap_mb']} -> {p['last_heap_mb']})"
+                for name, p in r.get("phases", {}).items() if isinstance(p, dict))
+            + f"; end over extraction {r.get('phases', {}).get('end_over_extraction_mb')} MB",
             "  timeline (s: main RSS / main heap / largest pool RSS, registered, indexed): " + "; ".join(
                 f"{t['s']}: {t['main_mb']}/{t['main_anon_mb']}/{t['pool_max_mb']} MB {t['registered']} {t['indexed']}"
                 for t in m.get("timeline", []))]
