@@ -198,11 +198,15 @@ def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
     return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
 
-def term_query(words: list[str], *, negated: bool = False, only: tantivy.Query | None = None) -> tantivy.Query:
+def term_query(
+    words: list[str], *, negated: bool = False, only: tantivy.Query | None = None, phrases_only: bool = False
+) -> tantivy.Query:
     """One word or phrase: folded in any field; exact tones add to the score.  ``only``: see ``build``."""
     folded = [t for w in words for t in _FOLD.analyze(w)]
     if not folded:
         return tantivy.Query.empty_query()
+    if phrases_only and len(folded) == 1:
+        only = None
     if len(folded) == 1:
         match = _any([_boost(_t(f, folded[0], only), b) for f, b in FIELD_BOOSTS.items()])
     else:
@@ -266,12 +270,15 @@ def _narrowed(query: SearchQuery) -> bool:
     )
 
 
-def build(query: SearchQuery, only: tantivy.Query | None = None) -> tuple[tantivy.Query, bool]:
+def build(
+    query: SearchQuery, only: tantivy.Query | None = None, *, phrases_only: bool = False
+) -> tuple[tantivy.Query, bool]:
     """(the Tantivy query, whether it has words to rank by).
 
     ``only`` (a filter scoring 0: the sample) is put beside every term, so that the query matches
     only the documents within it, and no union of long posting lists is walked to find them (Tantivy
-    walks a union in windows of 4,096 documents, whatever the other side of an intersection skips)."""
+    walks a union in windows of 4,096 documents, whatever the other side of an intersection skips).
+    ``phrases_only``: beside the syllable pairs of phrases only (a scope's filter costs a little per term)."""
     clauses: list[tuple[Any, tantivy.Query]] = []
     positive = False
     for term in query.terms:
@@ -281,7 +288,7 @@ def build(query: SearchQuery, only: tantivy.Query | None = None) -> tuple[tantiv
         clauses.append(
             (
                 tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must,
-                term_query(words, negated=term.negated, only=only),
+                term_query(words, negated=term.negated, only=only, phrases_only=phrases_only),
             )
         )
         positive = positive or not term.negated
@@ -360,6 +367,17 @@ def _at_most(searcher: Any, query: SearchQuery) -> int:
         if values is not None:
             bounds.append(sum(int(searcher.doc_freq(field, str(v))) for v in set(values)))
     return min(bounds)
+
+
+def _dense_phrase(searcher: Any, query: SearchQuery) -> bool:
+    """Whether a phrase of the query has syllable pairs as frequent as documents (in the subject and in
+    the body, like "ủy ban nhân dân"): counting its matches within a filter walks both whole lists."""
+    for term in query.terms:
+        folded = [t for w in _safe_words(term) for t in _FOLD.analyze(w)] if not term.negated else []
+        pairs = [a + "_" + b for a, b in zip(folded, folded[1:], strict=False)]
+        if pairs and min(sum(int(searcher.doc_freq(f, p)) for f in PAIR_BOOSTS) for p in pairs) >= searcher.num_docs:
+            return True
+    return False
 
 
 def _two_digits(value: int) -> int:
@@ -736,9 +754,13 @@ class TantivyEngine:
             return _result(total, [], facet_values, estimated)
         _in_time(deadline)
         if positive and query.sort == "relevance":
-            # Many matches and no narrowing filter: the page from a bound's top hits (see _page_by_bound).
-            broad = total >= BOUND_FROM and not _narrowed(query)
-            bound = bound_query(query) if broad else None
+            # Many matches and no narrowing filter: a disjunction of the terms (block-max WAND); a phrase of
+            # pairs in every document within a filter (a scope): the query with the filter beside its pairs.
+            bound = None
+            if not _narrowed(query):
+                bound = bound_query(query) if total >= BOUND_FROM else None
+            elif _dense_phrase(searcher, query):
+                bound, _ = build(query, only=_all(_filters(query)), phrases_only=True)
             page = _ranked_page(searcher, tquery, query.offset, query.per_page, bound)
         else:  # ``down``/``up`` end in the id: never a tie
             field, order = ("up", tantivy.Order.Asc) if query.sort == "date_asc" else ("down", tantivy.Order.Desc)
@@ -787,13 +809,16 @@ class TantivyEngine:
 
         The sample is not asked for when the documents holding the query's rarest term (or in its
         scope) are no more than ``estimate_above``: those searches are counted exactly at once."""
+        counted = tquery
+        if _narrowed(query) and _dense_phrase(searcher, query):  # the filter beside its pairs: see build
+            counted, _ = build(query, only=_all(_filters(query)), phrases_only=True)
         if self.estimate_above is None or _at_most(searcher, query) <= self.estimate_above:
-            return (*self._aggregate(searcher, tquery, facets), False)
+            return (*self._aggregate(searcher, counted, facets), False)
         sampled, _ = build(query, only=self._in_sample)
         total, facet_values = self._aggregate(searcher, sampled, facets)
         if total * SAMPLE_FACTOR <= self.estimate_above:
             _in_time(deadline)
-            return (*self._aggregate(searcher, tquery, facets), False)
+            return (*self._aggregate(searcher, counted, facets), False)
         scaled = {
             name: [FacetValue(v.value, _two_digits(v.count * SAMPLE_FACTOR)) for v in values]
             for name, values in facet_values.items()

@@ -170,3 +170,38 @@ def test_a_broad_search_ranks_from_the_bound_query_exactly_as_by_scoring_every_m
             assert [(h.id, h.score) for h in bound.hits] == [(h.id, h.score) for h in every.hits], (text, page)
             assert all(h.id % 10 for h in bound.hits)  # restricted documents stay out
     engine.close()
+
+
+def test_a_phrase_in_every_document_within_a_scope_is_counted_and_ranked_as_by_scoring_every_match(
+    tmp_path, monkeypatch
+):
+    """ "ủy ban nhân dân" is in every document: within a scope its count and page come from the
+    query with the scope beside each syllable pair (no walk over both whole lists); the same
+    totals, facets, pages, ties and scores as walking them."""
+    from indexes import tantivy_engine
+
+    docs = [
+        IndexDocument(
+            id=i,
+            unit_code=f"U{i % 9}",
+            issued_date=date(2020, 1 + i % 12, 1),
+            doc_type="Kế hoạch" if i % 3 else "",
+            subject=("Ủy ban nhân dân xã " if i % 2 else "Kế hoạch của ủy ban nhân dân ") + str(i % 5),
+            body="ủy ban nhân dân " * (1 + i % 4) + "ban hành kế hoạch" * (i % 3),
+            restricted=i % 17 == 0,
+        )
+        for i in range(1, 2001)
+    ]
+    engine = TantivyEngine(tmp_path / "t", estimate_above=100_000)
+    engine.index(docs)
+    for scope in ({"U1", "U2"}, {"U3"}):
+        for text in ('"ủy ban nhân dân"', '"ủy ban nhân dân" kế hoạch', '"uy ban nhan dan" -xã'):
+            for page in (1, 3, 12):
+                query = build_query(text, scope=frozenset(scope), page=page)
+                monkeypatch.setattr(tantivy_engine, "_dense_phrase", lambda searcher, query: False)
+                every = engine.search(query)
+                monkeypatch.undo()
+                dense = engine.search(query)
+                assert (dense.total, dense.facets) == (every.total, every.facets), (text, scope)
+                assert [(h.id, h.score) for h in dense.hits] == [(h.id, h.score) for h in every.hits], (text, page)
+    engine.close()
