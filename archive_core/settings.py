@@ -111,7 +111,7 @@ class Settings:
     search_url: str = "http://127.0.0.1:9200"  # the cluster, for opensearch/elasticsearch
     search_index: str = "archive-documents"  # the alias the cluster engine reads and writes through
     search_timeout_ms: int = 5000
-    # Tantivy counts every match up to this many; above it, the total and facets come from a 1/16 sample and
+    # Tantivy counts every match up to this many; above it, the total and facets come from a 1/64 sample and
     # the total is a lower bound ("hơn 450.000"), as Elasticsearch's track_total_hits. 0: always exact.
     search_exact_total_up_to: int = 10_000
     secret_key: str = field(default="", repr=False)

@@ -16,7 +16,7 @@ engine of ``BENCH_ENGINES`` (default ``tantivy,sqlite,sqlite-topk,opensearch``):
 ``sqlite-topk`` (the FTS5 redesign, ``indexes.sqlite_topk``) reads the index
 ``sqlite`` built; ``tantivy-estimate`` reads the one ``tantivy`` built and
 answers the total and the facets of more than ``ESTIMATE_ABOVE`` matches from a
-1/16 sample (a lower-bound total, "hơn ...").  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
+1/64 sample (a lower-bound total, "hơn ...").  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
 and reused by the next run (``BENCH_REBUILD=1`` builds them again), so a run
 can measure queries again without an hour of indexing.  The OpenSearch node is
 started by ``scripts/opensearch-node`` and stopped at the end.  Prints figures
@@ -45,7 +45,7 @@ from .corpus import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_ENGINES = ("tantivy", "tantivy-estimate", "sqlite", "sqlite-topk", "opensearch")
-# tantivy-estimate: totals and facets from a 1/16 sample above this many matches, as the portal does
+# tantivy-estimate: totals and facets from a 1/64 sample above this many matches, as the portal does
 # (ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO; bench.estimate_bench compares thresholds)
 ESTIMATE_ABOVE = 10_000
 

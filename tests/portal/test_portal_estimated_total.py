@@ -1,7 +1,7 @@
 """A search that matches more documents than are counted exactly says "hơn N" (issue 11).
 
 Tantivy counts every match up to ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO and, above it, the total and the
-facets from a 1/16 sample of the index: the total is then a lower bound.  Here the threshold is 100
+facets from a 1/64 sample of the index: the total is then a lower bound.  Here the threshold is 100
 and 6,000 documents say "báo cáo" (more than the export's 5,000 rows), so the archive is "large
 enough" without a million documents.
 """
