@@ -7,7 +7,13 @@ Reads the index ``make bench-scale`` keeps (``BENCH_DATA/tantivy-<docs>-<seed>``
 there; then, for each threshold (exact, 100,000, 10,000, 1,000), CPU p50/p95 of the portal's
 search (total, facets, a page of 20 with snippets) per kind of query, and how many of the answers
 were estimated.  CPU time of this process (the machine is shared); prints figures only.
+
+    BENCH_PHASES=1 ... -m bench.estimate_bench
+
+prints instead, at the portal's threshold (10,000), each query's CPU split into counting (total and
+facets), the ranked page and the snippets, scoped and unscoped: where the time of a search goes.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,6 +47,9 @@ def main() -> None:
         engine.close()
         print(f"built in {time.perf_counter() - started:.0f} s", flush=True)
     kinds = queries(corpus, count)
+    if os.environ.get("BENCH_PHASES") == "1":
+        phases(path, kinds, corpus.scope_of_new_unit()[1])
+        return
     for above in THRESHOLDS:
         engine = TantivyEngine(path, estimate_above=above, time_limit_ms=600_000)
         parts = []
@@ -54,11 +63,55 @@ def main() -> None:
                     result = engine.search(query)
                     cpu.append((time.process_time() - started) * 1000)
                     estimated += result.total_is_lower_bound
-            parts.append(f"{kind} {statistics.median(cpu):.0f}/{_percentile(cpu, 95):.0f} ms ({estimated}/{len(cpu)} est.)")
+            parts.append(
+                f"{kind} {statistics.median(cpu):.0f}/{_percentile(cpu, 95):.0f} ms ({estimated}/{len(cpu)} est.)"
+            )
         engine.close()
         label = "exact" if above is None else f"{above:,}"
-        print(f"estimate above {label:>8}: CPU p50/p95 " + "; ".join(parts) + f"  load {os.getloadavg()[0]:.1f}",
-              flush=True)
+        print(
+            f"estimate above {label:>8}: CPU p50/p95 " + "; ".join(parts) + f"  load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+
+def phases(path: Path, kinds: dict, scope: frozenset[str]) -> None:
+    """CPU ms of each phase of each query (median of 5), by wrapping the engine's phase functions."""
+    from indexes import tantivy_engine
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, fn):
+        def wrapper(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + (time.process_time() - started) * 1000
+
+        return wrapper
+
+    engine = TantivyEngine(path, estimate_above=10_000, time_limit_ms=600_000)
+    engine._counts = timed("count", engine._counts)  # type: ignore[method-assign]
+    tantivy_engine._ranked_page = timed("page", tantivy_engine._ranked_page)
+    tantivy_engine.snippet = timed("snippets", tantivy_engine.snippet)
+    for kind, items in kinds.items():
+        for label, query_scope in (("unscoped", None), ("scoped", scope)):
+            for text, kwargs in items:
+                query = build_query(text, scope=query_scope, **kwargs)
+                result = engine.search(query)
+                runs: dict[str, list[float]] = {}
+                for _ in range(5):
+                    spent.clear()
+                    started = time.process_time()
+                    engine.search(query)
+                    runs.setdefault("search", []).append((time.process_time() - started) * 1000)
+                    for name, value in spent.items():
+                        runs.setdefault(name, []).append(value)
+                split = " ".join(f"{name} {statistics.median(v):5.1f}" for name, v in runs.items())
+                bound = "+" if result.total_is_lower_bound else ""
+                print(f"{kind:13} {label:8} {text[:32]:32} CPU ms: {split} | total {result.total}{bound}", flush=True)
+    engine.close()
+    print(f"load average {os.getloadavg()}", flush=True)
 
 
 if __name__ == "__main__":
