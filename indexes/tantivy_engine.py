@@ -325,8 +325,9 @@ def bound_query(query: SearchQuery) -> tantivy.Query | None:
     """A disjunction of every term the query scores with: it matches every document the query matches
     and scores each of them at least as high (scores are sums of non-negative term scores), and, being
     a plain disjunction of terms, Tantivy finds its top hits by block-max WAND without scoring every
-    match.  None when the query has numbers (their boost is not a term score) or too few terms."""
-    if query.numbers:
+    match.  None when the query has numbers (their boost is not a term score), an exclusion (its top
+    hits may be excluded ones: measured slower) or too few terms."""
+    if query.numbers or any(term.negated for term in query.terms):
         return None
     clauses = [q for term in query.terms if not term.negated for q in _scoring_terms(_safe_words(term))]
     if len(clauses) < 2:
@@ -437,28 +438,32 @@ def _page_by_bound(searcher: Any, tquery: Any, bound: Any, offset: int, per_page
     """The page ``_ranked_page`` gives, from the top hits of ``bound`` (``bound_query``), or None.
 
     The bound's top hits (block-max WAND: most matches are never scored) are the candidates; the
-    query itself, limited to them, says which match and scores them exactly as ``_ranked_page``
-    would.  A match outside the candidates scores at most the bound's last candidate, so once the
-    page's last hit scores above that, every hit of the page and every hit tied with its edges is a
-    candidate and the page is exact; otherwise more candidates are read, up to ``BOUND_LIMIT``."""
+    query itself, limited to the first of them, says which match and scores them exactly as
+    ``_ranked_page`` would.  A match not among those scores at most the bound's next candidate, so
+    once the page's last hit scores above that, every hit of the page and every hit tied with its
+    edges was checked and the page is exact; otherwise more candidates are checked, then read, up to
+    ``BOUND_LIMIT``.  Few are checked at first: the query walks its unions of long posting lists in
+    windows of 4,096 documents around each one."""
     want = offset + per_page
     limit = 2 * want + 16
     while limit <= BOUND_LIMIT:
         found = searcher.search(bound, limit=limit, count=False).hits
         if not found:
             return []
-        stored = {}
-        for _, address in found:
-            stored[(address.segment_ord, address.doc)] = searcher.doc(address)
-        keys = sorted({str(int(doc["id"][0])) for doc in stored.values()})
-        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "key", keys), 0.0)
-        check = tantivy.Query.boolean_query([(tantivy.Occur.Must, tquery), (tantivy.Occur.Must, only)])
-        scored = searcher.search(check, limit=len(found), count=False).hits
-        ranked = [(float(score), stored[(address.segment_ord, address.doc)]) for score, address in scored]
-        ranked.sort(key=lambda pair: (-pair[0], -int(pair[1]["id"][0])))
-        floor = float(found[-1][0])
-        if len(found) < limit or (len(ranked) >= want and ranked[want - 1][0] > floor * (1 + _SLACK)):
-            return ranked[offset:want]
+        exhausted = len(found) < limit
+        for checked in dict.fromkeys((min(want + 4, len(found)), len(found))):
+            stored = {(address.segment_ord, address.doc): searcher.doc(address) for _, address in found[:checked]}
+            keys = sorted({str(int(doc["id"][0])) for doc in stored.values()})
+            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "key", keys), 0.0)
+            check = tantivy.Query.boolean_query([(tantivy.Occur.Must, tquery), (tantivy.Occur.Must, only)])
+            scored = searcher.search(check, limit=checked, count=False).hits
+            ranked = [(float(score), stored[(address.segment_ord, address.doc)]) for score, address in scored]
+            ranked.sort(key=lambda pair: (-pair[0], -int(pair[1]["id"][0])))
+            if checked == len(found) and exhausted:
+                return ranked[offset:want]
+            floor = float(found[checked][0] if checked < len(found) else found[-1][0])
+            if len(ranked) >= want and ranked[want - 1][0] > floor * (1 + _SLACK):
+                return ranked[offset:want]
         limit *= 4
     return None
 
