@@ -26,7 +26,9 @@ from .signature_checks import check_unchecked, document_status, verdicts
 INDEX_BATCH = 100  # documents read from the database at a time
 # Documents given to the engine in one call, so one writer and one commit (a Tantivy commit costs a
 # segment flush and a wait for merges, ~0.2 s): a turn's documents are searchable together at its end.
-COMMIT_EVERY = 5000
+# Bounded so the engine's writer (which a portal process withholding a document waits for) is held a
+# few seconds at most, and a killed run has at most this many documents to index again.
+COMMIT_EVERY = 2000
 
 
 def document_text(document: Document) -> str:
