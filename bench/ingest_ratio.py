@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bench import ingest_bench
 from bench.extract_bench import raw_text_pages
+from bench.procfs import process_stats
 
 LANGUAGES = "vie"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -40,16 +41,9 @@ def _descendant_cpu() -> dict[int, float]:
     """CPU seconds (user + system) of every live descendant of this process, by pid (from /proc)."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / _TICK
+    for pid, fields in process_stats():
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICK
     me, mine = os.getpid(), {}
     for pid in cpu:
         ancestor = parents.get(pid)
