@@ -11,12 +11,15 @@ through pypdfium2 (each letter's font box, in the same pass as the text); scans 
 from __future__ import annotations
 
 import bisect
+import ctypes
+import functools
 import statistics
+import struct
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .folding import fold, fold_keep
 from .header import is_title_line
@@ -38,8 +41,7 @@ _HEADER_MAX_LINES = 14
 _HEADER_MAX_DEPTH = 0.45  # of the page height
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):  # a tuple: tens of thousands are made per page of letters
     text: str
     x0: float
     x1: float
@@ -86,15 +88,25 @@ def _lines(words: list[Word]) -> list[list[Word]]:
     tops: list[list[float]] = []  # each line's tops and bottoms kept sorted, for their medians
     bottoms: list[list[float]] = []
     bands: list[tuple[float, float]] = []  # each line's median top and bottom, updated when it grows
+    insort = bisect.insort
     for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
         mid = (w.top + w.bottom) / 2
-        for k in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
+        count = len(lines)
+        for k in range(count - 1, max(count - 4, -1), -1):
             top, bottom = bands[k]
             if top <= mid <= bottom:
                 lines[k].append(w)
-                bisect.insort(tops[k], w.top)
-                bisect.insort(bottoms[k], w.bottom)
-                bands[k] = (_median(tops[k]), _median(bottoms[k]))
+                line_tops, line_bottoms = tops[k], bottoms[k]
+                insort(line_tops, w.top)
+                insort(line_bottoms, w.bottom)
+                middle = len(line_tops) // 2  # _median of each, inline (once per word of the page)
+                if len(line_tops) % 2:
+                    bands[k] = (line_tops[middle], line_bottoms[middle])
+                else:
+                    bands[k] = (
+                        (line_tops[middle - 1] + line_tops[middle]) / 2,
+                        (line_bottoms[middle - 1] + line_bottoms[middle]) / 2,
+                    )
                 break
         else:
             lines.append([w])
@@ -113,13 +125,15 @@ def _median(ordered: list[float]) -> float:
 
 def _pieces(line: list[Word]) -> list[_Piece]:
     """A line split where the gap between words is wider than a letter's height."""
-    height = statistics.median(w.bottom - w.top for w in line)
-    pieces = [_Piece([line[0]])]
+    gap = 1.2 * _median(sorted([w.bottom - w.top for w in line]))
+    piece = [line[0]]
+    pieces = [_Piece(piece)]
     for w in line[1:]:
-        if w.x0 - pieces[-1].x1 > 1.2 * height:
-            pieces.append(_Piece([w]))
+        if w.x0 - piece[-1].x1 > gap:
+            piece = [w]
+            pieces.append(_Piece(piece))
         else:
-            pieces[-1].words.append(w)
+            piece.append(w)
     return pieces
 
 
@@ -234,20 +248,25 @@ def textpage_words(textpage, height: float, text: str | None = None) -> list[Wor
     if text is None or len(text) != count:
         get_unicode = pdfium_c.FPDFText_GetUnicode
         text = "".join(_char(get_unicode(raw, index)) for index in range(count))
+    # A substring of NFC text is NFC: a page already in NFC (a born-digital letter's) needs no word normalised.
+    nfc: Callable[[str], str] = str if unicodedata.is_normalized("NFC", text) else _nfc
     words: list[Word] = []
     start = -1
     x0 = x1 = top = bottom = 0.0
     rect = pdfium_c.FS_RECTF()
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    box = ctypes.byref(rect)
+    get_box = _loose_char_box()
+    corners = _RECT.unpack_from  # left, top, right, bottom: one call instead of four field reads
     for index, char in enumerate(text):
-        if char.isspace() or char == "\ufffe" or char == "\x00" or not get_box(raw, index, rect):
+        if char.isspace() or char == "\ufffe" or char == "\x00" or not get_box(raw, index, box):
             if start >= 0:
-                words.append(Word(_nfc(text[start:index]), x0, x1, top, bottom))
+                words.append(Word(nfc(text[start:index]), x0, x1, top, bottom))
                 start = -1
             continue
-        left, right, char_top, char_bottom = rect.left, rect.right, height - rect.top, height - rect.bottom
+        left, rect_top, right, rect_bottom = corners(rect)
+        char_top, char_bottom = height - rect_top, height - rect_bottom
         if start >= 0 and (left - x1 > _WORD_GAP or x0 - right > _WORD_GAP or abs(char_bottom - bottom) > _WORD_GAP):
-            words.append(Word(_nfc(text[start:index]), x0, x1, top, bottom))
+            words.append(Word(nfc(text[start:index]), x0, x1, top, bottom))
             start = -1
         if start < 0:
             start, x0, x1, top, bottom = index, left, right, char_top, char_bottom
@@ -261,8 +280,26 @@ def textpage_words(textpage, height: float, text: str | None = None) -> list[Wor
         if char_bottom > bottom:
             bottom = char_bottom
     if start >= 0:
-        words.append(Word(_nfc(text[start:]), x0, x1, top, bottom))
+        words.append(Word(nfc(text[start:]), x0, x1, top, bottom))
     return words
+
+
+_RECT = struct.Struct("4f")  # FS_RECTF: left, top, right, bottom (C floats)
+
+
+@functools.cache
+def _loose_char_box() -> Callable[..., int]:
+    """``FPDFText_GetLooseCharBox`` called without ctypes' argument conversion (the arguments given are
+    already a text page pointer, an int and a pointer to an FS_RECTF): half the cost of a call, and it is
+    called for every letter of a first page."""
+    import pypdfium2.raw as pdfium_c
+
+    address = ctypes.cast(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_void_p).value
+    if not address:
+        raise RuntimeError("pypdfium2 has no FPDFText_GetLooseCharBox")
+    function = ctypes.CFUNCTYPE(ctypes.c_int)(address)
+    function.argtypes = None  # type: ignore[assignment]  # (ctypes takes None: no conversion)
+    return function
 
 
 def _char(code: int) -> str:
