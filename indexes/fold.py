@@ -30,12 +30,27 @@ def _fold_char(char: str) -> str:
     return base if len(base) == 1 else lower
 
 
+class _FoldTable(dict):
+    """``str.translate`` table equal to ``_fold_char`` char by char, filled on demand (in C once a
+    character is known: folding a page is one call, not a Python call per character)."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        if len(self) < _TABLE_MAX:  # hostile text with every character of Unicode grows it no further
+            self[code] = value
+        return value
+
+
+_TABLE_MAX = 65536
+_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip Vietnamese diacritics, keeping the length of NFC text."""
     text = nfc(text)
     if text.isascii():
         return text.lower()
-    return "".join(_fold_char(c) for c in text)
+    return text.translate(_TABLE)
 
 
 def exact(text: str) -> str:

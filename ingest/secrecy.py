@@ -99,7 +99,10 @@ def header_zone(text: str) -> list[str]:
 def mark_in_line(line: str) -> str:
     """The level a line holds as a stamp (``toimat``...), or ``""``: the line is the mark and nothing else."""
     # a stamp OCR'd in its box: frame strokes read as | [ ] and the like are punctuation and go
-    match = _MARK_LINE.match(compact(line))
+    whole = compact(line)
+    if "mat" not in whole:  # every level ends in "mat", and a part's compact form lies within the line's
+        return ""
+    match = _MARK_LINE.match(whole)
     if match:
         return match.group(2)
     # the stamp on the same text line as the number or the date, set apart by a wide gap
