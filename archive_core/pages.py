@@ -13,6 +13,8 @@ one lock around these calls (the portal's ``PDFIUM_LOCK``).
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,26 @@ class Rendered:
 
 
 # -- PDF -----------------------------------------------------------------------------------------
+def signature_free(pdf: pdfium.PdfDocument, source: bytes | str | Path) -> bool:
+    """True only when ``pdf`` (opened from ``source``) surely holds no digital signature: no ``/ByteRange``
+    stands in its bytes and PDFium counts no signature field with a value (``FPDF_GetSignatureCount``).
+    Any doubt (an empty file, an error) gives False, so pyHanko looks."""
+    try:
+        if isinstance(source, bytes):
+            if b"/ByteRange" in source:
+                return False
+        else:
+            with open(source, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return False
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    if data.find(b"/ByteRange") >= 0:
+                        return False
+        return pdfium_raw.FPDF_GetSignatureCount(pdf.raw) == 0
+    except Exception:
+        return False
+
+
 def open_pdf(path: Path) -> pdfium.PdfDocument:
     """The PDF, or PageRefused for a password, an unsupported security handler or damage."""
     try:

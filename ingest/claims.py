@@ -41,6 +41,7 @@ from archive_core.store import BlobStore
 
 from .extract import Extraction
 from .finalize import finalize_document, first_original
+from .signature_checks import record_signature_free
 
 LEASE_SECONDS = 600
 
@@ -220,7 +221,12 @@ def save_extraction(
 
 
 def save_extractions(
-    db: Database, worker: str, results: list[tuple[Claim, Result]], *, store: BlobStore | None = None
+    db: Database,
+    worker: str,
+    results: list[tuple[Claim, Result]],
+    *,
+    store: BlobStore | None = None,
+    trust_fingerprint: str | None = None,
 ) -> list[Saved]:
     """``save_extraction`` for several files in one write transaction (in the order given).
 
@@ -228,7 +234,9 @@ def save_extractions(
     documents at once wait for each other instead of deadlocking.  The batch's
     documents (with their files), its held files and their old pages are read
     and cleared with one statement each, every page is written with one INSERT,
-    and the pages are read back with one query for finalising."""
+    and the pages are read back with one query for finalising.  With
+    ``trust_fingerprint``, the PDFs found surely unsigned while extracted get
+    their signature verdict in the same transaction (``record_signature_free``)."""
     saved: dict[int, Saved] = {}
     with db.write_transaction() as session:
         documents = {
@@ -270,6 +278,9 @@ def save_extractions(
             done.append((index, document, file, result))
         if rows:  # every page of the batch in one statement (not one ORM object and flush step per page)
             session.execute(insert(Page), rows)
+        if trust_fingerprint is not None:
+            unsigned = [f.blob_sha256 for _, _, f, r in done if isinstance(r, Extraction) and r.signature_free]
+            record_signature_free(session, [sha for sha in unsigned if sha], trust_fingerprint)
         _load_pages(session, [file for _, _, file, _ in done])
         last = {document.id: index for index, document, _, _ in done}
         by_file = {file.id: result for _, _, file, result in done}

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,16 +32,40 @@ def trust_store(archive: Archive) -> sig.TrustStore:
     return sig.TrustStore.load(archive.settings.trust_roots or None)
 
 
+def _values(sha256: str, result: sig.PdfSignatures) -> dict[str, Any]:
+    return {
+        "blob_sha256": sha256,
+        "status": result.status,
+        "signature_count": len(result.signatures),
+        "signatures": [s.to_dict() for s in result.signatures],
+        "error": result.error,
+        "trust_store": result.trust_store,
+        "checked_at": result.checked_at.replace(tzinfo=None),
+    }
+
+
 def _record(sha256: str, result: sig.PdfSignatures) -> BlobSignatures:
-    return BlobSignatures(
-        blob_sha256=sha256,
-        status=result.status,
-        signature_count=len(result.signatures),
-        signatures=[s.to_dict() for s in result.signatures],
-        error=result.error,
-        trust_store=result.trust_store,
-        checked_at=result.checked_at.replace(tzinfo=None),
-    )
+    return BlobSignatures(**_values(sha256, result))
+
+
+def trust_fingerprint(archive: Archive) -> str | None:
+    """The trust store's fingerprint, or None if it cannot be read (``check_unchecked`` says why later)."""
+    try:
+        return trust_store(archive).fingerprint
+    except Exception:
+        return None
+
+
+def record_signature_free(session: Session, shas: Iterable[str], fingerprint: str) -> None:
+    """Keep, in the caller's transaction, the verdict ``check_pdf`` gives a PDF that surely holds no signature
+    for each of ``shas`` (``Extraction.signature_free``, found by the extractor while the PDF was open), unless
+    one is kept already: ``check_unchecked`` then has nothing to open again for them."""
+    rows = [_values(sha, sig.PdfSignatures(datetime.now(UTC), fingerprint)) for sha in dict.fromkeys(shas)]
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # one statement compiled once (cached), run for every row, not a VALUES list compiled anew per batch
+    session.execute(dialect.insert(BlobSignatures).on_conflict_do_nothing(), rows)
 
 
 def _is_pdf():

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,30 +236,18 @@ def check_pdf(source: bytes | str | Path | BinaryIO, trust: TrustStore) -> PdfSi
 def may_be_signed(source: bytes | str | Path) -> bool:
     """False only when the file surely holds no signature, found cheaply: PDFium reads it and counts no
     signature field with a value (``FPDF_GetSignatureCount``), and no ``/ByteRange`` stands in its bytes.
-    A file PDFium cannot open is left to pyHanko (which says why it cannot read it)."""
-    import mmap
-
+    A file PDFium cannot open is left to pyHanko (which says why it cannot read it).  The extractor
+    asks the same of a PDF it has open for its text (``Extraction.signature_free``)."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+
+    from archive_core.pages import signature_free
 
     try:
-        if isinstance(source, bytes):
-            if b"/ByteRange" in source:
-                return True
-        else:
-            with open(source, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size == 0:
-                    return True
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                    if data.find(b"/ByteRange") >= 0:
-                        return True
         pdf = pdfium.PdfDocument(source if isinstance(source, bytes) else str(source))
     except Exception:
         return True
     try:
-        return pdfium_c.FPDF_GetSignatureCount(pdf.raw) != 0
-    except Exception:
-        return True
+        return not signature_free(pdf, source)
     finally:
         pdf.close()
 

@@ -29,6 +29,7 @@ from .extract.job import extract_job, ignore_interrupts
 from .extract.pool import pool_context
 from .indexing import index_ready
 from .ocr import OcrUnavailable
+from .signature_checks import trust_fingerprint
 
 log = logging.getLogger("ingest.worker")
 POLL_SECONDS = 1.0
@@ -104,6 +105,8 @@ class ExtractionLoop:
         self.stats = LoopStats()
         self.store = BlobStore(archive.settings.store_dir)
         self.limits = limits_of(archive)
+        # PDFs the pool finds surely unsigned get their verdict when saved (None: the check before indexing does it)
+        self.trust_fingerprint = trust_fingerprint(archive)
         self._pool: cf.Executor | None = None
         self._seconds_per_file: float | None = None  # how long one file takes one process, lately
         self._last_finished: float | None = None
@@ -206,7 +209,9 @@ class ExtractionLoop:
                             or self.stop_event.is_set()
                             or time.monotonic() - unsaved_since >= SAVE_EVERY_SECONDS
                         ):  # what finished meanwhile is saved in one transaction
-                            saved = claims.save_extractions(db, self.worker_id, unsaved, store=self.store)
+                            saved = claims.save_extractions(
+                                db, self.worker_id, unsaved, store=self.store, trust_fingerprint=self.trust_fingerprint
+                            )
                             for (claim, _result), outcome in zip(unsaved, saved, strict=True):
                                 self._saved(claim, outcome)
                             unsaved = []

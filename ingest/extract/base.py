@@ -44,6 +44,9 @@ class Extraction:
     # What the metadata reader finds in this file as its document's first file (``job.first_file_metadata``),
     # read in the pool; finalising the document uses it when this file is its first.
     first_file_metadata: dict | None = None
+    # A PDF that surely holds no digital signature (``archive_core.pages.signature_free``), found while it was
+    # open for its text: its verdict is kept when it is saved, and the check before indexing skips it.
+    signature_free: bool = False
 
     @property
     def text(self) -> str:

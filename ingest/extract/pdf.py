@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from archive_core.pages import PageRefused, open_pdf, render_pdf_page
+from archive_core.pages import PageRefused, open_pdf, render_pdf_page, signature_free
 
 from ..metadata.layout import textpage_layout
 from ..ocr import OcrFailed, ocr_image
@@ -81,6 +81,7 @@ class PdfExtractor(Extractor):
         warnings: list[str] = []
         pages: list[ExtractedPage] = []
         first_layout: list = []  # the first page's layout, read with its text (for the metadata reader)
+        unsigned = False
         try:
             count = len(pdf)
             if count == 0:
@@ -117,11 +118,12 @@ class PdfExtractor(Extractor):
                     pages.append(ExtractedPage(number, text, "text"))
                 else:
                     pages.append(ExtractedPage(number, "", "none", result.mean_confidence))
+            unsigned = signature_free(pdf, path)  # while it is open: the signature check need not open it again
         finally:
             pdf.close()
         _fix_legacy_text_layer(pages, warnings)
         layout = first_layout[0] if first_layout and pages[0].method == "text" else None
-        return Extraction(media_type, pages, warnings, first_page_layout=layout)
+        return Extraction(media_type, pages, warnings, first_page_layout=layout, signature_free=unsigned)
 
 
 def _fix_legacy_text_layer(pages: list[ExtractedPage], warnings: list[str]) -> None:

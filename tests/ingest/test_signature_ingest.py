@@ -122,3 +122,33 @@ def test_without_configured_roots_nothing_is_trusted_and_the_report_says_why(tmp
         assert "Chưa cấu hình chứng thư gốc" in report_paths(archive, package_id)[1].read_text(encoding="utf-8")
     finally:
         archive.close()
+
+
+def test_the_extractor_tells_a_surely_unsigned_pdf_and_its_verdict_is_kept_as_check_pdf_gives_it(tmp_path, ca):
+    """The extractor finds, with the PDF open for its text, what ``may_be_signed`` would find; the verdict kept
+    when its pages are saved is the one ``check_pdf`` gives (so the check before indexing need not open it)."""
+    from ingest.extract import extract
+
+    signed = tmp_path / "da-ky.pdf"
+    signed.write_bytes(sign_pdf(render_pdf(), ca, ca.issue("Nguyễn Văn Hùng", "UBND xã Tân Hưng")))
+    plain = tmp_path / "khong-ky.pdf"
+    plain.write_bytes(render_pdf(["KẾ HOẠCH", "Về việc tổ chức hội nghị"]))
+    assert extract(signed).signature_free is False and sig.may_be_signed(signed)
+    assert extract(plain).signature_free is True and not sig.may_be_signed(plain)
+
+    roots = ca.write_roots(tmp_path / "roots.pem")
+    archive = Archive.open(Settings.load(home=tmp_path / "home", trust_roots=str(roots)))
+    try:
+        ingest_package(archive, signed_package(tmp_path / "pkg", ca), IngestOptions(workers=2))
+        trust = sig.TrustStore.load(str(roots))
+        expected = sig.check_pdf(plain, trust)
+        with archive.db.session() as session:
+            kept = session.scalars(select(BlobSignatures)).all()
+        by_status = {row.status: row for row in kept}
+        unsigned = by_status[sig.UNSIGNED]
+        assert (unsigned.signature_count, unsigned.signatures, unsigned.error, unsigned.trust_store) == (
+            0, [], expected.error, expected.trust_store
+        )
+        assert len(kept) == 3 and sig.VALID in by_status
+    finally:
+        archive.close()
