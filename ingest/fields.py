@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -56,6 +57,7 @@ ENGLISH_ALIASES = {
 PART_COLUMNS = {"codenumber", "codenotation"}  # joined into so_ky_hieu
 
 
+@functools.lru_cache(maxsize=1024)  # a manifest's few column names, asked again for every row
 def header_key(name: str) -> str:
     """``Số ký hiệu``, ``so_ky_hieu`` and ``SO KY HIEU`` all give ``sokyhieu``."""
     return re.sub(r"[^a-z0-9]", "", fold(name or ""))

@@ -95,6 +95,11 @@ for _k, _v in DOC_TYPES.items():
     _folded_keys.setdefault(fold(_k), set()).add(_v)
 _BY_FOLDED_KEY = {k: next(iter(v)) for k, v in _folded_keys.items() if len(v) == 1}  # QD→QĐ, not HD
 _TITLES_LONGEST_FIRST = sorted(TITLE_NAMES, key=len, reverse=True)
+# The same names by their first letter (each list still longest first): a line is only compared with the
+# names it can start with, not with every name (the reader asks this of many lines of every letter).
+_TITLES_BY_FIRST: dict[str, list[str]] = {}
+for _name in _TITLES_LONGEST_FIRST:
+    _TITLES_BY_FIRST.setdefault(_name[:1], []).append(_name)
 
 
 def normalize_doc_type(value: str) -> str:
@@ -125,7 +130,7 @@ def type_from_number(number: str) -> str | None:
 def title_type(folded_line: str) -> tuple[str, str] | None:
     """(type, folded rest) when a folded title line starts with a type name ('quy che lam' -> Quy chế, 'lam')."""
     key = " ".join(folded_line.strip(" :.-*").split())
-    for name in _TITLES_LONGEST_FIRST:
+    for name in _TITLES_BY_FIRST.get(key[:1], ()):  # every case below needs the key to start with the name
         if key == name:
             return TITLE_NAMES[name], ""
         if key.startswith(name + " "):
