@@ -4,14 +4,13 @@ One TSV reading gives both the words (assembled in Tesseract's reading
 order: block → paragraph → line) and their confidences; a second plain-text
 reading would double the cost for the same text.  Tesseract runs through the
 archive's runner of programs (time limit, missing-program message); the page
-goes to it on stdin as an uncompressed PNM, so no temporary file and no PNG
-compression per page.
+goes to it as an uncompressed PNM file (no PNG compression per page).
 """
 
 from __future__ import annotations
 
-import io
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +106,8 @@ def estimate_skew(image: Image.Image) -> float:
 
     Projection profile on a downscaled, binarised copy: the rotation whose row
     sums change most sharply from line to gap is the one that levels the lines.
+    The ink pixels' coordinates are turned, not the image (4x less CPU than
+    rotating the mask for each of the 36 angles tried, the same angles found).
     """
     import numpy as np
 
@@ -118,13 +119,16 @@ def estimate_skew(image: Image.Image) -> float:
     ink = pixels < min(160, int(pixels.mean()) - 30)
     if ink.mean() < 0.002:
         return 0.0
-    mask = Image.fromarray((ink * 255).astype("uint8"))
+    rows, columns = np.nonzero(ink)
+    y = rows.astype(np.float32) - pixels.shape[0] / 2
+    x = columns.astype(np.float32) - pixels.shape[1] / 2
+    span = int(np.hypot(*pixels.shape)) + 2
 
     def sharpness(angle: float) -> float:
-        rows = np.asarray(mask.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0), dtype=np.float32).sum(
-            axis=1
-        )
-        return float(np.square(np.diff(rows)).sum())
+        theta = np.deg2rad(angle)  # the row each ink pixel lands on once the page is turned by ``angle``
+        turned = np.rint(y * np.cos(theta) - x * np.sin(theta)).astype(np.int64) + span // 2
+        profile = np.bincount(turned, minlength=span).astype(np.float64)
+        return float(np.square(np.diff(profile)).sum())
 
     coarse = max(np.arange(-_SKEW_MAX_DEG, _SKEW_MAX_DEG + 0.01, 0.5), key=sharpness)
     fine = max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=sharpness)
@@ -192,10 +196,14 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _tesseract(image: Image.Image, args: list[str]) -> str:
-    """Tesseract's output for ``image`` (given on stdin as PNM: no temporary file, no compression)."""
-    pnm = io.BytesIO()
-    image.save(pnm, format="PPM")  # PIL writes greyscale as PGM and bilevel as PBM
-    done = programs.run("tesseract", ["stdin", "stdout", *args], timeout=_TIMEOUT_S, input=pnm.getvalue(), env=_ENV)
+    """Tesseract's output for ``image``, given as an uncompressed PNM in a temporary file.
+
+    Not on stdin: Tesseract reads stdin a character at a time, which cost ~0.2 s of CPU per A4
+    page at 300 dpi (14 % of the reading itself, bench/ingest_ratio's pages); a file it reads at once."""
+    with tempfile.NamedTemporaryFile(prefix="ocr-", suffix=".pnm") as page:
+        image.save(page, format="PPM")  # PIL writes greyscale as PGM and bilevel as PBM
+        page.flush()
+        done = programs.run("tesseract", [page.name, "stdout", *args], timeout=_TIMEOUT_S, env=_ENV)
     return done.stdout.decode("utf-8", errors="replace")
 
 
