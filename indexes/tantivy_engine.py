@@ -344,6 +344,7 @@ def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
 
 TIE_WINDOW = 2000  # hits read past a page to order a tie at its edge by id
 SAMPLE_FACTOR = 64  # the sample: documents whose ``sample`` is 0 (one term, so it can sit beside every term)
+EXACT_BESIDE_SAMPLE = 2  # counted exactly when at most this many samples' worth of documents can match
 
 
 def _at_most(searcher: Any, query: SearchQuery) -> int:
@@ -813,11 +814,16 @@ class TantivyEngine:
         bound (99.9 %) and the facet counts estimates, from the sample's times 64, two significant digits.
 
         The sample is not asked for when the documents holding the query's rarest term (or in its
-        scope) are no more than ``estimate_above``: those searches are counted exactly at once."""
+        scope) are no more than ``estimate_above``, or no more than ``EXACT_BESIDE_SAMPLE`` samples
+        of the index: counting those exactly costs about what the sample does (the rarest list leads
+        both walks), and a sample that finds too few for an estimate is followed by the exact count
+        anyway (a scope of 10,700 documents at 1M paid both: 113 ms CPU p95 for common words)."""
         counted = tquery
         if _narrowed(query) and _dense_phrase(searcher, query):  # the filter beside its pairs: see build
             counted, _ = build(query, only=_all(_filters(query)), phrases_only=True)
-        if self.estimate_above is None or _at_most(searcher, query) <= self.estimate_above:
+        if self.estimate_above is None or _at_most(searcher, query) <= max(
+            self.estimate_above, EXACT_BESIDE_SAMPLE * int(searcher.num_docs) // SAMPLE_FACTOR
+        ):
             return (*self._aggregate(searcher, counted, facets), False)
         sampled, _ = build(query, only=self._in_sample)
         total, facet_values = self._aggregate(searcher, sampled, facets)
