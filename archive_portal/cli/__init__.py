@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from archive_core.context import Archive
+from archive_core.processes import cap_malloc_arenas
 from archive_core.settings import Settings
 
 console = Console()
@@ -21,6 +22,7 @@ def open_archive() -> Archive:
 @click.group()
 def main() -> None:
     """Kho lưu trữ văn bản của các đơn vị hành chính cũ."""
+    cap_malloc_arenas()  # before any command starts a thread (an ingest's heap stays flat)
 
 
 @main.group()
