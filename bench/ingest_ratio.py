@@ -136,6 +136,9 @@ def _tesseract(png: Path) -> None:
         capture_output=True,
         env=env,
         check=True,
+        # as the archive runs it (archive_core.programs): a session of its own, so, where the kernel groups
+        # tasks by session (autogroup), each side's tesseract processes get the same share of a busy machine
+        start_new_session=True,
     )
 
 

@@ -11,7 +11,9 @@ engine of ``BENCH_ENGINES`` (default ``tantivy,sqlite,sqlite-topk,opensearch``):
   index size on disk against the size of the text it holds;
 * p50/p95 of the portal's search (total, the four facets, a page of 20 with
   snippets) per kind of query, unscoped (an archivist) and scoped to the old
-  units of one new commune (a lookup account).
+  units of one new commune (a lookup account);
+* then, once, ingest against its raw tools on the same pages (``bench.ingest_ratio``:
+  ``BENCH_RATIO_PDFS`` letters and ``BENCH_RATIO_SCANS`` scans, 300 and 12 by default).
 
 ``sqlite-topk`` (the FTS5 redesign, ``indexes.sqlite_topk``) reads the index
 ``sqlite`` built; ``tantivy-estimate`` reads the one ``tantivy`` built and
@@ -264,8 +266,29 @@ def main() -> None:
             engine.close()
         report["engines"][name] = figures
         saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))  # what finished, if the run is cut short
+    ratios = _ingest_ratios()
+    if ratios is not None:
+        report["ingest_ratios"] = ratios
+        saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(json.dumps(report, ensure_ascii=False, indent=1))
     _summary(report)
+
+
+def _ingest_ratios() -> dict | None:
+    """``bench.ingest_ratio`` in the same run: ingest against raw pypdfium2 and raw tesseract on the same
+    pages (``BENCH_RATIO_PDFS`` letters, default 300, and ``BENCH_RATIO_SCANS`` scans, default 12; both 0: skipped)."""
+    import tempfile
+
+    from . import ingest_ratio
+
+    pdfs = int(os.environ.get("BENCH_RATIO_PDFS", 300))
+    scans = int(os.environ.get("BENCH_RATIO_SCANS", 12))
+    if not pdfs and not scans:
+        return None
+    workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))
+    print(f"[bench-scale] ingest against the raw tools: {pdfs} letters, {scans} scans...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-ratio-") as tmp:
+        return ingest_ratio.run(Path(tmp), pdfs, scans, workers)
 
 
 def _opensearch(data: Path, corpus: Corpus, count: int, batch: int, kinds: dict, scope: frozenset[str],
@@ -310,6 +333,10 @@ def _summary(report: dict) -> None:
                 cell = engines[n]["latency"].get(key, {})
                 cells.append(f"{cell.get(p50, '-'):>10} /{cell.get(p95, '-'):>9}")
             print(f"{key + f' {measure} p50/p95 ms':34}" + "".join(f"{c:>22}" for c in cells))
+    if "ingest_ratios" in report:
+        from .ingest_ratio import summary
+
+        print("\n".join(summary(report["ingest_ratios"])))
     print(f"load average now: {os.getloadavg()}")
 
 
