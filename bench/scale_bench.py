@@ -13,7 +13,7 @@ engine of ``BENCH_ENGINES`` (default ``tantivy,sqlite,sqlite-topk,opensearch``):
   snippets) per kind of query, unscoped (an archivist) and scoped to the old
   units of one new commune (a lookup account);
 * then, once, ingest against its raw tools on the same pages (``bench.ingest_ratio``:
-  ``BENCH_RATIO_PDFS`` letters and ``BENCH_RATIO_SCANS`` scans, 300 and 48 by default).
+  ``BENCH_RATIO_BORN_DIGITAL`` letters and ``BENCH_RATIO_SCANNED`` scans, 300 and 48 by default).
 
 ``sqlite-topk`` (the FTS5 redesign, ``indexes.sqlite_topk``) reads the index
 ``sqlite`` built; ``tantivy-estimate`` reads the one ``tantivy`` built and
@@ -276,13 +276,13 @@ def main() -> None:
 
 def _ingest_ratios() -> dict | None:
     """``bench.ingest_ratio`` in the same run: ingest against raw pypdfium2 and raw tesseract on the same
-    pages (``BENCH_RATIO_PDFS`` letters, default 300, and ``BENCH_RATIO_SCANS`` scans, default 48; both 0: skipped)."""
+    pages (``BENCH_RATIO_BORN_DIGITAL`` letters, default 300, and ``BENCH_RATIO_SCANNED`` scans, default 48; both 0: skipped)."""
     import tempfile
 
     from . import ingest_ratio
 
-    pdfs = int(os.environ.get("BENCH_RATIO_PDFS", 300))
-    scans = int(os.environ.get("BENCH_RATIO_SCANS", 48))
+    pdfs = int(os.environ.get("BENCH_RATIO_BORN_DIGITAL", 300))
+    scans = int(os.environ.get("BENCH_RATIO_SCANNED", 48))
     if not pdfs and not scans:
         return None
     workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))
