@@ -70,9 +70,14 @@ serve: $(VENV)/.installed-run
 test: system-test $(VENV)/.installed-test opensearch-jars
 	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p no:randomly
 
-# The same suites in a random order (pytest-randomly; the seed is printed to replay a failure).
+# The same suites in a random order (pytest-randomly). The seed is printed first (pytest -q hides
+# pytest-randomly's own header line); `make test-random SEED=N` replays that order.
+ifndef SEED
+SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
 test-random: system-test $(VENV)/.installed-test opensearch-jars
-	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p randomly
+	@echo "pytest-randomly seed: $(SEED) (replay: make test-random SEED=$(SEED))"
+	ARCHIVE_TEST_STRICT=1 OMP_THREAD_LIMIT=1 $(BIN)/pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(SEED)
 
 # The three-node OpenSearch failover test alone (~2 min; `make test` runs it too).
 test-cluster: system-test $(VENV)/.installed-test opensearch-jars
