@@ -17,7 +17,8 @@ def open_engine(settings: Settings) -> SearchEngine:
 
     ``tantivy`` (the default) in ``index/tantivy``: block-max top-k and fast-field facets answer a
     province in milliseconds; totals above ``search_exact_total_up_to`` are lower bounds from a sample.
-    ``sqlite`` (FTS5) in ``index/fts.sqlite``: exact counts always, seconds at a million documents."""
+    ``sqlite`` (FTS5) in ``index/fts.sqlite``: exact counts always, seconds at a million documents.
+    ``opensearch``/``elasticsearch``: the cluster, with the same lower-bound totals as Tantivy."""
     if settings.index_engine == "sqlite":
         return SqliteFtsEngine(settings.index_dir / "fts.sqlite", time_limit_ms=settings.search_timeout_ms)
     if settings.index_engine == "tantivy":
@@ -32,5 +33,6 @@ def open_engine(settings: Settings) -> SearchEngine:
             flavour=settings.index_engine,
             alias=settings.search_index,
             time_limit_ms=settings.search_timeout_ms,
+            estimate_above=settings.search_exact_total_up_to or None,
         )
     raise ValueError(f"unknown index engine: {settings.index_engine!r}")

@@ -18,6 +18,10 @@ new one and moves the alias when it is complete.
 * Snippets come from ``highlight.snippet`` on the stored text, so both engines
   return the same HTML.
 * Pages past ``max_result_window`` are reached with ``search_after``.
+* With ``estimate_above`` (the portal's ``search_exact_total_up_to``) a search that matches more
+  documents than that is counted on the 1/64 sample (``indexes.sample``, mapping v4): the total is a
+  lower bound ("hơn 780.000") and the facet counts estimates, exactly as the Tantivy engine gives them.
+  An index of an older mapping (before ``archive reindex``) is counted exactly, as before.
 * A search answers from every shard or fails (``allow_partial_search_results``
   off): a node lost with the only copy of a shard never yields silently short results.
 * Writes live with back-pressure: batches cut by bytes, two in flight, and what the
@@ -58,15 +62,17 @@ from typing import Any
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import exact, nfc, normalize_number
 from .highlight import fast_fold, snippet
+from .sample import SAMPLE_FACTOR, lower_bound, sample_of, scaled
 
 log = logging.getLogger(__name__)
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 FOLDED_FIELDS = ("number_text^10", "subject^5", "issuer_text^3", "body")
 EXACT_FIELDS = ("subject.exact^5", "issuer_text.exact^3", "body.exact")
 # Syllable pairs (shingles of two, folded): a phrase of n >= 2 words is n-1 pair terms there.
 PAIR_FIELDS = ("number_text.pairs^10", "subject.pairs^5", "issuer_text.pairs^3", "body.pairs")
 PAIRS_SINCE = 3  # the first mapping version with .pairs subfields
+SAMPLE_SINCE = 4  # the first with the ``sample`` field (``indexes.sample``): broad searches counted on 1/64
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
 FACET_SIZE = 1000
 NUMBER_BOOST = 100_000.0  # far above any text score: the exact number sorts first
@@ -136,10 +142,12 @@ def version_of(index: str, alias: str) -> int | None:
 # -- documents and queries (shared by both clients) --------------------------------------
 
 
-def to_source(doc: IndexDocument) -> dict[str, Any]:
-    """The JSON stored for one document (text in NFC so the tokenizer sees whole letters)."""
+def to_source(doc: IndexDocument, *, sample: bool = True) -> dict[str, Any]:
+    """The JSON stored for one document (text in NFC so the tokenizer sees whole letters);
+    ``sample`` False for a mapping older than ``SAMPLE_SINCE`` (strict: an unknown field is refused)."""
     text = {f: nfc(getattr(doc, f) or "") for f in ("ma_van_ban", "number", "subject", "issuer", "signer", "body")}
     return {
+        **({"sample": sample_of(doc.id)} if sample else {}),
         "id": int(doc.id),
         "unit_code": doc.unit_code,
         "doc_type": doc.doc_type or "",
@@ -231,10 +239,12 @@ def scope_query(scope: frozenset[str] | None) -> dict[str, Any]:
     return {"bool": {"filter": [{"terms": {"unit_code": sorted(scope)}}]}}
 
 
-def count_request(query: SearchQuery, *, pairs: bool = True) -> dict[str, Any]:
+def count_request(query: SearchQuery, *, pairs: bool = True, sample: bool = False) -> dict[str, Any]:
     """The query that counts the total and the facets: the same documents as ``build_request``,
-    unscored (a filter), without the exact-tone alternatives and the number boost, which only rank."""
-    must: list[dict[str, Any]] = []
+    unscored (a filter), without the exact-tone alternatives and the number boost, which only rank.
+    ``sample``: only those of the 1/64 sample (``sample`` 0), whose short posting list then leads the
+    conjunction, so the long lists of common words are only skipped through."""
+    must: list[dict[str, Any]] = [{"term": {"sample": "0"}}] if sample else []
     must_not: list[dict[str, Any]] = []
     for term in query.terms:
         words = _safe_words(term)
@@ -519,6 +529,7 @@ class ClusterEngine:
         max_window: int = MAX_WINDOW,
         split_requests: bool = True,
         mapping_version: int = MAPPING_VERSION,
+        estimate_above: int | None = None,
     ) -> None:
         if flavour not in CLIENTS:
             raise ValueError(f"unknown cluster flavour: {flavour!r}")
@@ -542,6 +553,10 @@ class ClusterEngine:
         self.max_window = min(max_window, MAX_WINDOW)  # past it, pages are reached with search_after
         self.split_requests = split_requests
         self.mapping_version = mapping_version  # older ones only to measure against (bench)
+        # More matches than this: the total is a lower bound and the facets estimates, counted on the
+        # 1/64 sample (``indexes.sample``), as the Tantivy engine does; None counts every match.
+        self.estimate_above = estimate_above
+        self._served_version: int | None = None  # the mapping of the index behind the alias, when known
         self._target = index_target
         self._client: Any = None
         self._pid = os.getpid()
@@ -606,6 +621,8 @@ class ClusterEngine:
 
     def _ensure_alias(self) -> None:
         targets = self._call(lambda: self.client.alias_targets(self.alias))
+        versions = [v for v in (version_of(name, self.alias) for name in targets) if v is not None]
+        self._served_version = min(versions) if versions else None
         if targets:
             return
         # A fixed first name: two processes starting together create the same index once.
@@ -656,7 +673,7 @@ class ClusterEngine:
         batch: list[tuple[int, dict, int]] = []
         size = 0
         for doc in documents:
-            source = to_source(doc)
+            source = to_source(doc, sample=self.mapping_version >= SAMPLE_SINCE)
             weight = len(json.dumps(source, ensure_ascii=False).encode("utf-8")) + 64
             if batch and (len(batch) >= self.batch_docs or size + weight > self.batch_bytes):
                 yield batch
@@ -780,6 +797,7 @@ class ClusterEngine:
             replicas=self.replicas,
             split_requests=self.split_requests,
             mapping_version=self.mapping_version,
+            estimate_above=self.estimate_above,
         )
 
     def switch_to(self, generation: ClusterEngine) -> None:
@@ -859,50 +877,78 @@ class ClusterEngine:
         target = self.target
         return self._call(lambda: self.client.count(target, scope_query(scope)))
 
+    def _index_version(self) -> int:
+        """The mapping the searches are written for: that of the index behind the alias when it is older
+        (one built before an upgrade is searched as it was built until ``archive reindex``), else ours."""
+        _ = self.target  # finds the alias, and the index it names, once
+        return min(self._served_version or self.mapping_version, self.mapping_version)
+
     def search(self, query: SearchQuery) -> SearchResult:
+        """The page and the counts (total, facets) as two requests side by side in one ``_msearch``:
+        the page ranked with block-max WAND and no total, the counts with the query as an unscored
+        filter (``split_requests`` False: one request does both, counting every match exactly).
+
+        With ``estimate_above`` (and a mapping that has the sample) the counts request is limited to
+        the 1/64 sample; when the sample's matches times 64 are more than ``estimate_above``, the
+        total is a lower bound and the facets estimates (``indexes.sample``, as Tantivy reports them),
+        otherwise the matches are few and a second counts request counts them exactly."""
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
-        pairs = self.mapping_version >= PAIRS_SINCE
+        version = self._index_version()
+        pairs = version >= PAIRS_SINCE
         body, relevance = build_request(query, pairs=pairs)
         facets = [f for f in query.facets if f in FACETS]
         source: Any = ["subject", "body"] if query.with_snippets else False
         deep = query.offset + query.per_page > self.max_window
-        first = dict(
-            body,
-            track_total_hits=True,
-            aggs=facet_aggs(facets),
-            _source=source,
-            size=0 if deep else query.per_page,
-            **({} if deep else {"from": query.offset}),
-        )
-        if self.split_requests and not deep:
-            # Two requests run side by side on the cluster: the page (ranked with block-max WAND,
-            # no total) and the counts (total and facets, the query as an unscored filter).
-            page = dict(first, track_total_hits=False)
-            page.pop("aggs")
-            counts = {
-                "query": count_request(query, pairs=pairs),
-                "size": 0,
-                "track_total_hits": True,
-                "aggs": facet_aggs(facets),
-            }
-            response, counted = self._msearch([page, counts])
-            response = dict(
-                response,
-                hits=dict(response["hits"], total=counted["hits"]["total"]),
-                aggregations=counted.get("aggregations"),
-            )
+        estimated = False
+        if self.split_requests:
+            sample = self.estimate_above is not None and version >= SAMPLE_SINCE
+            counts = self._counts_body(query, facets, pairs=pairs, sample=sample)
+            if deep:  # the page is walked to below, once the total is known
+                counted, raw = self._search(counts), []
+            else:
+                page = dict(body, track_total_hits=False, _source=source, size=query.per_page, **{"from": query.offset})
+                response, counted = self._msearch([page, counts])
+                raw = response["hits"]["hits"]
+            total = int(counted["hits"]["total"]["value"])
+            facet_values = read_facets(counted.get("aggregations") or {}, facets)
+            if sample and self.estimate_above is not None:
+                if total * SAMPLE_FACTOR <= self.estimate_above:  # few matches: counting them all is cheap
+                    counted = self._search(self._counts_body(query, facets, pairs=pairs, sample=False))
+                    total = int(counted["hits"]["total"]["value"])
+                    facet_values = read_facets(counted.get("aggregations") or {}, facets)
+                else:
+                    total, facet_values, estimated = lower_bound(total), scaled(facet_values), True
         else:
-            response = self._search(first)
-        total = int(response["hits"]["total"]["value"])
-        facet_values = read_facets(response.get("aggregations") or {}, facets)
+            one = dict(
+                body,
+                track_total_hits=True,
+                aggs=facet_aggs(facets),
+                _source=source,
+                size=0 if deep else query.per_page,
+                **({} if deep else {"from": query.offset}),
+            )
+            response = self._search(one)
+            raw = response["hits"]["hits"]
+            total = int(response["hits"]["total"]["value"])
+            facet_values = read_facets(response.get("aggregations") or {}, facets)
         if total == 0:
             return SearchResult(total=0, hits=[], facets=facet_values)
-        if deep:
-            hits = self._deep_page(body, query.offset, query.per_page, source) if query.offset < total else []
-        else:
-            hits = response["hits"]["hits"]
-        return SearchResult(total=total, hits=self._hits(hits, query, relevance), facets=facet_values)
+        if deep:  # past a lower bound the page may still exist: walked to, it says
+            raw = (
+                self._deep_page(body, query.offset, query.per_page, source) if query.offset < total or estimated else []
+            )
+        hits = self._hits(raw, query, relevance)
+        return SearchResult(total=total, hits=hits, facets=facet_values, total_is_lower_bound=estimated)
+
+    @staticmethod
+    def _counts_body(query: SearchQuery, facets: list[str], *, pairs: bool, sample: bool) -> dict[str, Any]:
+        return {
+            "query": count_request(query, pairs=pairs, sample=sample),
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": facet_aggs(facets),
+        }
 
     def _deep_page(self, body: dict, offset: int, size: int, source: Any) -> list[dict]:
         """Skip ``offset`` hits with ``search_after`` (sort values only), then read one page."""

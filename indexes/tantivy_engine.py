@@ -51,6 +51,7 @@ import tantivy
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import nfc, normalize_number
 from .highlight import snippet
+from .sample import SAMPLE_FACTOR, lower_bound, sample_of, scaled
 
 SCHEMA_VERSION = "2"
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
@@ -156,7 +157,7 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     d.add_text("restricted", "1" if getattr(doc, "restricted", False) else "0")
     if doc.issued_date:
         d.add_unsigned("year", doc.issued_date.year)
-    d.add_unsigned("sample", (int(doc.id) * 0x9E3779B1 >> 7) & 63)
+    d.add_unsigned("sample", sample_of(doc.id))
     d.add_unsigned("down", (day << 32) | int(doc.id))
     d.add_unsigned("up", ((day or _NO_DAY_UP) << 32) | int(doc.id))
     d.add_text("f_number", number)
@@ -343,7 +344,7 @@ def _aggregations(facets: Sequence[str]) -> dict[str, Any]:
 
 
 TIE_WINDOW = 2000  # hits read past a page to order a tie at its edge by id
-SAMPLE_FACTOR = 64  # the sample: documents whose ``sample`` is 0 (one term, so it can sit beside every term)
+# The sample (``indexes.sample``): documents whose ``sample`` is 0, one term, so it can sit beside every term.
 EXACT_BESIDE_SAMPLE = 2  # counted exactly when at most this many samples' worth of documents can match
 
 
@@ -380,16 +381,6 @@ def _dense_phrase(searcher: Any, query: SearchQuery) -> bool:
         if pairs and min(sum(int(searcher.doc_freq(f, p)) for f in PAIR_BOOSTS) for p in pairs) >= searcher.num_docs:
             return True
     return False
-
-
-def _two_digits(value: int) -> int:
-    digits = max(0, len(str(value)) - 2)
-    return value // 10**digits * 10**digits
-
-
-def _lower_bound(sample_count: int) -> int:
-    """A count of the whole index from a sample's, 3.3 standard deviations low, two significant digits."""
-    return _two_digits(max(sample_count, int(SAMPLE_FACTOR * (sample_count - 3.3 * sample_count**0.5))))
 
 
 def _in_time(deadline: float) -> None:
@@ -830,11 +821,7 @@ class TantivyEngine:
         if total * SAMPLE_FACTOR <= self.estimate_above:
             _in_time(deadline)
             return (*self._aggregate(searcher, counted, facets), False)
-        scaled = {
-            name: [FacetValue(v.value, _two_digits(v.count * SAMPLE_FACTOR)) for v in values]
-            for name, values in facet_values.items()
-        }
-        return _lower_bound(total), scaled, True
+        return lower_bound(total), scaled(facet_values), True
 
     # -- backup: a copy of one commit, while writers and merges go on ---------------
     def copy_to(self, dest: str | Path) -> int:

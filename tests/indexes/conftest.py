@@ -5,6 +5,7 @@ another engine, add its name to ``ENGINES`` and its setup below — nothing else
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date
 
@@ -55,6 +56,60 @@ def engine(request, tmp_path):
     if isinstance(eng, ClusterEngine):
         eng.drop()
     eng.close()
+
+
+# Engines that count more than ``estimate_above`` matches on the 1/64 sample (``indexes.sample``).
+ESTIMATING = [name for name in ENGINES if name in ("tantivy", "opensearch")]
+ESTIMATE_ABOVE = 500
+
+
+@pytest.fixture(params=ESTIMATING)
+def estimating(request, tmp_path):
+    """``load(docs)``: the documents indexed by the engine with ``estimate_above=ESTIMATE_ABOVE``, then
+    (that engine, the same engine opened on the same index counting every match)."""
+    opened: list = []
+
+    def load(docs: list[IndexDocument]):
+        if request.param == "tantivy":
+            sampled = TantivyEngine(tmp_path / "index" / "tantivy", estimate_above=ESTIMATE_ABOVE)
+        else:
+            node = request.getfixturevalue("opensearch_node")
+            sampled = ClusterEngine(node.url, alias=unique_alias(), time_limit_ms=30_000, estimate_above=ESTIMATE_ABOVE)
+        opened.append(sampled)
+        sampled.index(docs)
+        if request.param == "tantivy":
+            exact = TantivyEngine(tmp_path / "index" / "tantivy")
+        else:
+            exact = ClusterEngine(sampled.url, alias=sampled.alias, time_limit_ms=30_000)
+        opened.append(exact)
+        return sampled, exact
+
+    yield load
+    for eng in opened:
+        if isinstance(eng, ClusterEngine) and eng.estimate_above is not None:
+            eng.drop()
+        eng.close()
+
+
+_UNITS = ["H01", "H01", "H01", "H01", "H02", "H02", "H03", "H03", "H04", "H05"]
+_TYPES = ["Kế hoạch", "Báo cáo", "Quyết định", "Công văn"]
+
+
+def many_docs(count: int = 6400, seed: int = 11) -> list[IndexDocument]:
+    """``count`` generated letters (reproducible by ``seed``): "kế hoạch" in about four of five,
+    "thủy lợi nội đồng" in about one of 320, skewed units, four types, two directions, ten years."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(1, count + 1):
+        year, plan = rng.randrange(2015, 2025), rng.random() < 0.8
+        docs.append(IndexDocument(
+            id=i, unit_code=rng.choice(_UNITS), doc_type=rng.choice(_TYPES), direction=rng.choice(("den", "di")),
+            issued_date=date(year, rng.randrange(1, 13), rng.randrange(1, 29)), number=f"{i}/KH-UBND",
+            subject=f"{'Kế hoạch' if plan else 'Thông báo'} số {i} về phòng chống thiên tai",
+            body=("ban hành kế hoạch " if plan else "") + f"công tác năm {year}"
+                 + (" nạo vét kênh mương thủy lợi nội đồng" if rng.random() < 1 / 320 else ""),
+        ))
+    return docs
 
 
 def make_doc(id: int, unit: str = "U1", **fields) -> IndexDocument:

@@ -6,6 +6,8 @@ from datetime import date
 import pytest
 
 from indexes.base import SearchResult
+from indexes.query import build_query
+from tests.indexes.conftest import ESTIMATE_ABOVE, many_docs
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -263,3 +265,44 @@ def test_equal_scores_come_by_id_newest_first_and_pages_tile_them(engine, search
     assert [h.id for h in first.hits] == sorted(ids, reverse=True)
     paged = [h.id for page in (1, 2, 3) for h in search("giao ban", per_page=5, page=page).hits]
     assert paged == sorted(ids, reverse=True)
+
+
+# -- more matches than are counted: a lower bound from the 1/64 sample ----------------
+
+def _facets(result: SearchResult) -> dict[str, dict[str, int]]:
+    return {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
+
+
+def _page(result: SearchResult) -> list[tuple[int, float, str]]:
+    return [(hit.id, hit.score, hit.snippet) for hit in result.hits]
+
+
+@pytest.mark.parametrize("text, sort", [("kế hoạch", "relevance"), ("ke hoach", "date_desc"),
+                                        ('"phòng chống thiên tai"', "relevance")])
+def test_a_broad_search_gives_a_lower_bound_estimates_and_the_exact_page(estimating, text, sort):
+    sampled, exact = estimating(many_docs())
+    for page in (1, 3):
+        query = build_query(text, scope=None, sort=sort, page=page)
+        truth, estimate = exact.search(query), sampled.search(query)
+        assert not truth.total_is_lower_bound and truth.total > ESTIMATE_ABOVE
+        assert estimate.total_is_lower_bound  # the portal says "hơn ..."
+        assert 0.5 * truth.total <= estimate.total <= truth.total
+        assert _page(estimate) == _page(truth)  # the page is found as without the sample
+        real, guessed = _facets(truth), _facets(estimate)
+        assert real.keys() == guessed.keys()
+        for name, counts in real.items():
+            assert set(guessed[name]) <= set(counts), name  # no value that no match has
+            for value, count in counts.items():
+                if count >= truth.total // 5:  # a value held by a fifth of the matches or more: within 30 %
+                    assert abs(guessed[name].get(value, 0) - count) <= 0.3 * count, (name, value)
+            assert abs(sum(guessed[name].values()) - sum(counts.values())) <= 0.15 * sum(counts.values()), name
+
+
+def test_a_narrow_search_or_scope_stays_exact_beside_the_sample(estimating):
+    sampled, exact = estimating(many_docs())
+    for text, kwargs in (("thủy lợi", {"scope": None}), ("kế hoạch", {"scope": frozenset({"H05"}), "date_from": date(2022, 1, 1), "per_page": 5}),
+                         ("", {"scope": None, "doc_types": ["Báo cáo"], "date_from": date(2024, 1, 1)})):
+        query = build_query(text, **kwargs)
+        truth, estimate = exact.search(query), sampled.search(query)
+        assert not estimate.total_is_lower_bound and 0 < truth.total <= ESTIMATE_ABOVE
+        assert (estimate.total, _facets(estimate), _page(estimate)) == (truth.total, _facets(truth), _page(truth))

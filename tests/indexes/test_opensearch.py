@@ -13,7 +13,7 @@ import pytest
 from indexes.base import SearchUnavailable
 from indexes.opensearch import ClusterEngine
 from indexes.query import build_query
-from tests.indexes.conftest import ENGINES, make_doc
+from tests.indexes.conftest import ENGINES, ESTIMATE_ABOVE, make_doc, many_docs
 from tests.opensearch_node import unique_alias
 
 pytestmark = [pytest.mark.timeout(300),
@@ -251,3 +251,90 @@ def test_a_new_generation_is_built_with_bulk_settings_then_restored(opensearch_n
         raw.close()
         engine.drop()
         engine.close()
+
+
+# -- more matches than counted: the 1/64 sample (mapping v4) ----------------------------------------
+
+
+@pytest.fixture
+def estimating_alias(opensearch_node):
+    """``make(**kwargs)``: engines on one new alias (dropped at the end)."""
+    alias = unique_alias()
+    made: list[ClusterEngine] = []
+
+    def make(**kwargs) -> ClusterEngine:
+        engine = ClusterEngine(opensearch_node.url, alias=alias, time_limit_ms=30_000, **kwargs)
+        made.append(engine)
+        return engine
+
+    yield make
+    made[0].drop()
+    for engine in made:
+        engine.close()
+
+
+def _counts(result) -> tuple:
+    facets = {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
+    return result.total, result.total_is_lower_bound, facets
+
+
+def test_the_sample_gives_the_totals_and_facets_tantivy_gives(estimating_alias, tmp_path):
+    """Both engines store ``indexes.sample.sample_of(id)`` and scale the sample alike: one archive
+    says the same "hơn N" and the same estimates whichever engine holds its index."""
+    from indexes.tantivy_engine import TantivyEngine
+
+    docs = many_docs()
+    cluster = estimating_alias(estimate_above=ESTIMATE_ABOVE)
+    cluster.index(docs)
+    tantivy = TantivyEngine(tmp_path / "t", estimate_above=ESTIMATE_ABOVE)
+    tantivy.index(docs)
+    try:
+        for text in ("kế hoạch", "ke hoach thien tai", '"phòng chống thiên tai" -báo', "thủy lợi"):
+            for scope in (None, frozenset({"H01", "H02"})):
+                query = build_query(text, scope=scope)
+                assert _counts(cluster.search(query)) == _counts(tantivy.search(query)), (text, scope)
+    finally:
+        tantivy.close()
+
+
+def test_an_index_of_an_older_mapping_is_counted_exactly(estimating_alias):
+    """v3 has no ``sample`` field: an engine made for it writes none, and an engine of today reading
+    it (an upgrade before ``archive reindex``) counts every match, as before."""
+    from opensearchpy import OpenSearch
+
+    old = estimating_alias(mapping_version=3, estimate_above=ESTIMATE_ABOVE)
+    old.index(many_docs())
+    upgraded = estimating_alias(estimate_above=ESTIMATE_ABOVE)
+    exact = estimating_alias()
+    raw = OpenSearch(hosts=[old.url])
+    try:
+        (name,) = raw.indices.get_alias(name=old.alias)
+        assert "-v3-" in name and "sample" not in raw.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+    finally:
+        raw.close()
+    for text in ("kế hoạch", '"phòng chống thiên tai"', ""):
+        query = build_query(text, scope=None)
+        truth = exact.search(query)
+        assert truth.total > ESTIMATE_ABOVE and not truth.total_is_lower_bound
+        for engine in (old, upgraded):
+            result = engine.search(query)
+            assert _counts(result) == _counts(truth) and result.hits == truth.hits, text
+
+
+def test_deep_pages_and_one_request_beside_the_sample(estimating_alias):
+    """Past the result window (``search_after``) a lower bound still walks to the page; one request
+    (``split_requests`` False) counts every match anyway, so it stays exact."""
+    sampled = estimating_alias(estimate_above=ESTIMATE_ABOVE, max_window=20)
+    sampled.index(many_docs())
+    exact = estimating_alias()
+    one = estimating_alias(estimate_above=ESTIMATE_ABOVE, split_requests=False)
+    for sort in ("relevance", "date_asc"):
+        for page in (1, 2, 40):
+            query = build_query("kế hoạch", scope=None, sort=sort, per_page=15, page=page)
+            truth, deep = exact.search(query), sampled.search(query)
+            assert deep.total_is_lower_bound and deep.total <= truth.total
+            assert [(h.id, h.snippet) for h in deep.hits] == [(h.id, h.snippet) for h in truth.hits], (sort, page)
+            assert len(deep.hits) == 15
+            assert _counts(one.search(query)) == _counts(truth)
+    past = build_query("kế hoạch", scope=None, per_page=15, page=400)  # beyond every match: an empty page
+    assert sampled.search(past).hits == [] and sampled.search(past).total_is_lower_bound
