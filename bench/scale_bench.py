@@ -21,8 +21,14 @@ answers the total and the facets of more than ``ESTIMATE_ABOVE`` matches from a
 1/64 sample (a lower-bound total, "hơn ...").  Indexes are kept under ``BENCH_DATA/<engine>-<docs>-<seed>``
 and reused by the next run (``BENCH_REBUILD=1`` builds them again), so a run
 can measure queries again without an hour of indexing.  The OpenSearch node is
-started by ``scripts/opensearch-node`` and stopped at the end.  Prints figures
-only; nothing asserts on time.
+started by ``scripts/opensearch-node`` and stopped at the end; ``opensearch``
+and ``opensearch-estimate`` (the same, as the portal opens it: ``estimate_above``)
+are measured one after the other on the one index it builds, with the shard
+request cache off (a repeated count would otherwise come from it: each timed run
+counts as a new query does), and their CPU is this process's plus the node's.
+Figures go to ``BENCH_DATA/scale-report-<docs>-<seed>.json``, beside those of the
+engines an earlier run measured there (kept unless measured again).
+Prints figures only; nothing asserts on time.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -46,8 +53,9 @@ from indexes.query import build_query
 from .corpus import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_ENGINES = ("tantivy", "tantivy-estimate", "sqlite", "sqlite-topk", "opensearch")
-# tantivy-estimate: totals and facets from a 1/64 sample above this many matches, as the portal does
+ALL_ENGINES = ("tantivy", "tantivy-estimate", "sqlite", "sqlite-topk", "opensearch", "opensearch-estimate")
+CLUSTER_ENGINES = ("opensearch", "opensearch-estimate")  # measured on one node, one index built once
+# *-estimate: totals and facets from a 1/64 sample above this many matches, as the portal does
 # (ARCHIVE_SEARCH_EXACT_TOTAL_UP_TO; bench.estimate_bench compares thresholds)
 ESTIMATE_ABOVE = 10_000
 
@@ -129,12 +137,15 @@ def build(engine: SearchEngine, corpus: Corpus, count: int, batch: int, size: Ca
 
 
 def latency(engine: SearchEngine, kinds: dict[str, list[tuple[str, dict[str, Any]]]],
-            scope: frozenset[str], repeat: int, slow_ms: float = 1000.0) -> dict:
+            scope: frozenset[str], repeat: int, slow_ms: float = 1000.0,
+            server_cpu: Callable[[], float] | None = None) -> dict:
     """p50/p95 per kind, unscoped and scoped; a query slower than ``slow_ms`` is timed once (after a warm run).
 
     Wall-clock and CPU time are both kept: on a machine shared with other work the wall-clock
     waits for a core, and the CPU time of this process (a search runs on one thread) is what
-    the same search takes on an idle machine."""
+    the same search takes on an idle machine; ``server_cpu`` (CPU seconds of a search server
+    so far) adds the server's share."""
+    server = server_cpu or (lambda: 0.0)
     out: dict[str, dict] = {}
     for kind, items in kinds.items():
         for label, query_scope in (("unscoped", None), ("scoped", scope)):
@@ -148,10 +159,10 @@ def latency(engine: SearchEngine, kinds: dict[str, list[tuple[str, dict[str, Any
                 first = (time.perf_counter() - t0) * 1000
                 runs = 1 if first > slow_ms else repeat
                 for _ in range(runs):
-                    t0, c0 = time.perf_counter(), time.process_time()
+                    t0, c0, s0 = time.perf_counter(), time.process_time(), server()
                     result = engine.search(query)
                     timings.append((time.perf_counter() - t0) * 1000)
-                    cpu.append((time.process_time() - c0) * 1000)
+                    cpu.append((time.process_time() - c0 + server() - s0) * 1000)
                 bound = "+" if result.total_is_lower_bound else ""
                 totals.append(f"{result.total}{bound}")
             cell = {"p50_ms": round(statistics.median(timings), 1), "p95_ms": round(_percentile(timings, 95), 1),
@@ -244,15 +255,20 @@ def main() -> None:
     report: dict[str, Any] = {"documents": count, "seed": seed, "cores": os.cpu_count(), "repeat": repeat,
                               "scope": f"{scope_name} ({len(scope)} old units)", "engines": {}}
     saved = data / f"scale-report-{count}-{seed}.json"
+    if saved.is_file():  # the figures of engines measured by an earlier run stay beside this run's
+        earlier = json.loads(saved.read_text()).get("engines", {})
+        report["engines"] = {name: figures for name, figures in earlier.items() if name not in engines}
     print(f"[bench-scale] {count} documents (seed {seed}), index data in {data}; load {os.getloadavg()}; "
           f"figures saved to {saved} after each engine", flush=True)
     for name in engines:
         if name not in ALL_ENGINES:
             raise SystemExit(f"BENCH_ENGINES: unknown engine {name!r}")
+        if name in report["engines"]:  # measured with the other cluster variant
+            continue
         print(f"[bench-scale] {name}: building or reusing the index...", flush=True)
-        if name == "opensearch":
-            report["engines"][name] = _opensearch(data, corpus, count, batch, kinds, scope, repeat)
-            saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+        if name in CLUSTER_ENGINES:
+            variants = [e for e in engines if e in CLUSTER_ENGINES]
+            _opensearch(data, corpus, count, batch, kinds, scope, repeat, variants, report, saved)
             continue
         engine, figures = _embedded(name, data, corpus, count, batch)
         try:
@@ -292,8 +308,8 @@ def _ingest_ratios() -> dict | None:
 
 
 def _opensearch(data: Path, corpus: Corpus, count: int, batch: int, kinds: dict, scope: frozenset[str],
-                repeat: int) -> dict:
-    """A fresh node each run (its data is not kept)."""
+                repeat: int, variants: list[str], report: dict, saved: Path) -> None:
+    """A fresh node each run (its data is not kept); each of ``variants`` measured on the index built once."""
     heap = os.environ.get("BENCH_OPENSEARCH_HEAP", "2g")
     node_dir = data / "opensearch-node"
     shutil.rmtree(node_dir, ignore_errors=True)
@@ -306,14 +322,32 @@ def _opensearch(data: Path, corpus: Corpus, count: int, batch: int, kinds: dict,
     url = started.stdout.strip().splitlines()[-1]
     from indexes.opensearch import ClusterEngine
 
+    node_cpu = partial(_process_cpu, json.loads((node_dir / "node.json").read_text())["pid"])
     engine = ClusterEngine(url, flavour="opensearch", alias="bench-scale", time_limit_ms=60_000)
     try:
         figures = build(engine, corpus, count, batch, lambda: _dir_bytes(node_dir))
-        figures["latency"] = latency(engine, kinds, scope, repeat)
-        return figures
+        engine.client.put_settings(engine.target, {"index": {"requests.cache.enable": False}})
+        for name in variants:
+            print(f"[bench-scale] {name}: on the index just built", flush=True)
+            estimate = ESTIMATE_ABOVE if name == "opensearch-estimate" else None
+            measured = ClusterEngine(url, flavour="opensearch", alias="bench-scale", time_limit_ms=60_000,
+                                     estimate_above=estimate)
+            try:
+                report["engines"][name] = dict(figures, estimate_above=estimate,
+                                               latency=latency(measured, kinds, scope, repeat, server_cpu=node_cpu))
+            finally:
+                measured.close()
+            saved.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     finally:
         engine.close()
         subprocess.run([sys.executable, str(ROOT / "scripts" / "opensearch-node"), "stop", "--dir", str(node_dir)])
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user and system, all threads) of another process so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(report: dict) -> None:
