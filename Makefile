@@ -93,10 +93,12 @@ bench: system-run $(VENV)/.installed-run
 
 # The engines side by side on a province corpus (bench/corpus.py): index docs/s and size, p50/p95 per
 # kind of query, scoped and unscoped. `make bench-scale BENCH_DOCS=200000`; indexes kept in BENCH_DATA.
+# Then the Tantivy build against raw Tantivy on the same documents (bench/build_floor.py, 50,000 documents).
 BENCH_DOCS ?= 1000000
 BENCH_DATA ?= $(abspath $(CURDIR)/../bench-data)
 bench-scale: system-test $(VENV)/.installed-run opensearch-jars
 	BENCH_DOCS=$(BENCH_DOCS) BENCH_DATA=$(BENCH_DATA) $(BIN)/python -m bench.scale_bench
+	BENCH_DATA=$(BENCH_DATA) $(BIN)/python -m bench.build_floor
 
 # The portal under load (bench/load_bench.py): locust officials against gunicorn on a home of LOAD_DOCS
 # documents kept in BENCH_DATA, then a LOAD_SOAK_SECONDS soak with the workers' memory. `make bench-load LOAD_DOCS=100000`

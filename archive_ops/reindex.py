@@ -58,7 +58,7 @@ def _index_ids(archive: Archive, engine, ids: list[int], batch: int) -> int:
                 select(Document)
                 .where(Document.id.in_(chunk), Document.withheld.is_(False))
                 .options(selectinload(Document.files).selectinload(DocumentFile.pages))
-                .order_by(Document.id)
+                .order_by(Document.unit_code, Document.id)
             ).all()
             done += engine.index([index_document(session, d) for d in documents])
     return done
@@ -87,7 +87,10 @@ def reindex(
     started = utcnow() - timedelta(minutes=1)
     try:
         with archive.db.session() as session:
-            ids = list(session.scalars(_indexable().order_by(Document.id)))
+            # Each old unit's documents together, as its package's ingest wrote them: a lookup account's
+            # scope then sits in a few blocks of each posting list (scoped searches ~1.8x less CPU than
+            # with units interleaved; docs/scale.md).
+            ids = list(session.scalars(_indexable().order_by(Document.unit_code, Document.id)))
         generation = engine.new_generation()
         try:
             done = 0

@@ -52,7 +52,7 @@ def main() -> None:
     repeat = int(os.environ.get("BENCH_REPEAT", "5"))
     above = int(os.environ.get("BENCH_ESTIMATE_ABOVE", "10000")) or None
     corpus = Corpus(int(os.environ.get("BENCH_SEED", "11")))
-    path = data / f"tantivy-{count}-{corpus.seed}" / "tantivy"
+    path = data / corpus.build_name("tantivy", count) / "tantivy"
     with tempfile.TemporaryDirectory() as tmp:
         base = _base_engine_module(rev, Path(tmp))
         engines = {

@@ -35,7 +35,7 @@ def main() -> None:
     count = int(os.environ.get("BENCH_DOCS", "200000"))
     data = Path(os.environ.get("BENCH_DATA", "../bench-data")).resolve()
     corpus = Corpus(int(os.environ.get("BENCH_SEED", "11")))
-    path = data / f"tantivy-{count}-{corpus.seed}" / "tantivy"
+    path = data / corpus.build_name("tantivy", count) / "tantivy"
     if not path.exists():
         print(f"building {count} documents into {path}", flush=True)
         engine = TantivyEngine(path, keep_writer=True)

@@ -187,8 +187,8 @@ def _dir_bytes(path: Path) -> int:
 class _Built:
     """An index under BENCH_DATA and the figures of its build (kept beside it)."""
 
-    def __init__(self, data: Path, engine: str, count: int, seed: int) -> None:
-        self.dir = data / f"{engine}-{count}-{seed}"
+    def __init__(self, data: Path, engine: str, count: int, corpus: Corpus) -> None:
+        self.dir = data / corpus.build_name(engine, count)
         self.figures_file = self.dir / "build.json"
 
     def figures(self) -> dict | None:
@@ -210,7 +210,7 @@ def _embedded(name: str, data: Path, corpus: Corpus, count: int, batch: int) -> 
     from indexes.sqlite_topk import SqliteTopKEngine
     from indexes.tantivy_engine import TantivyEngine
 
-    built = _Built(data, {"sqlite-topk": "sqlite", "tantivy-estimate": "tantivy"}.get(name, name), count, corpus.seed)
+    built = _Built(data, {"sqlite-topk": "sqlite", "tantivy-estimate": "tantivy"}.get(name, name), count, corpus)
     figures = built.figures()
     if name == "tantivy-estimate":
         if figures is None:

@@ -41,7 +41,7 @@ from indexes.fold import normalize_number
 from indexes.tantivy_engine import TantivyEngine
 from specimens import make_specimens, render_pdf
 
-from ..corpus import Corpus
+from ..corpus import Corpus, build_name
 
 READY = "load-home.json"
 DATABASE_DONE = "load-database.json"  # the database phase finished: a rerun builds or copies the index only
@@ -62,7 +62,7 @@ class HomeSpec:
 
     @property
     def home(self) -> Path:
-        return self.root / f"load-{self.engine}-{self.docs}-{self.seed}"
+        return self.root / f"load-{build_name(self.engine, self.docs, self.seed)}"
 
     def settings(self) -> Settings:
         return Settings.load(home=self.home, database_url=f"sqlite:///{self.home / 'archive.sqlite'}")
@@ -204,7 +204,7 @@ def _insert_documents(archive: Archive, corpus: Corpus, spec: HomeSpec, packages
 def _build_index(archive: Archive, corpus: Corpus, spec: HomeSpec, log) -> dict:
     """The engine's own index of the same documents: copied from a scale-bench build of this corpus, or built."""
     index_dir = archive.settings.index_dir
-    built = spec.root / f"{spec.engine}-{spec.docs}-{spec.seed}"
+    built = spec.root / corpus.build_name(spec.engine, spec.docs)
     source = built / spec.engine if spec.engine == "tantivy" else built / "fts.sqlite"
     t0 = time.perf_counter()
     if (built / "build.json").is_file() and source.exists():
