@@ -26,8 +26,8 @@ and ``opensearch-estimate`` (the same, as the portal opens it: ``estimate_above`
 are measured one after the other on the one index it builds, with the shard
 request cache off (a repeated count would otherwise come from it: each timed run
 counts as a new query does), and their CPU is this process's plus the node's.
-Figures go to ``BENCH_DATA/scale-report-<docs>-<seed>.json``, beside those of the
-engines an earlier run measured there (kept unless measured again).
+Figures go to ``BENCH_DATA/scale-report-<docs>-<seed>-<layout>.json``, beside those of
+the engines an earlier run of the same corpus measured there (kept unless measured again).
 Prints figures only; nothing asserts on time.
 """
 from __future__ import annotations
@@ -254,7 +254,7 @@ def main() -> None:
     kinds = queries(corpus, count)
     report: dict[str, Any] = {"documents": count, "seed": seed, "cores": os.cpu_count(), "repeat": repeat,
                               "scope": f"{scope_name} ({len(scope)} old units)", "engines": {}}
-    saved = data / f"scale-report-{count}-{seed}.json"
+    saved = data / f"{corpus.build_name('scale-report', count)}.json"  # the corpus's layout in the name too
     if saved.is_file():  # the figures of engines measured by an earlier run stay beside this run's
         earlier = json.loads(saved.read_text()).get("engines", {})
         report["engines"] = {name: figures for name, figures in earlier.items() if name not in engines}
