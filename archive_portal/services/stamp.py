@@ -24,6 +24,7 @@ limit of the settings, rendering at ``RASTER_DPI`` capped by ``MAX_RASTER_PIXELS
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,12 @@ MAX_RASTER_PIXELS = 16_000_000
 JPEG_QUALITY = 85
 
 _font_path: str | None = None
+# reportlab's TrueType font object is shared by every document that uses it (it is registered once)
+# and is not to be used by two documents at once (its docstring says so): two threads building
+# stamped PDFs at the same time made its subsetting fail with a KeyError, seen as "this file cannot
+# be stamped" (403) about once in 300 stamped downloads under load. A reportlab document that
+# uses the font is built and saved under this lock.
+_REPORTLAB_FONT_LOCK = threading.Lock()
 
 
 class StampError(RuntimeError):
@@ -144,10 +151,11 @@ def _overlay_page(width: float, height: float, text: str):
     from reportlab.pdfgen import canvas as rl_canvas
 
     buffer = io.BytesIO()
-    c = rl_canvas.Canvas(buffer, pagesize=(width, height))
-    _draw_rows_pdf(c, width, height, text)
-    c.showPage()
-    c.save()
+    with _REPORTLAB_FONT_LOCK:
+        c = rl_canvas.Canvas(buffer, pagesize=(width, height))
+        _draw_rows_pdf(c, width, height, text)
+        c.showPage()
+        c.save()
     buffer.seek(0)
     return PdfReader(buffer).pages[0]
 
@@ -213,11 +221,12 @@ def _raster_page(source: Path, index: int, text: str, max_pixels: int):
     stamped.save(jpeg, format="JPEG", quality=JPEG_QUALITY)
     jpeg.seek(0)
     buffer = io.BytesIO()
-    c = rl_canvas.Canvas(buffer, pagesize=(width, height))
-    c.drawImage(ImageReader(jpeg), 0, 0, width=width, height=height)
-    _draw_rows_pdf(c, width, height, text, visible=False)
-    c.showPage()
-    c.save()
+    with _REPORTLAB_FONT_LOCK:
+        c = rl_canvas.Canvas(buffer, pagesize=(width, height))
+        c.drawImage(ImageReader(jpeg), 0, 0, width=width, height=height)
+        _draw_rows_pdf(c, width, height, text, visible=False)
+        c.showPage()
+        c.save()
     buffer.seek(0)
     return PdfReader(buffer).pages[0]
 
@@ -283,21 +292,23 @@ def image_to_stamped_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: i
             frames = getattr(image, "n_frames", 1)
             if frames > max_pages:
                 raise StampError(f"ảnh có {frames} trang, quá giới hạn {max_pages}")
-            c = rl_canvas.Canvas(out)
             text = stamp.text
+            pages: list[tuple[float, float, io.BytesIO]] = []
             for frame in ImageSequence.Iterator(image):
                 dpi = frame.info.get("dpi") or (150, 150)
                 xdpi, ydpi = (float(dpi[0]) or 150.0, float(dpi[1]) or 150.0)
-                width, height = frame.width * 72.0 / xdpi, frame.height * 72.0 / ydpi
-                stamped = _draw_rows_pixels(frame, text)
                 jpeg = io.BytesIO()
-                stamped.save(jpeg, format="JPEG", quality=JPEG_QUALITY)
+                _draw_rows_pixels(frame, text).save(jpeg, format="JPEG", quality=JPEG_QUALITY)
                 jpeg.seek(0)
-                c.setPageSize((width, height))
-                c.drawImage(ImageReader(jpeg), 0, 0, width=width, height=height)
-                _draw_rows_pdf(c, width, height, text, visible=False)
-                c.showPage()
-            c.save()
+                pages.append((frame.width * 72.0 / xdpi, frame.height * 72.0 / ydpi, jpeg))
+            with _REPORTLAB_FONT_LOCK:  # the pixels above are stamped outside it
+                c = rl_canvas.Canvas(out)
+                for width, height, jpeg in pages:
+                    c.setPageSize((width, height))
+                    c.drawImage(ImageReader(jpeg), 0, 0, width=width, height=height)
+                    _draw_rows_pdf(c, width, height, text, visible=False)
+                    c.showPage()
+                c.save()
             return frames
     except StampError:
         raise
