@@ -32,17 +32,9 @@ from indexes.tantivy_engine import TantivyEngine
 from indexes.tantivy_engine import _document as tantivy_document  # the engine's own, timed alone
 
 from .corpus import Corpus
+from .scale_bench import _cpu, _dir_bytes  # the same clocks and sizes as the engines' builds
 
 RAW_WRITER_HEAP = 1_000_000_000  # as the engine's bulk writer
-
-
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def _dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _engine(docs: list[IndexDocument], where: Path) -> None:
