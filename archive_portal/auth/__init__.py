@@ -26,11 +26,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
-from archive_core.db.models import Account, NewUnit
+from archive_core.db.models import Account
 
 from ..services.accounts import get_account, is_usable
 from ..services.roles import ADMIN, READ_ONLY_ROLES
 from ..services.scope import scope_for
+from ..services.units import new_unit_name
 from ..web import archive_of, current_archive, db_session
 
 log = logging.getLogger(__name__)
@@ -92,14 +93,13 @@ def session_token(account: Account) -> str:
 
 
 def user_from_account(session, account: Account) -> PortalUser:
-    unit = session.get(NewUnit, account.new_unit_code) if account.new_unit_code else None
     return PortalUser(
         account_id=account.id,
         username=account.username,
         display_name=account.display_name or account.username,
         role=account.role,
         new_unit_code=account.new_unit_code,
-        new_unit_name=unit.name if unit else "",
+        new_unit_name=new_unit_name(session, account.new_unit_code),
         scope=scope_for(session, account.role, account.new_unit_code, bool(account.may_see_restricted)),
         session_token=session_token(account),
         must_change_password=bool(account.must_change_password),

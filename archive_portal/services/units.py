@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from archive_core.db.models import NewUnit, OldUnit, Succession, UnitMappingVersion
 from archive_core.errors import UserError
 
+from .generation import GenerationCache
+
 REQUIRED_COLUMNS = ("old_code", "old_name", "old_level", "new_code", "new_name")
 LEVELS = {"tinh", "huyen", "xa"}
 
@@ -384,6 +386,23 @@ def diff_mapping(session: Session, data: bytes) -> MappingDiff:
         scope_changes=scope_changes,
         names=names,
     )
+
+
+# Every new unit's name, per process until the units change (services.generation): each signed-in
+# request shows its own unit's.
+_new_unit_names: GenerationCache[dict[str, str]] = GenerationCache(size=4)
+
+
+def new_unit_name(session: Session, code: str | None) -> str:
+    """The name of the new unit ``code``; "" when there is no code or no such unit."""
+    if not code:
+        return ""
+    names = _new_unit_names.get(
+        session,
+        "new_unit_names",
+        lambda: {code: name for code, name in session.execute(select(NewUnit.code, NewUnit.name))},
+    )
+    return names.get(code, "")
 
 
 def new_unit_names(session: Session) -> dict[str, str]:

@@ -19,7 +19,6 @@ from ..services.search import (
     FACET_TITLES,
     SORTS,
     USER_ERRORS,
-    facet_args,
     search_documents,
     search_menus,
 )
@@ -51,6 +50,46 @@ def _url_with(base: str, args: dict) -> str:
     return f"{base}?{query}" if query else base
 
 
+_TOGGLED_KEYS = {"unit_code": "unit", "doc_type": "type", "direction": "direction", "dossier": "ho_so"}
+_SPLIT = "\x00facet\x00"  # stands for a facet's own arguments while the rest of a link is built
+
+
+class FacetLinks:
+    """``facet_url`` for every value of a results page: what ``_url_with(base, facet_args(...))`` gives.
+
+    An archivist's page links hundreds of units; the arguments around a facet's own key are the same
+    for each of its values, so they are written once per facet and each link only adds its values."""
+
+    def __init__(self, base: str, params) -> None:
+        self.base = base
+        self.params = params
+        self._around: dict[str, tuple[str, str]] = {}
+
+    def _parts(self, facet: str) -> tuple[str, str]:
+        """The query string before and after the facet's own arguments."""
+        if facet not in self._around:
+            changes = {"from": _SPLIT, "to": None} if facet == "year" else {_TOGGLED_KEYS[facet]: [_SPLIT]}
+            query = _query(self.params.to_args(page="", **changes))
+            key = "from" if facet == "year" else _TOGGLED_KEYS[facet]
+            before, _, after = query.partition(f"{_quote(key)}={_quote(_SPLIT)}")
+            self._around[facet] = (before.rstrip("&"), after.lstrip("&"))
+        return self._around[facet]
+
+    def url(self, facet: str, value: str) -> str:
+        if facet == "year":
+            own = f"from={_quote(f'01/01/{value}')}&to={_quote(f'31/12/{value}')}"
+        else:
+            current = getattr(self.params, _FACET_VALUES[facet])
+            values = [v for v in current if v != value] if value in current else [*current, value]
+            name = _quote(_TOGGLED_KEYS[facet])
+            own = "&".join(f"{name}={_quote(str(v))}" for v in values)
+        query = "&".join(part for part in (*self._parts(facet)[:1], own, self._parts(facet)[1]) if part)
+        return f"{self.base}?{query}" if query else self.base
+
+
+_FACET_VALUES = {"unit_code": "units", "doc_type": "types", "direction": "directions", "dossier": "dossiers"}
+
+
 @bp.route("/")
 @roles_required(*DOCUMENT_READERS)
 @limit_search
@@ -66,13 +105,11 @@ def index():
     def page_url(number: int) -> str:
         return _url_with(base, params.to_args(page=number if number > 1 else ""))
 
-    def facet_url(facet: str, value: str) -> str:
-        return _url_with(base, facet_args(params, facet, value))
-
     doc_query = _query(params.to_args())
+    doc_path = url_for("documents.show", doc_id=0)  # "/van-ban/0": the id is its last segment
 
     def document_url(doc_id: int) -> str:
-        path = url_for("documents.show", doc_id=doc_id)
+        path = f"{doc_path[:-1]}{int(doc_id)}"
         return f"{path}?{doc_query}" if doc_query else path
 
     status = 503 if result.unavailable else 200
@@ -87,7 +124,7 @@ def index():
         sorts=SORTS,
         facet_titles=FACET_TITLES,
         page_url=page_url,
-        facet_url=facet_url,
+        facet_url=FacetLinks(base, params).url,
         document_url=document_url,
         export_url=lambda fmt: url_for("search.export", fmt=fmt, **params.to_args(page="")),
         export_cap=EXPORT_CAP,

@@ -8,7 +8,8 @@ says otherwise), signs in one lookup account and one archivist, warms up, then t
 ``PROFILE_REQUESTS`` (default 60) requests of each kind of the locust scenario (search with and
 without diacritics, filters, a document) under pyinstrument, and prints per kind the p50/p95
 wall time and the CPU time per request (the figure to compare when
-the machine is shared) and the profile's heaviest frames (``PROFILE_HTML``: also an HTML profile per kind).
+the machine is shared) and the profile's heaviest frames (``PROFILE_HTML``: also an HTML profile per kind;
+``PROFILE=0``: no profiler, the true CPU per request, since the profiler inflates small Python calls).
 The flask test client stands in for gunicorn: what it measures is the portal's own work.
 """
 from __future__ import annotations
@@ -56,6 +57,7 @@ def main() -> None:
                     seed=int(os.environ.get("LOAD_SEED", 11)), engine=os.environ.get("LOAD_ENGINE", "tantivy"))
     count = int(os.environ.get("PROFILE_REQUESTS", 60))
     html_dir = os.environ.get("PROFILE_HTML", "")
+    profiling = os.environ.get("PROFILE", "1") != "0"
     os.environ.update(ARCHIVE_HOME=str(spec.home), ARCHIVE_INDEX_ENGINE=spec.engine,
                       ARCHIVE_DATABASE_URL=f"sqlite:///{spec.home / 'archive.sqlite'}",
                       ARCHIVE_SEARCH_RATE_LIMIT="1000000 per minute",
@@ -82,8 +84,9 @@ def main() -> None:
                 continue
             times = []
             cpu0 = time.process_time()
-            profiler = Profiler(interval=0.0005)
-            profiler.start()
+            profiler = Profiler(interval=0.0005) if profiling else None
+            if profiler:
+                profiler.start()
             for params in items[:count]:
                 t0 = time.perf_counter()
                 if kind == "document":
@@ -92,13 +95,16 @@ def main() -> None:
                     r = client.get("/", query_string=params)
                 times.append(time.perf_counter() - t0)
                 assert r.status_code == 200, (kind, params, r.status_code)
-            profiler.stop()
+            if profiler:
+                profiler.stop()
             cpu_ms = (time.process_time() - cpu0) * 1000 / len(times)
             times.sort()
             p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
             print(f"\n-- {account['role']} {account['username']}: {kind}: p50 {statistics.median(times) * 1000:.1f} ms,"
                   f" p95 {p95 * 1000:.1f} ms, mean {statistics.fmean(times) * 1000:.1f} ms; CPU {cpu_ms:.1f} ms a request"
-                  f" (profiler included); load average {os.getloadavg()[0]:.1f}")
+                  f"{' (profiler included)' if profiler else ''}; load average {os.getloadavg()[0]:.1f}")
+            if not profiler:
+                continue
             print(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)[:6000])
             if html_dir:
                 Path(html_dir).mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,34 @@ def test_facet_and_page_links_are_the_urls_flask_builds(args):
         assert _url_with(url_for("search.index"), args) == url_for("search.index", **args)
 
 
+@pytest.mark.parametrize("args", [
+    {},
+    {"q": "kế hoạch"},
+    {"q": '"ủy ban nhân dân" & <b>x</b>', "unit": ["11950", "323"], "type": ["Tờ trình"], "page": "2"},
+    {"q": "unit=\x00facet\x00 a+b c/d?e=f#g;h@i!j$k'l(m)n*o,p:q", "from": "01/01/2024", "to": "31/12/2024",
+     "ho_so": ["HS 1", "HS%2", "\x00facet\x00"], "direction": ["den"], "number": "191/KH", "sort": "date_desc"},
+])
+def test_every_facet_link_is_the_url_flask_builds_for_that_click(args):
+    """Each facet value links to the search the click means (the value toggled, a year's dates set, page 1)."""
+    from flask import Flask, url_for
+    from werkzeug.datastructures import MultiDict
+
+    from archive_portal.services.search import facet_args, parse_params
+    from archive_portal.views.search import FacetLinks, bp
+
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    params = parse_params(MultiDict([(k, v) for k, vs in args.items() for v in ([vs] if isinstance(vs, str) else vs)]))
+    values = ["11950", "323", "999", "Tờ trình", "Công văn", "den", "di", "HS 1", "HS%2", "x&y=z", "2019", "2024"]
+    with app.test_request_context("/"):
+        links = FacetLinks(url_for("search.index"), params)
+        for facet in ("unit_code", "doc_type", "direction", "dossier", "year"):
+            for value in values:
+                if facet == "year" and not value.isdigit():
+                    continue
+                assert links.url(facet, value) == url_for("search.index", **facet_args(params, facet, value))
+
+
 def test_a_corrected_mapping_moves_a_unit_to_another_scope_on_the_next_page(menus, tmp_path):
     """The old units an account sees are kept per process too: a mapping correction reaches them at once."""
     menus.ingest("11950", "Tờ trình", "VB-lam-son-1")
@@ -160,3 +188,22 @@ def test_a_corrected_mapping_moves_a_unit_to_another_scope_on_the_next_page(menu
     assert menus.menus("phohien") == ({"Tờ trình"}, {"11950"})
     assert menus.clients["sonnam"].get(f"/van-ban/{lam_son}").status_code == 404
     assert menus.clients["phohien"].get(f"/van-ban/{lam_son}").status_code == 200
+
+
+@pytest.mark.parametrize("how", ["orm", "statement"])
+def test_a_session_sees_the_menus_of_its_own_writes_at_once(menus, how):
+    """The change counter is read once per transaction (a search asks several times); a write of the same
+    session, flushed or run as a statement, moves it, so what that session computes next is fresh."""
+    from archive_portal.services.search import search_menus
+
+    lam_son = menus.ingest("11950", "Tờ trình", "VB-lam-son-1")
+    with menus.archive.db.session() as session:
+        assert {u.code for g in search_menus(session, frozenset({"11950"})).units for u in g.options} == {"11950"}
+        if how == "orm":
+            session.get(Document, lam_son).doc_type = "Công điện"
+            session.flush()
+        else:
+            session.execute(sa.update(Document).where(Document.id == lam_son).values(doc_type="Công điện"))
+        assert search_menus(session, frozenset({"11950"})).doc_types == ["Công điện"]
+        session.rollback()
+        assert search_menus(session, frozenset({"11950"})).doc_types == ["Tờ trình"]
