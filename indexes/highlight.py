@@ -4,9 +4,9 @@ Matches are found in the folded text (``fold.fold`` keeps offsets), so a
 query typed without diacritics marks the original words with them.  The
 output is HTML-safe: the original text is escaped, matches wrapped in <mark>.
 
-Bounded and linear: at most ``SCAN_LIMIT`` characters are looked at, at most
-``MAX_SPANS`` matches are collected, and the best window is found in one
-two-pointer pass (a body full of query words once cost seconds per hit).
+Bounded: at most ``SCAN_LIMIT`` characters are looked at, at most
+``MAX_SPANS`` matches are collected, and the best window is found by bisecting
+the matches' offsets (a body full of query words once cost seconds per hit).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import islice
@@ -23,8 +24,10 @@ from .fold import _fold_char, fold, nfc
 
 SCAN_LIMIT = 200_000  # characters of a long body looked at for a snippet
 MAX_SPANS = 5_000  # matches collected per text; the window lies among the first ones
-_SPACE_RE = re.compile(r"\s+")
 _ALNUM = r"[^\W_]"
+_NEVER = r"[^\s\S]"  # a class no character is in
+_OPEN, _CLOSE = "\x01", "\x02"  # stand for <mark> and </mark> while a window is escaped
+_MARKS = {_OPEN: "<mark>", _CLOSE: "</mark>"}
 
 
 fast_fold = fold  # ``fold.fold`` folds through a ``str.translate`` table itself now
@@ -63,15 +66,21 @@ def _folded_from() -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=4096)
-def _letter(folded: str) -> str:
-    """The characters of NFC text that fold to ``folded`` (a character of a folded word), as a regex."""
+def _chars(folded: str) -> tuple[str, ...]:
+    """The characters of NFC text that fold to ``folded`` (a character of a folded word)."""
     chars = [folded] if _fold_char(folded) == folded else []
     chars += _folded_from().get(folded, [])
     if not chars and ord(folded) > 0xFFFF:  # beyond the BMP: its other case, if that folds to it
         chars = [c for c in (folded.upper(), folded.lower()) if _fold_char(c) == folded][:1]
+    return tuple(chars)
+
+
+def _letter(folded: str) -> str:
+    """``_chars(folded)`` as a regex."""
+    chars = _chars(folded)
     if len(chars) == 1:
         return re.escape(chars[0])
-    return "[" + "".join(map(re.escape, chars)) + "]" if chars else "[^\\s\\S]"
+    return "[" + "".join(map(re.escape, chars)) + "]" if chars else _NEVER
 
 
 @lru_cache(maxsize=256)
@@ -84,8 +93,29 @@ def _pattern_of(terms: tuple[Term | str, ...]) -> re.Pattern[str] | None:
     # Run on the text itself, not on its folding (a third of a snippet's time): each letter of a
     # folded word is the class of the characters that fold to it, so the spans are those the folded
     # text gives (tested).
-    parts = [r"[\W_]+".join("".join(map(_letter, w)) for w in p) for p in phrases]
-    return re.compile(rf"(?<!{_ALNUM})(?:{'|'.join(parts)})(?!{_ALNUM})")
+    #
+    # The pattern begins with one class, every character a match can begin with: the regex engine
+    # then skips in C to the next such character instead of trying every phrase at every place (a
+    # lookbehind or an alternation in front defeats that scan: 2.3 times the time on real bodies).
+    # Phrases whose first letters differ cannot begin at the same place (a character folds to one
+    # letter), so they are grouped by first letter, each group keeping the order above. Boundaries
+    # as before: no letter or digit just before the match (looked at once its first character is
+    # taken) nor just after it; "_" or a combining mark may touch it.
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        first = phrase[0][0]
+        if _chars(first):  # else the phrase never matches
+            rest = r"[\W_]+".join("".join(map(_letter, w)) for w in phrase)[len(_letter(first)) :]
+            groups.setdefault(first, []).append(rest)
+    if not groups:
+        return re.compile(_NEVER)
+    starts = "".join(re.escape(c) for first in groups for c in _chars(first))
+    if len(groups) == 1:
+        (rests,) = groups.values()
+        body = "|".join(rests)
+    else:
+        body = "|".join(f"(?<={_letter(first)})(?:{'|'.join(rests)})" for first, rests in groups.items())
+    return re.compile(rf"[{starts}](?<!{_ALNUM}[\s\S])(?:{body})(?!{_ALNUM})")
 
 
 def _pattern(terms: Iterable[Term | str]) -> re.Pattern[str] | None:
@@ -100,68 +130,64 @@ def match_spans(text: str, terms: Iterable[Term | str]) -> list[tuple[int, int]]
     return [m.span() for m in islice(pattern.finditer(text), MAX_SPANS)]
 
 
+def _spaced(text: str) -> str:
+    """``re.sub(r"\\s+", " ", text)`` in a third of its time (``str.split`` knows the same spaces)."""
+    joined = " ".join(text.split())
+    if not joined:
+        return " " if text else ""
+    return f"{' ' if text[0].isspace() else ''}{joined}{' ' if text[-1].isspace() else ''}"
+
+
 def _esc(text: str) -> str:
-    return html.escape(_SPACE_RE.sub(" ", text), quote=True)
+    return html.escape(_spaced(text), quote=True)
 
 
-def _window(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> tuple[int, int]:
+def _window(text: str, starts: list[int], ends: list[int], max_chars: int) -> tuple[int, int]:
     """The stretch of ``max_chars`` holding the most matches, cut at spaces.
 
-    Spans come from ``finditer``: ordered and disjoint, so starts and ends both
-    grow and the matches inside ``[ws, ws + max_chars]`` are found with two
-    pointers that only move forward (linear in the number of spans).
+    The matches' ``starts`` and ``ends`` come from ``finditer``: ordered and
+    disjoint, so both grow and the matches inside a window are found by
+    bisection (n log n in C, not the n * n of counting them one by one).
     """
-    if not spans:
+    if not starts:
         end = min(len(text), max_chars)
         return 0, end
     lead = max_chars // 4
-    best_start, best_count = 0, -1
-    first_in = 0  # first span starting at or after the window start
-    last_in = 0  # one past the last span ending inside the window
-    for start, _ in spans:
-        ws = max(0, start - lead)
-        while first_in < len(spans) and spans[first_in][0] < ws:
-            first_in += 1
-        last_in = max(last_in, first_in)
-        while last_in < len(spans) and spans[last_in][1] <= ws + max_chars:
-            last_in += 1
-        count = last_in - first_in
-        if count > best_count:
-            best_start, best_count = ws, count
-    first = next(s for s, _ in spans if s >= best_start)
-    ws = best_start
+    # Each window begins a little before a match; the first holding the most matches wins.
+    window_starts = [start - lead if start > lead else 0 for start in starts]
+    counts = [bisect_right(ends, w + max_chars) - bisect_left(starts, w) for w in window_starts]
+    ws = window_starts[counts.index(max(counts))]
     if ws > 0:
-        space = text.find(" ", ws, first)
+        space = text.find(" ", ws, starts[bisect_left(starts, ws)])
         ws = space + 1 if space != -1 else ws
     we = min(len(text), ws + max_chars)
     if we < len(text):
-        last_end = ws
-        for s, e in spans:
-            if s >= ws and e <= we:
-                last_end = e
-            elif s > we:
-                break
+        last = bisect_right(ends, we) - 1  # the last match ending inside, if it starts inside too
+        last_end = ends[last] if last >= 0 and starts[last] >= ws else ws
         space = text.rfind(" ", last_end, we)
         we = space if space != -1 else we
     return ws, we
 
 
 def _render(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
-    ws, we = _window(text, spans, max_chars)
-    out: list[str] = ["…" if ws > 0 else ""]
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
+    ws, we = _window(text, starts, ends, max_chars)
+    # The window is escaped in one pass (not a dozen small ones): the marks stand as two control
+    # characters meanwhile, which neither the escaping nor the spacing touches, nor a run of spaces
+    # crosses; a window holding one of them itself is escaped piece by piece.
+    pieces: list[str] = []  # text, _OPEN, match, _CLOSE, text, ...
     pos = ws
-    for start, end in spans:
-        if start >= we:
-            break
-        if start < pos or end > we:
-            continue
-        out.append(_esc(text[pos:start]))
-        out.append(f"<mark>{_esc(text[start:end])}</mark>")
+    for start, end in spans[bisect_left(starts, ws) : bisect_right(ends, we)]:  # the matches inside
+        pieces += (text[pos:start], _OPEN, text[start:end], _CLOSE)
         pos = end
-    out.append(_esc(text[pos:we]))
-    if we < len(text):
-        out.append("…")
-    return "".join(out).strip()
+    pieces.append(text[pos:we])
+    window = text[ws:we]
+    if _OPEN in window or _CLOSE in window:
+        body = "".join(_esc(p) if i % 2 == 0 else _MARKS[p] for i, p in enumerate(pieces))
+    else:
+        body = _esc("".join(pieces)).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    return f"{'…' if ws > 0 else ''}{body}{'…' if we < len(text) else ''}".strip()
 
 
 def snippet(text: str, terms: Iterable[Term | str], max_chars: int = 240, *, fallback: str = "") -> str:

@@ -78,3 +78,64 @@ def test_matches_are_found_in_the_text_where_its_folding_has_the_folded_words():
         reference = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, folded)) + r"(?![^\W_])")
         for text in texts:
             assert match_spans(text, terms) == [m.span() for m in reference.finditer(fold(text))], (query, text)
+
+
+def _unmarked(out: str) -> str:
+    return out.replace("<mark>", "").replace("</mark>", "")
+
+
+def test_words_touching_an_underscore_or_a_combining_mark_are_marked_but_not_inside_words():
+    out = snippet("mã_kế_hoạch và kế_hoạch_2", [Term(("ke",))])
+    assert out == "mã_<mark>kế</mark>_hoạch và <mark>kế</mark>_hoạch_2"
+    # a mark NFC cannot compose stays in the text; "ke" inside "xkế" or "kếx" is not a word
+    text = "ke\u0301 kế\u0300 \u0301kế xkế kếx"
+    out = snippet(text, [Term(("ke",))])
+    assert out.count("<mark>") == 3 and "x<mark>" not in out and "</mark>x" not in out
+    assert _unmarked(out) == nfc(text)
+
+
+def test_upper_case_d_with_stroke_matches_a_query_typed_without_diacritics():
+    out = snippet("ĐẤT ĐAI, đất đai và Đất_đai", [Term(("dat", "dai"), phrase=True)])
+    assert out == "<mark>ĐẤT ĐAI</mark>, <mark>đất đai</mark> và <mark>Đất_đai</mark>"
+
+
+def test_several_terms_each_marked_and_the_longer_phrase_first():
+    terms = [Term(("ke", "hoach"), phrase=True), Term(("ke",)), Term(("hoa",))]
+    out = snippet("Kế hoạch, kế toán và kế hoạch hóa", terms)
+    assert out == "<mark>Kế hoạch</mark>, <mark>kế</mark> toán và <mark>kế hoạch</mark> <mark>hóa</mark>"
+
+
+def test_hostile_text_around_marks_is_escaped_and_spaces_collapse():
+    out = snippet("a \x01<mark>x</mark>\x02 đất \"q\" & 'r'", [Term(("dat",))])
+    assert out == "a \x01&lt;mark&gt;x&lt;/mark&gt;\x02 <mark>đất</mark> &quot;q&quot; &amp; &#x27;r&#x27;"
+    out = snippet("  \n đất\n\n\tđai  \u3000 nhà \r\n", [Term(("dat",)), Term(("dai",))])
+    assert out == "<mark>đất</mark> <mark>đai</mark> nhà"
+
+
+def test_the_window_shown_is_the_first_holding_the_most_matches():
+    text = "đất " + "mở " * 100 + "nhà đất và đất ở " + "giữa " * 100 + "đất ở và đất " + "cuối " * 100
+    out = snippet(text, [Term(("dat",))], max_chars=60)
+    assert out.startswith("…") and out.endswith("…")
+    assert "nhà <mark>đất</mark> và <mark>đất</mark> ở" in out and "giữa" not in _unmarked(out)[:20]
+
+
+def test_several_terms_are_found_where_the_folded_text_has_them():
+    """As above for queries of several terms and phrases (some with the same first letter): at each
+    place the longest phrase that matches there, as an alternation on the folded text finds them."""
+    import random
+    import re
+
+    from indexes.highlight import match_spans
+
+    pieces = [*"aAàÀáẠăẮđĐdDeÉêỆkKhHnNoÓôỐơ_-/ 07\u0301\u0300", "Kế hoạch", "kế_hoạch", "kem", "nhà", "ĐA", "0/7"]
+    words = ["a", "đa", "ke", "kem", "ke hoach", "hoach", "ho", "nha", "an", "d", "0 7", "e"]
+    rnd = random.Random(7)
+    for _ in range(300):
+        text = nfc("".join(rnd.choice(pieces) + rnd.choice(("", "", " ", "_")) for _ in range(rnd.randrange(1, 100))))
+        query = rnd.sample(words, rnd.randrange(1, 5))
+        terms = [Term(tuple(q.split()), phrase=" " in q) for q in query]
+        phrases = list(dict.fromkeys(tuple(fold(w) for w in t.words) for t in terms))
+        phrases.sort(key=lambda p: -sum(map(len, p)))
+        alternation = "|".join(r"[\W_]+".join(map(re.escape, p)) for p in phrases)
+        reference = re.compile(rf"(?<![^\W_])(?:{alternation})(?![^\W_])")
+        assert match_spans(text, terms) == [m.span() for m in reference.finditer(fold(text))], (query, text)
