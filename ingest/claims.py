@@ -40,10 +40,11 @@ from archive_core.processes import process_alive
 from archive_core.store import BlobStore
 
 from .extract import Extraction
-from .finalize import finalize_document, first_original
+from .finalize import TEXT_FIELDS, finalize_document, first_original
 from .signature_checks import record_signature_free
 
 LEASE_SECONDS = 600
+_TEXT_FIELD_COLUMNS = [getattr(Document, name) for name in TEXT_FIELDS]
 
 
 def _page_row(page: Any, file_id: int) -> dict[str, Any]:
@@ -73,6 +74,7 @@ class Claim:
     file_id: int
     document_id: int
     sha256: str
+    metadata: bool = True  # its document lacks a field its text could give (``finalize.has_text_fields``)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def claim_files(
     now = utcnow()
     with db.write_transaction() as session:
         query = _pending_filter(
-            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.blob_sha256), package_id
+            select(DocumentFile.id, DocumentFile.document_id, DocumentFile.blob_sha256, *_TEXT_FIELD_COLUMNS),
+            package_id,
         ).where(or_(DocumentFile.claimed_by == "", DocumentFile.lease_until.is_(None), DocumentFile.lease_until < now))
         rows = session.execute(
             query.order_by(DocumentFile.id).limit(limit).with_for_update(skip_locked=True, of=DocumentFile)
@@ -121,7 +124,7 @@ def claim_files(
             .where(DocumentFile.id.in_([r[0] for r in rows]))
             .values(claimed_by=worker, lease_until=now + timedelta(seconds=lease_seconds))
         )
-    return [Claim(file_id=r[0], document_id=r[1], sha256=r[2]) for r in rows]
+    return [Claim(file_id=r[0], document_id=r[1], sha256=r[2], metadata=not all(r[3:])) for r in rows]
 
 
 def renew(db: Database, worker: str, lease_seconds: float = LEASE_SECONDS) -> int:

@@ -22,6 +22,11 @@ from .metadata import read_document_metadata
 TEXT_FIELDS = ("number", "issued_date", "doc_type", "subject", "issuer", "signer", "signer_title")
 
 
+def has_text_fields(document: Document) -> bool:
+    """Every field the text could fill is given already (by the manifest): the metadata reader is not needed."""
+    return all(getattr(document, name) for name in TEXT_FIELDS)
+
+
 def first_original(document: Document, store: BlobStore | None) -> Path | None:
     """Where the original of the document's first file is kept, if it has one."""
     first = document.files[0] if document.files else None
@@ -44,7 +49,7 @@ def finalize_document(
         document.text_ready = True
         return
     first_text = next((p.text for f in document.files for p in f.pages[:2] if p.text.strip()), "")
-    if first_text:
+    if first_text and not has_text_fields(document):  # what the text gives fills empty fields only
         first_pages = document.files[0].pages if document.files else []
         found = first_file_metadata
         if found is None:

@@ -5,7 +5,8 @@
 3. register every manifest row as a ``Document`` with its ``DocumentFile``s,
    and every file no row references as a document of its own (``steps.register``);
 4. extract text from pending files in worker processes (``steps.extraction``; OCR inside),
-   fill empty metadata from the text as each document completes (``finalize``);
+   fill empty metadata from the text as each document completes (``finalize``); the pool
+   starts on the stored originals during steps 2-3 already (``ahead``);
 5. index ready documents (``indexing``);
 6. write the outcome of every row and file (``steps.outcomes``) and the report (``report``).
 
@@ -34,7 +35,7 @@ from .packages import PackageContents, PackageRefused, open_package
 from .provenance import check_unit
 from .report import write_report
 from .steps.dossiers import register_package_dossiers
-from .steps.extraction import extract_pending, wait_for_workers, warm_up
+from .steps.extraction import extract_pending, start_ahead, stop_ahead, wait_for_workers
 from .steps.outcomes import record_outcomes
 from .steps.package_record import find_or_create_package, record_refused_package
 from .steps.register import register_rows, register_unreferenced_files
@@ -104,17 +105,20 @@ def _run_steps(archive: Archive, contents: PackageContents, workers: int, option
         BlobStore(archive.settings.store_dir),
         on_progress=options.progress,
     )
-    warm_up(workers)
-    run.store.clean_incoming()
-    keep_package_manifests(run)
-    store_payload(run)
-    register_rows(run)
-    register_unreferenced_files(run)
-    register_package_dossiers(run)  # ho_so.* and ma_ho_so: dossiers, order, inherited access (contract 3a)
-    if workers:
-        extract_pending(run, processes=workers, lease_seconds=options.lease_seconds)
-    else:  # registration only, extraction by `archive worker`s elsewhere
-        wait_for_workers(run)
+    start_ahead(run, workers)  # the pool reads stored originals while the rest are stored and registered
+    try:
+        run.store.clean_incoming()
+        keep_package_manifests(run)
+        store_payload(run)
+        register_rows(run)
+        register_unreferenced_files(run)
+        register_package_dossiers(run)  # ho_so.* and ma_ho_so: dossiers, order, inherited access (contract 3a)
+        if workers:
+            extract_pending(run, processes=workers, lease_seconds=options.lease_seconds)
+        else:  # registration only, extraction by `archive worker`s elsewhere
+            wait_for_workers(run)
+    finally:
+        stop_ahead(run)
     index_ready(archive, run.package_id)
     record_outcomes(run)
     return run

@@ -23,6 +23,7 @@ from archive_core.context import Archive
 from archive_core.store import BlobStore
 
 from . import claims
+from .ahead import ExtractAhead
 from .claims import Claim, Saved
 from .extract import Extraction, ExtractLimits
 from .extract.job import extract_job, ignore_interrupts
@@ -49,6 +50,11 @@ def start_pool_server() -> None:
     """Start the forkserver now, so its imports happen while the package is being stored."""
     _pool_context()
     forkserver.ensure_running()
+
+
+def new_pool(processes: int) -> cf.Executor:
+    """The extraction pool: ``processes`` forkserver processes, started on the first job."""
+    return cf.ProcessPoolExecutor(max_workers=processes, initializer=ignore_interrupts, mp_context=_pool_context())
 
 
 def limits_of(archive: Archive) -> ExtractLimits:
@@ -90,7 +96,10 @@ class ExtractionLoop:
         on_saved: Callable[[Claim, Saved], None] | None = None,
         on_idle: Callable[[], None] | None = None,
         on_wait: Callable[[], None] | None = None,
+        ahead: ExtractAhead | None = None,
     ):
+        """``ahead``: extractions started before the files were claimed (``ingest.ahead``); the loop takes
+        over their pool, and shuts it down when it ends."""
         self.archive = archive
         self.processes = max(1, processes)
         self.worker_id = worker_id or claims.new_worker_id(archive.settings.worker_name)
@@ -107,7 +116,9 @@ class ExtractionLoop:
         self.limits = limits_of(archive)
         # PDFs the pool finds surely unsigned get their verdict when saved (None: the check before indexing does it)
         self.trust_fingerprint = trust_fingerprint(archive)
-        self._pool: cf.Executor | None = None
+        self.ahead = ahead
+        self._pool: cf.Executor | None = ahead.executor if ahead is not None else None
+        self._from_ahead: set[cf.Future] = set()
         self._seconds_per_file: float | None = None  # how long one file takes one process, lately
         self._last_finished: float | None = None
 
@@ -121,13 +132,13 @@ class ExtractionLoop:
             if self.processes == 1:  # one file at a time in this process (a thread, so the loop stays the same)
                 self._pool = cf.ThreadPoolExecutor(max_workers=1)
             else:
-                self._pool = cf.ProcessPoolExecutor(
-                    max_workers=self.processes, initializer=ignore_interrupts, mp_context=_pool_context()
-                )
+                self._pool = new_pool(self.processes)
         return self._pool
 
     def _shutdown_pool(self) -> None:
         """Nothing is running any more: the processes end on their own while the run goes on."""
+        if self.ahead is not None:
+            self.ahead.close()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -179,8 +190,7 @@ class ExtractionLoop:
                             if copied is not None:
                                 self._saved(claim, copied)
                             else:
-                                path = str(self.store.path(claim.sha256))
-                                running[self._submit(path)] = claim
+                                running[self._start(claim)] = claim
                     if running and self.stop_event.is_set():  # stopping: files not started go back at once
                         for future in [f for f in running if f.cancel()]:
                             self.stats.released += claims.release(db, self.worker_id, [running.pop(future).file_id])
@@ -195,6 +205,9 @@ class ExtractionLoop:
                             )
                         for future in finished:
                             claim = running.pop(future)
+                            if self._broken_ahead(future):  # the pool broke under it: read it again
+                                running[self._submit(str(self.store.path(claim.sha256)), claim.metadata)] = claim
+                                continue
                             result = self._result(future)
                             self._finished_one()
                             if result is None:  # stopping: the file goes back to the queue
@@ -219,6 +232,8 @@ class ExtractionLoop:
                     if claimed:
                         idle_since = time.monotonic()
                         continue
+                    if self.ahead is not None:  # nothing left to claim: what is still ahead, no claim will take
+                        self.ahead.close()
                     if self.stop_event.is_set():
                         break
                     if self.package_id is not None and claims.pending_count(db, self.package_id) == 0:
@@ -237,14 +252,33 @@ class ExtractionLoop:
             self.stats.released += claims.release(self.archive.db, self.worker_id)
         return self.stats
 
-    def _submit(self, path: str) -> cf.Future:
+    def _start(self, claim: Claim) -> cf.Future:
+        """The claimed file's extraction: the one started ahead for its bytes, or a new one."""
+        future = self.ahead.take(claim.sha256) if self.ahead is not None and claim.sha256 else None
+        if future is None or future.cancelled():
+            return self._submit(str(self.store.path(claim.sha256)), claim.metadata)
+        self._from_ahead.add(future)
+        return future
+
+    def _broken_ahead(self, future: cf.Future) -> bool:
+        """A file started ahead whose pool broke (a process died on some other file) is not refused for it."""
+        if future not in self._from_ahead:
+            return False
+        self._from_ahead.discard(future)
+        broken = not future.cancelled() and isinstance(future.exception(), cf.BrokenExecutor)
+        if broken and self.ahead is not None and self._pool is self.ahead.executor:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None  # the next submit starts a fresh pool
+        return broken and not self.stop_event.is_set()
+
+    def _submit(self, path: str, metadata: bool = True) -> cf.Future:
         try:
-            return self._executor().submit(extract_job, path, self.limits)
+            return self._executor().submit(extract_job, path, self.limits, metadata)
         except cf.BrokenExecutor:  # a pool process died: start a fresh pool
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-            return self._executor().submit(extract_job, path, self.limits)
+            return self._executor().submit(extract_job, path, self.limits, metadata)
 
     def _result(self, future: cf.Future) -> Extraction | str | None:
         try:

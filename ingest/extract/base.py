@@ -72,6 +72,9 @@ class ExtractLimits:
     max_pages: int = 5000
     max_file_bytes: int = 512 * 1024 * 1024
     min_text_chars: int = 20  # letters a text layer needs before OCR is skipped
+    # A PDF's first page read with its words' positions too (``Extraction.first_page_layout``), for the
+    # metadata reader; off for a file whose document has every field already.
+    first_page_layout: bool = True
 
 
 class Extractor:

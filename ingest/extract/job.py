@@ -8,15 +8,21 @@ start and the imports of the database, the signature checker and the CLI.
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 from ..ocr import OcrUnavailable
 from . import Extraction, ExtractionRefused, ExtractLimits, extract
 
 
-def extract_job(path: str, limits: ExtractLimits) -> Extraction | str:
-    """Runs in a worker process; a refusal or crash comes back as its reason."""
+def extract_job(path: str, limits: ExtractLimits, metadata: bool = True) -> Extraction | str:
+    """Runs in a worker process; a refusal or crash comes back as its reason.
+
+    ``metadata=False``: its document has every field the text could give (``finalize.has_text_fields``),
+    so neither the first page's layout nor the metadata reader is needed."""
     try:
+        if not metadata:
+            return extract(Path(path), replace(limits, first_page_layout=False))
         result = extract(Path(path), limits)  # a PDF's first-page layout comes with it, read in the same pass
         result.first_file_metadata = first_file_metadata(Path(path), result)
         return result

@@ -97,7 +97,8 @@ class PdfExtractor(Extractor):
                     pages.append(ExtractedPage(number, "", "none"))
                     continue
                 try:
-                    text, enough = _page_text(page, limits, first_layout if i == 0 else None)
+                    wanted = i == 0 and limits.first_page_layout
+                    text, enough = _page_text(page, limits, first_layout if wanted else None)
                     if enough:
                         pages.append(ExtractedPage(number, text, "text"))
                         continue

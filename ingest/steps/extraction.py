@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from .. import claims
+from ..ahead import AHEAD_PER_PROCESS, ExtractAhead
 from ..indexing import index_ready
-from ..worker import ExtractionLoop, start_pool_server
+from ..worker import ExtractionLoop, limits_of, new_pool, start_pool_server
 from .run import IngestRun
 
 WAIT_POLL_SECONDS = 2.0
@@ -17,10 +18,20 @@ INDEX_EVERY_DOCUMENTS = 200  # finished documents indexed during the extraction,
 INDEX_EVERY_SECONDS = 10.0
 
 
-def warm_up(processes: int) -> None:
-    """Start the pool's process server early: its imports overlap with storing the package."""
+def start_ahead(run: IngestRun, processes: int) -> None:
+    """Start the pool's process server now (its imports overlap with storing the package), and have its
+    pool read the stored originals as they come (``ingest.ahead``)."""
     if processes > 1:
         start_pool_server()
+        run.ahead = ExtractAhead(new_pool(processes), limits_of(run.archive), AHEAD_PER_PROCESS * processes)
+
+
+def stop_ahead(run: IngestRun) -> None:
+    """The pool of a run that ends before its extraction loop took it over (which shuts it down itself)."""
+    if run.ahead is not None:
+        run.ahead.close()
+        run.ahead.executor.shutdown(wait=False, cancel_futures=True)
+        run.ahead = None
 
 
 def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> None:
@@ -55,6 +66,7 @@ def extract_pending(run: IngestRun, *, processes: int, lease_seconds: float) -> 
         package_id=run.package_id,
         on_saved=on_saved,
         on_wait=on_wait,
+        ahead=run.ahead,
     ).run()
     run.progress("extract", total, total)
 

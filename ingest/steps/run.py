@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from archive_core.context import Archive
 from archive_core.store import BlobStore
 
+from ..ahead import ExtractAhead
 from ..attachments import PayloadPaths
 from ..packages import PackageContents
 
@@ -56,6 +57,7 @@ class IngestRun:
     store: BlobStore
     state: RunState = field(default_factory=RunState)
     on_progress: Progress | None = None
+    ahead: ExtractAhead | None = None  # the pool, reading stored originals before they are claimed
 
     def progress(self, stage: str, done: int, total: int) -> None:
         if self.on_progress:

@@ -18,8 +18,9 @@ from archive_core.clock import utcnow
 from archive_core.db.models import Blob, Package
 
 from .. import edxml
-from ..extract import sniff
+from ..extract import extractor_for, sniff
 from .inspect import inspect_original
+from .metadata_needs import files_without_metadata
 from .run import EdxmlInfo, FileInfo, IngestRun
 
 EDXML_MEDIA_TYPE = "application/edxml+xml"
@@ -35,16 +36,14 @@ def store_payload(run: IngestRun) -> None:
     Files are copied (and hashed while copied, and synced) by ``STORE_THREADS`` threads, so the
     disk's flushes overlap; their ``Blob`` rows go in one transaction per ``STORE_BATCH`` files."""
     files = run.contents.files
+    lean = files_without_metadata(run) if run.ahead is not None else frozenset()
     done = 0
     with ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store") as pool:
         for start in range(0, len(files), STORE_BATCH):
             batch = files[start : start + STORE_BATCH]
             refused = {rel: _refusal(run, rel) for rel in batch}
             wanted = [rel for rel in batch if refused[rel] is None]
-            stored = dict(
-                zip(wanted, pool.map(lambda rel: run.store.put(run.contents.payload / rel), wanted), strict=True)
-            )
-            infos = {rel: FileInfo(sha256=s.sha256, size=s.size, media_type=sniff(s.path)) for rel, s in stored.items()}
+            infos = dict(zip(wanted, pool.map(lambda rel: _store(run, rel, rel not in lean), wanted), strict=True))
             _record_blobs(run, infos.values())
             for rel in batch:
                 refusal = refused[rel]
@@ -52,6 +51,15 @@ def store_payload(run: IngestRun) -> None:
                 done += 1
                 if done % PROGRESS_EVERY == 0 or done == len(files):
                     run.progress("store", done, len(files))
+
+
+def _store(run: IngestRun, rel: str, metadata: bool) -> FileInfo:
+    """Store one payload file; a file the pool can read is handed to it at once (``ingest.ahead``)."""
+    stored = run.store.put(run.contents.payload / rel)
+    info = FileInfo(sha256=stored.sha256, size=stored.size, media_type=sniff(stored.path))
+    if run.ahead is not None and info.media_type not in EDXML_CANDIDATE_TYPES and extractor_for(info.media_type):
+        run.ahead.start(info.sha256, stored.path, metadata)
+    return info
 
 
 def keep_package_manifests(run: IngestRun) -> None:

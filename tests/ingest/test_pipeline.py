@@ -1,6 +1,7 @@
 """The ingest pipeline end to end: real bags, rendered PDFs, real scans through real Tesseract."""
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -10,8 +11,8 @@ from sqlalchemy import func, select
 
 from archive_core.context import Archive
 from archive_core.db.models import Blob, Document, DocumentFile, Package, Page
-from archive_portal.services.units import import_mapping
 from archive_core.settings import Settings
+from archive_portal.services.units import import_mapping
 from indexes.fold import fold
 from indexes.query import build_query
 from ingest.pipeline import IngestOptions, ingest_package
@@ -131,14 +132,20 @@ def test_corrupt_pdf_is_reported_and_the_rest_ingested(archive, tmp_path, specim
     assert row_outcome == "indexed" and "hong.pdf" in row_reason
 
 
-def test_secret_documents_are_withheld_and_never_indexed(archive, tmp_path, specimens):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the pool reads the stored files before they are registered
+def test_secret_documents_are_withheld_and_never_indexed(archive, tmp_path, specimens, workers):
     package = born_digital_bag(tmp_path / "pkg", specimens, secret=True)
-    report = build_report(archive, ingest_package(archive, package, IngestOptions(workers=1)))
+    report = build_report(archive, ingest_package(archive, package, IngestOptions(workers=workers)))
     items = outcomes(report)
     assert items[("row", "VB-3")][0] == "withheld"
     assert items[("file", "files/vb3.pdf")][0] == "withheld"
+    assert report["counts"]["row:indexed"] == 2  # the two others
     with archive.db.session() as session:
         secret_id = session.scalar(select(Document.id).where(Document.ma_van_ban == "VB-3"))
+        secret_pages = session.scalar(
+            select(func.count(Page.id)).join(DocumentFile).where(DocumentFile.document_id == secret_id)
+        )
+    assert secret_pages == 0  # its text was never stored, even if read ahead
     assert secret_id not in archive.engine.indexed_ids()
     assert secret_id not in search_ids(archive, " ".join(fold(specimens[2].subject).split()[:4]))
 
@@ -222,3 +229,29 @@ def test_scanned_page_is_found_by_a_word_only_in_its_body(archive, tmp_path, spe
         assert page.method == "ocr" and page.ocr_confidence > 50
     found = [w for w in only_in_body if document.id in search_ids(archive, w)]
     assert len(found) >= len(only_in_body) * 0.7, (only_in_body, found)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_text_fills_only_what_the_manifest_left_empty(archive, tmp_path, specimens, workers):
+    """A row that gives every field keeps them all (its file's metadata is not read); a row without the
+    signer's title gets it from the text, whether the file was read ahead of its registration or not."""
+    root = tmp_path / "pkg"
+    (root / "files").mkdir(parents=True)
+    rows = []
+    for index, spec in enumerate(specimens[:2], start=1):
+        render_pdf(spec, root / "files" / f"vb{index}.pdf")
+        row = row_for(spec, f"VB-{index}", f"files/vb{index}.pdf")
+        row["chuc_vu_nguoi_ky"] = "Phó Chủ tịch phụ trách" if index == 1 else ""
+        rows.append(row)
+    with open(root / "documents.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ingest_package(archive, root, IngestOptions(workers=workers, unit_code="11950"))
+    with archive.db.session() as session:
+        full, lacking = (session.scalar(select(Document).where(Document.ma_van_ban == f"VB-{i}")) for i in (1, 2))
+        assert full.signer_title == "Phó Chủ tịch phụ trách"
+        assert set(full.field_sources.values()) == {"manifest"}
+        assert lacking.signer_title == specimens[1].signer_title and lacking.field_sources["signer_title"] == "text"
+        assert lacking.number == specimens[1].number and lacking.field_sources["number"] == "manifest"
+        assert full.text_ready and lacking.text_ready and full.indexed_at and lacking.indexed_at
