@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from archive_core.collation import vietnamese_key
@@ -429,13 +429,16 @@ HIT_COLUMNS = (
     Document.restricted,
 )
 
+# Built once: building the select and its IN list cost a search request ~0.5 ms.
+_HITS = select(*HIT_COLUMNS).where(Document.id.in_(bindparam("ids", expanding=True)))
+
 
 def hydrate(session: Session, hits, scope: frozenset[str] | None) -> tuple[list[HitView], int]:
     ids = [h.id for h in hits]
     if not ids:
         return [], 0
     # The columns a hit shows and ``may_read`` tests, not whole rows (JSON provenance, remarks...).
-    docs = {d.id: d for d in session.execute(select(*HIT_COLUMNS).where(Document.id.in_(ids)))}
+    docs = {d.id: d for d in session.execute(_HITS, {"ids": ids})}
     names = unit_names(session, {d.unit_code for d in docs.values()})
     out: list[HitView] = []
     dropped = 0
