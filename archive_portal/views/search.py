@@ -7,6 +7,7 @@ from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.datastructures import iter_multi_items
 
 from ..auth import current_scope, roles_required
@@ -19,6 +20,7 @@ from ..services.search import (
     FACET_TITLES,
     SORTS,
     USER_ERRORS,
+    UnitGroup,
     search_documents,
     search_menus,
 )
@@ -48,6 +50,23 @@ def _url_with(base: str, args: dict) -> str:
     building each link through ``url_for`` ran the URL map and quoted the same words each time."""
     query = _query(args)
     return f"{base}?{query}" if query else base
+
+
+def unit_options(units, chosen: str | None) -> Markup:
+    """The unit menu's options, ``chosen`` selected.  An archivist's menu has hundreds of units, the
+    same on every page until the units or documents change: rendered once per menu (~4 ms a page)."""
+    options = _unit_options(tuple((group.label, tuple(group.options)) for group in units))
+    if not chosen:
+        return options
+    needle = f'<option value="{escape(chosen)}"'
+    return Markup(str(options).replace(needle, f"{needle} selected", 1))
+
+
+@lru_cache(maxsize=256)
+def _unit_options(groups: tuple) -> Markup:
+    return Markup(
+        render_template("_unit_options.html", units=[UnitGroup(label, list(options)) for label, options in groups])
+    )
 
 
 _TOGGLED_KEYS = {"unit_code": "unit", "doc_type": "type", "direction": "direction", "dossier": "ho_so"}
@@ -118,7 +137,7 @@ def index():
         "search.html",
         result=result,
         params=params,
-        units=menus.units,
+        unit_options=unit_options(menus.units, params.units[0] if params.units else None),
         doc_types=menus.doc_types,
         directions=DIRECTION_LABELS,
         sorts=SORTS,

@@ -207,3 +207,21 @@ def test_a_session_sees_the_menus_of_its_own_writes_at_once(menus, how):
         assert search_menus(session, frozenset({"11950"})).doc_types == ["Công điện"]
         session.rollback()
         assert search_menus(session, frozenset({"11950"})).doc_types == ["Tờ trình"]
+
+
+def test_the_chosen_unit_stays_chosen_in_the_menu_and_nothing_else_does(menus):
+    menus.ingest("11956", "Quyết định", "VB-an-tao-1")
+    menus.ingest("11950", "Tờ trình", "VB-lam-son-1")
+    client = menus.clients["admin"]
+
+    def chosen(query: str) -> list[str]:
+        html = client.get(f"/?{query}").get_data(as_text=True)
+        select = re.search(r'<select name="unit" id="unit">(.*?)</select>', html, re.S).group(1)
+        return [unescape(v) for v in re.findall(r'<option value="([^"]*)" selected', select)]
+
+    assert chosen("q=thực+đơn") == []
+    assert chosen("q=thực+đơn&unit=11950") == ["11950"]
+    assert chosen("unit=11956&unit=11950") == ["11956"]  # the menu shows the first; the rest ride along hidden
+    assert chosen("q=x") == []  # kept menus: the last choice is not carried over
+    hostile = client.get('/?unit=11950" selected data-x="&q=a').get_data(as_text=True)
+    assert 'data-x=""' not in hostile and chosen('unit=11950" selected data-x="') == []
