@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,31 @@ def test_text_fills_only_what_the_manifest_left_empty(archive, tmp_path, specime
         assert lacking.signer_title == specimens[1].signer_title and lacking.field_sources["signer_title"] == "text"
         assert lacking.number == specimens[1].number and lacking.field_sources["number"] == "manifest"
         assert full.text_ready and lacking.text_ready and full.indexed_at and lacking.indexed_at
+
+
+def test_a_pool_process_dying_while_files_are_read_ahead_refuses_none_of_them(archive, tmp_path, specimens, monkeypatch):
+    """A process of the pool killed while the package is being stored (as the OOM killer would): the files it
+    was reading ahead, and the ones queued behind them, are read again, none is refused for it."""
+    from ingest import ahead
+
+    start = ahead.ExtractAhead.start
+    killed: list[int] = []
+
+    def start_then_kill(self, sha256, path, metadata=True):
+        start(self, sha256, path, metadata)
+        processes = getattr(self.executor, "_processes", None) or {}
+        if not killed and processes:
+            killed.append(next(iter(processes)))
+            os.kill(killed[0], signal.SIGKILL)
+
+    monkeypatch.setattr(ahead.ExtractAhead, "start", start_then_kill)
+    root = tmp_path / "pkg"
+    (root / "files").mkdir(parents=True)
+    rows = []
+    for index, spec in enumerate(specimens, start=1):
+        render_pdf(spec, root / "files" / f"vb{index}.pdf")
+        rows.append(row_for(spec, f"VB-{index}", f"files/vb{index}.pdf"))
+    report = build_report(archive, ingest_package(archive, write_package(root, rows), IngestOptions(workers=2)))
+    assert killed
+    assert report["counts"]["row:indexed"] == len(specimens) and report["counts"]["file:indexed"] == len(specimens)
+    assert "file:refused" not in report["counts"]
