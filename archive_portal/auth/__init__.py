@@ -209,10 +209,11 @@ def _refuse_writes_of_read_only_requests(db_session: Session, _context, _instanc
 
 
 def init_app(app: Flask) -> None:
+    from .limit_storage import storage_uri
     from .limits import limiter
 
     settings = archive_of(app).settings
-    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(settings.ratelimit_storage_uri))
     limiter.init_app(app)
     app.before_request(_guard_request)
     if not event.contains(Session, "before_flush", _refuse_writes_of_read_only_requests):

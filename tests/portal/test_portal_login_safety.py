@@ -98,7 +98,8 @@ def test_flask_limiter_throttles_one_name_from_one_address(app):
     r = login(c, "doan-mo-2", "Sai-Mat-Khau-99")
     assert r.status_code == 429 and "Quá nhiều yêu cầu" in r.get_data(as_text=True)
     assert "Traceback" not in r.get_data(as_text=True)
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"  # ARCHIVE_RATELIMIT_STORAGE_URI's default
+    # ARCHIVE_RATELIMIT_STORAGE_URI's default, memory://, is the in-process store safe between threads
+    assert app.config["RATELIMIT_STORAGE_URI"] == "locked-memory://"
 
 
 # -- sessions and cookies ---------------------------------------------------------------------------
