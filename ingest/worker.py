@@ -119,6 +119,7 @@ class ExtractionLoop:
         self.ahead = ahead
         self._pool: cf.Executor | None = ahead.executor if ahead is not None else None
         self._from_ahead: set[cf.Future] = set()
+        self._pools: dict[cf.Future, cf.Executor] = {}  # the pool each running file is in
         self._seconds_per_file: float | None = None  # how long one file takes one process, lately
         self._last_finished: float | None = None
 
@@ -254,10 +255,12 @@ class ExtractionLoop:
 
     def _start(self, claim: Claim) -> cf.Future:
         """The claimed file's extraction: the one started ahead for its bytes, or a new one."""
-        future = self.ahead.take(claim.sha256) if self.ahead is not None and claim.sha256 else None
-        if future is None or future.cancelled():
+        ahead = self.ahead
+        future = ahead.take(claim.sha256) if ahead is not None and claim.sha256 else None
+        if ahead is None or future is None or future.cancelled():
             return self._submit(str(self.store.path(claim.sha256)), claim.metadata)
         self._from_ahead.add(future)
+        self._pools[future] = ahead.executor
         return future
 
     def _broken_ahead(self, future: cf.Future) -> bool:
@@ -266,21 +269,30 @@ class ExtractionLoop:
             return False
         self._from_ahead.discard(future)
         broken = not future.cancelled() and isinstance(future.exception(), cf.BrokenExecutor)
-        if broken and self.ahead is not None and self._pool is self.ahead.executor:
+        if broken and not self.stop_event.is_set():
+            self._drop_broken(self._pools.pop(future, None))
+            return True
+        return False
+
+    def _drop_broken(self, pool: cf.Executor | None) -> None:
+        """The pool a file broke in is shut down if it is still the current one (not a fresh one started since)."""
+        if pool is not None and pool is self._pool:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None  # the next submit starts a fresh pool
-        return broken and not self.stop_event.is_set()
 
     def _submit(self, path: str, metadata: bool = True) -> cf.Future:
+        pool = self._executor()
         try:
-            return self._executor().submit(extract_job, path, self.limits, metadata)
+            future = pool.submit(extract_job, path, self.limits, metadata)
         except cf.BrokenExecutor:  # a pool process died: start a fresh pool
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-            return self._executor().submit(extract_job, path, self.limits, metadata)
+            self._drop_broken(pool)
+            pool = self._executor()
+            future = pool.submit(extract_job, path, self.limits, metadata)
+        self._pools[future] = pool
+        return future
 
     def _result(self, future: cf.Future) -> Extraction | str | None:
+        pool = self._pools.pop(future, None)
         try:
             return future.result()
         except OcrUnavailable:
@@ -288,9 +300,8 @@ class ExtractionLoop:
         except Exception as error:
             if self.stop_event.is_set():
                 return None
-            if isinstance(error, cf.BrokenExecutor) and self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None  # the next submit starts a fresh pool
+            if isinstance(error, cf.BrokenExecutor):  # a file of an older, broken pool leaves a fresh one be
+                self._drop_broken(pool)
             return f"Tiến trình đọc tệp bị dừng bất thường: {error}"
 
     def _saved(self, claim: Claim, saved: Saved) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -270,9 +271,12 @@ def test_a_pool_process_dying_while_files_are_read_ahead_refuses_none_of_them(ar
     def start_then_kill(self, sha256, path, metadata=True):
         start(self, sha256, path, metadata)
         processes = getattr(self.executor, "_processes", None) or {}
-        if not killed and processes:
+        if not killed and len(self._futures) >= 3 and processes:
             killed.append(next(iter(processes)))
             os.kill(killed[0], signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while not self.executor._broken and time.monotonic() < deadline:  # the pool has seen it
+                time.sleep(0.01)
 
     monkeypatch.setattr(ahead.ExtractAhead, "start", start_then_kill)
     root = tmp_path / "pkg"
