@@ -510,15 +510,24 @@ def doc_types_in_scope(session: Session, scope: frozenset[str] | None) -> list[s
     return sorted(session.scalars(stmt), key=str.lower)
 
 
-def facet_args(params: SearchParams, facet: str, value: str) -> dict[str, Any]:
-    """Query-string arguments after clicking a facet value (toggles it; a year sets the date range)."""
+# The query-string arguments a facet's click sets: its own values, or a year's date range.
+FACET_ARGUMENTS = {
+    "unit_code": ("unit",),
+    "doc_type": ("type",),
+    "direction": ("direction",),
+    "dossier": ("ho_so",),
+    "year": ("from", "to"),
+}
+
+
+_CHOSEN = {"unit": "units", "type": "types", "direction": "directions", "ho_so": "dossiers"}  # SearchParams' lists
+
+
+def facet_click(params: SearchParams, facet: str, value: str) -> dict[str, Any]:
+    """The facet's own query-string arguments after clicking ``value`` (the rest stay, from page 1): the value
+    toggled among the chosen ones, or a year's date range."""
     if facet == "year":
-        return params.to_args(**{"from": f"01/01/{value}", "to": f"31/12/{value}", "page": ""})
-    key, current = {
-        "unit_code": ("unit", params.units),
-        "doc_type": ("type", params.types),
-        "direction": ("direction", params.directions),
-        "dossier": ("ho_so", params.dossiers),
-    }[facet]
-    values = [v for v in current if v != value] if value in current else [*current, value]
-    return params.to_args(**{key: values, "page": ""})
+        return {"from": f"01/01/{value}", "to": f"31/12/{value}"}
+    key = FACET_ARGUMENTS[facet][0]
+    current = getattr(params, _CHOSEN[key])
+    return {key: [v for v in current if v != value] if value in current else [*current, value]}

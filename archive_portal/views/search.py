@@ -17,10 +17,12 @@ from ..services.export import EXPORT_CAP, FORMATS, collect, stamp_now, to_csv, t
 from ..services.formatting import DIRECTION_LABELS
 from ..services.roles import DOCUMENT_READERS, ORIGINAL_RECEIVERS
 from ..services.search import (
+    FACET_ARGUMENTS,
     FACET_TITLES,
     SORTS,
     USER_ERRORS,
     UnitGroup,
+    facet_click,
     search_documents,
     search_menus,
 )
@@ -69,15 +71,14 @@ def _unit_options(groups: tuple) -> Markup:
     )
 
 
-_TOGGLED_KEYS = {"unit_code": "unit", "doc_type": "type", "direction": "direction", "dossier": "ho_so"}
 _SPLIT = "\x00facet\x00"  # stands for a facet's own arguments while the rest of a link is built
 
 
 class FacetLinks:
-    """``facet_url`` for every value of a results page: what ``_url_with(base, facet_args(...))`` gives.
+    """``facet_url`` for every value of a results page: the search with ``facet_click``'s arguments, from page 1.
 
-    An archivist's page links hundreds of units; the arguments around a facet's own key are the same
-    for each of its values, so they are written once per facet and each link only adds its values."""
+    An archivist's page links hundreds of units; the arguments around a facet's own ones are the same
+    for each of its values, so they are quoted once per facet and each link quotes only its own."""
 
     def __init__(self, base: str, params) -> None:
         self.base = base
@@ -87,26 +88,18 @@ class FacetLinks:
     def _parts(self, facet: str) -> tuple[str, str]:
         """The query string before and after the facet's own arguments."""
         if facet not in self._around:
-            changes = {"from": _SPLIT, "to": None} if facet == "year" else {_TOGGLED_KEYS[facet]: [_SPLIT]}
-            query = _query(self.params.to_args(page="", **changes))
-            key = "from" if facet == "year" else _TOGGLED_KEYS[facet]
-            before, _, after = query.partition(f"{_quote(key)}={_quote(_SPLIT)}")
+            first, *others = FACET_ARGUMENTS[facet]
+            changes = {first: [_SPLIT], **dict.fromkeys(others), "page": ""}
+            query = _query(self.params.to_args(**changes))
+            before, _, after = query.partition(f"{_quote(first)}={_quote(_SPLIT)}")
             self._around[facet] = (before.rstrip("&"), after.lstrip("&"))
         return self._around[facet]
 
     def url(self, facet: str, value: str) -> str:
-        if facet == "year":
-            own = f"from={_quote(f'01/01/{value}')}&to={_quote(f'31/12/{value}')}"
-        else:
-            current = getattr(self.params, _FACET_VALUES[facet])
-            values = [v for v in current if v != value] if value in current else [*current, value]
-            name = _quote(_TOGGLED_KEYS[facet])
-            own = "&".join(f"{name}={_quote(str(v))}" for v in values)
-        query = "&".join(part for part in (*self._parts(facet)[:1], own, self._parts(facet)[1]) if part)
+        own = _query({key: v for key, v in facet_click(self.params, facet, value).items() if v})
+        before, after = self._parts(facet)
+        query = "&".join(part for part in (before, own, after) if part)
         return f"{self.base}?{query}" if query else self.base
-
-
-_FACET_VALUES = {"unit_code": "units", "doc_type": "types", "direction": "directions", "dossier": "dossiers"}
 
 
 @bp.route("/")

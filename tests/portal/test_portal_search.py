@@ -49,6 +49,29 @@ def test_facets_have_labels_and_working_links(as_admin, world):
     assert "Tìm thấy <strong>1</strong>" in html
 
 
+def test_clicking_a_chosen_facet_value_again_takes_it_away_and_a_year_sets_its_dates(as_admin, world):
+    import html as html_lib
+    import re
+
+    def link(page: str, label: str) -> str:
+        found = re.search(r'<a href="([^"]+)">' + re.escape(label) + "</a>", page)
+        assert found, label
+        return html_lib.unescape(found.group(1))
+
+    everything = as_admin.get("/?q=bao+cao").get_data(as_text=True)
+    assert "Tìm thấy <strong>3</strong>" in everything
+    chosen = as_admin.get(link(everything, "Đến")).get_data(as_text=True)
+    assert "Tìm thấy <strong>1</strong>" in chosen
+    again = link(chosen, "Đến")  # chosen: clicking it again takes it away, the words stay
+    assert "direction" not in again and "q=bao+cao" in again
+    assert "Tìm thấy <strong>3</strong>" in as_admin.get(again).get_data(as_text=True)
+    years = re.findall(r'<a href="([^"]*from=01/01/(\d{4})[^"]*)">\d{4}</a>', everything)
+    assert years
+    url, year = years[0]
+    assert f"to=31/12/{year}" in html_lib.unescape(url)
+    assert "Tìm thấy <strong>" in as_admin.get(html_lib.unescape(url)).get_data(as_text=True)
+
+
 def test_sort_and_pagination(app, as_admin, world, monkeypatch):
     data = as_admin.get("/api/v1/search", query_string={"q": "bao cao", "sort": "date_asc"}).get_json()
     assert [h["id"] for h in data["hits"]] == [world.docs[k] for k in ("an_tao", "lam_son", "district")]
