@@ -30,7 +30,8 @@ _READ = "change_generation"  # session.info key: the counter as this transaction
 def current(session: Session) -> tuple[str, str, int] | None:
     """(database, token, value) of the change counter as this session sees it now; None without one.
 
-    Read once per transaction and again after each write of the session (one primary-key row, but
+    Read once per transaction and again after each write through the session (a flush or a statement
+    of ``session.execute``; not one on ``session.connection()``) (one primary-key row, but
     through the ORM it cost a search request 4 reads of ~0.2 ms): a session that wrote sees its own
     move (SQLite sets a random value at once, a value a rollback never brings back; PostgreSQL moves
     it at commit).  Another process's commit later in the same transaction is seen by the next one:
