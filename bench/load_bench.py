@@ -110,7 +110,7 @@ class Sampler:
 
     master: int
     every: float
-    # (t, total RSS, anonymous RSS, worker count) over the master and its workers
+    # (wall time, total RSS, anonymous RSS, worker count) over the master and its workers
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -118,7 +118,7 @@ class Sampler:
         pids = [self.master, *_children(self.master)]
         rss = [_rss(p) for p in pids]
         anon = sum(a for a, _ in rss)
-        self.samples.append((time.monotonic(), anon + sum(f for _, f in rss), anon, len(pids) - 1))
+        self.samples.append((time.time(), anon + sum(f for _, f in rss), anon, len(pids) - 1))
 
     def run(self) -> None:
         while not self._stop.wait(self.every):
@@ -273,8 +273,14 @@ def _mb(value: int) -> str:
     return f"{value / 1e6:.0f} MB"
 
 
-def memory_report(sampler: Sampler) -> dict:
-    """Start, end and maximum of the RSS, and of its anonymous part (the heap: what a leak grows)."""
+def memory_report(sampler: Sampler, steady_from: float | None = None) -> dict:
+    """Start, end and maximum of the RSS, and of its anonymous part (the heap: what a leak grows).
+
+    ``steady_from`` (wall time: every user signed in): the anonymous maximum is also given apart for
+    the sign-ins and for the steady part.  Each password check (argon2id, argon2-cffi's defaults) holds
+    64 MB while it runs, so the sign-ins of a run's start lift the heap by up to 64 MB per request
+    thread (8 on the reference machine: ~0.5 GB) for the seconds they last; that memory is given back
+    at once, and the steady part is where a leak would show."""
     samples = sampler.samples
     t0 = samples[0][0]
     figures: dict = {"samples": len(samples), "seconds": round(samples[-1][0] - t0),
@@ -287,11 +293,26 @@ def memory_report(sampler: Sampler) -> dict:
                         f"{key}_max_bytes": max(values), f"{key}_second_half_change_bytes": half[-1] - half[0]})
         print(f"  gunicorn {label} (master + workers): start {_mb(values[0])}, end {_mb(values[-1])},"
               f" max {_mb(max(values))}; second half {_mb(half[-1] - half[0])} change")
+    signing_in = [s[2] for s in samples if steady_from is not None and s[0] < steady_from]
+    steady = [s[2] for s in samples if steady_from is not None and s[0] >= steady_from]
+    if signing_in and steady:
+        figures.update(anon_signing_in_max_bytes=max(signing_in), anon_steady_max_bytes=max(steady),
+                       anon_steady_start_bytes=steady[0])
+        print(f"  anonymous RSS while signing in (argon2: 64 MB per password check at once): max {_mb(max(signing_in))};"
+              f" once all had signed in: {_mb(steady[0])} -> {_mb(steady[-1])}, max {_mb(max(steady))}")
     print(f"  {len(samples)} samples over {figures['seconds']} s; worker count seen {figures['workers_seen']};"
           " RSS minus anonymous = mapped index and database pages")
     step = max(1, len(samples) // 10)
     print("  RSS/anon: " + ", ".join(f"{s[0] - t0:.0f}s {s[1] / 1e6:.0f}/{s[2] / 1e6:.0f}" for s in samples[::step]))
     return figures
+
+
+def _mark_time(mark: Path) -> float | None:
+    """When every user had signed in (the wall time ``LOAD_MARK`` holds), or None."""
+    try:
+        return float(json.loads(mark.read_text(encoding="utf-8"))["time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _print_steady(figures: dict, per_request: float | None) -> None:
@@ -356,7 +377,7 @@ def main() -> None:
                                                           gunicorn.pid)
             results["soak"] = report(rows, soak, out / "soak_failures.csv")
             _print_steady(results["soak"], steady_cpu)
-            results["soak"]["memory"] = memory_report(soak_mem)
+            results["soak"]["memory"] = memory_report(soak_mem, _mark_time(out / "soak_mark.json"))
             results["soak"].update(locust_cpu_seconds=round(locust_cpu, 1), load_average=os.getloadavg())
             print(f"  after: {_load()}", flush=True)
     finally:

@@ -16,8 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from archive_core.errors import UserError
 from .password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from .password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from .password_policy import generate_password, password_problems
+from .passwords import hash_password, needs_rehash, password_matches
 from .roles import LOOKUP, ROLES
 
 __all__ = [
@@ -63,9 +62,8 @@ __all__ = [
 LOOKUP_DEFAULT_LIFETIME = timedelta(days=365)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@\-]{1,149}$")
 
-_hasher = PasswordHasher()
 # Verified against when the user does not exist, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 class AccountError(UserError):
@@ -145,7 +143,7 @@ def create_account(
         username=name,
         role=role,
         new_unit_code=unit,
-        password_hash=_hasher.hash(password),
+        password_hash=hash_password(password),
         display_name=display_name.strip(),
         email=email.strip(),
         expires_at=expires_at,
@@ -174,10 +172,7 @@ def is_locked(account: Account, now: datetime | None = None) -> bool:
 
 def verify_dummy(password: str) -> None:
     """Spend the time of a password check when there is nothing to check against."""
-    try:
-        _hasher.verify(_DUMMY_HASH, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        pass
+    password_matches(_DUMMY_HASH, password or "")
 
 
 def record_failure(account: Account, policy: LoginPolicy, now: datetime | None = None) -> None:
@@ -208,11 +203,7 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
         return None
     account = find_account(session, name)
     stored = account.password_hash if account is not None and account.source == "local" else None
-    try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
-        right = stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        right = False
+    right = password_matches(stored or _DUMMY_HASH, password) and stored is not None
     if account is None or stored is None:
         return None
     now = utcnow()
@@ -224,8 +215,8 @@ def authenticate(session: Session, username: str, password: str, policy: LoginPo
         return None
     if not is_usable(account, now):
         return None
-    if _hasher.check_needs_rehash(stored):
-        account.password_hash = _hasher.hash(password)
+    if needs_rehash(stored):
+        account.password_hash = hash_password(password)
     record_success(account, now)
     session.flush()
     return account
@@ -301,7 +292,7 @@ def reset_password(session: Session, account: Account) -> str:
     if account.source != "local":
         raise AccountError("Mật khẩu của tài khoản danh bạ (LDAP) do danh bạ quản lý.")
     password = generate_password()
-    account.password_hash = _hasher.hash(password)
+    account.password_hash = hash_password(password)
     account.must_change_password = True
     account.password_changed_at = None
     account.failed_logins = 0
@@ -327,14 +318,12 @@ def change_password(session: Session, account: Account, current: str, new: str) 
     """The account's own change: the current password first, then the policy."""
     if account.source != "local" or not account.password_hash:
         raise AccountError("Mật khẩu của tài khoản danh bạ (LDAP) do danh bạ quản lý.")
-    try:
-        _hasher.verify(account.password_hash, current or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AccountError("Mật khẩu hiện tại không đúng.") from None
+    if not password_matches(account.password_hash, current or ""):
+        raise AccountError("Mật khẩu hiện tại không đúng.")
     if new == current:
         raise AccountError("Mật khẩu mới phải khác mật khẩu hiện tại.")
     _check_password(new, account.username)
-    account.password_hash = _hasher.hash(new)
+    account.password_hash = hash_password(new)
     account.must_change_password = False
     account.password_changed_at = utcnow()
     end_sessions(account)
