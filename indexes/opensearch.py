@@ -62,7 +62,7 @@ from typing import Any
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import exact, nfc, normalize_number
 from .highlight import fast_fold, snippet
-from .sample import SAMPLE_FACTOR, lower_bound, sample_of, scaled
+from .sample import counted_exactly, lower_bound, sample_of, scaled
 
 log = logging.getLogger(__name__)
 
@@ -889,9 +889,9 @@ class ClusterEngine:
         filter (``split_requests`` False: one request does both, counting every match exactly).
 
         With ``estimate_above`` (and a mapping that has the sample) the counts request is limited to
-        the 1/64 sample; when the sample's matches times 64 are more than ``estimate_above``, the
-        total is a lower bound and the facets estimates (``indexes.sample``, as Tantivy reports them),
-        otherwise the matches are few and a second counts request counts them exactly."""
+        the 1/64 sample; when the lower bound it gives is more than ``estimate_above``, the total is
+        that bound and the facets estimates (``indexes.sample``, as Tantivy reports them), otherwise
+        the matches are few and a second counts request counts them exactly (``counted_exactly``)."""
         if query.scope is not None and not query.scope:
             return SearchResult(total=0, hits=[], facets={})
         version = self._index_version()
@@ -913,7 +913,7 @@ class ClusterEngine:
             total = int(counted["hits"]["total"]["value"])
             facet_values = read_facets(counted.get("aggregations") or {}, facets)
             if sample and self.estimate_above is not None:
-                if total * SAMPLE_FACTOR <= self.estimate_above:  # few matches: counting them all is cheap
+                if counted_exactly(total, self.estimate_above):  # few matches: counting them all is cheap
                     counted = self._search(self._counts_body(query, facets, pairs=pairs, sample=False))
                     total = int(counted["hits"]["total"]["value"])
                     facet_values = read_facets(counted.get("aggregations") or {}, facets)

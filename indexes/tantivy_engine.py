@@ -51,7 +51,7 @@ import tantivy
 from .base import FacetValue, Hit, IndexDocument, SearchQuery, SearchResult, SearchTimeout, SearchUnavailable, Term
 from .fold import nfc, normalize_number
 from .highlight import snippet
-from .sample import SAMPLE_FACTOR, lower_bound, sample_of, scaled
+from .sample import SAMPLE_FACTOR, counted_exactly, lower_bound, sample_of, scaled
 
 SCHEMA_VERSION = "2"
 FACETS = ("unit_code", "doc_type", "direction", "year", "dossier")
@@ -801,8 +801,8 @@ class TantivyEngine:
         self, searcher: Any, query: SearchQuery, tquery: Any, facets: list[str], deadline: float
     ) -> tuple[int, dict[str, list[FacetValue]], bool]:
         """(total, facets, estimated).  Exact unless ``estimate_above`` is set and a 1/64 sample of the
-        index (by a hash of the id) says the matches are more than that: then the total is a lower
-        bound (99.9 %) and the facet counts estimates, from the sample's times 64, two significant digits.
+        index (by a hash of the id) gives a lower bound (99.9 %) above that: then the total is that
+        bound and the facet counts estimates, from the sample's times 64, two significant digits.
 
         The sample is not asked for when the documents holding the query's rarest term (or in its
         scope) are no more than ``estimate_above``, or no more than ``EXACT_BESIDE_SAMPLE`` samples
@@ -818,7 +818,7 @@ class TantivyEngine:
             return (*self._aggregate(searcher, counted, facets), False)
         sampled, _ = build(query, only=self._in_sample)
         total, facet_values = self._aggregate(searcher, sampled, facets)
-        if total * SAMPLE_FACTOR <= self.estimate_above:
+        if counted_exactly(total, self.estimate_above):
             _in_time(deadline)
             return (*self._aggregate(searcher, counted, facets), False)
         return lower_bound(total), scaled(facet_values), True

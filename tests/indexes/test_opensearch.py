@@ -297,6 +297,18 @@ def test_the_sample_gives_the_totals_and_facets_tantivy_gives(estimating_alias, 
         tantivy.close()
 
 
+def test_a_count_just_above_the_exact_limit_is_exact_and_an_estimate_never_says_less_than_it(estimating_alias):
+    """As in Tantivy: matches a little above ``estimate_above`` are counted in full (the sample's lower
+    bound would say "hơn 290" of 1,300); a lower bound is shown only above the limit."""
+    cluster = estimating_alias(estimate_above=1000)
+    cluster.index([make_doc(i, unit="U1", body="đê điều" if i <= 1300 else "thủy lợi") for i in range(1, 11_001)])
+    near = cluster.search(build_query("de dieu", scope=None))
+    assert (near.total, near.total_is_lower_bound) == (1300, False)
+    assert {v.value: v.count for v in near.facets["unit_code"]} == {"U1": 1300}
+    broad = cluster.search(build_query("thuy loi", scope=None))
+    assert broad.total_is_lower_bound and 1000 < broad.total <= 9700
+
+
 def test_an_index_of_an_older_mapping_is_counted_exactly(estimating_alias):
     """v3 has no ``sample`` field: an engine made for it writes none, and an engine of today reading
     it (an upgrade before ``archive reindex``) counts every match, as before."""

@@ -108,6 +108,20 @@ def test_estimated_counts_are_a_flagged_lower_bound_and_small_counts_stay_exact(
     assert {v.value: v.count for v in narrow.facets["unit_code"]} == {"U1": 20}
 
 
+def test_a_count_just_above_the_exact_limit_is_exact_and_an_estimate_never_says_less_than_it(tmp_path):
+    """Matches a little above ``estimate_above`` are counted in full: a lower bound from the sample
+    would say far less than the truth ("hơn 330" for 1,300) and less than a search that matches
+    fewer and is counted exactly; a lower bound is shown only above the limit."""
+    engine = TantivyEngine(tmp_path / "t", estimate_above=1000)
+    engine.index([_doc(i, "đê điều" if i <= 1300 else "thủy lợi") for i in range(1, 11_001)])
+    near = engine.search(build_query("de dieu", scope=None))
+    assert (near.total, getattr(near, "total_is_lower_bound", False)) == (1300, False)
+    assert {v.value: v.count for v in near.facets["unit_code"]} == {"U1": 1300}
+    broad = engine.search(build_query("thuy loi", scope=None))
+    assert getattr(broad, "total_is_lower_bound", False)
+    assert 1000 < broad.total <= 9700  # "hơn ...": above the limit, never more than the truth
+
+
 def test_a_copy_made_while_a_writer_commits_and_merges_is_one_whole_commit(tmp_path):
     """``copy_to`` (backups) needs no lock: whatever the writer does, a copy is one commit, whole."""
     import threading
