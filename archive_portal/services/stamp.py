@@ -4,9 +4,12 @@ The stamp is drawn *across* the page, in rows spread over the whole visible box
 (the CropBox, where a viewer shows the page), so cropping a margin or a band
 never removes it:
 
-* PDF pages with vector content and text: a transparent overlay (reportlab, a
-  font covering Vietnamese) merged over every page with pypdf, sized and placed
-  on the page's visible box.
+* PDF pages with vector content and text: the stamp's rows as a transparent
+  Form XObject (a font covering Vietnamese, embedded) drawn over the page's own
+  content, sized and placed on the page's visible box and upright as the page is
+  shown. The page's content is not parsed: it becomes a form of its own, drawn
+  first, so nothing it leaves behind (an unbalanced Q, a ``cm``, a clip, a string
+  left open) can move, shrink or hide the stamp (``_stamp_page``).
 * PDF pages that are mostly pictures (scans): rendered with pdfium and
   re-encoded with the stamp drawn into their pixels; the original picture is
   not carried over, so no unstamped scan can be pulled out of the copy. The
@@ -25,6 +28,9 @@ from __future__ import annotations
 
 import io
 import threading
+import unicodedata
+import zlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,24 +109,34 @@ def _row_text(text: str, fits: float, measure) -> str:
     return row
 
 
-def _draw_rows_pdf(canvas: Any, width: float, height: float, text: str, *, visible: bool = True) -> None:
-    """The stamp rows on a reportlab canvas of the visible box's size (origin at its lower left)."""
+def _pdf_rows(width: float, height: float, text: str) -> tuple[float, list[tuple[float, float, str]]]:
+    """The text size and the stamp's rows (x, y of the baseline, the row's words) on a visible box
+    of ``width`` x ``height`` (origin at its lower left), as every PDF stamp draws them."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     font = _font()
     size, baselines = _layout(width, height)
+    rows = []
+    for n, y in enumerate(baselines):
+        shift = -(n % 2) * size * 6  # rows staggered, so no column of the page stays clear
+        row = _row_text(text, width - shift + size, lambda s: stringWidth(s, font, size))
+        rows.append((shift, y - size / 3, row))
+    return size, rows
+
+
+def _draw_rows_pdf(canvas: Any, width: float, height: float, text: str, *, visible: bool = True) -> None:
+    """The stamp rows on a reportlab canvas of the visible box's size (origin at its lower left)."""
+    size, rows = _pdf_rows(width, height, text)
     canvas.saveState()
     text_object = canvas.beginText()
-    text_object.setFont(font, size)
+    text_object.setFont(_font(), size)
     if visible:
         canvas.setFillColorRGB(*(c / 255 for c in STAMP_RGB))
         canvas.setFillAlpha(STAMP_ALPHA)
     else:
         text_object.setTextRenderMode(3)  # invisible: the words of a stamp already in the pixels
-    for n, y in enumerate(baselines):
-        shift = -(n % 2) * size * 6  # rows staggered, so no column of the page stays clear
-        row = _row_text(text, width - shift + size, lambda s: stringWidth(s, font, size))
-        text_object.setTextOrigin(shift, y - size / 3)
+    for x, y, row in rows:
+        text_object.setTextOrigin(x, y)
         text_object.textOut(row)
     canvas.drawText(text_object)
     canvas.restoreState()
@@ -146,18 +162,204 @@ def _draw_rows_pixels(image, text: str):
     return Image.alpha_composite(base.convert("RGBA"), layer).convert("RGB")
 
 
-def _overlay_page(width: float, height: float, text: str):
-    from pypdf import PdfReader
-    from reportlab.pdfgen import canvas as rl_canvas
+# What a stamp is written in, as one font subset made once per process (``_StampFont``): ASCII, the
+# Vietnamese letters and the punctuation of unit names. It carries no one's words, only glyphs; a
+# stamp whose text has a character outside it is drawn by reportlab with a subset of its own.
+_VIETNAMESE_LETTERS = "".join(
+    unicodedata.normalize("NFC", vowel + tone)
+    for vowel in "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY"
+    for tone in ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+)
+STAMP_ALPHABET = "".join(chr(c) for c in range(32, 127)) + _VIETNAMESE_LETTERS + "ĐđÐ·–—‘’“”…№°"
 
-    buffer = io.BytesIO()
-    with _REPORTLAB_FONT_LOCK:
-        c = rl_canvas.Canvas(buffer, pagesize=(width, height))
-        _draw_rows_pdf(c, width, height, text)
-        c.showPage()
-        c.save()
-    buffer.seek(0)
-    return PdfReader(buffer).pages[0]
+
+@dataclass(frozen=True)
+class _StampFont:
+    """The stamp font subset for ``STAMP_ALPHABET``: what its PDF objects need, as plain values."""
+
+    base_font: str
+    codes: dict[str, int]  # character -> its one-byte code in the subset
+    widths: tuple[float, ...]  # by code, 0 .. len - 1
+    descriptor: tuple[tuple[str, Any], ...]  # the FontDescriptor's numbers
+    font_file: bytes  # the TrueType subset, Flate-compressed
+    length1: int  # its size uncompressed
+    to_unicode: bytes  # the ToUnicode CMap, Flate-compressed: the stamp's words stay extractable
+
+
+_stamp_font: _StampFont | None = None
+
+
+def _cached_stamp_font() -> _StampFont:
+    """The stamp font subset, made on first use (a few ms) with reportlab's subsetter, as reportlab
+    would embed it: ASCII keeps its codes, the other characters take the free codes 1-31 and 127-255."""
+    global _stamp_font
+    if _stamp_font is not None:
+        return _stamp_font
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, makeToUnicodeCMap
+
+    with _REPORTLAB_FONT_LOCK:  # the registered font's face is read by reportlab's documents too
+        if _stamp_font is not None:
+            return _stamp_font
+        face = pdfmetrics.getFont(_font()).face
+        present = [c for c in dict.fromkeys(STAMP_ALPHABET) if ord(c) in face.charToGlyph]
+        subset = [0] * 256
+        free = iter([*range(1, 32), *range(127, 256)])
+        codes: dict[str, int] = {}
+        for char in present:
+            code = ord(char) if 32 <= ord(char) < 127 else next(free)
+            subset[code] = ord(char)
+            codes[char] = code
+        subset = subset[: max(codes.values()) + 1]
+        base_font = "ARSTMP+" + face.name.decode("latin-1")
+        font_file = face.makeSubset(subset)
+        descriptor = (
+            ("/Ascent", face.ascent),
+            ("/CapHeight", face.capHeight),
+            ("/Descent", face.descent),
+            ("/Flags", (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC),
+            ("/FontBBox", tuple(face.bbox)),
+            ("/ItalicAngle", face.italicAngle),
+            ("/StemV", face.stemV),
+            ("/MissingWidth", face.defaultWidth),
+        )
+        _stamp_font = _StampFont(
+            base_font=base_font,
+            codes=codes,
+            widths=tuple(face.getCharWidth(c) for c in subset),
+            descriptor=descriptor,
+            font_file=zlib.compress(font_file),
+            length1=len(font_file),
+            to_unicode=zlib.compress(makeToUnicodeCMap(base_font, subset).encode("latin-1")),
+        )
+    return _stamp_font
+
+
+class _CopyStamps:
+    """The stamp of one copy as Form XObjects of its writer, one per size shown: built once per size,
+    drawn on every page of that size. The text carries the user and the minute: nothing here
+    outlives the copy."""
+
+    def __init__(self, writer: Any, text: str) -> None:
+        self.writer, self.text = writer, text
+        self.forms: dict[tuple[float, float], Any] = {}
+        self.font: Any = None  # the stamp font's dictionary in this copy, once a form uses it
+
+    def form(self, width: float, height: float) -> Any:
+        """The stamp for a visible box of ``width`` x ``height`` as shown (its indirect reference)."""
+        key = (round(width, 2), round(height, 2))
+        if key not in self.forms:
+            font = _cached_stamp_font()
+            if all(char in font.codes for char in self.text):
+                self.forms[key] = self._form(font, *key)
+            else:
+                self.forms[key] = self._reportlab_form(*key)
+        return self.forms[key]
+
+    def _form(self, font: _StampFont, width: float, height: float) -> Any:
+        """The rows written with the cached subset: what ``_draw_rows_pdf`` draws, without a reportlab document."""
+        from pypdf.generic import (
+            ByteStringObject,
+            ContentStream,
+            DictionaryObject,
+            FloatObject,
+            NameObject,
+        )
+
+        if self.font is None:
+            self.font = self._font_objects(font)
+        size, rows = _pdf_rows(width, height, self.text)
+        font_name, alpha_name = NameObject("/ArchiveStampFont"), NameObject("/ArchiveStampAlpha")
+        operations: list[tuple[Any, bytes]] = [
+            ([], b"q"),
+            ([FloatObject(round(c / 255, 6)) for c in STAMP_RGB], b"rg"),
+            ([alpha_name], b"gs"),
+            ([], b"BT"),
+            ([font_name, FloatObject(size)], b"Tf"),
+        ]
+        for x, y, row in rows:
+            operations.append(([FloatObject(v) for v in (1, 0, 0, 1, x, y)], b"Tm"))
+            operations.append(([ByteStringObject(bytes(font.codes[c] for c in row))], b"Tj"))
+        operations += [([], b"ET"), ([], b"Q")]
+        stream = ContentStream(None, self.writer)
+        stream.operations = operations
+        stream.get_data()  # serialised, so that it can be compressed
+        resources = DictionaryObject(
+            {
+                NameObject("/Font"): DictionaryObject({font_name: self.font}),
+                NameObject("/ExtGState"): DictionaryObject(
+                    {alpha_name: DictionaryObject({NameObject("/ca"): FloatObject(STAMP_ALPHA)})}
+                ),
+            }
+        )
+        return self._add_form(stream.flate_encode(), width, height, resources)
+
+    def _font_objects(self, font: _StampFont) -> Any:
+        """The cached subset's Font, FontDescriptor, FontFile2 and ToUnicode, added to this copy."""
+        from pypdf.generic import (
+            ArrayObject,
+            DictionaryObject,
+            FloatObject,
+            NameObject,
+            NumberObject,
+            StreamObject,
+        )
+
+        def number(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return ArrayObject(number(v) for v in value)
+            return NumberObject(value) if isinstance(value, int) else FloatObject(value)
+
+        def flate(data: bytes, length1: int | None = None) -> Any:
+            entries: dict[Any, Any] = {"__streamdata__": data, NameObject("/Filter"): NameObject("/FlateDecode")}
+            if length1 is not None:
+                entries[NameObject("/Length1")] = NumberObject(length1)
+            return self.writer._add_object(StreamObject.initialize_from_dictionary(entries))
+
+        descriptor = DictionaryObject({NameObject(k): number(v) for k, v in font.descriptor})
+        descriptor[NameObject("/Type")] = NameObject("/FontDescriptor")
+        descriptor[NameObject("/FontName")] = NameObject("/" + font.base_font)
+        descriptor[NameObject("/FontFile2")] = flate(font.font_file, font.length1)
+        dictionary = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/TrueType"),
+                NameObject("/BaseFont"): NameObject("/" + font.base_font),
+                NameObject("/FirstChar"): NumberObject(0),
+                NameObject("/LastChar"): NumberObject(len(font.widths) - 1),
+                NameObject("/Widths"): ArrayObject(FloatObject(w) for w in font.widths),
+                NameObject("/FontDescriptor"): self.writer._add_object(descriptor),
+                NameObject("/ToUnicode"): flate(font.to_unicode),
+            }
+        )
+        return self.writer._add_object(dictionary)
+
+    def _reportlab_form(self, width: float, height: float) -> Any:
+        """The rows drawn by reportlab on a page of their own, with a font subset of this text's
+        characters, turned into a form."""
+        from pypdf import PdfReader
+        from pypdf.generic import NameObject
+        from reportlab.pdfgen import canvas as rl_canvas
+
+        buffer = io.BytesIO()
+        with _REPORTLAB_FONT_LOCK:
+            c = rl_canvas.Canvas(buffer, pagesize=(width, height))
+            _draw_rows_pdf(c, width, height, self.text)
+            c.showPage()
+            c.save()
+        buffer.seek(0)
+        overlay: Any = PdfReader(buffer).pages[0]
+        form = overlay[NameObject("/Contents")].clone(self.writer)  # reportlab writes one stream a page
+        return self._add_form(form, width, height, overlay[NameObject("/Resources")].clone(self.writer))
+
+    def _add_form(self, stream: Any, width: float, height: float, resources: Any) -> Any:
+        from pypdf.generic import ArrayObject, FloatObject, NameObject
+
+        stream[NameObject("/Type")] = NameObject("/XObject")
+        stream[NameObject("/Subtype")] = NameObject("/Form")
+        stream[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in (0, 0, width, height))  # clipped to the box
+        stream[NameObject("/Resources")] = resources
+        return self.writer._add_object(stream)
 
 
 def _picture_pages(source: Path, count: int) -> set[int]:
@@ -233,8 +435,8 @@ def _raster_page(source: Path, index: int, text: str, max_pixels: int):
 
 def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pixels: int = MAX_RASTER_PIXELS) -> int:
     """Write ``source`` with the stamp across every page into ``out``; the number of pages."""
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.errors import PyPdfError
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import DependencyError, PyPdfError
     from pypdfium2 import PdfiumError
 
     try:
@@ -248,26 +450,197 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
         text = stamp.text
         # A new document, page by page: nothing of the original travels but what its pages show.
         writer = PdfWriter()
-        overlays: dict[tuple[float, float], Any] = {}
+        pages = []
         for index, original in enumerate(reader.pages):
             if index in pictures:
                 writer.add_page(_raster_page(source, index, text, max_pixels))
-                continue
-            page = writer.add_page(original)
-            if page.rotation:
-                page.transfer_rotation_to_content()  # the stamp stays upright as the page is shown
+            else:
+                pages.append(writer.add_page(original))
+        uses = _content_uses(pages)
+        stamps = _CopyStamps(writer, text)
+        for page in pages:
+            quarter = _quarter_turns(page)
             box = _visible_box(page)
-            key = (round(box[2] - box[0], 2), round(box[3] - box[1], 2))
-            if key not in overlays:
-                overlays[key] = _overlay_page(key[0], key[1], text)
-            page.merge_transformed_page(overlays[key], Transformation().translate(box[0], box[1]), over=True)
+            width, height = box[2] - box[0], box[3] - box[1]
+            if quarter % 2:
+                width, height = height, width
+            _stamp_page(writer, page, uses, stamps.form(width, height), _placement(quarter, box), quarter)
         writer.add_metadata({"/ArchiveStamp": text})
         writer.write(out)
         return count
     except StampError:
         raise
-    except (PyPdfError, PdfiumError, ValueError, KeyError, TypeError, OSError, AttributeError) as error:
+    except (
+        PyPdfError,
+        DependencyError,  # a filter pypdf decodes with a program that is not installed
+        NotImplementedError,  # a filter pypdf does not know
+        PdfiumError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        AttributeError,
+        zlib.error,
+    ) as error:
         raise StampError(f"không đọc được tệp PDF: {error}") from error
+
+
+def _stamp_page(
+    writer: Any, page: Any, uses: Counter[int], stamp_form: Any, matrix: tuple[float, ...], quarter: int
+) -> None:
+    """``page`` (of ``writer``) drawing its own content, then the stamp on top in page space.
+
+    The page's content becomes a Form XObject (``_content_form``) drawn with ``Do``: a viewer
+    restores the graphics state after a form, and a form's operators cannot undo more than the form
+    itself saved, so whatever the content leaves behind (a Q without its q, a ``cm``, a clip, a text
+    object or a string left open) ends with it, and the stamp is drawn in the page's own space.
+    The page's /Resources become a copy of the original ones (inherited, or shared with other pages:
+    those are not changed) with the two forms added under names that are not taken. The page keeps
+    its /Rotate (normalised to what pdfium shows); the stamp is placed turned with it, so that it
+    reads upright as the page is shown.
+    """
+    from pypdf.generic import ContentStream, DictionaryObject, FloatObject, NameObject, NumberObject
+
+    original_resources = _resources(writer, page)
+    resources = DictionaryObject(original_resources)
+    xobjects = resources.get("/XObject")
+    xobjects = None if xobjects is None else xobjects.get_object()
+    xobjects = DictionaryObject(xobjects if isinstance(xobjects, DictionaryObject) else {})
+    resources[NameObject("/XObject")] = xobjects
+    operations: list[tuple[Any, bytes]] = []
+    content = _content_form(writer, page, uses, original_resources)
+    if content is not None:
+        name = _free_name(xobjects, "/ArchiveOriginal")
+        xobjects[name] = content
+        operations += [([], b"q"), ([name], b"Do"), ([], b"Q")]
+    name = _free_name(xobjects, "/ArchiveStamp")
+    xobjects[name] = stamp_form
+    operations += [([], b"q"), ([FloatObject(v) for v in matrix], b"cm"), ([name], b"Do"), ([], b"Q")]
+    stream = ContentStream(None, writer)
+    stream.operations = operations
+    page[NameObject("/Resources")] = resources
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    page[NameObject("/Rotate")] = NumberObject(quarter * 90)
+
+
+def _resources(writer: Any, page: Any) -> Any:
+    """The page's /Resources (inherited ones are on the page once it is read) as an indirect object
+    of the copy, or a new empty dictionary if it has none (missing, null or not a dictionary)."""
+    from pypdf.generic import DictionaryObject, IndirectObject
+
+    resources = page.get("/Resources")
+    if isinstance(resources, IndirectObject) and isinstance(resources.get_object(), DictionaryObject):
+        return resources.get_object()
+    if isinstance(resources, DictionaryObject):
+        writer._add_object(resources)  # one object, read by the content form and copied for the page
+        return resources
+    return writer._add_object(DictionaryObject()).get_object()
+
+
+def _free_name(names: Any, base: str) -> Any:
+    """``base``, or ``base`` with a number, whichever ``names`` does not have yet."""
+    from pypdf.generic import NameObject
+
+    name, n = base, 0
+    while name in names:
+        n += 1
+        name = f"{base}{n}"
+    return NameObject(name)
+
+
+_PLAIN_STREAM_KEYS = frozenset({"/Length", "/Filter", "/DecodeParms", "/DL"})
+
+
+def _content_streams(page: Any) -> list[Any]:
+    """The page's /Contents as a list: the array's items, or the one stream (references, as stored)."""
+    from pypdf.generic import ArrayObject, is_null_or_none
+
+    contents = page.get("/Contents")
+    if is_null_or_none(contents):
+        return []
+    resolved = contents.get_object()
+    return list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+
+
+def _content_uses(pages: list[Any]) -> Counter[int]:
+    """How many /Contents of ``pages`` name each object (the array, each stream), by object number."""
+    from pypdf.generic import IndirectObject
+
+    uses: Counter[int] = Counter()
+    for page in pages:
+        contents = page.get("/Contents")
+        refs = [contents, *_content_streams(page)] if isinstance(contents, IndirectObject) else _content_streams(page)
+        uses.update({ref.idnum for ref in refs if isinstance(ref, IndirectObject)})
+    return uses
+
+
+def _content_form(writer: Any, page: Any, uses: Counter[int], resources: Any) -> Any:
+    """The page's content as a Form XObject with the page's resources, clipped to its MediaBox
+    (its indirect reference), or None if it has none.
+
+    Cheap, and the content is never parsed: a page's one stream that no other page uses becomes the
+    form in place (same bytes, same filters: nothing decoded or encoded); several streams (they form
+    one content stream together, split anywhere between tokens) are decoded, joined and compressed
+    into one, and the parts only this page used are dropped from the copy.
+    """
+    from pypdf.generic import (
+        ArrayObject,
+        ContentStream,
+        FloatObject,
+        IndirectObject,
+        NameObject,
+        NullObject,
+        StreamObject,
+    )
+
+    contents = page.get("/Contents")
+    items = _content_streams(page)
+    streams = [item for item in items if isinstance(item.get_object(), StreamObject)]
+    if not streams:
+        return None
+
+    def own(ref: Any) -> bool:
+        """Only this page's content: no other page's /Contents names it, and it is no XObject."""
+        obj = ref.get_object()
+        plain = isinstance(obj, ArrayObject) or (isinstance(obj, StreamObject) and set(obj) <= _PLAIN_STREAM_KEYS)
+        return isinstance(ref, IndirectObject) and uses[ref.idnum] == 1 and plain
+
+    if len(streams) == 1 and own(streams[0]):
+        form = streams[0].get_object()
+    else:
+        form = ContentStream(ArrayObject(streams), writer).flate_encode()
+        for ref in [contents, *items]:
+            if own(ref):
+                writer._replace_object(ref, NullObject())
+    media = page.mediabox
+    left, right = sorted((float(media.left), float(media.right)))
+    bottom, top = sorted((float(media.bottom), float(media.top)))
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in (left, bottom, right, top))
+    form[NameObject("/Resources")] = resources.indirect_reference
+    return writer._add_object(form)
+
+
+def _quarter_turns(page: Any) -> int:
+    """The page's /Rotate in quarter turns clockwise, 0-3, read as pdfium reads it (a value that is
+    not a multiple of 90 rounds toward zero); the copy is given exactly that."""
+    try:
+        return int(float(page.rotation) / 90) % 4
+    except (TypeError, ValueError):
+        return 0
+
+
+def _placement(quarter: int, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+    """The ``cm`` that puts a form drawn upright for the page as shown (its size turned with the
+    page) onto the visible box ``box`` of a page turned ``quarter`` quarter turns clockwise."""
+    left, bottom, right, top = box
+    return {
+        0: (1.0, 0.0, 0.0, 1.0, left, bottom),
+        1: (0.0, 1.0, -1.0, 0.0, right, bottom),
+        2: (-1.0, 0.0, 0.0, -1.0, right, top),
+        3: (0.0, -1.0, 1.0, 0.0, left, top),
+    }[quarter]
 
 
 def _visible_box(page) -> tuple[float, float, float, float]:

@@ -1,0 +1,262 @@
+"""Stamped copies of PDFs whose pages are not plain: resources inherited from the page tree and
+shared, content that leaves the graphics state behind, rotated pages with a CropBox, content split
+over several streams or shared by two pages, an encrypted original, a stamp with a character the
+cached stamp font lacks. On every page of the copy the stamp must show across the visible box
+(rendered with pdfium), and the original's text must come out of the copy as it came out of the
+original, the stamp's words after it."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from conftest import make_pdf
+from PIL import Image, ImageChops
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, NumberObject, RectangleObject
+
+from archive_portal.services import stamp as stamp_module
+from archive_portal.services.stamp import Stamp, StampError, stamp_pdf
+
+STAMP = Stamp("tracuu042", "Phường Phố Hiến", datetime(2026, 12, 3, 9, 30, tzinfo=UTC))
+LETTER = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nCông văn số {n} về việc bàn giao hồ sơ\n"
+          + "\n".join(f"Dòng {i}: nội dung công văn về sắp xếp đơn vị hành chính cấp xã." for i in range(1, 30)))
+
+
+def letter(path: Path, pages: int = 3) -> Path:
+    make_pdf(path, [LETTER.format(n=n) for n in range(1, pages + 1)])
+    return path
+
+
+def stamped(path: Path, stamp: Stamp = STAMP) -> bytes:
+    out = io.BytesIO()
+    stamp_pdf(path, out, stamp, 50)
+    return out.getvalue()
+
+
+def texts(data: bytes) -> list[str]:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        found = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            found.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+        return found
+    finally:
+        pdf.close()
+
+
+def renders(data: bytes, scale: float = 1.0) -> list[Image.Image]:
+    """Each page as a viewer shows it: the visible box, rotation applied."""
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [page.render(scale=scale).to_pil().convert("RGB") for page in pdf]
+    finally:
+        pdf.close()
+
+
+def stamp_pixels(image: Image.Image) -> int:
+    """Pixels of the stamp's dark red (150, 20, 20) at alpha 0.55, over paper or over black text."""
+    return sum(1 for r, g, b in image.get_flattened_data() if r > g + 40 and r > b + 40 and abs(g - b) < 25)
+
+
+def assert_stamp_across(image: Image.Image, what: str) -> None:
+    """Stamp pixels in the top, middle and bottom third of the page, and in its left and right halves."""
+    width, height = image.size
+    for band in range(3):
+        cell = image.crop((0, band * height // 3, width, (band + 1) * height // 3))
+        assert stamp_pixels(cell) > cell.width * cell.height * 0.002, f"{what}: no stamp in third {band} from the top"
+    for half in range(2):
+        cell = image.crop((half * width // 2, 0, (half + 1) * width // 2, height))
+        assert stamp_pixels(cell) > cell.width * cell.height * 0.002, f"{what}: no stamp in half {half}"
+
+
+def assert_text_kept(original: str, copy: str, what: str) -> None:
+    """The original page's text comes out of the copy whole and first; then the stamp's words."""
+    assert original.strip(), what  # the fixture has text to lose
+    assert copy.startswith(original), f"{what}: {copy[:300]!r} does not start with {original[:300]!r}"
+    assert "Tải bởi: tracuu042" in copy[len(original):], what
+
+
+def assert_copy_keeps_pages(source: Path, data: bytes) -> None:
+    before, after = texts(source.read_bytes()), texts(data)
+    assert len(after) == len(before)
+    for n, (original, copy) in enumerate(zip(before, after, strict=True)):
+        assert_text_kept(original, copy, f"page {n + 1}")
+    for n, image in enumerate(renders(data)):
+        assert_stamp_across(image, f"page {n + 1}")
+
+
+def with_content(page, data: bytes, writer: PdfWriter) -> None:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+
+
+def test_a_plain_letter_keeps_its_text_and_carries_the_stamp_on_every_page(tmp_path):
+    source = letter(tmp_path / "letter.pdf")
+    data = stamped(source)
+    assert_copy_keeps_pages(source, data)
+    assert PdfReader(io.BytesIO(data)).metadata["/ArchiveStamp"] == STAMP.text
+    assert data.count(b"%%EOF") == 1 and not data.startswith(source.read_bytes()[:1000])  # written whole
+
+
+def test_resources_inherited_from_the_page_tree_and_shared_by_two_pages(tmp_path):
+    plain = letter(tmp_path / "plain.pdf")
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    pages_node = writer.root_object["/Pages"].get_object()
+    first = writer.pages[0]
+    shared = writer._add_object(first["/Resources"].get_object())
+    pages_node[NameObject("/Resources")] = shared  # pages 1 and 2 inherit it; page 3 keeps its own
+    for page in writer.pages[:2]:
+        del page["/Resources"]
+    writer.pages[1].mediabox = RectangleObject((0, 0, 420, 595))  # A5: a stamp of its own size
+    source = tmp_path / "inherited.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    raw = PdfReader(source).trailer["/Root"]["/Pages"]
+    assert "/Resources" in raw and all("/Resources" not in kid.get_object() for kid in raw["/Kids"][:2])
+    assert_copy_keeps_pages(source, stamped(source))
+
+
+@pytest.mark.parametrize(
+    "leftover",
+    [
+        b"\nQ Q Q Q 0.05 0 0 0.05 0 0 cm 0 0 40 40 re W n\n",  # more Q than q, then a tiny CTM and a clip
+        b"\nQ Q 0 0 1 1 re W n 1 0 0 1 5000 5000 cm\n",  # a clip of one point and the origin moved away
+        b"\nBT /F1 12 Tf (a string never closed\n",  # would swallow whatever content came after it
+    ],
+    ids=["extra-Q-cm-clip", "extra-Q-clip-moved", "open-string"],
+)
+@pytest.mark.parametrize("layout", ["one-stream", "two-streams"])
+def test_content_that_leaves_its_graphics_state_behind_does_not_move_or_hide_the_stamp(tmp_path, leftover, layout):
+    plain = letter(tmp_path / "plain.pdf", pages=2)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    for page in writer.pages:
+        data = page["/Contents"].get_object().get_data()
+        if layout == "one-stream":
+            with_content(page, data + leftover, writer)
+        else:  # the second stream opens with the first's last text object still open
+            cut = data.rindex(b"ET")
+            first, second = DecodedStreamObject(), DecodedStreamObject()
+            first.set_data(data[:cut])
+            second.set_data(data[cut:] + leftover)
+            page[NameObject("/Contents")] = ArrayObject([writer._add_object(first), writer._add_object(second)])
+    source = tmp_path / "hostile.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    assert_copy_keeps_pages(source, stamped(source))
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270, -90])
+def test_rotated_pages_with_a_cropbox_are_stamped_upright_across_the_visible_box(tmp_path, rotate):
+    plain = letter(tmp_path / "plain.pdf", pages=2)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    for page in writer.pages:
+        page.cropbox = RectangleObject((40, 60, 520, 800))  # inside the A4 MediaBox, off its origin
+        page[NameObject("/Rotate")] = NumberObject(rotate)
+    source = tmp_path / "rotated.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    data = stamped(source)
+    assert_copy_keeps_pages(source, data)
+    shown = renders(data)[0].size
+    assert shown == ((740, 480) if rotate % 180 else (480, 740))
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_the_stamp_on_a_rotated_page_reads_as_on_an_upright_page_of_the_size_shown(tmp_path, rotate):
+    """A blank page turned by /Rotate and a blank upright page of the size it is shown at: the two
+    stamped copies look the same, so the stamp is neither on its side nor upside down."""
+    turned, upright = PdfWriter(), PdfWriter()
+    page = turned.add_blank_page(600, 800)
+    page.cropbox = RectangleObject((50, 70, 550, 760))
+    page[NameObject("/Rotate")] = NumberObject(rotate)
+    upright.add_blank_page(*((690, 500) if rotate % 180 else (500, 690)))
+    images = []
+    for name, writer in (("turned", turned), ("upright", upright)):
+        path = tmp_path / f"{name}.pdf"
+        with path.open("wb") as out:
+            writer.write(out)
+        images.append(renders(stamped(path))[0])
+    assert images[0].size == images[1].size
+    assert stamp_pixels(images[1]) > images[1].width * images[1].height * 0.01
+    diff = ImageChops.difference(*images).convert("L")
+    assert sum(1 for v in diff.get_flattened_data() if v > 40) < images[0].width * images[0].height * 0.002
+
+
+def test_a_content_stream_shared_by_two_pages_is_drawn_on_both(tmp_path):
+    plain = letter(tmp_path / "plain.pdf", pages=2)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.pages[1][NameObject("/Contents")] = writer.pages[0].raw_get("/Contents")
+    source = tmp_path / "shared.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    before = texts(source.read_bytes())
+    assert before[0] == before[1]
+    assert_copy_keeps_pages(source, stamped(source))
+
+
+def test_a_pdf_encrypted_with_an_empty_password_is_stamped(tmp_path):
+    plain = letter(tmp_path / "plain.pdf", pages=2)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password="", owner_password="chu-so-huu", algorithm="AES-128")
+    source = tmp_path / "encrypted.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    data = stamped(source)
+    assert not PdfReader(io.BytesIO(data)).is_encrypted
+    assert_copy_keeps_pages(source, data)
+
+
+def test_a_stamp_with_a_character_outside_the_cached_font_is_drawn_all_the_same(tmp_path):
+    source = letter(tmp_path / "letter.pdf", pages=1)
+    odd = Stamp("tracuu042", "Đơn vị Ωmega", STAMP.at)
+    assert any(char not in stamp_module.STAMP_ALPHABET for char in odd.text)
+    data = stamped(source, odd)
+    [text] = texts(data)
+    assert "Tải bởi: tracuu042 · Đơn vị Ωmega" in text
+    assert_stamp_across(renders(data)[0], "page 1")
+
+
+def test_the_cached_font_stamp_looks_like_the_one_reportlab_draws(tmp_path, monkeypatch):
+    """The stamp written with the per-process font subset and the one reportlab draws with a subset
+    of its own for each copy: same words, same places."""
+    path = tmp_path / "blank.pdf"
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    with path.open("wb") as out:
+        writer.write(out)
+    cached_copy = stamped(path)
+    monkeypatch.setattr(stamp_module._CopyStamps, "_form", lambda self, font, w, h: self._reportlab_form(w, h))
+    drawn_copy = stamped(path)
+    assert b"ARSTMP+" in cached_copy and b"ARSTMP+" not in drawn_copy  # each copy took the way it was meant to
+    assert texts(cached_copy) == texts(drawn_copy)
+    cached, drawn = renders(cached_copy, 2.0)[0], renders(drawn_copy, 2.0)[0]
+    diff = ImageChops.difference(cached, drawn).convert("L")
+    assert sum(1 for v in diff.get_flattened_data() if v > 40) < cached.width * cached.height * 0.001
+    assert stamp_pixels(cached) > cached.width * cached.height * 0.01
+
+
+@pytest.mark.parametrize("content_filter", ["/NoSuchDecode", "/JBIG2Decode", "/LZWDecode"])
+def test_content_that_cannot_be_decoded_is_refused_not_handed_out(tmp_path, content_filter):
+    """Content split over streams is joined, so decoded: a stream that cannot be is a file that cannot
+    be stamped (StampError: refused), not a server error."""
+    plain = letter(tmp_path / "plain.pdf", pages=2)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    for page in writer.pages:
+        first, second = DecodedStreamObject(), DecodedStreamObject()
+        first.set_data(b"q")
+        second.set_data(b"\xff\xff Q")
+        second[NameObject("/Filter")] = NameObject(content_filter)
+        page[NameObject("/Contents")] = ArrayObject([writer._add_object(first), writer._add_object(second)])
+    source = tmp_path / "broken.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    with pytest.raises(StampError):
+        stamped(source)
