@@ -10,6 +10,10 @@ never removes it:
   shown. The page's content is not parsed: it becomes a form of its own, drawn
   first, so nothing it leaves behind (an unbalanced Q, a ``cm``, a clip, a string
   left open) can move, shrink or hide the stamp (``_stamp_page``).
+* What a page carries besides what it shows does not travel: thumbnails, an
+  application's private data, page actions, annotations but links
+  (``_without_extras``); a page with an annotation a viewer shows (a visible
+  signature, a stamp, a form's values) is rendered as a scan is, below.
 * PDF pages that are mostly pictures (scans): rendered with pdfium and
   re-encoded with the stamp drawn into their pixels; the original picture is
   not carried over, so no unstamped scan can be pulled out of the copy. The
@@ -446,7 +450,7 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
         count = len(reader.pages)
         if count > max_pages:
             raise StampError(f"tệp có {count} trang, quá giới hạn {max_pages}")
-        pictures = _picture_pages(source, count)
+        pictures = _picture_pages(source, count) | _annotated_pages(reader)
         text = stamp.text
         # A new document, page by page: nothing of the original travels but what its pages show.
         writer = PdfWriter()
@@ -455,7 +459,7 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
             if index in pictures:
                 writer.add_page(_raster_page(source, index, text, max_pixels))
             else:
-                pages.append(writer.add_page(original))
+                pages.append(writer.add_page(_without_extras(original)))
         uses = _content_uses(pages)
         stamps = _CopyStamps(writer, text)
         for page in pages:
@@ -483,6 +487,66 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
         zlib.error,
     ) as error:
         raise StampError(f"không đọc được tệp PDF: {error}") from error
+
+
+# What a page may carry besides what it shows: a thumbnail (an unstamped picture of the page), an
+# application's private data (PieceInfo: e.g. the whole drawing it was made from), actions run on
+# opening or closing it, and annotations (drawn above any content, the stamp included; a file
+# attachment carries a file, a widget or a stamp a picture). None of it travels in a copy but links.
+_PAGE_EXTRAS = ("/Thumb", "/PieceInfo", "/AA", "/Annots")
+_HIDDEN_FLAGS = 2 | 32  # Hidden, NoView (PDF 32000-1, 12.5.3)
+
+
+def _annotations(page: Any) -> list[Any]:
+    annots = page.get("/Annots")
+    annots = None if annots is None else annots.get_object()
+    return [a.get_object() for a in annots] if isinstance(annots, list) else []
+
+
+def _shows(annotation: Any) -> bool:
+    """Whether an annotation other than a link can be seen on the page: it has an appearance, a box
+    with an area and is not hidden (what a viewer draws of it)."""
+    if not hasattr(annotation, "get") or annotation.get("/Subtype") == "/Link":
+        return False
+    try:
+        left, bottom, right, top = (float(v) for v in annotation.get("/Rect", (0, 0, 0, 0)))
+        flags = int(annotation.get("/F", 0))
+    except (TypeError, ValueError):
+        return True  # not understood: shown, so rendered into the pixels (fails closed)
+    return "/AP" in annotation and abs(right - left) * abs(top - bottom) > 0 and not flags & _HIDDEN_FLAGS
+
+
+def _annotated_pages(reader: Any) -> set[int]:
+    """Indexes of the pages with an annotation a viewer shows (a visible signature, a stamp, a form's
+    values, a note): rendered with the stamp in their pixels, so that what they show travels
+    flattened under the stamp, and nothing of them (a picture, an attached file) travels apart."""
+    return {index for index, page in enumerate(reader.pages) if any(_shows(a) for a in _annotations(page))}
+
+
+def _plain_link(annotation: Any) -> bool:
+    """A link that goes to a place in the document or to an address (no script, no launch)."""
+    if not hasattr(annotation, "get") or annotation.get("/Subtype") != "/Link":
+        return False
+    action = annotation.get("/A")
+    action = None if action is None else action.get_object()
+    return action is None or (hasattr(action, "get") and action.get("/S") in ("/URI", "/GoTo"))
+
+
+def _without_extras(page: Any) -> Any:
+    """``page`` (of the original, before it is copied: what a copied page stops naming would still be
+    written) without ``_PAGE_EXTRAS``, plain links kept (their targets, not their looks)."""
+    from pypdf.generic import ArrayObject, NameObject
+
+    links = ArrayObject()
+    for annotation in _annotations(page):
+        if _plain_link(annotation):
+            annotation.pop(NameObject("/AP"), None)
+            links.append(annotation.indirect_reference or annotation)
+    for key in _PAGE_EXTRAS:
+        page.pop(NameObject(key), None)
+    if links:
+        page[NameObject("/Annots")] = links
+    return page
 
 
 def _stamp_page(

@@ -16,7 +16,16 @@ import pytest
 from conftest import make_pdf
 from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, NumberObject, RectangleObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    RectangleObject,
+    TextStringObject,
+)
 
 from archive_portal.services import stamp as stamp_module
 from archive_portal.services.stamp import Stamp, StampError, stamp_pdf
@@ -260,3 +269,88 @@ def test_content_that_cannot_be_decoded_is_refused_not_handed_out(tmp_path, cont
         writer.write(out)
     with pytest.raises(StampError):
         stamped(source)
+
+
+# -- what a page carries besides what it shows ------------------------------------------------------
+def _appearance(writer: PdfWriter, width: float, height: float, content: bytes, resources=None):
+    form = DecodedStreamObject()
+    form.set_data(content)
+    form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): ArrayObject(FloatObject(v) for v in (0, 0, width, height)),
+                 NameObject("/Resources"): resources or DictionaryObject()})
+    return writer._add_object(form)
+
+
+def _annotate(page, writer: PdfWriter, annotation: dict) -> None:
+    annots = page.get("/Annots")
+    annots = annots.get_object() if annots is not None else ArrayObject()
+    annots.append(writer._add_object(DictionaryObject({NameObject(k): v for k, v in annotation.items()})))
+    page[NameObject("/Annots")] = annots
+
+
+def test_thumbnails_attachments_and_scripts_do_not_travel_and_links_do(tmp_path):
+    """A thumbnail is an unstamped picture of the page, an attached file a file: neither is in the copy,
+    nor a script or a page action; a plain link still works."""
+    writer = PdfWriter(clone_from=PdfReader(letter(tmp_path / "plain.pdf", pages=2)))
+    secret = b"UNSTAMPED-ATTACHMENT-" * 50
+    thumb = DecodedStreamObject()
+    thumb.set_data(b"THUMBNAIL-PIXELS" * 20)
+    embedded = DecodedStreamObject()
+    embedded.set_data(secret)
+    embedded[NameObject("/Type")] = NameObject("/EmbeddedFile")
+    page = writer.pages[0]
+    page[NameObject("/Thumb")] = writer._add_object(thumb)
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('x')")})})
+    rect = ArrayObject(FloatObject(v) for v in (50, 50, 70, 70))
+    _annotate(page, writer, {"/Type": NameObject("/Annot"), "/Subtype": NameObject("/FileAttachment"),
+                             "/Rect": rect, "/F": NumberObject(2),  # hidden: nothing to render, nothing to carry
+                             "/FS": DictionaryObject({NameObject("/Type"): NameObject("/Filespec"),
+                                                      NameObject("/F"): TextStringObject("scan.pdf"),
+                                                      NameObject("/EF"): DictionaryObject(
+                                                          {NameObject("/F"): writer._add_object(embedded)})})})
+    _annotate(page, writer, {"/Type": NameObject("/Annot"), "/Subtype": NameObject("/Link"), "/Rect": rect,
+                             "/A": DictionaryObject({NameObject("/S"): NameObject("/URI"),
+                                                     NameObject("/URI"): TextStringObject("https://hungyen.gov.vn/")})})
+    _annotate(page, writer, {"/Type": NameObject("/Annot"), "/Subtype": NameObject("/Link"), "/Rect": rect,
+                             "/A": DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                                                     NameObject("/JS"): TextStringObject("app.launchURL('x')")})})
+    source = tmp_path / "extras.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    data = stamped(source)
+    copy = PdfReader(io.BytesIO(data))
+    for page in copy.pages:
+        assert not {"/Thumb", "/AA", "/PieceInfo"} & set(page.keys())
+    annots = [a.get_object() for a in copy.pages[0].get("/Annots", [])]
+    assert [(a["/Subtype"], a["/A"]["/S"]) for a in annots] == [("/Link", "/URI")]
+    assert b"JavaScript" not in data and b"THUMBNAIL" not in data and b"UNSTAMPED-ATTACHMENT" not in data
+    streams = [copy.get_object(n) for n in range(1, int(copy.trailer["/Size"]))]
+    assert not any(b"UNSTAMPED-ATTACHMENT" in s.get_data() for s in streams if hasattr(s, "get_data"))  # decoded too
+    assert_copy_keeps_pages(source, data)
+
+
+def test_an_annotation_shown_over_the_page_is_flattened_under_the_stamp(tmp_path):
+    """A visible annotation is drawn above any content, the stamp included: a white box over the
+    whole page (a hostile "stamp" annotation) would hide the stamp. The page is rendered with the
+    annotation in its pixels, the stamp over them, and the annotation itself does not travel."""
+    writer = PdfWriter(clone_from=PdfReader(letter(tmp_path / "plain.pdf", pages=2)))
+    page = writer.pages[1]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    cover = _appearance(writer, width, height, f"1 1 1 rg 0 0 {width} {height} re f 0 0 1 rg 100 100 200 200 re f".encode())
+    _annotate(page, writer, {"/Type": NameObject("/Annot"), "/Subtype": NameObject("/Stamp"),
+                             "/Rect": ArrayObject(FloatObject(v) for v in (0, 0, width, height)),
+                             "/AP": DictionaryObject({NameObject("/N"): cover})})
+    source = tmp_path / "covered.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    original = renders(source.read_bytes())[1]
+    assert stamp_pixels(original) == 0 and original.getpixel((int(150 * 1.0), int(height - 150))) == (0, 0, 255)
+    data = stamped(source)
+    copy = PdfReader(io.BytesIO(data))
+    assert "/Annots" not in copy.pages[1]
+    shown = renders(data)
+    assert_stamp_across(shown[1], "covered page")
+    blue = sum(1 for r, g, b in shown[1].get_flattened_data() if b > 150 and r < 120 and g < 120)
+    assert blue > 0.3 * 200 * 200  # what the annotation showed is still there, in the pixels
+    assert_text_kept(texts(source.read_bytes())[0], texts(data)[0], "page 1")  # the other page as before
