@@ -66,6 +66,26 @@ def _load() -> str:
     return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
 
 
+def reference_cpu_ms(rounds: int = 5) -> float:
+    """CPU milliseconds of a fixed piece of pure Python (small dicts, formatted Vietnamese strings),
+    the best of ``rounds``: how fast this machine runs Python code at the moment.
+
+    The same portal code took 35.0, 20.8 and 14.6 ms of CPU a request in runs an hour apart on the
+    reference VM (2026-12-03): its cores' speed moves with what shares their host, which neither the
+    load average nor the steal time shows.  Printed before and after each run, so that figures of
+    different runs are compared at the speed they had."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        out = []
+        for i in range(200_000):
+            row = {"id": i, "name": f"văn bản số {i}"}
+            out.append(row["name"].upper())
+        "".join(out)
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 # -- the gunicorn processes, read from /proc ------------------------------------------------
 def _children(pid: int) -> list[int]:
     out: list[int] = []
@@ -357,7 +377,9 @@ def main() -> None:
               f" on {url}, pid {gunicorn.pid}", flush=True)
         results["gunicorn_workers"] = workers
 
-        print(f"\n== load: {users} officials, {rate}/s spawned, {seconds} s; before: {_load()}", flush=True)
+        speed_before = reference_cpu_ms()
+        print(f"\n== load: {users} officials, {rate}/s spawned, {seconds} s; before: {_load()};"
+              f" reference Python {speed_before:.0f} ms of CPU (lower: faster cores)", flush=True)
         cpu0, t0 = _workers_cpu(gunicorn.pid), time.monotonic()
         with Sampler(gunicorn.pid, every) as load_mem:
             rows, locust_cpu, steady_cpu = run_locust(url, accounts, users, rate, seconds, out / "load", gunicorn.pid)
@@ -369,6 +391,9 @@ def main() -> None:
         print(f"  CPU: gunicorn {server_cpu:.0f} s, locust {locust_cpu:.0f} s over {elapsed:.0f} s wall"
               f" ({(server_cpu + locust_cpu) / elapsed:.2f} cores); after: {_load()}", flush=True)
         _print_steady(results["load"], steady_cpu)
+        speed_after = reference_cpu_ms()
+        results["load"]["reference_python_cpu_ms"] = [round(speed_before), round(speed_after)]
+        print(f"  reference Python before / after: {speed_before:.0f} / {speed_after:.0f} ms of CPU", flush=True)
 
         if soak > 0:
             print(f"\n== soak: {soak_users} officials for {soak} s, RSS every {every} s; before: {_load()}", flush=True)
