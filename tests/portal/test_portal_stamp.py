@@ -4,31 +4,17 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import replace
+from datetime import UTC
 
-import pypdfium2 as pdfium
-import pytest
+from conftest import build_world
+from pdf_views import page_texts
 from PIL import Image
+from portal_helpers import PASSWORD, login
 from sqlalchemy import select
 
-from archive_portal import create_app
 from archive_core.db.models import DocumentFile
+from archive_portal import create_app
 from archive_portal.services.accounts import create_account
-from conftest import build_world
-from portal_helpers import PASSWORD, login
-
-
-def page_texts(data: bytes) -> list[str]:
-    pdf = pdfium.PdfDocument(data)
-    try:
-        texts = []
-        for page in pdf:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_bounded())
-            textpage.close()
-            page.close()
-        return texts
-    finally:
-        pdf.close()
 
 
 def stored_sha(world, key: str) -> str:
@@ -108,7 +94,7 @@ def test_officials_downloading_at_the_same_time_each_get_their_own_stamped_copy(
     about once in 300 stamped downloads of the 1M-document load test."""
     import sys
     import threading
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from archive_portal.services.stamp import Stamp, image_to_stamped_pdf
 
@@ -122,7 +108,7 @@ def test_officials_downloading_at_the_same_time_each_get_their_own_stamped_copy(
             username = f"tracuu{n:02d}{i:02d}"
             out = io.BytesIO()
             try:  # each its own letters and digits, so each document subsets the font differently
-                stamp = Stamp(username, f"Xã Hưng Hà {n}·{i} ĐƯỜNG Ỹ ậ ồ", datetime.now(timezone.utc))
+                stamp = Stamp(username, f"Xã Hưng Hà {n}·{i} ĐƯỜNG Ỹ ậ ồ", datetime.now(UTC))
                 image_to_stamped_pdf(scan, out, stamp, 10, 10_000_000)
             except Exception as error:  # any failure is what the test reports
                 failed.append(f"{username}: {error!r}")

@@ -12,6 +12,7 @@ import pypdfium2 as pdfium
 import pytesseract
 import pytest
 from conftest import FONT, build_world, make_pdf, store
+from pdf_views import renders
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 from portal_helpers import login
 from pypdf import PdfReader, PdfWriter
@@ -107,15 +108,6 @@ def url(world, key: str, what: str) -> str:
     return f"/van-ban/{world.docs[key]}/tep/{world.files[key]}/{what}"
 
 
-def renders(data: bytes, scale: float = 3.0) -> list[Image.Image]:
-    """Each page as a viewer shows it (pdfium renders the visible box)."""
-    pdf = pdfium.PdfDocument(data)
-    try:
-        return [page.render(scale=scale).to_pil().convert("RGB") for page in pdf]
-    finally:
-        pdf.close()
-
-
 def stamp_only(stamped: Image.Image, original: Image.Image) -> Image.Image:
     """Black where the stamped copy differs from the unstamped render, white elsewhere."""
     assert stamped.size == original.size
@@ -157,8 +149,8 @@ def assert_reads_back(text: str, username: str) -> None:
 
 
 def test_a_text_pdf_is_stamped_across_the_page(burned):
-    stamped = renders(burned.lookup.get(url(burned, "district", "tai-ve")).get_data())
-    original = renders(burned.admin.get(url(burned, "district", "tai-ve")).get_data())
+    stamped = renders(burned.lookup.get(url(burned, "district", "tai-ve")).get_data(), 3.0)
+    original = renders(burned.admin.get(url(burned, "district", "tai-ve")).get_data(), 3.0)
     stamp = stamp_only(stamped[0], original[0])
     assert_stamp_in_every_region(stamp)
     assert_reads_back(read_stamp(stamp), "phohien")
@@ -166,8 +158,8 @@ def test_a_text_pdf_is_stamped_across_the_page(burned):
 
 def test_the_stamp_is_inside_a_cropbox_that_leaves_out_the_bottom_left(burned):
     data = burned.lookup.get(url(burned, "crop", "tai-ve")).get_data()
-    stamped = renders(data)
-    original = renders(burned.admin.get(url(burned, "crop", "tai-ve")).get_data())
+    stamped = renders(data, 3.0)
+    original = renders(burned.admin.get(url(burned, "crop", "tai-ve")).get_data(), 3.0)
     stamp = stamp_only(stamped[0], original[0])
     assert_stamp_in_every_region(stamp)
     assert_reads_back(read_stamp(stamp), "phohien")

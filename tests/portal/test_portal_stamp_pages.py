@@ -11,9 +11,9 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from conftest import make_pdf
+from pdf_views import page_texts, renders
 from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -46,29 +46,6 @@ def stamped(path: Path, stamp: Stamp = STAMP) -> bytes:
     return out.getvalue()
 
 
-def texts(data: bytes) -> list[str]:
-    pdf = pdfium.PdfDocument(data)
-    try:
-        found = []
-        for page in pdf:
-            textpage = page.get_textpage()
-            found.append(textpage.get_text_bounded())
-            textpage.close()
-            page.close()
-        return found
-    finally:
-        pdf.close()
-
-
-def renders(data: bytes, scale: float = 1.0) -> list[Image.Image]:
-    """Each page as a viewer shows it: the visible box, rotation applied."""
-    pdf = pdfium.PdfDocument(data)
-    try:
-        return [page.render(scale=scale).to_pil().convert("RGB") for page in pdf]
-    finally:
-        pdf.close()
-
-
 def stamp_pixels(image: Image.Image) -> int:
     """Pixels of the stamp's dark red (150, 20, 20) at alpha 0.55, over paper or over black text."""
     return sum(1 for r, g, b in image.get_flattened_data() if r > g + 40 and r > b + 40 and abs(g - b) < 25)
@@ -93,7 +70,7 @@ def assert_text_kept(original: str, copy: str, what: str) -> None:
 
 
 def assert_copy_keeps_pages(source: Path, data: bytes) -> None:
-    before, after = texts(source.read_bytes()), texts(data)
+    before, after = page_texts(source.read_bytes()), page_texts(data)
     assert len(after) == len(before)
     for n, (original, copy) in enumerate(zip(before, after, strict=True)):
         assert_text_kept(original, copy, f"page {n + 1}")
@@ -206,7 +183,7 @@ def test_a_content_stream_shared_by_two_pages_is_drawn_on_both(tmp_path):
     source = tmp_path / "shared.pdf"
     with source.open("wb") as out:
         writer.write(out)
-    before = texts(source.read_bytes())
+    before = page_texts(source.read_bytes())
     assert before[0] == before[1]
     assert_copy_keeps_pages(source, stamped(source))
 
@@ -228,7 +205,7 @@ def test_a_stamp_with_a_character_outside_the_cached_font_is_drawn_all_the_same(
     odd = Stamp("tracuu042", "Đơn vị Ωmega", STAMP.at)
     assert any(char not in stamp_module.STAMP_ALPHABET for char in odd.text)
     data = stamped(source, odd)
-    [text] = texts(data)
+    [text] = page_texts(data)
     assert "Tải bởi: tracuu042 · Đơn vị Ωmega" in text
     assert_stamp_across(renders(data)[0], "page 1")
 
@@ -245,7 +222,7 @@ def test_the_cached_font_stamp_looks_like_the_one_reportlab_draws(tmp_path, monk
     monkeypatch.setattr(stamp_module._CopyStamps, "_form", lambda self, font, w, h: self._reportlab_form(w, h))
     drawn_copy = stamped(path)
     assert b"ARSTMP+" in cached_copy and b"ARSTMP+" not in drawn_copy  # each copy took the way it was meant to
-    assert texts(cached_copy) == texts(drawn_copy)
+    assert page_texts(cached_copy) == page_texts(drawn_copy)
     cached, drawn = renders(cached_copy, 2.0)[0], renders(drawn_copy, 2.0)[0]
     diff = ImageChops.difference(cached, drawn).convert("L")
     assert sum(1 for v in diff.get_flattened_data() if v > 40) < cached.width * cached.height * 0.001
@@ -353,4 +330,4 @@ def test_an_annotation_shown_over_the_page_is_flattened_under_the_stamp(tmp_path
     assert_stamp_across(shown[1], "covered page")
     blue = sum(1 for r, g, b in shown[1].get_flattened_data() if b > 150 and r < 120 and g < 120)
     assert blue > 0.3 * 200 * 200  # what the annotation showed is still there, in the pixels
-    assert_text_kept(texts(source.read_bytes())[0], texts(data)[0], "page 1")  # the other page as before
+    assert_text_kept(page_texts(source.read_bytes())[0], page_texts(data)[0], "page 1")  # the other page as before
