@@ -12,8 +12,9 @@ never removes it:
   left open) can move, shrink or hide the stamp (``_stamp_page``).
 * What a page carries besides what it shows does not travel: thumbnails, an
   application's private data, page actions, annotations but links
-  (``_without_extras``); a page with an annotation a viewer shows (a visible
-  signature, a stamp, a form's values) is rendered as a scan is, below.
+  (``_without_extras``); what an annotation shows (a visible signature, a
+  stamp, a form's values) is drawn into the page's content under the stamp,
+  and a page with one that covers a quarter of it is rendered as a scan is.
 * PDF pages that are mostly pictures (scans): rendered with pdfium and
   re-encoded with the stamp drawn into their pixels; the original picture is
   not carried over, so no unstamped scan can be pulled out of the copy. The
@@ -35,6 +36,7 @@ import threading
 import unicodedata
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -450,7 +452,8 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
         count = len(reader.pages)
         if count > max_pages:
             raise StampError(f"tệp có {count} trang, quá giới hạn {max_pages}")
-        pictures = _picture_pages(source, count) | _annotated_pages(reader)
+        looks = {index: _looks(page) for index, page in enumerate(reader.pages)}
+        pictures = _picture_pages(source, count) | {index for index, found in looks.items() if found is None}
         text = stamp.text
         # A new document, page by page: nothing of the original travels but what its pages show.
         writer = PdfWriter()
@@ -459,16 +462,17 @@ def stamp_pdf(source: Path, out: BinaryIO, stamp: Stamp, max_pages: int, max_pix
             if index in pictures:
                 writer.add_page(_raster_page(source, index, text, max_pixels))
             else:
-                pages.append(writer.add_page(_without_extras(original)))
-        uses = _content_uses(pages)
+                page = writer.add_page(_without_extras(original))
+                pages.append((page, [(form.clone(writer), placed) for form, placed in looks[index] or []]))
+        uses = _content_uses([page for page, _ in pages])
         stamps = _CopyStamps(writer, text)
-        for page in pages:
+        for page, page_looks in pages:
             quarter = _quarter_turns(page)
             box = _visible_box(page)
             width, height = box[2] - box[0], box[3] - box[1]
             if quarter % 2:
                 width, height = height, width
-            _stamp_page(writer, page, uses, stamps.form(width, height), _placement(quarter, box), quarter)
+            _stamp_page(writer, page, uses, stamps.form(width, height), _placement(quarter, box), quarter, page_looks)
         writer.add_metadata({"/ArchiveStamp": text})
         writer.write(out)
         return count
@@ -516,11 +520,45 @@ def _shows(annotation: Any) -> bool:
     return "/AP" in annotation and abs(right - left) * abs(top - bottom) > 0 and not flags & _HIDDEN_FLAGS
 
 
-def _annotated_pages(reader: Any) -> set[int]:
-    """Indexes of the pages with an annotation a viewer shows (a visible signature, a stamp, a form's
-    values, a note): rendered with the stamp in their pixels, so that what they show travels
-    flattened under the stamp, and nothing of them (a picture, an attached file) travels apart."""
-    return {index for index, page in enumerate(reader.pages) if any(_shows(a) for a in _annotations(page))}
+def _looks(page: Any) -> list[tuple[Any, tuple[float, ...]]] | None:
+    """What the page's shown annotations look like, to be drawn into its content under the stamp (a
+    visible signature, a stamp, a form's values): (appearance form, matrix placing it on its box), as
+    a viewer draws it (PDF 32000-1, 12.5.5).  None when the page is to be rendered with them in its
+    pixels instead: an annotation that covers ``PICTURE_SHARE`` of the page (it may hold a scan) or
+    whose look is not understood (fails closed)."""
+    box = _visible_box(page)
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1.0)
+    found = []
+    for annotation in _annotations(page):
+        if not _shows(annotation):
+            continue
+        try:
+            form, placed = _look(annotation)
+            left, bottom, right, top = (float(v) for v in annotation["/Rect"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError):
+            return None
+        if abs(right - left) * abs(top - bottom) >= PICTURE_SHARE * area:
+            return None
+        found.append((form, placed))
+    return found
+
+
+def _look(annotation: Any) -> tuple[Any, tuple[float, ...]]:
+    """The annotation's normal appearance (its state's, for a check box) as an indirect form, and the
+    matrix that maps the form's box, through its own /Matrix, onto the annotation's /Rect."""
+    form = annotation["/AP"]["/N"]  # pypdf resolves what it looks up
+    if not hasattr(form, "get_data"):  # a dictionary of states: the one in /AS
+        form = form[annotation["/AS"]]
+    if not hasattr(form, "get_data") or form.indirect_reference is None:
+        raise TypeError("appearance is not an indirect form")
+    x0, y0, x1, y1 = (float(v) for v in form["/BBox"])
+    a, b, c, d, e, f = (float(v) for v in form.get("/Matrix", (1, 0, 0, 1, 0, 0)))
+    corners = [(a * x + c * y + e, b * x + d * y + f) for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1))]
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    left, bottom, right, top = (float(v) for v in annotation["/Rect"])
+    left, right, bottom, top = min(left, right), max(left, right), min(bottom, top), max(bottom, top)
+    sx, sy = (right - left) / (max(xs) - min(xs)), (top - bottom) / (max(ys) - min(ys))
+    return form.indirect_reference, (sx, 0.0, 0.0, sy, left - sx * min(xs), bottom - sy * min(ys))
 
 
 def _plain_link(annotation: Any) -> bool:
@@ -550,7 +588,13 @@ def _without_extras(page: Any) -> Any:
 
 
 def _stamp_page(
-    writer: Any, page: Any, uses: Counter[int], stamp_form: Any, matrix: tuple[float, ...], quarter: int
+    writer: Any,
+    page: Any,
+    uses: Counter[int],
+    stamp_form: Any,
+    matrix: tuple[float, ...],
+    quarter: int,
+    looks: Sequence[tuple[Any, tuple[float, ...]]] = (),
 ) -> None:
     """``page`` (of ``writer``) drawing its own content, then the stamp on top in page space.
 
@@ -558,6 +602,7 @@ def _stamp_page(
     restores the graphics state after a form, and a form's operators cannot undo more than the form
     itself saved, so whatever the content leaves behind (a Q without its q, a ``cm``, a clip, a text
     object or a string left open) ends with it, and the stamp is drawn in the page's own space.
+    ``looks``: the page's shown annotations (``_looks``), drawn after the content, before the stamp.
     The page's /Resources become a copy of the original ones (inherited, or shared with other pages:
     those are not changed) with the two forms added under names that are not taken. The page keeps
     its /Rotate (normalised to what pdfium shows); the stamp is placed turned with it, so that it
@@ -577,6 +622,10 @@ def _stamp_page(
         name = _free_name(xobjects, "/ArchiveOriginal")
         xobjects[name] = content
         operations += [([], b"q"), ([name], b"Do"), ([], b"Q")]
+    for form, placed in looks:  # the shown annotations, flattened: under the stamp, as content
+        name = _free_name(xobjects, "/ArchiveLook")
+        xobjects[name] = form
+        operations += [([], b"q"), ([FloatObject(v) for v in placed], b"cm"), ([name], b"Do"), ([], b"Q")]
     name = _free_name(xobjects, "/ArchiveStamp")
     xobjects[name] = stamp_form
     operations += [([], b"q"), ([FloatObject(v) for v in matrix], b"cm"), ([name], b"Do"), ([], b"Q")]

@@ -331,3 +331,33 @@ def test_an_annotation_shown_over_the_page_is_flattened_under_the_stamp(tmp_path
     blue = sum(1 for r, g, b in shown[1].get_flattened_data() if b > 150 and r < 120 and g < 120)
     assert blue > 0.3 * 200 * 200  # what the annotation showed is still there, in the pixels
     assert_text_kept(page_texts(source.read_bytes())[0], page_texts(data)[0], "page 1")  # the other page as before
+
+
+def test_a_visible_signature_is_drawn_into_the_page_under_the_stamp_and_its_text_stays(tmp_path):
+    """A visible signature (a widget with an appearance, here scaled by its own /Matrix) on a letter's
+    page: the copy shows it where the original did, under the stamp, as page content (no annotation
+    left to cover the stamp), and the page's text stays text."""
+    writer = PdfWriter(clone_from=PdfReader(letter(tmp_path / "plain.pdf", pages=1)))
+    page = writer.pages[0]
+    height = float(page.mediabox.height)
+    look = _appearance(writer, 100, 40, b"0 0 1 rg 0 0 100 40 re f")
+    look.get_object()[NameObject("/Matrix")] = ArrayObject(FloatObject(v) for v in (2, 0, 0, 2, 0, 0))
+    _annotate(page, writer, {"/Type": NameObject("/Annot"), "/Subtype": NameObject("/Widget"),
+                             "/FT": NameObject("/Sig"), "/F": NumberObject(4),
+                             "/Rect": ArrayObject(FloatObject(v) for v in (300, 100, 450, 160)),
+                             "/AP": DictionaryObject({NameObject("/N"): look})})
+    source = tmp_path / "signed.pdf"
+    with source.open("wb") as out:
+        writer.write(out)
+    data = stamped(source)
+    assert "/Annots" not in PdfReader(io.BytesIO(data)).pages[0]
+    assert_copy_keeps_pages(source, data)  # the text stays text; the stamp across the page
+    shown = renders(data)[0]
+
+    def blue(box: tuple[float, float, float, float]) -> float:
+        left, bottom, right, top = box
+        cell = shown.crop((int(left), int(height - top), int(right), int(height - bottom)))
+        return sum(1 for r, g, b in cell.get_flattened_data() if b > 150 and r < 140 and g < 120) / (cell.width * cell.height)
+
+    assert blue((304, 104, 446, 156)) > 0.5  # where the signature's box is, scaled onto its /Rect
+    assert blue((300, 165, 450, 200)) == 0 and blue((455, 100, 500, 160)) == 0  # and nowhere else
