@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
+from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.pagesizes import A4
@@ -155,8 +155,10 @@ def sign_pdf(
     field_name: str = "ChuKyLanhDao",
     tsa: Identity | None = None,
     timestamp_at: datetime | None = None,
+    box: tuple[int, int, int, int] | None = None,
 ) -> bytes:
-    """Sign (as an incremental update) with pyHanko, optionally with a timestamp fixed at ``timestamp_at``."""
+    """Sign (as an incremental update) with pyHanko, optionally with a timestamp fixed at ``timestamp_at``;
+    ``box`` (left, bottom, right, top on the first page): a visible signature there, pyHanko's stamp."""
     registry = SimpleCertificateStore.from_certs([ca.root.asn1_cert])
     simple = signers.SimpleSigner(signing_cert=signer.asn1_cert, signing_key=signer.asn1_key, cert_registry=registry)
     timestamper = None
@@ -170,6 +172,7 @@ def sign_pdf(
         signers.PdfSignatureMetadata(field_name=field_name),
         signer=simple,
         timestamper=timestamper,
+        new_field_spec=None if box is None else fields.SigFieldSpec(sig_field_name=field_name, box=box),
         output=out,
     )
     return out.getvalue()

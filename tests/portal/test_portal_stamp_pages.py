@@ -361,3 +361,21 @@ def test_a_visible_signature_is_drawn_into_the_page_under_the_stamp_and_its_text
 
     assert blue((304, 104, 446, 156)) > 0.5  # where the signature's box is, scaled onto its /Rect
     assert blue((300, 165, 450, 200)) == 0 and blue((455, 100, 500, 160)) == 0  # and nowhere else
+
+
+def test_a_letter_signed_with_a_visible_signature_by_pyhanko_keeps_its_text_and_the_signature_shows(tmp_path):
+    """A real signing tool's visible signature (pyHanko's stamp in a signature field of page 1): the
+    copy's page keeps its text, shows the signature's words where they were, and carries the stamp."""
+    from specimens.signing import TestCA, render_pdf, sign_pdf
+
+    ca = TestCA()
+    signer = ca.issue("Nguyễn Văn Ký")
+    source = tmp_path / "signed.pdf"
+    source.write_bytes(sign_pdf(render_pdf(), ca, signer, box=(330, 60, 560, 140)))
+    original = page_texts(source.read_bytes())[0]
+    data = stamped(source)
+    assert "/Annots" not in PdfReader(io.BytesIO(data)).pages[0]
+    copy = page_texts(data)[0]
+    assert copy.startswith(original) and "Digitally signed by" in copy[len(original):]  # its words, as text
+    assert "Tải bởi: tracuu042" in copy
+    assert_stamp_across(renders(data)[0], "signed page")
