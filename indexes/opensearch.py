@@ -194,12 +194,10 @@ def term_clause(words: list[str], *, negated: bool, scored: bool = True, pairs: 
 
 
 def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
-    """The scope first (mandatory), then the user's filters."""
+    """The scope first (mandatory), then the user's filters (restricted documents: ``exclusions``)."""
     clauses: list[dict[str, Any]] = []
     if query.scope is not None:
         clauses.append({"terms": {"unit_code": sorted(query.scope)}})
-    if not query.restricted_ok:
-        clauses.append({"bool": {"must_not": [{"term": {"restricted": True}}]}})
     for field_name, values in (
         ("unit_code", query.unit_codes),
         ("doc_type", query.doc_types),
@@ -233,6 +231,14 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     return clauses
 
 
+def exclusions(query: SearchQuery) -> list[dict[str, Any]]:
+    """What no search shows unless allowed: restricted documents.  They go in the ``must_not`` of the
+    query's own ``bool``, beside its terms, so only its matches are looked up there; as a filter of
+    their own (a ``bool`` of only ``must_not``) every document of the index was walked to find the
+    others, which doubled the ranked page of broad searches at 1M (``ủy ban`` 160 -> 88 ms)."""
+    return [] if query.restricted_ok else [{"term": {"restricted": True}}]
+
+
 def scope_query(scope: frozenset[str] | None) -> dict[str, Any]:
     if scope is None:
         return {"match_all": {}}
@@ -253,6 +259,7 @@ def count_request(query: SearchQuery, *, pairs: bool = True, sample: bool = Fals
                 term_clause(words, negated=term.negated, scored=False, pairs=pairs)
             )
     boolean: dict[str, Any] = {"filter": filter_clauses(query) + must}
+    must_not += exclusions(query)
     if must_not:
         boolean["must_not"] = must_not
     return {"bool": boolean}
@@ -270,6 +277,7 @@ def build_request(query: SearchQuery, *, pairs: bool = True) -> tuple[dict[str, 
     boolean: dict[str, Any] = {"filter": filter_clauses(query)}
     if must:
         boolean["must"] = must
+    must_not += exclusions(query)
     if must_not:
         boolean["must_not"] = must_not
     if relevance and query.numbers:
